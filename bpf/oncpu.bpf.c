@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/* On-CPU sampling: a perf_event program on cpu-clock on every CPU. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "common.bpf.h"
+#include "oncpu.h"
+
+const volatile bool filter = false;
+const volatile bool kernel_stacks = true;
+
+__u64 lost = 0;		/* ring buffer full */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct df_sample_rec);
+} scratch SEC(".maps");
+
+SEC("perf_event")
+int on_cpu(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id, zero = 0;
+	struct df_sample_rec *e;
+	long n, nk = 0, nu = 0;
+	__u64 size;
+
+	if (tid == 0 || !df_wanted(filter, tgid))	/* idle, or not ours */
+		return 0;
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return 0;
+	e->hdr.type = DF_REC_SAMPLE;
+	e->hdr.pid = tgid;
+	e->hdr.ts = bpf_ktime_get_ns();
+	e->tid = tid;
+	e->cpu = bpf_get_smp_processor_id();
+	e->value = 1;
+	e->event = 0;
+	e->flags = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (kernel_stacks) {
+		n = bpf_get_stack(ctx, e->ips, DF_MAX_KERN * sizeof(__u64), 0);
+		if (n > 0)
+			nk = n / sizeof(__u64);
+	}
+	if (nk > DF_MAX_KERN)
+		nk = DF_MAX_KERN;
+	n = bpf_get_stack(ctx, &e->ips[nk], DF_MAX_USER * sizeof(__u64), BPF_F_USER_STACK);
+	if (n > 0)
+		nu = n / sizeof(__u64);
+	e->n_kern = nk;
+	e->n_user = nu;
+	size = __builtin_offsetof(struct df_sample_rec, ips) + (nk + nu) * sizeof(__u64);
+	if (size > sizeof(*e))
+		return 0;
+	/* No wakeup: dfrecord drains on a timer, so it does not itself run
+	 * (and get sampled) after every sample. */
+	if (bpf_ringbuf_output(&events, e, size, BPF_RB_NO_WAKEUP))
+		__sync_fetch_and_add(&lost, 1);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DF_BPF_PROCS_H
+#define DF_BPF_PROCS_H
+
+#include "common.h"
+
+/* fork (of a process, not a thread), exec, exit of a thread-group leader */
+struct df_proc_rec {
+	struct df_rec_hdr hdr;	/* type DF_REC_FORK, DF_REC_EXEC or DF_REC_EXIT */
+	__u32 ppid;		/* fork: the parent */
+	__u32 pad;
+	char comm[DF_COMM_LEN];
+};
+
+#endif

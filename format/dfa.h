@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libdfa: reads and writes dfprof archives (.dfa).
+ *
+ * An archive is a tar file (written with libarchive) whose members each hold
+ * one zstd frame.  docs/format.md describes the layout byte by byte.
+ *
+ * Functions return graded codes in the manner of libarchive and keep a
+ * one-line message on their handle (dfa_writer__error, dfa_reader__error).
+ * Nothing here prints or exits.
+ */
+#ifndef DFA_H
+#define DFA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define DFA_FORMAT_MAJOR 1
+#define DFA_FORMAT_MINOR 0
+
+enum dfa_status {
+	DFA_OK = 0,
+	DFA_WARN = -20,		/* usable, with a message (e.g. incomplete recording) */
+	DFA_FAILED = -25,	/* this operation failed; the handle is still usable */
+	DFA_FATAL = -30,	/* the handle is unusable */
+};
+
+/* Sample kinds.  Values: on-cpu in samples, off-cpu in ns, memory in bytes. */
+enum dfa_event {
+	DFA_EV_ONCPU = 0,
+	DFA_EV_OFFCPU = 1,
+	DFA_EV_MEM_ALLOC = 2,
+	DFA_EV_MEM_INUSE = 3,
+	DFA_EV__COUNT,
+};
+const char *dfa_event__name(uint32_t event);	/* NULL if unknown */
+int dfa_event__parse(const char *name);		/* -1 if unknown */
+
+/* Hard bounds a reader enforces; writers stay within them. */
+#define DFA_MAX_FRAMES 1024		/* per stack side (user or kernel) */
+#define DFA_MAX_MEMBER (2ULL << 30)	/* decompressed bytes of one member */
+#define DFA_MAX_STRING (1U << 20)
+#define DFA_MAX_MAPS (1U << 20)		/* mappings of one process */
+#define DFA_MAX_NAME 99			/* member name length */
+
+struct dfa_sample {
+	uint64_t ts;		/* CLOCK_MONOTONIC ns */
+	uint32_t pid;		/* thread-group id */
+	uint32_t tid;
+	uint32_t cpu;
+	uint32_t event;		/* enum dfa_event */
+	uint64_t value;
+	uint32_t stack;		/* stack id; set by the reader */
+};
+
+/* A stack, innermost frame first on both sides. */
+struct dfa_stack {
+	uint32_t n_user;
+	uint32_t n_kern;
+	const uint64_t *user;
+	const uint64_t *kern;
+};
+
+enum { DFA_PROT_R = 1, DFA_PROT_W = 2, DFA_PROT_X = 4 };
+
+struct dfa_map {
+	uint64_t start, end;	/* [start, end) */
+	uint64_t offset;	/* file offset of start */
+	uint32_t prot;		/* DFA_PROT_* */
+	const char *path;	/* as the process sees it; "" for anonymous */
+	const char *object;	/* key of the snapshot in objects/, or "" */
+};
+
+/*
+ * One process image: a pid from exec (or fork, or first sight) until the next
+ * exec or its exit.  pid + begin identify it, since pids are reused.
+ */
+struct dfa_proc {
+	uint32_t pid;
+	uint32_t ppid;
+	uint64_t begin;		/* ts of exec/fork; 0 = running before the recording */
+	uint64_t end;		/* ts of exit; 0 = still running (reader only) */
+	const char *comm;
+	const char *exe;
+	const char *cmdline;	/* arguments separated by spaces */
+	uint32_t n_maps;
+	const struct dfa_map *maps;	/* sorted by start */
+};
+
+/* ---- writer ---- */
+struct dfa_writer;
+struct dfa_writer_stats {
+	uint64_t samples;
+	uint64_t stacks;	/* distinct stacks */
+	uint64_t procs;		/* process records */
+	uint64_t objects;
+	uint64_t chunks;
+	uint64_t bytes;		/* archive bytes written so far */
+	uint64_t sample_bytes;	/* of which sample chunks */
+	uint64_t object_bytes;	/* of which objects */
+};
+
+struct dfa_writer *dfa_writer__new(void);
+/* Leaves an unfinished archive (no "end" member) if dfa_writer__finish was not called. */
+void dfa_writer__free(struct dfa_writer *w);
+int dfa_writer__open(struct dfa_writer *w, const char *path);
+int dfa_writer__set_meta(struct dfa_writer *w, const char *key, const char *value);
+/* Writes the meta member; set_meta calls after this go to the end member. */
+int dfa_writer__begin(struct dfa_writer *w);
+int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s,
+			   const uint64_t *user, uint32_t n_user,
+			   const uint64_t *kern, uint32_t n_kern);
+int dfa_writer__add_proc(struct dfa_writer *w, const struct dfa_proc *p);
+int dfa_writer__add_exit(struct dfa_writer *w, uint32_t pid, uint64_t begin, uint64_t ts);
+bool dfa_writer__has_object(const struct dfa_writer *w, const char *key);
+int dfa_writer__add_object(struct dfa_writer *w, const char *key, const void *data, size_t len);
+/* Any other member (kernel/kallsyms, jit/...); written at once. */
+int dfa_writer__add_file(struct dfa_writer *w, const char *name, const void *data, size_t len);
+/* Writes pending process records, then pending samples. */
+int dfa_writer__flush(struct dfa_writer *w);
+int dfa_writer__finish(struct dfa_writer *w);
+void dfa_writer__stats(const struct dfa_writer *w, struct dfa_writer_stats *st);
+const char *dfa_writer__error(const struct dfa_writer *w);
+
+/* ---- reader ---- */
+struct dfa_reader;
+struct dfa_member_info {
+	const char *name;
+	uint64_t stored;	/* compressed bytes */
+	uint64_t size;		/* decompressed bytes, 0 if not yet known */
+};
+
+struct dfa_reader *dfa_reader__new(void);
+void dfa_reader__free(struct dfa_reader *r);
+/* Reads and checks everything but objects and files (decoded on demand). */
+int dfa_reader__open(struct dfa_reader *r, const char *path);
+int dfa_reader__open_memory(struct dfa_reader *r, const void *buf, size_t len);
+const char *dfa_reader__error(const struct dfa_reader *r);
+bool dfa_reader__incomplete(const struct dfa_reader *r);
+/* meta, then end member keys (end wins); NULL if absent */
+const char *dfa_reader__meta(const struct dfa_reader *r, const char *key);
+size_t dfa_reader__meta_count(const struct dfa_reader *r);
+const char *dfa_reader__meta_at(const struct dfa_reader *r, size_t i, const char **value);
+
+size_t dfa_reader__sample_count(const struct dfa_reader *r);
+const struct dfa_sample *dfa_reader__samples(const struct dfa_reader *r);
+size_t dfa_reader__stack_count(const struct dfa_reader *r);
+int dfa_reader__stack(const struct dfa_reader *r, uint32_t id, struct dfa_stack *out);
+
+size_t dfa_reader__proc_count(const struct dfa_reader *r);
+const struct dfa_proc *dfa_reader__proc(const struct dfa_reader *r, size_t i);
+/* The process image pid was running at ts; NULL if the archive has none. */
+const struct dfa_proc *dfa_reader__find_proc(const struct dfa_reader *r, uint32_t pid, uint64_t ts);
+
+/* Objects and other members, decompressed on first use; borrowed pointers. */
+int dfa_reader__object(struct dfa_reader *r, const char *key, const void **data, size_t *len);
+int dfa_reader__file(struct dfa_reader *r, const char *name, const void **data, size_t *len);
+size_t dfa_reader__member_count(const struct dfa_reader *r);
+int dfa_reader__member_info(const struct dfa_reader *r, size_t i, struct dfa_member_info *out);
+
+#endif

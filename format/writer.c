@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: MIT */
+/* Archive writer: a tar stream of zstd members, written through as it goes. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "dfa_private.h"
+
+struct stack_ent {
+	uint64_t hash;
+	size_t off;		/* into ips */
+	uint32_t n_user, n_kern;
+};
+
+struct dfa_writer {
+	struct archive *a;
+	int fd;
+	char err[512];
+	bool began, finished;
+	struct dfa_buf meta, end;	/* key=value text */
+	struct dfa_buf samples, procs;	/* pending records */
+	struct dfa_buf rec, z;		/* scratch: one record, compressed member */
+	uint64_t prev_ts;
+	uint32_t sample_chunk, proc_chunk;
+	/* stack deduplication */
+	uint64_t *ips;
+	size_t ips_len, ips_cap;
+	struct stack_ent *stacks;
+	size_t n_stacks, stacks_cap;
+	uint32_t *stack_tab;	/* open addressing: index + 1, 0 = empty */
+	size_t stack_tab_size;
+	/* object keys already written */
+	char **objs;
+	size_t objs_size, n_objs;
+	struct dfa_writer_stats st;
+};
+
+/* Sets the handle's message and yields code. */
+#define FAIL(w, code, ...) (dfa_errorf((w)->err, sizeof((w)->err), __VA_ARGS__), (code))
+#define SET_ERR(w, ...) dfa_errorf((w)->err, sizeof((w)->err), __VA_ARGS__)
+
+struct dfa_writer *dfa_writer__new(void)
+{
+	struct dfa_writer *w = calloc(1, sizeof(*w));
+
+	if (w)
+		w->fd = -1;
+	return w;
+}
+
+void dfa_writer__free(struct dfa_writer *w)
+{
+	if (!w)
+		return;
+	if (w->a)
+		archive_write_free(w->a);	/* closes the tar without end marker handling of ours */
+	if (w->fd >= 0)
+		close(w->fd);
+	dfa_buf__release(&w->meta);
+	dfa_buf__release(&w->end);
+	dfa_buf__release(&w->samples);
+	dfa_buf__release(&w->procs);
+	dfa_buf__release(&w->rec);
+	dfa_buf__release(&w->z);
+	free(w->ips);
+	free(w->stacks);
+	free(w->stack_tab);
+	for (size_t i = 0; i < w->objs_size; i++)
+		free(w->objs[i]);
+	free(w->objs);
+	free(w);
+}
+
+const char *dfa_writer__error(const struct dfa_writer *w)
+{
+	return w->err;
+}
+
+void dfa_writer__stats(const struct dfa_writer *w, struct dfa_writer_stats *st)
+{
+	*st = w->st;
+	st->stacks = w->n_stacks;
+}
+
+static ssize_t write_cb(struct archive *a, void *data, const void *buf, size_t len)
+{
+	struct dfa_writer *w = data;
+	const char *p = buf;
+	size_t left = len;
+
+	while (left) {
+		ssize_t n = write(w->fd, p, left);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			archive_set_error(a, errno, "write: %s", strerror(errno));
+			return -1;
+		}
+		p += n;
+		left -= n;
+	}
+	w->st.bytes += len;
+	return len;
+}
+
+int dfa_writer__open(struct dfa_writer *w, const char *path)
+{
+	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (w->fd < 0)
+		return FAIL(w, DFA_FATAL, "%s: %s", path, strerror(errno));
+	w->a = archive_write_new();
+	if (!w->a)
+		return FAIL(w, DFA_FATAL, "out of memory");
+	/* No blocking: every member reaches the file as soon as it is written, so a
+	 * recorder killed at any moment leaves all members before the last one. */
+	if (archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(w->a, 0) != ARCHIVE_OK ||
+	    archive_write_open(w->a, w, NULL, write_cb, NULL) != ARCHIVE_OK)
+		return FAIL(w, DFA_FATAL, "%s: %s", path, archive_error_string(w->a));
+	return DFA_OK;
+}
+
+static int write_member(struct dfa_writer *w, const char *name, const void *data, size_t len)
+{
+	struct archive_entry *e;
+	int ret = DFA_FATAL;
+
+	if (!w->a)
+		return FAIL(w, DFA_FATAL, "archive is not open");
+	if (dfa_zstd__compress(data, len, &w->z))
+		return FAIL(w, DFA_FATAL, "%s: compression failed", name);
+	e = archive_entry_new();
+	if (!e)
+		return FAIL(w, DFA_FATAL, "out of memory");
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, w->z.len);
+	archive_entry_set_mtime(e, time(NULL), 0);
+	if (archive_write_header(w->a, e) != ARCHIVE_OK ||
+	    archive_write_data(w->a, w->z.data, w->z.len) != (la_ssize_t)w->z.len ||
+	    archive_write_finish_entry(w->a) != ARCHIVE_OK) {
+		SET_ERR(w, "%s: %s", name, archive_error_string(w->a));
+		goto cleanup;
+	}
+	ret = DFA_OK;
+cleanup:
+	archive_entry_free(e);
+	return ret;
+}
+
+int dfa_writer__set_meta(struct dfa_writer *w, const char *key, const char *value)
+{
+	struct dfa_buf *b = w->began ? &w->end : &w->meta;
+
+	if (!*key || strpbrk(key, "=\n\\"))
+		return FAIL(w, DFA_FAILED, "invalid meta key '%s'", key);
+	if (dfa_kv__put(b, key, value ? value : ""))
+		return FAIL(w, DFA_FATAL, "out of memory");
+	return DFA_OK;
+}
+
+int dfa_writer__begin(struct dfa_writer *w)
+{
+	char ver[32];
+	struct dfa_buf head = { 0 };
+	int ret;
+
+	snprintf(ver, sizeof(ver), "%d.%d", DFA_FORMAT_MAJOR, DFA_FORMAT_MINOR);
+	/* format and features come first so a reader can refuse early. */
+	if (dfa_kv__put(&head, "format", ver) ||
+	    dfa_kv__put(&head, "features", "samples,procs,objects,files") ||
+	    dfa_buf__put(&head, w->meta.data, w->meta.len)) {
+		ret = FAIL(w, DFA_FATAL, "out of memory");
+		goto cleanup;
+	}
+	ret = write_member(w, "meta", head.data, head.len);
+	if (ret == DFA_OK)
+		w->began = true;
+cleanup:
+	dfa_buf__release(&head);
+	return ret;
+}
+
+static uint64_t hash_ips(const uint64_t *v, size_t n, uint64_t h)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= v[i];
+		h *= 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+static int stack_tab_grow(struct dfa_writer *w)
+{
+	size_t size = w->stack_tab_size ? w->stack_tab_size * 2 : 4096;
+	uint32_t *tab = calloc(size, sizeof(*tab));
+
+	if (!tab)
+		return -1;
+	for (size_t i = 0; i < w->n_stacks; i++) {
+		size_t j = w->stacks[i].hash & (size - 1);
+
+		while (tab[j])
+			j = (j + 1) & (size - 1);
+		tab[j] = i + 1;
+	}
+	free(w->stack_tab);
+	w->stack_tab = tab;
+	w->stack_tab_size = size;
+	return 0;
+}
+
+static bool stack_equal(const struct dfa_writer *w, const struct stack_ent *s,
+			const uint64_t *user, uint32_t n_user, const uint64_t *kern, uint32_t n_kern)
+{
+	const uint64_t *ips = w->ips + s->off;
+
+	return s->n_user == n_user && s->n_kern == n_kern &&
+	       !memcmp(ips, user, n_user * sizeof(*user)) &&
+	       !memcmp(ips + n_user, kern, n_kern * sizeof(*kern));
+}
+
+static int put_ip_deltas(struct dfa_buf *b, const uint64_t *ips, uint32_t n)
+{
+	uint64_t prev = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (dfa_buf__put_sv(b, (int64_t)(ips[i] - prev)))
+			return -1;
+		prev = ips[i];
+	}
+	return 0;
+}
+
+static int put_record(struct dfa_writer *w, struct dfa_buf *dst, uint64_t type)
+{
+	if (dfa_buf__put_uv(dst, type) || dfa_buf__put_uv(dst, w->rec.len) ||
+	    dfa_buf__put(dst, w->rec.data, w->rec.len))
+		return -1;
+	return 0;
+}
+
+/* Returns the stack id, adding a STACK record for a new stack; -1 on ENOMEM. */
+static int64_t stack_id(struct dfa_writer *w, const uint64_t *user, uint32_t n_user,
+			const uint64_t *kern, uint32_t n_kern)
+{
+	uint64_t h = hash_ips(kern, n_kern, hash_ips(user, n_user, 0xcbf29ce484222325ULL ^ n_user));
+	struct stack_ent *s;
+	size_t j;
+
+	if ((w->n_stacks + 1) * 2 > w->stack_tab_size && stack_tab_grow(w))
+		return -1;
+	for (j = h & (w->stack_tab_size - 1); w->stack_tab[j]; j = (j + 1) & (w->stack_tab_size - 1)) {
+		s = &w->stacks[w->stack_tab[j] - 1];
+		if (s->hash == h && stack_equal(w, s, user, n_user, kern, n_kern))
+			return w->stack_tab[j] - 1;
+	}
+	if (w->n_stacks == w->stacks_cap) {
+		size_t cap = w->stacks_cap ? w->stacks_cap * 2 : 1024;
+		struct stack_ent *p = realloc(w->stacks, cap * sizeof(*p));
+
+		if (!p)
+			return -1;
+		w->stacks = p;
+		w->stacks_cap = cap;
+	}
+	while (w->ips_cap - w->ips_len < (size_t)n_user + n_kern) {
+		size_t cap = w->ips_cap ? w->ips_cap * 2 : 16384;
+		uint64_t *p = realloc(w->ips, cap * sizeof(*p));
+
+		if (!p)
+			return -1;
+		w->ips = p;
+		w->ips_cap = cap;
+	}
+	s = &w->stacks[w->n_stacks];
+	*s = (struct stack_ent){ h, w->ips_len, n_user, n_kern };
+	memcpy(w->ips + w->ips_len, user, n_user * sizeof(*user));
+	memcpy(w->ips + w->ips_len + n_user, kern, n_kern * sizeof(*kern));
+	w->ips_len += n_user + n_kern;
+	w->stack_tab[j] = ++w->n_stacks;
+
+	dfa_buf__reset(&w->rec);
+	if (dfa_buf__put_uv(&w->rec, w->n_stacks - 1) || dfa_buf__put_uv(&w->rec, n_user) ||
+	    dfa_buf__put_uv(&w->rec, n_kern) || put_ip_deltas(&w->rec, user, n_user) ||
+	    put_ip_deltas(&w->rec, kern, n_kern) || put_record(w, &w->samples, DFA_REC_STACK))
+		return -1;
+	return w->n_stacks - 1;
+}
+
+int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s,
+			   const uint64_t *user, uint32_t n_user,
+			   const uint64_t *kern, uint32_t n_kern)
+{
+	int64_t id;
+
+	if (n_user > DFA_MAX_FRAMES || n_kern > DFA_MAX_FRAMES)
+		return FAIL(w, DFA_FAILED, "stack deeper than %d frames", DFA_MAX_FRAMES);
+	id = stack_id(w, user, n_user, kern, n_kern);
+	if (id < 0)
+		return FAIL(w, DFA_FATAL, "out of memory");
+	dfa_buf__reset(&w->rec);
+	/* Samples arrive almost in order; a delta may be negative across CPUs. */
+	if (dfa_buf__put_sv(&w->rec, (int64_t)(s->ts - w->prev_ts)) ||
+	    dfa_buf__put_uv(&w->rec, s->cpu) || dfa_buf__put_uv(&w->rec, s->pid) ||
+	    dfa_buf__put_uv(&w->rec, s->tid) || dfa_buf__put_uv(&w->rec, s->event) ||
+	    dfa_buf__put_uv(&w->rec, s->value) || dfa_buf__put_uv(&w->rec, id) ||
+	    put_record(w, &w->samples, DFA_REC_SAMPLE))
+		return FAIL(w, DFA_FATAL, "out of memory");
+	w->prev_ts = s->ts;
+	w->st.samples++;
+	return DFA_OK;
+}
+
+int dfa_writer__add_proc(struct dfa_writer *w, const struct dfa_proc *p)
+{
+	struct dfa_buf *r = &w->rec;
+
+	if (p->n_maps > DFA_MAX_MAPS)
+		return FAIL(w, DFA_FAILED, "pid %u: more than %u mappings", p->pid, DFA_MAX_MAPS);
+	dfa_buf__reset(r);
+	if (dfa_buf__put_uv(r, p->pid) || dfa_buf__put_uv(r, p->ppid) || dfa_buf__put_uv(r, p->begin) ||
+	    dfa_buf__put_str(r, p->comm) || dfa_buf__put_str(r, p->exe) ||
+	    dfa_buf__put_str(r, p->cmdline) || dfa_buf__put_uv(r, p->n_maps))
+		return FAIL(w, DFA_FATAL, "out of memory");
+	for (uint32_t i = 0; i < p->n_maps; i++) {
+		const struct dfa_map *m = &p->maps[i];
+
+		if (dfa_buf__put_uv(r, m->start) || dfa_buf__put_uv(r, m->end - m->start) ||
+		    dfa_buf__put_uv(r, m->offset) || dfa_buf__put_uv(r, m->prot) ||
+		    dfa_buf__put_str(r, m->path) || dfa_buf__put_str(r, m->object))
+			return FAIL(w, DFA_FATAL, "out of memory");
+	}
+	if (put_record(w, &w->procs, DFA_REC_PROC))
+		return FAIL(w, DFA_FATAL, "out of memory");
+	w->st.procs++;
+	return DFA_OK;
+}
+
+int dfa_writer__add_exit(struct dfa_writer *w, uint32_t pid, uint64_t begin, uint64_t ts)
+{
+	dfa_buf__reset(&w->rec);
+	if (dfa_buf__put_uv(&w->rec, pid) || dfa_buf__put_uv(&w->rec, begin) ||
+	    dfa_buf__put_uv(&w->rec, ts) || put_record(w, &w->procs, DFA_REC_EXIT))
+		return FAIL(w, DFA_FATAL, "out of memory");
+	return DFA_OK;
+}
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 0x100000001b3ULL;
+	return h;
+}
+
+bool dfa_writer__has_object(const struct dfa_writer *w, const char *key)
+{
+	if (!w->objs_size)
+		return false;
+	for (size_t j = hash_str(key) & (w->objs_size - 1); w->objs[j]; j = (j + 1) & (w->objs_size - 1))
+		if (!strcmp(w->objs[j], key))
+			return true;
+	return false;
+}
+
+static int objs_insert(struct dfa_writer *w, const char *key)
+{
+	if ((w->n_objs + 1) * 2 > w->objs_size) {
+		size_t size = w->objs_size ? w->objs_size * 2 : 256;
+		char **tab = calloc(size, sizeof(*tab));
+
+		if (!tab)
+			return -1;
+		for (size_t i = 0; i < w->objs_size; i++) {
+			if (!w->objs[i])
+				continue;
+			size_t j = hash_str(w->objs[i]) & (size - 1);
+
+			while (tab[j])
+				j = (j + 1) & (size - 1);
+			tab[j] = w->objs[i];
+		}
+		free(w->objs);
+		w->objs = tab;
+		w->objs_size = size;
+	}
+	size_t j = hash_str(key) & (w->objs_size - 1);
+
+	while (w->objs[j])
+		j = (j + 1) & (w->objs_size - 1);
+	w->objs[j] = strdup(key);
+	if (!w->objs[j])
+		return -1;
+	w->n_objs++;
+	return 0;
+}
+
+int dfa_writer__add_object(struct dfa_writer *w, const char *key, const void *data, size_t len)
+{
+	char name[DFA_MAX_NAME + 2];
+	uint64_t before = w->st.bytes;
+	int ret;
+
+	if (dfa_writer__has_object(w, key))
+		return DFA_OK;
+	if ((size_t)snprintf(name, sizeof(name), "objects/%s", key) >= sizeof(name) ||
+	    !dfa_name__valid(name) || strchr(key, '/'))
+		return FAIL(w, DFA_FAILED, "invalid object key '%s'", key);
+	ret = write_member(w, name, data, len);
+	if (ret != DFA_OK)
+		return ret;
+	if (objs_insert(w, key))
+		return FAIL(w, DFA_FATAL, "out of memory");
+	w->st.objects++;
+	w->st.object_bytes += w->st.bytes - before;
+	return DFA_OK;
+}
+
+int dfa_writer__add_file(struct dfa_writer *w, const char *name, const void *data, size_t len)
+{
+	static const char *const reserved[] = { "meta", "end", "samples/", "procs/", "objects/" };
+
+	if (!dfa_name__valid(name))
+		return FAIL(w, DFA_FAILED, "invalid member name '%s'", name);
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(*reserved); i++)
+		if (!strncmp(name, reserved[i], strlen(reserved[i])))
+			return FAIL(w, DFA_FAILED, "member name '%s' is reserved", name);
+	return write_member(w, name, data, len);
+}
+
+int dfa_writer__flush(struct dfa_writer *w)
+{
+	char name[32];
+	int ret;
+
+	if (!w->began && (ret = dfa_writer__begin(w)) != DFA_OK)
+		return ret;
+	/* Processes first: a reader that stops at a torn samples member still has
+	 * every process its earlier samples refer to. */
+	if (w->procs.len) {
+		snprintf(name, sizeof(name), "procs/%08u", w->proc_chunk++);
+		if ((ret = write_member(w, name, w->procs.data, w->procs.len)) != DFA_OK)
+			return ret;
+		dfa_buf__reset(&w->procs);
+	}
+	if (w->samples.len) {
+		uint64_t before = w->st.bytes;
+
+		snprintf(name, sizeof(name), "samples/%08u", w->sample_chunk++);
+		if ((ret = write_member(w, name, w->samples.data, w->samples.len)) != DFA_OK)
+			return ret;
+		dfa_buf__reset(&w->samples);
+		w->prev_ts = 0;
+		w->st.chunks++;
+		w->st.sample_bytes += w->st.bytes - before;
+	}
+	return DFA_OK;
+}
+
+int dfa_writer__finish(struct dfa_writer *w)
+{
+	int ret;
+
+	if (w->finished)
+		return DFA_OK;
+	if ((ret = dfa_writer__flush(w)) != DFA_OK)
+		return ret;
+	if (dfa_kv__put(&w->end, "status", "complete"))
+		return FAIL(w, DFA_FATAL, "out of memory");
+	if ((ret = write_member(w, "end", w->end.data, w->end.len)) != DFA_OK)
+		return ret;
+	if (archive_write_close(w->a) != ARCHIVE_OK)
+		return FAIL(w, DFA_FATAL, "closing archive: %s", archive_error_string(w->a));
+	if (fsync(w->fd) && errno != EINVAL)
+		return FAIL(w, DFA_FATAL, "fsync: %s", strerror(errno));
+	w->finished = true;
+	return DFA_OK;
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reduced ELF snapshots.  Like `eu-strip -f` in reverse: every section header
+ * stays (so addresses and indices hold), but only the sections that name or
+ * unwind code keep their bytes; the rest become SHT_NOBITS.  Program headers
+ * are copied unchanged: dfreport maps file offsets to addresses with them.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "record.h"
+
+static bool keep_section(Elf *in, size_t shstrndx, const GElf_Shdr *sh, bool keep_debug)
+{
+	const char *name = elf_strptr(in, shstrndx, sh->sh_name);
+	static const char *const names[] = {
+		".eh_frame", ".eh_frame_hdr", ".debug_frame", ".gnu_debugdata",
+		".gnu_debuglink", ".gopclntab", ".go.buildinfo", ".gnu_debugaltlink",
+	};
+
+	if (sh->sh_type == SHT_SYMTAB || sh->sh_type == SHT_DYNSYM || sh->sh_type == SHT_NOTE)
+		return true;
+	if (!name)
+		return false;
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return keep_debug && (!strncmp(name, ".debug_", 7) || !strncmp(name, ".zdebug_", 8));
+}
+
+/* String tables that a kept symbol table links to, and the section-name table. */
+static bool needed_strtab(Elf *in, size_t idx, size_t shstrndx)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	if (idx == shstrndx)
+		return true;
+	while ((scn = elf_nextscn(in, scn)))
+		if (gelf_getshdr(scn, &sh) && (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM) &&
+		    sh.sh_link == idx)
+			return true;
+	return false;
+}
+
+static int copy_sections(Elf *in, Elf *out, size_t shstrndx, bool keep_debug)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(in, scn))) {
+		Elf_Scn *nscn = elf_newscn(out);
+		GElf_Shdr sh;
+		Elf_Data *d, *nd;
+
+		if (!nscn || !gelf_getshdr(scn, &sh))
+			return -1;
+		if (sh.sh_type != SHT_NOBITS &&
+		    (keep_section(in, shstrndx, &sh, keep_debug) ||
+		     (sh.sh_type == SHT_STRTAB && needed_strtab(in, elf_ndxscn(scn), shstrndx)))) {
+			d = elf_rawdata(scn, NULL);
+			nd = elf_newdata(nscn);
+			if (!d || !nd)
+				return -1;
+			*nd = *d;
+		} else {
+			sh.sh_type = SHT_NOBITS;
+		}
+		if (!gelf_update_shdr(nscn, &sh))
+			return -1;
+	}
+	return 0;
+}
+
+int elfsnap__reduce(Elf *in, bool keep_debug, void **out_buf, size_t *out_len)
+{
+	GElf_Ehdr eh;
+	size_t shstrndx, phnum;
+	Elf *out = NULL;
+	int fd = -1, ret = -1;
+	off_t size;
+	void *buf = NULL;
+
+	if (!gelf_getehdr(in, &eh) || elf_getshdrstrndx(in, &shstrndx) || elf_getphdrnum(in, &phnum))
+		return -1;
+	fd = memfd_create("dfsnap", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	out = elf_begin(fd, ELF_C_WRITE, NULL);
+	if (!out || !gelf_newehdr(out, gelf_getclass(in)))
+		goto cleanup;
+	if (phnum && !gelf_newphdr(out, phnum))
+		goto cleanup;
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(in, i, &ph) || !gelf_update_phdr(out, i, &ph))
+			goto cleanup;
+	}
+	if (copy_sections(in, out, shstrndx, keep_debug))
+		goto cleanup;
+	/* libelf lays the file out anew; the header's layout fields follow it. */
+	eh.e_shoff = 0;
+	eh.e_phoff = 0;
+	if (!gelf_update_ehdr(out, &eh))
+		goto cleanup;
+	if (elf_update(out, ELF_C_WRITE) < 0)
+		goto cleanup;
+	size = lseek(fd, 0, SEEK_END);
+	buf = malloc(size ? size : 1);
+	if (size <= 0 || !buf || pread(fd, buf, size, 0) != size)
+		goto cleanup;
+	*out_buf = buf;
+	*out_len = size;
+	buf = NULL;
+	ret = 0;
+cleanup:
+	free(buf);
+	if (out)
+		elf_end(out);
+	close(fd);
+	return ret;
+}

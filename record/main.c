@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/* dfrecord: record stack samples and everything needed to name them. */
+#include <argp.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+#include "log.h"
+#include "record.h"
+
+int df_argc;
+char **df_argv;
+
+const char *argp_program_version = "dfrecord " PACKAGE_VERSION;
+
+static const char doc[] =
+	"Record stack samples into a .dfa archive for dfreport.\v"
+	"EXAMPLES:\n"
+	"  dfrecord -a -d 10                  profile the whole system for 10 s into prof.dfa\n"
+	"  dfrecord -p 1234,1240 -o app.dfa   profile two processes (and their children) until Ctrl-C\n"
+	"  dfrecord -F 999 -- ./bench --fast  profile a command and its descendants until it exits\n"
+	"\n"
+	"EXIT STATUS:\n"
+	"  0  recorded; the archive is complete\n"
+	"  1  error (no privilege, no such process, write failure, ...)\n"
+	"  2  usage error\n"
+	"\n"
+	"Recording needs root or CAP_BPF+CAP_PERFMON. SIGINT or SIGTERM stops and finalizes.";
+
+static const char args_doc[] = "[-- COMMAND [ARGS...]]";
+
+enum { OPT_NO_KERNEL = 0x100, OPT_NO_DEBUGINFO };
+
+static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "Scope (one of):", 1 },
+	{ "all-cpus", 'a', NULL, 0, "Profile every process on every CPU", 1 },
+	{ "pid", 'p', "PID[,PID..]", 0, "Profile these processes and their descendants", 1 },
+	{ NULL, 0, NULL, 0, "Sampling:", 2 },
+	{ "event", 'e', "EVENTS", 0, "Comma list of events: on-cpu (default)", 2 },
+	{ "freq", 'F', "HZ", 0, "Samples per second per CPU (default 99)", 2 },
+	{ "duration", 'd', "SECONDS", 0, "Stop after this long (default: until Ctrl-C or the command exits)", 2 },
+	{ "no-kernel", OPT_NO_KERNEL, NULL, 0, "Leave kernel stacks out", 2 },
+	{ NULL, 0, NULL, 0, "Output:", 3 },
+	{ "output", 'o', "FILE", 0, "Archive to write (default prof.dfa)", 3 },
+	{ "no-debuginfo", OPT_NO_DEBUGINFO, NULL, 0,
+	  "Leave DWARF .debug_* sections out of object snapshots (smaller; no inlines or lines)", 3 },
+	{ "verbose", 'v', NULL, 0, "More messages; repeat for more", 3 },
+	{ 0 }
+};
+
+struct args {
+	struct record_opts o;
+	int verbose;
+};
+
+static int parse_pids(struct record_opts *o, char *arg)
+{
+	for (char *tok = strtok(arg, ","); tok; tok = strtok(NULL, ",")) {
+		char *end;
+		unsigned long v;
+		uint32_t *g;
+
+		errno = 0;
+		v = strtoul(tok, &end, 10);
+		if (errno || *end || end == tok || v == 0 || v > INT_MAX)
+			return -1;
+		g = realloc(o->pids, (o->n_pids + 1) * sizeof(*g));
+		if (!g)
+			return -1;
+		o->pids = g;
+		o->pids[o->n_pids++] = v;
+	}
+	return o->n_pids ? 0 : -1;
+}
+
+static int parse_events(struct record_opts *o, char *arg)
+{
+	o->events = 0;
+	for (char *tok = strtok(arg, ","); tok; tok = strtok(NULL, ",")) {
+		int ev = dfa_event__parse(tok);
+
+		if (ev != DFA_EV_ONCPU)
+			return -1;
+		o->events |= 1u << ev;
+	}
+	return o->events ? 0 : -1;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct args *a = state->input;
+	char *end;
+	double d;
+	unsigned long f;
+
+	switch (key) {
+	case 'a':
+		a->o.all = true;
+		break;
+	case 'p':
+		if (parse_pids(&a->o, arg))
+			argp_error(state, "invalid pid list '%s'", arg);
+		break;
+	case 'e':
+		if (parse_events(&a->o, arg))
+			argp_error(state, "invalid event list '%s' (supported: on-cpu)", arg);
+		break;
+	case 'F':
+		errno = 0;
+		f = strtoul(arg, &end, 10);
+		if (errno || *end || f < 1 || f > 100000)
+			argp_error(state, "invalid frequency '%s' (1..100000 Hz)", arg);
+		a->o.freq = f;
+		break;
+	case 'd':
+		errno = 0;
+		d = strtod(arg, &end);
+		if (errno || *end || end == arg || !(d > 0) || d > 1e7)
+			argp_error(state, "invalid duration '%s' (seconds > 0)", arg);
+		a->o.duration = d;
+		break;
+	case 'o':
+		if (!*arg)
+			argp_error(state, "empty output file name");
+		a->o.output = arg;
+		break;
+	case OPT_NO_KERNEL:
+		a->o.no_kernel = true;
+		break;
+	case OPT_NO_DEBUGINFO:
+		a->o.no_debuginfo = true;
+		break;
+	case 'v':
+		a->verbose++;
+		break;
+	case ARGP_KEY_ARG:
+		/* a lone word without "--" is a mistake, not a command */
+		argp_error(state, "unexpected argument '%s' (put a command after --)", arg);
+		break;
+	case ARGP_KEY_END:
+		if ((a->o.all ? 1 : 0) + (a->o.n_pids ? 1 : 0) + (a->o.cmd ? 1 : 0) != 1)
+			argp_error(state, "give exactly one of -a, -p PID or -- COMMAND");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct argp argp = { .options = options, .parser = parse_opt, .args_doc = args_doc, .doc = doc };
+	struct args a = { .o = { .freq = 99, .output = "prof.dfa", .events = 1u << DFA_EV_ONCPU } };
+	int idx = 0, ret;
+
+	argp_err_exit_status = 2;
+	df_argc = argc;
+	df_argv = argv;
+	/* Stop option parsing at "--" so the command's own options stay its own. */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			idx = i;
+			break;
+		}
+	if (idx) {
+		if (idx + 1 >= argc) {
+			fprintf(stderr, "dfrecord: no command after --\n");
+			return 2;
+		}
+		a.o.cmd = argv + idx + 1;
+		argp_parse(&argp, idx, argv, 0, NULL, &a);
+	} else {
+		argp_parse(&argp, argc, argv, 0, NULL, &a);
+	}
+	log_init("dfrecord", a.verbose);
+	ret = record__run(&a.o);
+	free(a.o.pids);
+	return ret;
+}

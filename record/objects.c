@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Object snapshots.  A mapped file is read through the process's own view
+ * (/proc/PID/map_files, which also reaches deleted files, then
+ * /proc/PID/root/PATH for containers), keyed by its GNU build-id (or a hash
+ * of its bytes when it has none), reduced, and stored once.
+ */
+#define _GNU_SOURCE
+#include <elfutils/libdwelf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "log.h"
+#include "record.h"
+
+#define KEY_LEN 72
+
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	char key[KEY_LEN];	/* "" = not an object we can use */
+};
+
+struct objects {
+	struct dfa_writer *w;
+	bool keep_debug;
+	struct file_id *files;
+	size_t n_files, cap_files;
+	char vdso_key[KEY_LEN];
+	bool vdso_done;
+	struct objects_stats st;
+};
+
+struct objects *objects__new(struct dfa_writer *w, bool keep_debug)
+{
+	struct objects *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	o->w = w;
+	o->keep_debug = keep_debug;
+	elf_version(EV_CURRENT);
+	return o;
+}
+
+void objects__free(struct objects *o)
+{
+	if (!o)
+		return;
+	free(o->files);
+	free(o);
+}
+
+void objects__stats(const struct objects *o, struct objects_stats *st)
+{
+	*st = o->st;
+}
+
+/* FNV-1a over the bytes: identifies objects that carry no build-id. */
+static uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static int object_key(Elf *elf, const void *bytes, size_t len, char *key)
+{
+	const uint8_t *id;
+	ssize_t n = dwelf_elf_gnu_build_id(elf, (const void **)&id);
+
+	if (n > 0 && n <= 32) {
+		for (ssize_t i = 0; i < n; i++)
+			sprintf(key + 2 * i, "%02x", id[i]);
+		return 0;
+	}
+	if (!bytes)
+		return -1;
+	snprintf(key, KEY_LEN, "nobuildid-%016llx-%zx", (unsigned long long)hash_bytes(bytes, len), len);
+	return 0;
+}
+
+/* Reduces and stores an ELF image; key is filled in.  Returns 0 or -1. */
+static int store_elf(struct objects *o, const void *bytes, size_t len, char *key, const char *what)
+{
+	Elf *elf = elf_memory((char *)bytes, len);
+	void *snap = NULL;
+	size_t snap_len;
+	int ret = -1;
+
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		pr_debug("%s: not an ELF object", what);
+		goto cleanup;
+	}
+	if (object_key(elf, bytes, len, key))
+		goto cleanup;
+	if (dfa_writer__has_object(o->w, key)) {
+		o->st.reused++;
+		ret = 0;
+		goto cleanup;
+	}
+	if (elfsnap__reduce(elf, o->keep_debug, &snap, &snap_len)) {
+		pr_debug("%s: cannot reduce: %s", what, elf_errmsg(-1));
+		goto cleanup;
+	}
+	if (dfa_writer__add_object(o->w, key, snap, snap_len) != DFA_OK) {
+		pr_warn("%s: %s", what, dfa_writer__error(o->w));
+		goto cleanup;
+	}
+	pr_debug("stored %s as %s (%zu of %zu bytes)", what, key, snap_len, len);
+	o->st.captured++;
+	ret = 0;
+cleanup:
+	free(snap);
+	if (elf)
+		elf_end(elf);
+	return ret;
+}
+
+/* The vDSO is the kernel's: the same in every process, so ours stands for all. */
+static const char *vdso_key(struct objects *o)
+{
+	unsigned long base = getauxval(AT_SYSINFO_EHDR);
+	char line[512];
+	FILE *f;
+
+	if (o->vdso_done)
+		return o->vdso_key[0] ? o->vdso_key : NULL;
+	o->vdso_done = true;
+	f = fopen("/proc/self/maps", "re");
+	if (!base || !f)
+		goto cleanup;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+
+		if (strstr(line, "[vdso]") && sscanf(line, "%lx-%lx", &s, &e) == 2 && s == base) {
+			if (store_elf(o, (const void *)s, e - s, o->vdso_key, "[vdso]"))
+				o->vdso_key[0] = 0;
+			break;
+		}
+	}
+cleanup:
+	if (f)
+		fclose(f);
+	return o->vdso_key[0] ? o->vdso_key : NULL;
+}
+
+static int open_mapped(uint32_t pid, uint64_t start, uint64_t end, const char *path)
+{
+	char p[PATH_MAX + 64], clean[PATH_MAX];
+	const char *del;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%u/map_files/%llx-%llx", pid,
+		 (unsigned long long)start, (unsigned long long)end);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	snprintf(clean, sizeof(clean), "%s", path);
+	del = strstr(clean, " (deleted)");
+	if (del)
+		clean[del - clean] = 0;
+	snprintf(p, sizeof(p), "/proc/%u/root%s", pid, clean);
+	return open(p, O_RDONLY | O_CLOEXEC);
+}
+
+static struct file_id *file_lookup(struct objects *o, const struct stat *st)
+{
+	for (size_t i = o->n_files; i-- > 0;) {
+		struct file_id *f = &o->files[i];
+
+		if (f->ino == st->st_ino && f->dev == st->st_dev && f->size == st->st_size &&
+		    f->mtime.tv_sec == st->st_mtim.tv_sec && f->mtime.tv_nsec == st->st_mtim.tv_nsec)
+			return f;
+	}
+	return NULL;
+}
+
+static struct file_id *file_add(struct objects *o, const struct stat *st)
+{
+	struct file_id *f;
+
+	if (o->n_files == o->cap_files) {
+		size_t cap = o->cap_files ? o->cap_files * 2 : 64;
+
+		f = realloc(o->files, cap * sizeof(*f));
+		if (!f)
+			return NULL;
+		o->files = f;
+		o->cap_files = cap;
+	}
+	f = &o->files[o->n_files++];
+	*f = (struct file_id){ st->st_dev, st->st_ino, st->st_size, st->st_mtim, "" };
+	return f;
+}
+
+const char *objects__capture(struct objects *o, uint32_t pid, uint64_t start, uint64_t end,
+			     const char *path)
+{
+	struct file_id *f;
+	struct stat st;
+	void *bytes;
+	int fd;
+
+	if (!strcmp(path, "[vdso]"))
+		return vdso_key(o);
+	if (path[0] != '/')
+		return NULL;	/* anonymous, JIT, [stack], ... */
+	fd = open_mapped(pid, start, end, path);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		pr_debug("pid %u: cannot open %s: %s", pid, path, strerror(errno));
+		o->st.failed++;
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	f = file_lookup(o, &st);
+	if (f) {
+		close(fd);
+		return f->key[0] ? f->key : NULL;
+	}
+	f = file_add(o, &st);
+	bytes = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (!f || bytes == MAP_FAILED) {
+		o->st.failed++;
+		return NULL;
+	}
+	if (store_elf(o, bytes, st.st_size, f->key, path)) {
+		f->key[0] = 0;
+		o->st.failed++;
+	}
+	munmap(bytes, st.st_size);
+	return f->key[0] ? f->key : NULL;
+}

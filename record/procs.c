@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The process table.  An image is a pid from exec (or fork, or first sight)
+ * to its next exec or exit.  Its executable mappings are read from /proc when
+ * its first sample arrives and again when a sample falls outside them
+ * (libraries loaded since); they only grow, so an earlier sample still
+ * resolves against the last record written.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "log.h"
+#include "record.h"
+
+#define REFRESH_NS 100000000ULL	/* at most one maps re-read per image per 100 ms */
+
+struct map {
+	uint64_t start, end, offset;
+	uint32_t prot;
+	char *path, *object;
+};
+
+struct proc {
+	uint32_t pid, ppid;
+	uint64_t begin;
+	char comm[16];
+	char *exe, *cmdline;
+	struct map *maps;
+	size_t n_maps;
+	bool have_maps, dirty, dead;
+	uint64_t refreshed;
+	struct proc *next;	/* hash chain */
+};
+
+#define NBUCKETS 4096
+
+struct procs {
+	struct dfa_writer *w;
+	struct objects *o;
+	struct proc *tab[NBUCKETS];
+	struct proc *dead;	/* exited, freed after their last record is written */
+	struct procs_stats st;
+};
+
+struct procs *procs__new(struct dfa_writer *w, struct objects *o)
+{
+	struct procs *ps = calloc(1, sizeof(*ps));
+
+	if (ps) {
+		ps->w = w;
+		ps->o = o;
+	}
+	return ps;
+}
+
+static void maps_free(struct map *maps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(maps[i].path);
+		free(maps[i].object);
+	}
+	free(maps);
+}
+
+static void proc_free(struct proc *p)
+{
+	maps_free(p->maps, p->n_maps);
+	free(p->exe);
+	free(p->cmdline);
+	free(p);
+}
+
+void procs__free(struct procs *ps)
+{
+	if (!ps)
+		return;
+	for (size_t i = 0; i < NBUCKETS; i++)
+		for (struct proc *p = ps->tab[i], *n; p; p = n) {
+			n = p->next;
+			proc_free(p);
+		}
+	for (struct proc *p = ps->dead, *n; p; p = n) {
+		n = p->next;
+		proc_free(p);
+	}
+	free(ps);
+}
+
+void procs__stats(const struct procs *ps, struct procs_stats *st)
+{
+	*st = ps->st;
+}
+
+static struct proc *lookup(struct procs *ps, uint32_t pid)
+{
+	for (struct proc *p = ps->tab[pid % NBUCKETS]; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+/* Moves the current image of pid (if any) to the dead list. */
+static void retire(struct procs *ps, uint32_t pid)
+{
+	for (struct proc **pp = &ps->tab[pid % NBUCKETS]; *pp; pp = &(*pp)->next) {
+		struct proc *p = *pp;
+
+		if (p->pid != pid)
+			continue;
+		*pp = p->next;
+		p->dead = true;
+		p->next = ps->dead;
+		ps->dead = p;
+		return;
+	}
+}
+
+static struct proc *create(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t begin,
+			   const char *comm)
+{
+	struct proc *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	retire(ps, pid);
+	p->pid = pid;
+	p->ppid = ppid;
+	p->begin = begin;
+	snprintf(p->comm, sizeof(p->comm), "%s", comm);
+	p->dirty = true;
+	p->next = ps->tab[pid % NBUCKETS];
+	ps->tab[pid % NBUCKETS] = p;
+	ps->st.images++;
+	return p;
+}
+
+static char *read_small(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t cap = 0;
+
+	*len = 0;
+	if (!f)
+		return NULL;
+	buf = malloc(4096);
+	cap = buf ? 4096 : 0;
+	while (buf) {
+		size_t n = fread(buf + *len, 1, cap - *len - 1, f);
+
+		*len += n;
+		if (n == 0 || *len > (1 << 20))
+			break;
+		if (cap - *len < 2) {
+			char *g = realloc(buf, cap * 2);
+
+			if (!g) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = g;
+			cap *= 2;
+		}
+	}
+	if (buf)
+		buf[*len] = 0;
+	fclose(f);
+	return buf;
+}
+
+static void read_identity(struct proc *p)
+{
+	char path[64], exe[PATH_MAX];
+	size_t len;
+	ssize_t n;
+	char *s;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", p->pid);
+	s = read_small(path, &len);
+	if (s && len) {
+		s[strcspn(s, "\n")] = 0;
+		snprintf(p->comm, sizeof(p->comm), "%s", s);
+	}
+	free(s);
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", p->pid);
+	s = read_small(path, &len);
+	if (s) {
+		for (size_t i = 0; i + 1 < len; i++)
+			if (!s[i])
+				s[i] = ' ';
+		free(p->cmdline);
+		p->cmdline = s;
+	}
+	snprintf(path, sizeof(path), "/proc/%u/exe", p->pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		free(p->exe);
+		p->exe = strdup(exe);
+	}
+}
+
+static const struct map *find_map(const struct map *maps, size_t n, uint64_t ip)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (ip < maps[mid].start)
+			hi = mid;
+		else if (ip >= maps[mid].end)
+			lo = mid + 1;
+		else
+			return &maps[mid];
+	}
+	return NULL;
+}
+
+static int cmp_map(const void *a, const void *b)
+{
+	const struct map *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static bool same_map(const struct map *a, const struct map *b)
+{
+	return a->start == b->start && a->end == b->end && a->offset == b->offset &&
+	       !strcmp(a->path, b->path);
+}
+
+/* Parses one /proc/PID/maps line; keeps executable mappings only. */
+static bool parse_map(const char *line, struct map *m)
+{
+	unsigned long long s, e, off;
+	char perms[8];
+	int pos = 0;
+
+	if (sscanf(line, "%llx-%llx %7s %llx %*s %*u %n", &s, &e, perms, &off, &pos) < 4 ||
+	    perms[2] != 'x' || e <= s)
+		return false;
+	*m = (struct map){ .start = s, .end = e, .offset = off,
+			   .prot = (perms[0] == 'r') | (perms[1] == 'w') << 1 | DFA_PROT_X };
+	m->path = strndup(line + pos, strcspn(line + pos, "\n"));
+	return m->path != NULL;
+}
+
+/* Reads the image's current executable maps, merged with those it had. */
+static int read_maps(struct procs *ps, struct proc *p)
+{
+	char path[64], *line = NULL;
+	size_t cap = 0, n = 0, alloc = 0;
+	struct map *maps = NULL, m;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", p->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (getline(&line, &cap, f) > 0) {
+		const struct map *old;
+
+		if (!parse_map(line, &m))
+			continue;
+		if (n == alloc) {
+			struct map *g = realloc(maps, (alloc = alloc ? alloc * 2 : 32) * sizeof(*g));
+
+			if (!g) {
+				free(m.path);
+				break;
+			}
+			maps = g;
+		}
+		old = find_map(p->maps, p->n_maps, m.start);
+		if (old && same_map(old, &m)) {
+			m.object = old->object ? strdup(old->object) : NULL;
+		} else {
+			const char *key = objects__capture(ps->o, p->pid, m.start, m.end, m.path);
+
+			m.object = key ? strdup(key) : NULL;
+			p->dirty = true;
+		}
+		maps[n++] = m;
+	}
+	free(line);
+	fclose(f);
+	/* Keep earlier mappings that nothing replaced: samples taken while they
+	 * were mapped must still resolve. */
+	if (p->n_maps) {
+		struct map *g = realloc(maps, (n + p->n_maps) * sizeof(*g));
+
+		if (g) {
+			maps = g;
+			alloc = n + p->n_maps;
+		}
+	}
+	for (size_t i = 0; i < p->n_maps; i++) {
+		struct map *o = &p->maps[i];
+		bool overlap = false;
+
+		for (size_t j = 0; j < n && !overlap; j++)
+			overlap = o->start < maps[j].end && maps[j].start < o->end;
+		if (overlap || n == alloc)
+			continue;
+		maps[n++] = *o;
+		o->path = o->object = NULL;
+	}
+	maps_free(p->maps, p->n_maps);
+	qsort(maps, n, sizeof(*maps), cmp_map);
+	p->maps = maps;
+	p->n_maps = n;
+	return 0;
+}
+
+static void copy_maps(struct proc *dst, const struct proc *src)
+{
+	dst->maps = calloc(src->n_maps ? src->n_maps : 1, sizeof(*dst->maps));
+	if (!dst->maps)
+		return;
+	for (size_t i = 0; i < src->n_maps; i++) {
+		dst->maps[i] = src->maps[i];
+		dst->maps[i].path = strdup(src->maps[i].path);
+		dst->maps[i].object = src->maps[i].object ? strdup(src->maps[i].object) : NULL;
+	}
+	dst->n_maps = src->n_maps;
+	if (!dst->exe && src->exe)
+		dst->exe = strdup(src->exe);
+}
+
+void procs__on_fork(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t ts, const char *comm)
+{
+	create(ps, pid, ppid, ts, comm);
+}
+
+void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm)
+{
+	struct proc *old = lookup(ps, pid);
+
+	create(ps, pid, old ? old->ppid : 0, ts, comm);
+}
+
+void procs__on_exit(struct procs *ps, uint32_t pid, uint64_t ts)
+{
+	struct proc *p = lookup(ps, pid);
+
+	if (!p)
+		return;
+	if (dfa_writer__add_exit(ps->w, pid, p->begin, ts) != DFA_OK)
+		pr_warn("%s", dfa_writer__error(ps->w));
+	retire(ps, pid);
+}
+
+static bool covered(const struct proc *p, const uint64_t *user, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!find_map(p->maps, p->n_maps, user[i]))
+			return false;
+	return true;
+}
+
+static void load_maps(struct procs *ps, struct proc *p, uint64_t ts)
+{
+	p->refreshed = ts;
+	if (read_maps(ps, p) == 0) {
+		if (!p->have_maps)
+			read_identity(p);
+	} else if (!p->have_maps) {
+		/* Gone already: a fork shares its parent's image. */
+		struct proc *parent = lookup(ps, p->ppid);
+
+		if (parent && parent != p && parent->have_maps)
+			copy_maps(p, parent);
+		else
+			ps->st.no_maps++;
+	}
+	p->have_maps = true;
+	p->dirty = true;
+}
+
+void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm,
+		      const uint64_t *user, uint32_t n_user)
+{
+	struct proc *p = lookup(ps, pid);
+
+	if (!p) {
+		p = create(ps, pid, 0, 0, comm);
+		if (!p)
+			return;
+	}
+	if (!p->have_maps)
+		load_maps(ps, p, ts);
+	else if (!covered(p, user, n_user) && ts - p->refreshed > REFRESH_NS)
+		load_maps(ps, p, ts);
+}
+
+static int write_proc(struct procs *ps, struct proc *p)
+{
+	struct dfa_map *maps = calloc(p->n_maps ? p->n_maps : 1, sizeof(*maps));
+	struct dfa_proc rec = {
+		.pid = p->pid, .ppid = p->ppid, .begin = p->begin, .comm = p->comm,
+		.exe = p->exe ? p->exe : "", .cmdline = p->cmdline ? p->cmdline : "",
+		.n_maps = p->n_maps, .maps = maps,
+	};
+	int ret;
+
+	if (!maps)
+		return DFA_FATAL;
+	for (size_t i = 0; i < p->n_maps; i++)
+		maps[i] = (struct dfa_map){ p->maps[i].start, p->maps[i].end, p->maps[i].offset,
+					    p->maps[i].prot, p->maps[i].path,
+					    p->maps[i].object ? p->maps[i].object : "" };
+	ret = dfa_writer__add_proc(ps->w, &rec);
+	free(maps);
+	p->dirty = false;
+	return ret;
+}
+
+int procs__flush(struct procs *ps)
+{
+	int ret = DFA_OK;
+
+	for (size_t i = 0; i < NBUCKETS; i++)
+		for (struct proc *p = ps->tab[i]; p; p = p->next)
+			if (p->dirty && p->have_maps && (ret = write_proc(ps, p)) != DFA_OK)
+				return ret;
+	/* Exited images: write what they had, then let them go. */
+	for (struct proc *p = ps->dead, *n; p; p = n) {
+		n = p->next;
+		if (p->dirty && p->have_maps && (ret = write_proc(ps, p)) != DFA_OK)
+			return ret;
+		proc_free(p);
+	}
+	ps->dead = NULL;
+	return ret;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/* dfrecord internals. */
+#ifndef DF_RECORD_H
+#define DF_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <gelf.h>
+#include "dfa.h"
+
+struct record_opts {
+	bool all;
+	uint32_t *pids;
+	size_t n_pids;
+	char **cmd;		/* NULL-terminated argv after "--" */
+	unsigned freq;
+	double duration;	/* seconds; 0 = until interrupted */
+	const char *output;
+	unsigned events;	/* 1 << enum dfa_event */
+	bool no_kernel;
+	bool no_debuginfo;	/* leave DWARF .debug_* out of object snapshots */
+};
+
+int record__run(const struct record_opts *o);
+
+/* elfsnap.c: a copy of an ELF file with only what symbolization and unwinding
+ * need (section headers kept, other sections made SHT_NOBITS). */
+int elfsnap__reduce(Elf *in, bool keep_debug, void **out, size_t *len);
+
+/* objects.c: snapshots of mapped files, one per build-id. */
+struct objects;
+struct objects_stats {
+	uint64_t captured;	/* written to the archive */
+	uint64_t reused;	/* already there */
+	uint64_t failed;	/* could not be opened or read */
+};
+struct objects *objects__new(struct dfa_writer *w, bool keep_debug);
+void objects__free(struct objects *o);
+/* Key of the object behind pid's mapping, snapshotting it if new; NULL if unavailable. */
+const char *objects__capture(struct objects *o, uint32_t pid, uint64_t start, uint64_t end,
+			     const char *path);
+void objects__stats(const struct objects *o, struct objects_stats *st);
+
+/* procs.c: the process table, written as procs/ records. */
+struct procs;
+struct procs_stats {
+	uint64_t images;	/* process images seen */
+	uint64_t no_maps;	/* images whose maps could not be read */
+};
+struct procs *procs__new(struct dfa_writer *w, struct objects *o);
+void procs__free(struct procs *ps);
+void procs__on_fork(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t ts, const char *comm);
+void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm);
+void procs__on_exit(struct procs *ps, uint32_t pid, uint64_t ts);
+/* Makes sure pid's maps cover the sampled user ips (reads /proc when not). */
+void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm,
+		      const uint64_t *user, uint32_t n_user);
+int procs__flush(struct procs *ps);
+void procs__stats(const struct procs *ps, struct procs_stats *st);
+
+/* kernel.c: kernel symbols, stored as they are first needed. */
+struct kernel;
+struct kernel *kernel__new(struct dfa_writer *w);
+void kernel__free(struct kernel *k);
+bool kernel__restricted(const struct kernel *k);
+void kernel__note(struct kernel *k, const uint64_t *ips, uint32_t n);
+int kernel__flush(struct kernel *k);
+
+#endif

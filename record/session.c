@@ -1,0 +1,587 @@
+/* SPDX-License-Identifier: MIT */
+/* One recording: load and attach the BPF programs, drain, write, summarize. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/perf_event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include "log.h"
+#include "record.h"
+#include "oncpu.h"
+#include "procs.h"
+#include "oncpu.skel.h"
+#include "procs.skel.h"
+
+#define DRAIN_MS 100
+#define FLUSH_NS 1000000000ULL	/* crash safety: a chunk at least every second */
+
+struct session {
+	const struct record_opts *o;
+	struct procs_bpf *procs_skel;
+	struct oncpu_bpf *oncpu_skel;
+	struct bpf_link **links;
+	int n_links;
+	struct ring_buffer *rb;
+	struct dfa_writer *w;
+	struct objects *objs;
+	struct procs *procs;
+	struct kernel *kern;
+	pid_t child;
+	int child_go;		/* write end: releases the child into exec */
+	int child_err;		/* read end: errno of a failed exec, EOF on success */
+	bool child_exited;
+	uint64_t samples, bad_records, write_errors;
+	bool output_created;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if ((level == LIBBPF_WARN && log_verbosity() < 1) || (level == LIBBPF_DEBUG && log_verbosity() < 3))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN) in the effective set. */
+static bool have_privilege(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { 0 };
+	uint64_t eff;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return geteuid() == 0;
+	eff = data[0].effective | (uint64_t)data[1].effective << 32;
+	if (eff & (1ULL << CAP_SYS_ADMIN))
+		return true;
+	return (eff & (1ULL << CAP_BPF)) && (eff & (1ULL << CAP_PERFMON));
+}
+
+static int handle_record(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+	const struct df_rec_hdr *h = data;
+
+	if (size < sizeof(*h)) {
+		s->bad_records++;
+		return 0;
+	}
+	if (h->type == DF_REC_SAMPLE) {
+		const struct df_sample_rec *e = data;
+		struct dfa_sample smp;
+		size_t need = __builtin_offsetof(struct df_sample_rec, ips);
+
+		if (size < need || size < need + (e->n_kern + e->n_user) * sizeof(__u64)) {
+			s->bad_records++;
+			return 0;
+		}
+		const uint64_t *kern = (const uint64_t *)e->ips, *user = kern + e->n_kern;
+
+		procs__on_sample(s->procs, h->pid, h->ts, e->comm, user, e->n_user);
+		if (s->kern)
+			kernel__note(s->kern, kern, e->n_kern);
+		smp = (struct dfa_sample){ .ts = h->ts, .pid = h->pid, .tid = e->tid, .cpu = e->cpu,
+					   .event = e->event, .value = e->value };
+		if (dfa_writer__add_sample(s->w, &smp, user, e->n_user, kern, e->n_kern) != DFA_OK)
+			s->write_errors++;
+		s->samples++;
+		return 0;
+	}
+	if (size < sizeof(struct df_proc_rec)) {
+		s->bad_records++;
+		return 0;
+	}
+	const struct df_proc_rec *p = data;
+	char comm[DF_COMM_LEN + 1];
+
+	memcpy(comm, p->comm, DF_COMM_LEN);
+	comm[DF_COMM_LEN] = 0;
+	switch (h->type) {
+	case DF_REC_FORK:
+		procs__on_fork(s->procs, h->pid, p->ppid, h->ts, comm);
+		break;
+	case DF_REC_EXEC:
+		procs__on_exec(s->procs, h->pid, h->ts, comm);
+		break;
+	case DF_REC_EXIT:
+		procs__on_exit(s->procs, h->pid, h->ts);
+		break;
+	default:
+		s->bad_records++;
+	}
+	return 0;
+}
+
+/* Parses /sys/devices/system/cpu/online ("0-3,5"). */
+static int online_cpus(bool **online, int *n)
+{
+	char buf[4096], *p = buf;
+	int fd = open("/sys/devices/system/cpu/online", O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (len <= 0)
+		return -1;
+	buf[len] = 0;
+	*n = 0;
+	*online = NULL;
+	while (*p && *p != '\n') {
+		char *end;
+		long a = strtol(p, &end, 10), b = a;
+
+		if (end == p || a < 0 || a > 65535)
+			return -1;
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		if (b < a || b > 65535)
+			return -1;
+		if (b + 1 > *n) {
+			bool *g = realloc(*online, b + 1);
+
+			if (!g)
+				return -1;
+			memset(g + *n, 0, b + 1 - *n);
+			*online = g;
+			*n = b + 1;
+		}
+		for (long c = a; c <= b; c++)
+			(*online)[c] = true;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return *n ? 0 : -1;
+}
+
+static size_t ringbuf_size(unsigned freq, int ncpu)
+{
+	/* A quarter second of samples at ~1 KiB each, a power of two in [4, 256] MiB. */
+	uint64_t want = (uint64_t)freq * ncpu * 1024 / 4, size = 4 << 20;
+
+	while (size < want && size < (256 << 20))
+		size <<= 1;
+	return size;
+}
+
+static int attach_perf(struct session *s, int ncpu, const bool *online)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.size = sizeof(attr),
+		.freq = 1,
+		.sample_freq = s->o->freq,
+	};
+
+	s->links = calloc(ncpu + 8, sizeof(*s->links));
+	if (!s->links)
+		return -1;
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		int fd;
+
+		if (!online[cpu])
+			continue;
+		fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0) {
+			pr_err("perf_event_open on cpu %d: %s", cpu, strerror(errno));
+			return -1;
+		}
+		s->links[s->n_links] = bpf_program__attach_perf_event(s->oncpu_skel->progs.on_cpu, fd);
+		if (!s->links[s->n_links]) {
+			pr_err("attaching to cpu %d: %s", cpu, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		s->n_links++;
+	}
+	return 0;
+}
+
+static int load_bpf(struct session *s, size_t rb_size)
+{
+	bool filter = !s->o->all;
+	int err;
+
+	s->procs_skel = procs_bpf__open();
+	s->oncpu_skel = oncpu_bpf__open();
+	if (!s->procs_skel || !s->oncpu_skel) {
+		pr_err("cannot open BPF objects: %s", strerror(errno));
+		return -1;
+	}
+	s->procs_skel->rodata->filter = filter;
+	s->oncpu_skel->rodata->filter = filter;
+	s->oncpu_skel->rodata->kernel_stacks = !s->o->no_kernel;
+	bpf_map__set_max_entries(s->procs_skel->maps.events, rb_size);
+	err = procs_bpf__load(s->procs_skel);
+	if (!err) {
+		bpf_map__reuse_fd(s->oncpu_skel->maps.events, bpf_map__fd(s->procs_skel->maps.events));
+		bpf_map__reuse_fd(s->oncpu_skel->maps.targets, bpf_map__fd(s->procs_skel->maps.targets));
+		err = oncpu_bpf__load(s->oncpu_skel);
+	}
+	if (err) {
+		pr_err("loading BPF programs failed: %s%s", strerror(-err),
+		       err == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON)" : " (run with -vv for details)");
+		return -1;
+	}
+	return 0;
+}
+
+static int add_target(struct session *s, uint32_t pid)
+{
+	__u8 one = 1;
+
+	return bpf_map_update_elem(bpf_map__fd(s->procs_skel->maps.targets), &pid, &one, BPF_ANY);
+}
+
+/* Forks the command stopped before exec; it goes once sampling is attached. */
+static int spawn(struct session *s)
+{
+	int go[2], err[2];
+
+	if (pipe2(go, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+		pr_err("pipe: %s", strerror(errno));
+		return -1;
+	}
+	s->child = fork();
+	if (s->child < 0) {
+		pr_err("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (s->child == 0) {
+		char c;
+		int e;
+
+		close(go[1]);
+		close(err[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execvp(s->o->cmd[0], s->o->cmd);
+		e = errno;
+		if (write(err[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(err[1]);
+	s->child_go = go[1];
+	s->child_err = err[0];
+	return 0;
+}
+
+static int release_child(struct session *s)
+{
+	int e = 0;
+	ssize_t n;
+
+	if (write(s->child_go, "g", 1) != 1)
+		return -1;
+	close(s->child_go);
+	s->child_go = -1;
+	n = read(s->child_err, &e, sizeof(e));
+	close(s->child_err);
+	s->child_err = -1;
+	if (n == sizeof(e)) {
+		pr_err("cannot run '%s': %s", s->o->cmd[0], strerror(e));
+		waitpid(s->child, NULL, 0);
+		s->child_exited = true;
+		return -1;
+	}
+	return 0;
+}
+
+static void set_meta_u64(struct dfa_writer *w, const char *key, uint64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	dfa_writer__set_meta(w, key, buf);
+}
+
+static void write_start_meta(struct session *s, int ncpu, const char *cmdline)
+{
+	struct utsname u;
+	char buf[64];
+
+	uname(&u);
+	dfa_writer__set_meta(s->w, "host", u.nodename);
+	dfa_writer__set_meta(s->w, "kernel", u.release);
+	dfa_writer__set_meta(s->w, "arch", u.machine);
+	set_meta_u64(s->w, "ncpu", ncpu);
+	set_meta_u64(s->w, "page_size", sysconf(_SC_PAGESIZE));
+	/* Samples use CLOCK_MONOTONIC: this pair lines them up with wall-clock logs. */
+	set_meta_u64(s->w, "start_mono_ns", now_ns(CLOCK_MONOTONIC));
+	set_meta_u64(s->w, "start_wall_ns", now_ns(CLOCK_REALTIME));
+	dfa_writer__set_meta(s->w, "cmdline", cmdline);
+	dfa_writer__set_meta(s->w, "events", "on-cpu");
+	dfa_writer__set_meta(s->w, "clock", "cpu-clock");
+	set_meta_u64(s->w, "freq", s->o->freq);
+	snprintf(buf, sizeof(buf), "%s", s->o->all ? "system" : s->o->cmd ? "command" : "pids");
+	dfa_writer__set_meta(s->w, "scope", buf);
+	dfa_writer__set_meta(s->w, "kallsyms", s->kern && kernel__restricted(s->kern) ? "restricted" : "ok");
+}
+
+static uint64_t read_lost(struct session *s)
+{
+	return s->oncpu_skel->bss->lost + s->procs_skel->bss->lost;
+}
+
+static int flush(struct session *s)
+{
+	int ret = DFA_OK;
+
+	if (s->kern)
+		ret = kernel__flush(s->kern);
+	if (ret == DFA_OK)
+		ret = procs__flush(s->procs);
+	if (ret == DFA_OK)
+		ret = dfa_writer__flush(s->w);
+	if (ret != DFA_OK)
+		pr_err("%s: %s", s->o->output, dfa_writer__error(s->w));
+	return ret;
+}
+
+static void check_child(struct session *s)
+{
+	int status;
+
+	if (s->child > 0 && !s->child_exited && waitpid(s->child, &status, WNOHANG) == s->child)
+		s->child_exited = true;
+}
+
+static int drain_loop(struct session *s)
+{
+	uint64_t start = now_ns(CLOCK_MONOTONIC), last_flush = start;
+	uint64_t limit = s->o->duration > 0 ? (uint64_t)(s->o->duration * 1e9) : 0;
+
+	while (!stop_requested) {
+		uint64_t t;
+		int err = ring_buffer__poll(s->rb, DRAIN_MS);
+
+		/* Samples never wake us: take whatever is there. */
+		if (err >= 0 || err == -EINTR)
+			err = ring_buffer__consume(s->rb);
+		if (err < 0 && err != -EINTR) {
+			pr_err("reading ring buffer: %s", strerror(-err));
+			return -1;
+		}
+		t = now_ns(CLOCK_MONOTONIC);
+		if (t - last_flush >= FLUSH_NS) {
+			if (flush(s) != DFA_OK)
+				return -1;
+			last_flush = t;
+		}
+		if (limit && t - start >= limit)
+			break;
+		check_child(s);
+		if (s->child > 0 && s->child_exited)
+			break;
+	}
+	ring_buffer__consume(s->rb);
+	return 0;
+}
+
+static void summary(struct session *s, uint64_t ns, uint64_t lost)
+{
+	struct dfa_writer_stats ws;
+	struct procs_stats ps;
+	struct objects_stats os;
+
+	dfa_writer__stats(s->w, &ws);
+	procs__stats(s->procs, &ps);
+	objects__stats(s->objs, &os);
+	fprintf(stderr, "dfrecord: %.1f s, %llu samples, %llu lost, %llu processes, %llu objects "
+		"(%llu unreadable), %.1f KiB written to %s\n",
+		ns / 1e9, (unsigned long long)s->samples, (unsigned long long)lost,
+		(unsigned long long)ps.images, (unsigned long long)os.captured,
+		(unsigned long long)os.failed, ws.bytes / 1024.0, s->o->output);
+}
+
+static int finish(struct session *s, uint64_t t0)
+{
+	uint64_t t1 = now_ns(CLOCK_MONOTONIC), lost = read_lost(s);
+	struct procs_stats ps;
+	struct objects_stats os;
+	struct dfa_writer_stats ws;
+
+	if (flush(s) != DFA_OK)
+		return -1;
+	procs__stats(s->procs, &ps);
+	objects__stats(s->objs, &os);
+	dfa_writer__stats(s->w, &ws);
+	set_meta_u64(s->w, "end_mono_ns", t1);
+	set_meta_u64(s->w, "end_wall_ns", now_ns(CLOCK_REALTIME));
+	set_meta_u64(s->w, "duration_ns", t1 - t0);
+	set_meta_u64(s->w, "samples", s->samples);
+	set_meta_u64(s->w, "lost", lost);
+	set_meta_u64(s->w, "bad_records", s->bad_records);
+	set_meta_u64(s->w, "write_errors", s->write_errors);
+	set_meta_u64(s->w, "images", ps.images);
+	set_meta_u64(s->w, "images_without_maps", ps.no_maps);
+	set_meta_u64(s->w, "objects", os.captured);
+	set_meta_u64(s->w, "objects_unreadable", os.failed);
+	set_meta_u64(s->w, "stacks", ws.stacks);
+	if (dfa_writer__finish(s->w) != DFA_OK) {
+		pr_err("%s: %s", s->o->output, dfa_writer__error(s->w));
+		return -1;
+	}
+	if (lost)
+		pr_warn("%llu records lost (ring buffer full): raise -F less or the drain keeps up poorly",
+			(unsigned long long)lost);
+	summary(s, t1 - t0, lost);
+	return 0;
+}
+
+static void session_free(struct session *s)
+{
+	for (int i = 0; i < s->n_links; i++)
+		bpf_link__destroy(s->links[i]);
+	free(s->links);
+	ring_buffer__free(s->rb);
+	oncpu_bpf__destroy(s->oncpu_skel);
+	procs_bpf__destroy(s->procs_skel);
+	procs__free(s->procs);
+	objects__free(s->objs);
+	kernel__free(s->kern);
+	dfa_writer__free(s->w);
+	if (s->child_go >= 0)
+		close(s->child_go);	/* an unreleased child reads EOF and exits */
+	if (s->child_err >= 0)
+		close(s->child_err);
+}
+
+static char *join_args(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(1, len);
+	for (int i = 0; s && i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+extern int df_argc;
+extern char **df_argv;
+
+int record__run(const struct record_opts *o)
+{
+	struct session s = { .o = o, .child = -1, .child_go = -1, .child_err = -1 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	bool *online = NULL;
+	int ncpu = 0, ret = 1;
+	uint64_t t0;
+	char *cmdline = NULL;
+
+	if (!have_privilege()) {
+		pr_err("recording needs root or CAP_BPF+CAP_PERFMON");
+		return 1;
+	}
+	libbpf_set_print(libbpf_print);
+	for (size_t i = 0; i < o->n_pids; i++) {
+		char path[32];
+
+		snprintf(path, sizeof(path), "/proc/%u", o->pids[i]);
+		if (access(path, F_OK)) {
+			pr_err("no such process: %u", o->pids[i]);
+			return 1;
+		}
+	}
+	if (online_cpus(&online, &ncpu)) {
+		pr_err("cannot read the online CPUs");
+		return 1;
+	}
+	if (load_bpf(&s, ringbuf_size(o->freq, ncpu)))
+		goto cleanup;
+	if (o->cmd && spawn(&s))
+		goto cleanup;
+	for (size_t i = 0; i < o->n_pids; i++)
+		add_target(&s, o->pids[i]);
+	if (s.child > 0)
+		add_target(&s, s.child);
+	if (procs_bpf__attach(s.procs_skel)) {
+		pr_err("attaching process tracepoints: %s", strerror(errno));
+		goto cleanup;
+	}
+	if (attach_perf(&s, ncpu, online))
+		goto cleanup;
+	s.rb = ring_buffer__new(bpf_map__fd(s.procs_skel->maps.events), handle_record, &s, NULL);
+	s.w = dfa_writer__new();
+	if (!s.rb || !s.w) {
+		pr_err("out of memory");
+		goto cleanup;
+	}
+	/* The archive exists only once recording can work. */
+	if (dfa_writer__open(s.w, o->output) != DFA_OK) {
+		pr_err("%s", dfa_writer__error(s.w));
+		goto cleanup;
+	}
+	s.output_created = true;
+	s.objs = objects__new(s.w, !o->no_debuginfo);
+	s.procs = procs__new(s.w, s.objs);
+	if (!o->no_kernel)
+		s.kern = kernel__new(s.w);
+	cmdline = join_args(df_argc, df_argv);
+	if (!s.objs || !s.procs || (!o->no_kernel && !s.kern) || !cmdline) {
+		pr_err("out of memory");
+		goto cleanup;
+	}
+	write_start_meta(&s, ncpu, cmdline);
+	if (dfa_writer__begin(s.w) != DFA_OK) {
+		pr_err("%s: %s", o->output, dfa_writer__error(s.w));
+		goto cleanup;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	t0 = now_ns(CLOCK_MONOTONIC);
+	if (s.child > 0 && release_child(&s))
+		goto cleanup;
+	if (drain_loop(&s) || finish(&s, t0))
+		goto cleanup;
+	ret = 0;
+cleanup:
+	/* A failed start leaves nothing behind; a failure mid-way keeps what was flushed. */
+	if (ret && s.output_created && s.samples == 0)
+		unlink(o->output);
+	if (ret && s.child > 0 && !s.child_exited && s.child_go >= 0) {
+		close(s.child_go);
+		s.child_go = -1;
+		waitpid(s.child, NULL, 0);
+	}
+	free(cmdline);
+	free(online);
+	session_free(&s);
+	return ret;
+}

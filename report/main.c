@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: MIT */
+/* dfreport: symbolize and analyze a .dfa archive, offline, from the archive alone. */
+#define _GNU_SOURCE
+#include <argp.h>
+#include <libelf.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+#include "log.h"
+#include "report.h"
+
+const char *argp_program_version = "dfreport " PACKAGE_VERSION;
+
+static const char doc[] =
+	"Report on a .dfa archive written by dfrecord, using nothing but the archive.\v"
+	"EXAMPLES:\n"
+	"  dfreport prof.dfa                     top functions by self time\n"
+	"  dfreport --flame prof.dfa             interactive flame graph in prof.svg\n"
+	"  dfreport --folded --comm nginx prof.dfa | flamegraph.pl > nginx.svg\n"
+	"  dfreport --info prof.dfa              metadata, losses, archive size, symbol coverage\n"
+	"  dfreport --time 2.5:4 --pid 1234 prof.dfa\n"
+	"\n"
+	"EXIT STATUS:\n"
+	"  0  report written\n"
+	"  1  error (unreadable or corrupt archive, cannot write output)\n"
+	"  2  usage error";
+
+static const char args_doc[] = "ARCHIVE";
+
+enum { OPT_FOLDED = 0x100, OPT_FLAME, OPT_INFO, OPT_TOP, OPT_EVENT, OPT_PID, OPT_TID, OPT_COMM,
+       OPT_TIME, OPT_LIMIT, OPT_TITLE };
+
+static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "Mode (one of):", 1 },
+	{ "top", OPT_TOP, NULL, 0, "Table of functions by self and total share (default)", 1 },
+	{ "folded", OPT_FOLDED, NULL, 0, "Folded stacks, one line per stack: comm;frame;...;leaf value", 1 },
+	{ "flame", OPT_FLAME, NULL, 0, "Interactive SVG flame graph (default file: ARCHIVE with .svg)", 1 },
+	{ "info", OPT_INFO, NULL, 0, "Metadata, counters, member sizes and symbol coverage", 1 },
+	{ NULL, 0, NULL, 0, "Filters:", 2 },
+	{ "event", OPT_EVENT, "EVENT", 0, "on-cpu (default), off-cpu, mem-alloc, mem-inuse", 2 },
+	{ "pid", OPT_PID, "PID[,PID..]", 0, "Only these processes", 2 },
+	{ "tid", OPT_TID, "TID[,TID..]", 0, "Only these threads", 2 },
+	{ "comm", OPT_COMM, "NAME", 0, "Only processes with this name", 2 },
+	{ "time", OPT_TIME, "START:END", 0, "Only seconds START to END since the recording began "
+	  "(either may be empty)", 2 },
+	{ NULL, 0, NULL, 0, "Output:", 3 },
+	{ "output", 'o', "FILE", 0, "Write here instead of standard output", 3 },
+	{ "limit", OPT_LIMIT, "N", 0, "Top table rows (default 40, 0 = all)", 3 },
+	{ "title", OPT_TITLE, "TEXT", 0, "Flame graph title", 3 },
+	{ "verbose", 'v', NULL, 0, "More messages; repeat for more", 3 },
+	{ 0 }
+};
+
+struct args {
+	struct report_opts o;
+	int verbose;
+	int modes;
+};
+
+void oom(void)
+{
+	fprintf(stderr, "dfreport: error: out of memory\n");
+	exit(1);
+}
+
+void *must_realloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+char *must_strdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		oom();
+	return d;
+}
+
+static int parse_ids(char *arg, uint32_t **v, size_t *n)
+{
+	for (char *tok = strtok(arg, ","); tok; tok = strtok(NULL, ",")) {
+		char *end;
+		unsigned long x;
+
+		errno = 0;
+		x = strtoul(tok, &end, 10);
+		if (errno || *end || end == tok || x > UINT32_MAX)
+			return -1;
+		*v = must_realloc(*v, (*n + 1) * sizeof(**v));
+		(*v)[(*n)++] = x;
+	}
+	return *n ? 0 : -1;
+}
+
+static int parse_time(const char *arg, struct report_opts *o)
+{
+	const char *colon = strchr(arg, ':');
+	char *end;
+
+	if (!colon)
+		return -1;
+	o->t_start = 0;
+	o->t_end = 1e18;
+	if (colon != arg) {
+		o->t_start = strtod(arg, &end);
+		if (end != colon || o->t_start < 0)
+			return -1;
+	}
+	if (colon[1]) {
+		o->t_end = strtod(colon + 1, &end);
+		if (*end || o->t_end <= o->t_start)
+			return -1;
+	}
+	o->has_time = true;
+	return 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct args *a = state->input;
+	char *end;
+
+	switch (key) {
+	case OPT_TOP: a->o.mode = MODE_TOP; a->modes++; break;
+	case OPT_FOLDED: a->o.mode = MODE_FOLDED; a->modes++; break;
+	case OPT_FLAME: a->o.mode = MODE_FLAME; a->modes++; break;
+	case OPT_INFO: a->o.mode = MODE_INFO; a->modes++; break;
+	case OPT_EVENT:
+		a->o.event = dfa_event__parse(arg);
+		if (a->o.event < 0)
+			argp_error(state, "unknown event '%s' (on-cpu, off-cpu, mem-alloc, mem-inuse)", arg);
+		break;
+	case OPT_PID:
+		if (parse_ids(arg, &a->o.pids, &a->o.n_pids))
+			argp_error(state, "invalid pid list '%s'", arg);
+		break;
+	case OPT_TID:
+		if (parse_ids(arg, &a->o.tids, &a->o.n_tids))
+			argp_error(state, "invalid tid list '%s'", arg);
+		break;
+	case OPT_COMM: a->o.comm = arg; break;
+	case OPT_TIME:
+		if (parse_time(arg, &a->o))
+			argp_error(state, "invalid time range '%s' (START:END in seconds)", arg);
+		break;
+	case 'o':
+		if (!*arg)
+			argp_error(state, "empty output file name");
+		a->o.output = arg;
+		break;
+	case OPT_LIMIT:
+		errno = 0;
+		a->o.limit = strtoul(arg, &end, 10);
+		if (errno || *end || end == arg)
+			argp_error(state, "invalid row limit '%s'", arg);
+		break;
+	case OPT_TITLE: a->o.title = arg; break;
+	case 'v': a->verbose++; break;
+	case ARGP_KEY_ARG:
+		if (a->o.archive)
+			argp_error(state, "one archive only (got '%s' too)", arg);
+		a->o.archive = arg;
+		break;
+	case ARGP_KEY_END:
+		if (!a->o.archive)
+			argp_error(state, "no archive given");
+		if (a->modes > 1)
+			argp_error(state, "give one mode only");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* prof.dfa -> prof.svg; other names get .svg appended. */
+static char *flame_name(const char *archive)
+{
+	size_t n = strlen(archive);
+	char *s = must_realloc(NULL, n + 5);
+
+	strcpy(s, archive);
+	if (n > 4 && !strcmp(s + n - 4, ".dfa"))
+		s[n - 4] = 0;
+	strcat(s, ".svg");
+	return s;
+}
+
+static int write_output(struct dfa_reader *r, const struct profile *pf, const struct report_opts *o)
+{
+	char *derived = NULL;
+	const char *path = o->output;
+	FILE *f = stdout;
+	int ret;
+
+	if (!path && o->mode == MODE_FLAME)
+		path = derived = flame_name(o->archive);
+	if (path && strcmp(path, "-")) {
+		f = fopen(path, "w");
+		if (!f) {
+			pr_err("%s: %s", path, strerror(errno));
+			free(derived);
+			return 1;
+		}
+	}
+	switch (o->mode) {
+	case MODE_FOLDED: ret = out_folded(pf, f); break;
+	case MODE_FLAME: ret = out_flame(pf, o, f); break;
+	case MODE_INFO: ret = out_info(r, pf, o, f); break;
+	default: ret = out_top(pf, o, f); break;
+	}
+	if ((f != stdout ? fclose(f) : fflush(f)) || ret) {
+		pr_err("%s: write failed: %s", path ? path : "standard output", strerror(errno));
+		ret = -1;
+	} else if (o->mode == MODE_FLAME) {
+		fprintf(stderr, "dfreport: wrote %s\n", path);
+	}
+	free(derived);
+	return ret ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct argp argp = { .options = options, .parser = parse_opt, .args_doc = args_doc, .doc = doc };
+	struct args a = { .o = { .event = -1, .limit = 40 } };
+	struct dfa_reader *r = NULL;
+	struct symbolizer *s = NULL;
+	struct profile pf = { 0 };
+	int ret = 1, st;
+
+	argp_err_exit_status = 2;
+	argp_parse(&argp, argc, argv, 0, NULL, &a);
+	log_init("dfreport", a.verbose);
+	elf_version(EV_CURRENT);
+	r = dfa_reader__new();
+	if (!r)
+		oom();
+	st = dfa_reader__open(r, a.o.archive);
+	if (st == DFA_WARN) {
+		pr_warn("%s: %s; reporting what it holds", a.o.archive, dfa_reader__error(r));
+	} else if (st != DFA_OK) {
+		pr_err("%s", dfa_reader__error(r));
+		goto cleanup;
+	}
+	s = symbolizer__new(r);
+	if (!s)
+		oom();
+	profile__build(&pf, r, s, &a.o);
+	if (!pf.samples && a.o.mode != MODE_INFO)
+		pr_warn("%s: no %s samples match", a.o.archive,
+			dfa_event__name(pf.event) ? dfa_event__name(pf.event) : "");
+	ret = write_output(r, &pf, &a.o);
+cleanup:
+	profile__release(&pf);
+	symbolizer__free(s);
+	dfa_reader__free(r);
+	free(a.o.pids);
+	free(a.o.tids);
+	return ret;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* Folded stacks (Brendan Gregg's collapsed format), one line per distinct stack. */
+#include <stdlib.h>
+#include <string.h>
+#include "report.h"
+
+/* Backslash and ';' are escaped so a frame never splits; kernel frames get "_[k]". */
+char *folded_frame_text(const struct frame *fr)
+{
+	size_t n = strlen(fr->name);
+	char *t = must_realloc(NULL, 2 * n + 5), *d = t;
+
+	for (const char *p = fr->name; *p; p++) {
+		if (*p == ';' || *p == '\\')
+			*d++ = '\\';
+		*d++ = *p == '\n' ? ' ' : *p;
+	}
+	if (fr->kind == FRAME_KERNEL)
+		memcpy(d, "_[k]", 4), d += 4;
+	*d = 0;
+	return t;
+}
+
+struct line {
+	char *text;
+	uint64_t value;
+};
+
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(((const struct line *)a)->text, ((const struct line *)b)->text);
+}
+
+static char *path_text(const struct profile *pf, const struct path *p, char **texts)
+{
+	size_t len = 1;
+	char *s, *d;
+
+	for (uint32_t i = 0; i < p->n; i++)
+		len += strlen(texts[pf->ids[p->off + i]]) + 1;
+	s = d = must_realloc(NULL, len);
+	for (uint32_t i = 0; i < p->n; i++) {
+		const char *t = texts[pf->ids[p->off + i]];
+		size_t n = strlen(t);
+
+		if (i)
+			*d++ = ';';
+		memcpy(d, t, n);
+		d += n;
+	}
+	*d = 0;
+	return s;
+}
+
+int out_folded(const struct profile *pf, FILE *f)
+{
+	uint32_t n_frames = symbolizer__frame_count(pf->sym);
+	char **texts = must_realloc(NULL, (n_frames + 1) * sizeof(*texts));
+	struct line *lines = must_realloc(NULL, (pf->n_paths + 1) * sizeof(*lines));
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < n_frames; i++)
+		texts[i] = folded_frame_text(symbolizer__frame(pf->sym, i));
+	for (size_t i = 0; i < pf->n_paths; i++)
+		lines[i] = (struct line){ path_text(pf, &pf->paths[i], texts), pf->paths[i].value };
+	qsort(lines, pf->n_paths, sizeof(*lines), cmp_line);
+	/* Distinct frames can print alike (same name, other object): merge them. */
+	for (size_t i = 0; i < pf->n_paths; i++) {
+		if (n && !strcmp(lines[n - 1].text, lines[i].text)) {
+			lines[n - 1].value += lines[i].value;
+			free(lines[i].text);
+			continue;
+		}
+		lines[n++] = lines[i];
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = pf->event == DFA_EV_OFFCPU ? lines[i].value / 1000 : lines[i].value;
+
+		fprintf(f, "%s %llu\n", lines[i].text, (unsigned long long)v);
+		free(lines[i].text);
+	}
+	for (uint32_t i = 0; i < n_frames; i++)
+		free(texts[i]);
+	free(texts);
+	free(lines);
+	return 0;
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/* --info: what the archive holds, what was lost, and how well frames resolve. */
+#include <stdlib.h>
+#include <string.h>
+#include "report.h"
+
+struct cov {
+	const char *key;	/* object key, or a reason for frames without one */
+	const char *name;
+	uint64_t frames, resolved;
+	int status;		/* most common failure */
+	uint64_t by_status[SYM__COUNT];
+};
+
+static void print_meta(struct dfa_reader *r, FILE *f)
+{
+	static const char *const keys[] = {
+		"format", "features", "host", "kernel", "arch", "ncpu", "cmdline", "scope", "events",
+		"clock", "freq", "start_wall_ns", "duration_ns", "samples", "lost", "bad_records",
+		"write_errors", "images", "images_without_maps", "objects", "objects_unreadable",
+		"stacks", "kallsyms", "status",
+	};
+
+	fprintf(f, "== recording\n");
+	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+		const char *v = dfa_reader__meta(r, keys[i]);
+
+		if (v)
+			fprintf(f, "%-22s %s\n", keys[i], v);
+	}
+	if (dfa_reader__incomplete(r))
+		fprintf(f, "%-22s %s\n", "status", "INCOMPLETE (recorder did not finish)");
+}
+
+static void print_members(struct dfa_reader *r, FILE *f, uint64_t samples)
+{
+	static const char *const kinds[] = { "meta", "samples/", "procs/", "objects/", "kernel/", NULL };
+	uint64_t stored[6] = { 0 }, count[6] = { 0 }, all = 0;
+	struct dfa_member_info mi;
+
+	for (size_t i = 0; dfa_reader__member_info(r, i, &mi) == DFA_OK; i++) {
+		size_t k = 0;
+
+		while (kinds[k] && strncmp(mi.name, kinds[k], strlen(kinds[k])))
+			k++;
+		stored[k] += mi.stored;
+		count[k]++;
+		all += mi.stored;
+	}
+	fprintf(f, "\n== archive members (compressed bytes)\n");
+	for (size_t k = 0; k < 6; k++) {
+		const char *name = kinds[k] ? kinds[k] : "other";
+
+		if (count[k])
+			fprintf(f, "%-10s %6llu members %12llu bytes %5.1f%%\n", name,
+				(unsigned long long)count[k], (unsigned long long)stored[k],
+				all ? 100.0 * stored[k] / all : 0);
+	}
+	if (samples)
+		fprintf(f, "bytes per sample: %.1f (samples alone), %.1f (whole archive)\n",
+			(double)stored[1] / samples, (double)all / samples);
+}
+
+static struct cov *cov_get(struct cov **v, size_t *n, const char *key, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*v)[i].key, key))
+			return &(*v)[i];
+	*v = must_realloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[*n] = (struct cov){ .key = key, .name = name };
+	return &(*v)[(*n)++];
+}
+
+static int cmp_cov(const void *a, const void *b)
+{
+	const struct cov *x = a, *y = b;
+
+	return x->frames < y->frames ? 1 : x->frames > y->frames ? -1 : 0;
+}
+
+/* Per object: frames (weighted by samples) that resolved and why others did not. */
+static void print_coverage(const struct profile *pf, FILE *f)
+{
+	struct cov *v = NULL;
+	size_t n = 0;
+	uint64_t frames = 0, resolved = 0;
+
+	for (size_t i = 0; i < pf->n_paths; i++) {
+		const struct path *p = &pf->paths[i];
+
+		for (uint32_t j = 1; j < p->n; j++) {
+			const struct frame *fr = symbolizer__frame(pf->sym, pf->ids[p->off + j]);
+			const char *key = fr->kind == FRAME_KERNEL ? "[kernel]" :
+					  fr->key[0] ? fr->key : fr->object[0] ? fr->object :
+					  sym_status_text[fr->status];
+			struct cov *c = cov_get(&v, &n, key, fr->kind == FRAME_KERNEL ? "[kernel]" : fr->object);
+
+			c->frames += p->samples;
+			c->by_status[fr->status] += p->samples;
+			frames += p->samples;
+			if (fr->status == SYM_OK) {
+				c->resolved += p->samples;
+				resolved += p->samples;
+			}
+		}
+	}
+	qsort(v, n, sizeof(*v), cmp_cov);
+	fprintf(f, "\n== symbol coverage (%s: frames in %llu samples)\n",
+		dfa_event__name(pf->event) ? dfa_event__name(pf->event) : "?",
+		(unsigned long long)pf->samples);
+	fprintf(f, "%9s %9s %7s  %-20s %s\n", "frames", "resolved", "share", "object", "build-id / why not");
+	for (size_t i = 0; i < n; i++) {
+		const char *why = "";
+		uint64_t worst = 0;
+
+		for (int s = 1; s < SYM__COUNT; s++)
+			if (v[i].by_status[s] > worst) {
+				worst = v[i].by_status[s];
+				why = sym_status_text[s];
+			}
+		const char *err = symbolizer__object_error(pf->sym, v[i].key);
+
+		fprintf(f, "%9llu %9llu %6.1f%%  %-20s %s%s%s%s\n", (unsigned long long)v[i].frames,
+			(unsigned long long)v[i].resolved, 100.0 * v[i].resolved / (v[i].frames ? v[i].frames : 1),
+			v[i].name[0] ? v[i].name : "-", strcmp(v[i].key, v[i].name) ? v[i].key : "",
+			*why ? (strcmp(v[i].key, v[i].name) ? "; " : "") : "", why, err ? err : "");
+	}
+	fprintf(f, "total: %llu of %llu frames resolved (%.1f%%)\n", (unsigned long long)resolved,
+		(unsigned long long)frames, 100.0 * resolved / (frames ? frames : 1));
+	free(v);
+}
+
+static void print_events(struct dfa_reader *r, FILE *f)
+{
+	const struct dfa_sample *s = dfa_reader__samples(r);
+	size_t n = dfa_reader__sample_count(r);
+	uint64_t count[DFA_EV__COUNT + 1] = { 0 };
+
+	for (size_t i = 0; i < n; i++)
+		count[s[i].event < DFA_EV__COUNT ? s[i].event : DFA_EV__COUNT]++;
+	fprintf(f, "\n== samples by event\n");
+	for (int e = 0; e <= DFA_EV__COUNT; e++)
+		if (count[e])
+			fprintf(f, "%-10s %llu\n", e < DFA_EV__COUNT ? dfa_event__name(e) : "unknown",
+				(unsigned long long)count[e]);
+	fprintf(f, "distinct stacks %zu, process images %zu\n", dfa_reader__stack_count(r),
+		dfa_reader__proc_count(r));
+}
+
+int out_info(struct dfa_reader *r, const struct profile *pf, const struct report_opts *o, FILE *f)
+{
+	print_meta(r, f);
+	print_events(r, f);
+	print_members(r, f, dfa_reader__sample_count(r));
+	print_coverage(pf, f);
+	return 0;
+}

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Aggregation.  Samples are first summed per (process image, stack id), so
+ * each distinct stack is symbolized once however many samples share it; the
+ * symbolized paths are then merged where they read alike.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "log.h"
+#include "report.h"
+
+struct agg {
+	const struct dfa_proc *proc;
+	uint32_t pid, stack;
+	uint64_t value, samples;
+};
+
+static bool in_list(const uint32_t *v, size_t n, uint32_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+static int pick_event(const struct dfa_reader *r, const struct report_opts *o)
+{
+	const struct dfa_sample *smp = dfa_reader__samples(r);
+	size_t n = dfa_reader__sample_count(r);
+
+	if (o->event >= 0)
+		return o->event;
+	for (size_t i = 0; i < n; i++)
+		if (smp[i].event == DFA_EV_ONCPU)
+			return DFA_EV_ONCPU;
+	return n ? (int)smp[0].event : DFA_EV_ONCPU;
+}
+
+static bool wanted(const struct dfa_sample *s, const struct dfa_proc *p, const struct report_opts *o,
+		   uint64_t t0)
+{
+	if (o->n_pids && !in_list(o->pids, o->n_pids, s->pid))
+		return false;
+	if (o->n_tids && !in_list(o->tids, o->n_tids, s->tid))
+		return false;
+	if (o->comm && (!p || strcmp(p->comm, o->comm)))
+		return false;
+	if (o->has_time) {
+		double t = s->ts >= t0 ? (s->ts - t0) / 1e9 : 0;
+
+		if (t < o->t_start || t >= o->t_end)
+			return false;
+	}
+	return true;
+}
+
+/* Sums the samples that pass the filters per (image, stack). */
+static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const struct report_opts *o,
+			     size_t *n_out)
+{
+	const struct dfa_sample *smp = dfa_reader__samples(r);
+	size_t n = dfa_reader__sample_count(r), n_agg = 0, cap = 0;
+	const char *t0s = dfa_reader__meta(r, "start_mono_ns");
+	uint64_t t0 = t0s ? strtoull(t0s, NULL, 10) : 0;
+	struct map2 ix = { 0 }, images = { 0 };
+	struct agg *agg = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct dfa_sample *s = &smp[i];
+		const struct dfa_proc *p;
+		uint64_t key;
+		struct slot *sl;
+
+		if (s->event != (uint32_t)pf->event)
+			continue;
+		p = dfa_reader__find_proc(r, s->pid, s->ts);
+		if (!wanted(s, p, o, t0))
+			continue;
+		key = p ? (uint64_t)(uintptr_t)p : (1ULL << 63) | s->pid;
+		sl = map2_find(&ix, key, s->stack, true);
+		if (!sl)
+			oom();
+		if (!sl->val) {
+			if (n_agg == cap) {
+				cap = cap ? cap * 2 : 1024;
+				agg = must_realloc(agg, cap * sizeof(*agg));
+			}
+			agg[n_agg] = (struct agg){ p, s->pid, s->stack, 0, 0 };
+			sl->val = ++n_agg;	/* 0 marks a new slot */
+			if (!map2_find(&images, key, 0, true))
+				oom();
+		}
+		agg[sl->val - 1].value += s->value;
+		agg[sl->val - 1].samples++;
+		pf->total += s->value;
+		pf->samples++;
+	}
+	pf->images = images.n;
+	free(ix.s);
+	free(images.s);
+	*n_out = n_agg;
+	return agg;
+}
+
+static void push_id(struct profile *pf, size_t *cap, uint32_t id)
+{
+	if (pf->n_ids == *cap) {
+		*cap = *cap ? *cap * 2 : 65536;
+		pf->ids = must_realloc(pf->ids, *cap * sizeof(*pf->ids));
+	}
+	pf->ids[pf->n_ids++] = id;
+}
+
+/* Appends the path of one aggregate, root first: comm, user frames, kernel frames. */
+static void build_path(struct profile *pf, struct dfa_reader *r, const struct agg *a, size_t *cap)
+{
+	struct dfa_stack st;
+	char comm[32];
+
+	dfa_reader__stack(r, a->stack, &st);
+	if (!a->proc)
+		snprintf(comm, sizeof(comm), "[pid %u]", a->pid);
+	push_id(pf, cap, symbolizer__root(pf->sym, a->proc && a->proc->comm[0] ? a->proc->comm : comm));
+	/* Only the innermost frame of all is an exact ip; the rest are return addresses. */
+	for (uint32_t i = st.n_user; i-- > 0;)
+		push_id(pf, cap, symbolizer__user(pf->sym, a->proc, st.user[i], i > 0 || st.n_kern > 0));
+	for (uint32_t i = st.n_kern; i-- > 0;)
+		push_id(pf, cap, symbolizer__kernel(pf->sym, st.kern[i], i > 0));
+}
+
+static uint64_t hash_ids(const uint32_t *v, uint32_t n)
+{
+	uint64_t h = 0x84222325cbf29ce4ULL ^ n;
+
+	for (uint32_t i = 0; i < n; i++)
+		h = mix(h, v[i]);
+	return h;
+}
+
+/* Adds the path just pushed at ids[off..] unless an equal one exists. */
+static void add_path(struct profile *pf, struct map2 *ix, size_t *cap_paths, uint32_t off,
+		     const struct agg *a)
+{
+	uint32_t n = pf->n_ids - off;
+	uint64_t h = hash_ids(pf->ids + off, n), probe;
+	struct slot *sl;
+
+	for (probe = 0; (sl = map2_find(ix, h, probe, false)); probe++) {
+		struct path *p = &pf->paths[sl->val];
+
+		if (p->n == n && !memcmp(pf->ids + p->off, pf->ids + off, n * sizeof(uint32_t))) {
+			p->value += a->value;
+			p->samples += a->samples;
+			pf->n_ids = off;	/* drop the duplicate */
+			return;
+		}
+	}
+	sl = map2_find(ix, h, probe, true);
+	if (!sl)
+		oom();
+	if (pf->n_paths == *cap_paths) {
+		*cap_paths = *cap_paths ? *cap_paths * 2 : 1024;
+		pf->paths = must_realloc(pf->paths, *cap_paths * sizeof(*pf->paths));
+	}
+	sl->val = pf->n_paths;
+	pf->paths[pf->n_paths++] = (struct path){ off, n, a->value, a->samples };
+}
+
+int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *s,
+		   const struct report_opts *o)
+{
+	size_t n_agg, cap_ids = 0, cap_paths = 0;
+	struct map2 ix = { 0 };
+	struct agg *agg;
+
+	memset(pf, 0, sizeof(*pf));
+	pf->sym = s;
+	pf->event = pick_event(r, o);
+	agg = aggregate(pf, r, o, &n_agg);
+	for (size_t i = 0; i < n_agg; i++) {
+		uint32_t off = pf->n_ids;
+
+		build_path(pf, r, &agg[i], &cap_ids);
+		add_path(pf, &ix, &cap_paths, off, &agg[i]);
+	}
+	free(ix.s);
+	free(agg);
+	return 0;
+}
+
+void profile__release(struct profile *pf)
+{
+	free(pf->paths);
+	free(pf->ids);
+	memset(pf, 0, sizeof(*pf));
+}
+
+const char *profile__unit(const struct profile *pf)
+{
+	switch (pf->event) {
+	case DFA_EV_ONCPU:
+		return "samples";
+	case DFA_EV_OFFCPU:
+		return "us";
+	default:
+		return "bytes";
+	}
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/* dfreport internals: symbolize -> aggregate -> write. */
+#ifndef DF_REPORT_H
+#define DF_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "dfa.h"
+
+enum report_mode { MODE_TOP, MODE_FOLDED, MODE_FLAME, MODE_INFO };
+
+struct report_opts {
+	enum report_mode mode;
+	const char *archive;
+	const char *output;	/* NULL: stdout (flame: derived from archive) */
+	int event;		/* -1: on-cpu if present, else the first recorded */
+	uint32_t *pids, *tids;
+	size_t n_pids, n_tids;
+	const char *comm;
+	bool has_time;
+	double t_start, t_end;	/* seconds since recording start */
+	unsigned limit;		/* top: rows, 0 = all */
+	const char *title;
+};
+
+/* Allocation that cannot fail: out of memory ends dfreport with a message. */
+void oom(void) __attribute__((noreturn));
+void *must_realloc(void *p, size_t n);
+char *must_strdup(const char *s);
+
+/* map2.c: open addressing map from two 64-bit words to a 32-bit value. */
+struct slot {
+	uint64_t a, b;
+	uint32_t val;
+	bool used;
+};
+struct map2 {
+	struct slot *s;
+	size_t size, n;
+};
+/* Finds (a, b); with insert, adds an empty slot for it when absent (NULL: no memory). */
+struct slot *map2_find(struct map2 *m, uint64_t a, uint64_t b, bool insert);
+uint64_t mix(uint64_t a, uint64_t b);
+uint64_t hash_str(const char *s, uint64_t h);
+
+/* ---- frames ---- */
+enum frame_kind { FRAME_ROOT, FRAME_USER, FRAME_KERNEL };
+enum sym_status {
+	SYM_OK,
+	SYM_NO_SYMBOL,		/* object captured, no symbol covers the address */
+	SYM_NO_OBJECT,		/* mapped file not captured (or not ELF) */
+	SYM_NO_MAP,		/* address outside every recorded mapping */
+	SYM_NO_PROC,		/* no process record for the sample */
+	SYM__COUNT,
+};
+extern const char *const sym_status_text[SYM__COUNT];
+
+struct frame {
+	const char *name;	/* symbol, "dso+0xOFF", "[unknown]" or a comm */
+	const char *object;	/* basename of the object, "[kernel]", "" for roots */
+	const char *key;	/* archive object key, or "" */
+	uint8_t kind;		/* enum frame_kind */
+	uint8_t status;		/* enum sym_status */
+};
+
+struct symbolizer;
+struct symbolizer *symbolizer__new(struct dfa_reader *r);
+void symbolizer__free(struct symbolizer *s);
+/* Frame ids; "ret" marks a return address (looked up at ip - 1). */
+uint32_t symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip, bool ret);
+uint32_t symbolizer__kernel(struct symbolizer *s, uint64_t ip, bool ret);
+uint32_t symbolizer__root(struct symbolizer *s, const char *comm);
+const struct frame *symbolizer__frame(const struct symbolizer *s, uint32_t id);
+uint32_t symbolizer__frame_count(const struct symbolizer *s);
+/* Objects whose symbol tables could not be read, for --info. */
+const char *symbolizer__object_error(const struct symbolizer *s, const char *key);
+
+/* ksyms.c: kernel symbols from kernel/ksyms.* members */
+struct ksyms;
+struct ksyms *ksyms__load(struct dfa_reader *r);
+void ksyms__free(struct ksyms *k);
+/* Borrowed name, or NULL. */
+const char *ksyms__lookup(const struct ksyms *k, uint64_t ip);
+size_t ksyms__count(const struct ksyms *k);
+
+/* ---- the aggregated profile ---- */
+struct path {
+	uint32_t off, n;	/* frame ids in profile.ids, root first */
+	uint64_t value;
+	uint64_t samples;
+};
+
+struct profile {
+	struct symbolizer *sym;
+	int event;
+	struct path *paths;
+	size_t n_paths;
+	uint32_t *ids;
+	size_t n_ids;
+	uint64_t total;		/* sum of values */
+	uint64_t samples;	/* samples that passed the filters */
+	uint64_t images;	/* distinct process images among them */
+};
+
+int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *s,
+		   const struct report_opts *o);
+void profile__release(struct profile *pf);
+const char *profile__unit(const struct profile *pf);
+
+/* ---- outputs; each returns 0 or -1 (message printed) ---- */
+int out_top(const struct profile *pf, const struct report_opts *o, FILE *f);
+int out_folded(const struct profile *pf, FILE *f);
+/* Frame text as folded output writes it: ';' escaped, kernel frames "_[k]". */
+char *folded_frame_text(const struct frame *fr);
+int out_flame(const struct profile *pf, const struct report_opts *o, FILE *f);
+int out_info(struct dfa_reader *r, const struct profile *pf, const struct report_opts *o, FILE *f);
+
+#endif

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * User and kernel frame names, from the archive alone.  Each object snapshot
+ * gets its own Dwfl with the one module at its link-time addresses; a sampled
+ * address becomes a file offset through the process's mapping, then a
+ * link-time address through the snapshot's program headers.  No separate
+ * debuginfo is looked up on this host: only what the archive holds.
+ */
+#define _GNU_SOURCE
+#include <elfutils/libdwfl.h>
+#include <libiberty/demangle.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "log.h"
+#include "report.h"
+
+const char *const sym_status_text[SYM__COUNT] = {
+	[SYM_OK] = "resolved",
+	[SYM_NO_SYMBOL] = "no symbol in the object",
+	[SYM_NO_OBJECT] = "object not captured",
+	[SYM_NO_MAP] = "address outside any mapping",
+	[SYM_NO_PROC] = "no process record",
+};
+
+struct sobj {
+	char *key;
+	bool loaded;
+	char *error;
+	Dwfl *dwfl;
+	Dwfl_Module *mod;
+	GElf_Phdr *ph;
+	size_t n_ph;
+};
+
+struct symbolizer {
+	struct dfa_reader *r;
+	struct ksyms *ksyms;
+	struct frame *frames;
+	uint32_t n_frames, cap_frames;
+	struct map2 frame_ix;	/* hash of frame text -> candidates */
+	struct map2 cache;	/* (object index + 1 | kernel 0, address) -> frame id */
+	struct sobj *objs;
+	size_t n_objs;
+	struct map2 obj_ix;	/* string hash -> object index */
+};
+
+struct symbolizer *symbolizer__new(struct dfa_reader *r)
+{
+	struct symbolizer *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->r = r;
+	s->ksyms = ksyms__load(r);
+	if (!s->ksyms) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void symbolizer__free(struct symbolizer *s)
+{
+	if (!s)
+		return;
+	for (uint32_t i = 0; i < s->n_frames; i++) {
+		free((char *)s->frames[i].name);
+		free((char *)s->frames[i].object);
+		free((char *)s->frames[i].key);
+	}
+	free(s->frames);
+	for (size_t i = 0; i < s->n_objs; i++) {
+		free(s->objs[i].key);
+		free(s->objs[i].error);
+		free(s->objs[i].ph);
+		if (s->objs[i].dwfl)
+			dwfl_end(s->objs[i].dwfl);
+	}
+	free(s->objs);
+	free(s->frame_ix.s);
+	free(s->cache.s);
+	free(s->obj_ix.s);
+	ksyms__free(s->ksyms);
+	free(s);
+}
+
+const struct frame *symbolizer__frame(const struct symbolizer *s, uint32_t id)
+{
+	return &s->frames[id];
+}
+
+uint32_t symbolizer__frame_count(const struct symbolizer *s)
+{
+	return s->n_frames;
+}
+
+/* Interns a frame; the strings are copied.  Frame ids never change. */
+static uint32_t intern(struct symbolizer *s, const char *name, const char *object, const char *key,
+		       uint8_t kind, uint8_t status)
+{
+	uint64_t h = hash_str(object, hash_str(name, 0xcbf29ce484222325ULL)) ^ kind;
+	struct slot *sl;
+	struct frame *f;
+
+	uint64_t probe;
+
+	/* Frames whose text hashes alike sit under (h, 0), (h, 1), ... */
+	for (probe = 0; (sl = map2_find(&s->frame_ix, h, probe, false)); probe++) {
+		f = &s->frames[sl->val];
+		if (f->kind == kind && f->status == status && !strcmp(f->name, name) &&
+		    !strcmp(f->object, object) && !strcmp(f->key, key))
+			return sl->val;
+	}
+	sl = map2_find(&s->frame_ix, h, probe, true);
+	if (!sl)
+		oom();
+	if (s->n_frames == s->cap_frames) {
+		s->cap_frames = s->cap_frames ? s->cap_frames * 2 : 1024;
+		s->frames = must_realloc(s->frames, s->cap_frames * sizeof(*s->frames));
+	}
+	f = &s->frames[s->n_frames];
+	*f = (struct frame){ must_strdup(name), must_strdup(object), must_strdup(key), kind, status };
+	sl->val = s->n_frames;
+	return s->n_frames++;
+}
+
+uint32_t symbolizer__root(struct symbolizer *s, const char *comm)
+{
+	return intern(s, comm, "", "", FRAME_ROOT, SYM_OK);
+}
+
+static int no_debuginfo(Dwfl_Module *mod, void **ud, const char *modname, Dwarf_Addr base,
+			const char *file, const char *debuglink, GElf_Word crc, char **path)
+{
+	return -1;
+}
+
+static const Dwfl_Callbacks dwfl_cb = {
+	.find_elf = NULL,
+	.find_debuginfo = no_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+static int load_phdrs(struct sobj *o, Elf *elf)
+{
+	size_t n;
+
+	if (elf_getphdrnum(elf, &n) || n > 65535)
+		return -1;
+	o->ph = calloc(n ? n : 1, sizeof(*o->ph));
+	if (!o->ph)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (gelf_getphdr(elf, i, &o->ph[i]))
+			o->n_ph++;
+	return 0;
+}
+
+static void load_object(struct symbolizer *s, struct sobj *o)
+{
+	const void *data;
+	size_t len;
+	int fd = -1;
+	GElf_Addr bias;
+	Elf *elf;
+
+	o->loaded = true;
+	if (dfa_reader__object(s->r, o->key, &data, &len) != DFA_OK) {
+		o->error = strdup(dfa_reader__error(s->r));
+		return;
+	}
+	/* libdwfl reads modules from a file descriptor. */
+	fd = memfd_create(o->key, MFD_CLOEXEC);
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len) {
+		o->error = strdup("cannot stage the object in memory");
+		goto fail;
+	}
+	o->dwfl = dwfl_begin(&dwfl_cb);
+	if (!o->dwfl)
+		goto fail_dwfl;
+	o->mod = dwfl_report_elf(o->dwfl, o->key, o->key, fd, 0, false);
+	fd = -1;	/* owned by libdwfl now */
+	dwfl_report_end(o->dwfl, NULL, NULL);
+	if (!o->mod)
+		goto fail_dwfl;
+	elf = dwfl_module_getelf(o->mod, &bias);
+	if (!elf || load_phdrs(o, elf))
+		goto fail_dwfl;
+	return;
+fail_dwfl:
+	o->error = strdup(dwfl_errmsg(-1));
+fail:
+	if (fd >= 0)
+		close(fd);
+	pr_warn("object %s: %s", o->key, o->error ? o->error : "unreadable");
+}
+
+static struct sobj *get_object(struct symbolizer *s, const char *key, size_t *idx)
+{
+	uint64_t h = hash_str(key, 0xcbf29ce484222325ULL), probe;
+	struct slot *sl;
+
+	for (probe = 0; (sl = map2_find(&s->obj_ix, h, probe, false)); probe++)
+		if (!strcmp(s->objs[sl->val].key, key)) {
+			*idx = sl->val;
+			return &s->objs[sl->val];
+		}
+	sl = map2_find(&s->obj_ix, h, probe, true);
+	if (!sl)
+		oom();
+	s->objs = must_realloc(s->objs, (s->n_objs + 1) * sizeof(*s->objs));
+	s->objs[s->n_objs] = (struct sobj){ .key = must_strdup(key) };
+	sl->val = s->n_objs;
+	*idx = s->n_objs;
+	return &s->objs[s->n_objs++];
+}
+
+const char *symbolizer__object_error(const struct symbolizer *s, const char *key)
+{
+	for (size_t i = 0; i < s->n_objs; i++)
+		if (!strcmp(s->objs[i].key, key))
+			return s->objs[i].error;
+	return NULL;
+}
+
+static const struct dfa_map *find_map(const struct dfa_proc *p, uint64_t ip)
+{
+	size_t lo = 0, hi = p->n_maps;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (ip < p->maps[mid].start)
+			hi = mid;
+		else if (ip >= p->maps[mid].end)
+			lo = mid + 1;
+		else
+			return &p->maps[mid];
+	}
+	return NULL;
+}
+
+/* File offset to link-time address, through the PT_LOAD that holds it. */
+static bool offset_to_vaddr(const struct sobj *o, uint64_t off, uint64_t *vaddr)
+{
+	for (size_t i = 0; i < o->n_ph; i++) {
+		const GElf_Phdr *ph = &o->ph[i];
+
+		if (ph->p_type == PT_LOAD && off >= ph->p_offset && off < ph->p_offset + ph->p_filesz) {
+			*vaddr = off - ph->p_offset + ph->p_vaddr;
+			return true;
+		}
+	}
+	return false;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+/* "dso+0xOFF" for an address no symbol names. */
+static uint32_t intern_offset(struct symbolizer *s, const char *obj, uint64_t off, const char *key,
+			      uint8_t status)
+{
+	char *text;
+	uint32_t id;
+
+	if (asprintf(&text, "%s+0x%llx", obj, (unsigned long long)off) < 0)
+		oom();
+	id = intern(s, text, obj, key, FRAME_USER, status);
+	free(text);
+	return id;
+}
+
+static char *demangle(const char *name)
+{
+	/* libiberty picks C++ or Rust (legacy and v0) itself; Rust hashes stay hidden. */
+	char *d = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO);
+
+	return d ? d : must_strdup(name);
+}
+
+static uint32_t resolve_user(struct symbolizer *s, const struct dfa_map *m, struct sobj *o,
+			     uint64_t off, uint64_t vaddr, bool have_vaddr)
+{
+	const char *obj = base_name(m->path);
+	GElf_Off soff;
+	GElf_Sym sym;
+	const char *name = NULL;
+	uint32_t id;
+
+	if (have_vaddr && o->mod)
+		name = dwfl_module_addrinfo(o->mod, vaddr, &soff, &sym, NULL, NULL, NULL);
+	if (name && *name) {
+		char *d = demangle(name);
+
+		id = intern(s, d, obj, o->key, FRAME_USER, SYM_OK);
+		free(d);
+		return id;
+	}
+	return intern_offset(s, obj, off, o->key, SYM_NO_SYMBOL);
+}
+
+uint32_t symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip, bool ret)
+{
+	const struct dfa_map *m;
+	struct sobj *o;
+	struct slot *sl;
+	uint64_t off, vaddr = 0;
+	size_t idx;
+	bool have_vaddr;
+
+	if (ret && ip)
+		ip--;
+	if (!p)
+		return intern(s, "[unknown]", "", "", FRAME_USER, SYM_NO_PROC);
+	m = find_map(p, ip);
+	if (!m)
+		return intern(s, "[unknown]", "", "", FRAME_USER, SYM_NO_MAP);
+	off = ip - m->start + m->offset;
+	if (!m->object[0]) {
+		const char *obj = m->path[0] ? base_name(m->path) : "";
+
+		if (!m->path[0] || m->path[0] == '[')	/* anonymous or special: JIT code and such */
+			return intern(s, "[unknown]", obj, "", FRAME_USER, SYM_NO_OBJECT);
+		return intern_offset(s, obj, off, "", SYM_NO_OBJECT);
+	}
+	o = get_object(s, m->object, &idx);
+	sl = map2_find(&s->cache, idx + 1, off, false);
+	if (sl)
+		return sl->val;
+	if (!o->loaded)
+		load_object(s, o);
+	o = &s->objs[idx];
+	have_vaddr = offset_to_vaddr(o, off, &vaddr);
+	uint32_t id = resolve_user(s, m, o, off, vaddr, have_vaddr);
+
+	sl = map2_find(&s->cache, idx + 1, off, true);
+	if (sl)
+		sl->val = id;
+	return id;
+}
+
+uint32_t symbolizer__kernel(struct symbolizer *s, uint64_t ip, bool ret)
+{
+	struct slot *sl;
+	const char *name;
+	uint32_t id;
+
+	if (ret && ip)
+		ip--;
+	sl = map2_find(&s->cache, 0, ip, false);
+	if (sl)
+		return sl->val;
+	name = ksyms__lookup(s->ksyms, ip);
+	id = name ? intern(s, name, "[kernel]", "", FRAME_KERNEL, SYM_OK)
+		  : intern(s, "[unknown]", "[kernel]", "", FRAME_KERNEL, SYM_NO_SYMBOL);
+	sl = map2_find(&s->cache, 0, ip, true);
+	if (sl)
+		sl->val = id;
+	return id;
+}

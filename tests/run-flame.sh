@@ -1,0 +1,28 @@
+#!/bin/bash
+# The flame graph is well-formed XML, self-contained, and names the hot functions.
+. "$(dirname "$0")/test-subr.sh"
+need_bpf
+command -v xmllint >/dev/null || skip "xmllint (libxml2-utils) not installed"
+build_workload cpusplit -O2 -fno-omit-frame-pointer
+
+expect_exit 0 "$DFRECORD" -F 299 -o prof.dfa -- ./cpusplit 1.5
+expect_exit 0 "$DFREPORT" --flame prof.dfa
+[ -s prof.svg ] || fail "--flame did not write prof.svg (derived from prof.dfa)"
+grep -q 'wrote prof.svg' stderr || fail "no message naming the output"
+xmllint --noout prof.svg || fail "prof.svg is not well-formed XML"
+for fn in hot_a hot_b hot_c cpusplit; do
+	grep -q "<title>$fn[ <]" prof.svg || fail "no frame titled $fn"
+done
+grep -q '<script' prof.svg || fail "no script: not interactive"
+grep -Eq 'href=|xlink:href|src=' prof.svg && fail "the SVG refers to outside resources"
+grep -q 'onload="init()"' prof.svg || fail "no init hook"
+# Percentages in titles are consistent with the top table.
+t=$(grep -o '<title>hot_a \[cpusplit\] ([0-9]* samples, [0-9.]*%)' prof.svg | head -1)
+[ -n "$t" ] || fail "hot_a title lacks object, value and share"
+
+expect_exit 0 "$DFREPORT" --flame -o custom.svg --title 'A <b> & c' prof.dfa
+xmllint --noout custom.svg || fail "custom.svg is not well-formed (title escaping?)"
+grep -q 'A &lt;b&gt; &amp; c' custom.svg || fail "title not escaped"
+expect_exit 1 "$DFREPORT" --flame -o /nonexistent/dir/x.svg prof.dfa
+grep -q '/nonexistent/dir/x.svg' stderr || fail "output error does not name the file"
+exit 0

@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for libdfa: round trip, truncation, corruption, versions, unknown parts. */
+#define _GNU_SOURCE
+#include <archive.h>
+#include <archive_entry.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "dfa.h"
+#include "dfa_private.h"
+
+static int failures, checks;
+
+#define CHECK(cond, ...)                                                              \
+	do {                                                                          \
+		checks++;                                                             \
+		if (!(cond)) {                                                        \
+			failures++;                                                   \
+			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                                 \
+			fputc('\n', stderr);                                          \
+		}                                                                     \
+	} while (0)
+
+static char tmpdir[] = "/tmp/test-format.XXXXXX";
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc(n ? n : 1);
+	if (fread(buf, 1, n, f) != (size_t)n)
+		n = 0;
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+/* A recording of 3 chunks: 2 processes, 40 samples each chunk, one object, one file. */
+#define N_CHUNKS 3
+#define PER_CHUNK 40
+static const char object_bytes[] = "\177ELF pretend object bytes";
+
+static void write_sample_archive(const char *path, bool finish)
+{
+	struct dfa_writer *w = dfa_writer__new();
+	struct dfa_map maps[2] = {
+		{ 0x400000, 0x401000, 0, DFA_PROT_R | DFA_PROT_X, "/usr/bin/a b", "0123abcd" },
+		{ 0x7f0000000000, 0x7f0000100000, 0x1000, DFA_PROT_R | DFA_PROT_X, "/lib/libc.so.6", "" },
+	};
+	struct dfa_proc p = { .pid = 100, .ppid = 1, .begin = 0, .comm = "alpha", .exe = "/usr/bin/a b",
+			      .cmdline = "a b --x", .n_maps = 2, .maps = maps };
+
+	CHECK(dfa_writer__open(w, path) == DFA_OK, "%s", dfa_writer__error(w));
+	dfa_writer__set_meta(w, "host", "test\nhost\\x");
+	CHECK(dfa_writer__begin(w) == DFA_OK, "%s", dfa_writer__error(w));
+	CHECK(dfa_writer__add_object(w, "0123abcd", object_bytes, sizeof(object_bytes)) == DFA_OK, "object");
+	CHECK(dfa_writer__add_object(w, "0123abcd", object_bytes, sizeof(object_bytes)) == DFA_OK, "dup object");
+	CHECK(dfa_writer__add_object(w, "../evil", "x", 1) == DFA_FAILED, "bad key accepted");
+	CHECK(dfa_writer__add_file(w, "kernel/ksyms.00000000", "ffffffff81000000 ffffffff81000100 start_kernel\n", 48) == DFA_OK, "file");
+	CHECK(dfa_writer__add_file(w, "samples/x", "x", 1) == DFA_FAILED, "reserved name accepted");
+	CHECK(dfa_writer__add_proc(w, &p) == DFA_OK, "proc");
+	p.pid = 200;
+	p.begin = 5000;
+	p.comm = "beta";
+	CHECK(dfa_writer__add_proc(w, &p) == DFA_OK, "proc 2");
+	for (int c = 0; c < N_CHUNKS; c++) {
+		for (int i = 0; i < PER_CHUNK; i++) {
+			uint64_t user[3] = { 0x400100 + (i % 4), 0x400200, 0x7f0000000100 };
+			uint64_t kern[2] = { 0xffffffff81000010, 0xffffffff81000020 };
+			struct dfa_sample s = { .ts = 10000 + c * 1000 + i, .pid = i % 2 ? 200 : 100,
+						.tid = 1000 + i, .cpu = i % 4, .event = DFA_EV_ONCPU, .value = 1 };
+
+			CHECK(dfa_writer__add_sample(w, &s, user, 3, kern, i % 3 ? 2 : 0) == DFA_OK, "sample");
+		}
+		CHECK(dfa_writer__flush(w) == DFA_OK, "flush");
+	}
+	CHECK(dfa_writer__add_exit(w, 100, 0, 99999) == DFA_OK, "exit");
+	if (finish) {
+		dfa_writer__set_meta(w, "samples", "120");
+		CHECK(dfa_writer__finish(w) == DFA_OK, "%s", dfa_writer__error(w));
+	}
+	dfa_writer__free(w);
+}
+
+static void test_round_trip(const char *path)
+{
+	struct dfa_reader *r = dfa_reader__new();
+	const struct dfa_proc *p;
+	struct dfa_stack st;
+	const void *data;
+	size_t len, n;
+
+	CHECK(dfa_reader__open(r, path) == DFA_OK, "%s", dfa_reader__error(r));
+	CHECK(!dfa_reader__incomplete(r), "complete archive marked incomplete");
+	CHECK(dfa_reader__meta(r, "host") && !strcmp(dfa_reader__meta(r, "host"), "test\nhost\\x"), "meta escape");
+	CHECK(dfa_reader__meta(r, "status") && !strcmp(dfa_reader__meta(r, "status"), "complete"), "status");
+	n = dfa_reader__sample_count(r);
+	CHECK(n == N_CHUNKS * PER_CHUNK, "samples %zu", n);
+	CHECK(dfa_reader__stack_count(r) == 8, "stacks %zu (4 user variants x 2 kernel)", dfa_reader__stack_count(r));
+	for (size_t i = 0; i < n; i++) {
+		const struct dfa_sample *s = &dfa_reader__samples(r)[i];
+		int c = i / PER_CHUNK, k = i % PER_CHUNK;
+
+		CHECK(s->ts == (uint64_t)(10000 + c * 1000 + k) && s->tid == (uint32_t)(1000 + k), "sample %zu", i);
+		CHECK(dfa_reader__stack(r, s->stack, &st) == DFA_OK, "stack");
+		CHECK(st.n_user == 3 && st.user[0] == 0x400100u + (k % 4) && st.user[2] == 0x7f0000000100,
+		      "user stack of %zu", i);
+		CHECK(st.n_kern == (k % 3 ? 2u : 0u) && (!st.n_kern || st.kern[1] == 0xffffffff81000020),
+		      "kernel stack of %zu", i);
+	}
+	CHECK(dfa_reader__proc_count(r) == 2, "procs %zu", dfa_reader__proc_count(r));
+	p = dfa_reader__find_proc(r, 200, 6000);
+	CHECK(p && !strcmp(p->comm, "beta") && p->n_maps == 2 && !strcmp(p->maps[0].path, "/usr/bin/a b"),
+	      "proc 200");
+	p = dfa_reader__find_proc(r, 100, 1);
+	CHECK(p && p->end == 99999 && !strcmp(p->maps[0].object, "0123abcd"), "proc 100 exit");
+	CHECK(!dfa_reader__find_proc(r, 300, 1), "no proc 300");
+	CHECK(dfa_reader__object(r, "0123abcd", &data, &len) == DFA_OK && len == sizeof(object_bytes) &&
+	      !memcmp(data, object_bytes, len), "object bytes");
+	CHECK(dfa_reader__object(r, "missing", &data, &len) == DFA_FAILED, "missing object");
+	CHECK(dfa_reader__file(r, "kernel/ksyms.00000000", &data, &len) == DFA_OK && len == 48, "file");
+	dfa_reader__free(r);
+}
+
+/* Offsets at which each tar member ends in the file. */
+static size_t member_ends(const char *buf, size_t len, size_t *ends, size_t max)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	size_t n = 0;
+
+	archive_read_support_format_tar(a);
+	archive_read_open_memory(a, buf, len);
+	while (n < max && archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		int64_t size = archive_entry_size(e);
+
+		archive_read_data_skip(a);
+		/* header offset + 512 header block(s) + data rounded to 512 */
+		ends[n++] = archive_read_header_position(a) + 512 + ((size + 511) & ~511LL);
+	}
+	archive_read_free(a);
+	return n;
+}
+
+static void test_truncation(const char *path)
+{
+	size_t len, ends[64], n, prev_samples = 0;
+	char *buf = slurp(path, &len);
+
+	n = member_ends(buf, len, ends, 64);
+	CHECK(n >= 8, "members %zu", n);
+	/* At every member boundary: what came before is all there, with a warning. */
+	for (size_t i = 0; i < n; i++) {
+		struct dfa_reader *r = dfa_reader__new();
+		int ret = dfa_reader__open_memory(r, buf, ends[i]);
+		size_t ns = dfa_reader__sample_count(r);
+
+		if (i + 1 < n)
+			CHECK(ret == DFA_WARN && dfa_reader__incomplete(r), "cut after member %zu: %d %s", i, ret,
+			      dfa_reader__error(r));
+		CHECK(ns % PER_CHUNK == 0 && ns >= prev_samples, "cut after member %zu: %zu samples", i, ns);
+		prev_samples = ns;
+		dfa_reader__free(r);
+	}
+	CHECK(prev_samples == N_CHUNKS * PER_CHUNK, "all samples at the last boundary");
+	/* Anywhere at all: never a crash, never more samples than written. */
+	for (size_t cut = 0; cut < len; cut += 97) {
+		struct dfa_reader *r = dfa_reader__new();
+		int ret = dfa_reader__open_memory(r, buf, cut);
+
+		CHECK(ret != DFA_OK || cut >= ends[n - 1] - 1024, "cut at %zu read as complete", cut);
+		CHECK(dfa_reader__sample_count(r) <= N_CHUNKS * PER_CHUNK, "cut at %zu", cut);
+		CHECK(ret == DFA_OK || *dfa_reader__error(r), "cut at %zu: no message", cut);
+		dfa_reader__free(r);
+	}
+	free(buf);
+}
+
+static void test_corruption(const char *path)
+{
+	size_t len, named = 0, failed = 0;
+	char *buf = slurp(path, &len);
+
+	srand(42);
+	for (int iter = 0; iter < 2000; iter++) {
+		char *copy = malloc(len);
+		struct dfa_reader *r = dfa_reader__new();
+		int ret;
+
+		memcpy(copy, buf, len);
+		for (int k = 0; k < 1 + iter % 4; k++)
+			copy[rand() % len] ^= 1 << (rand() % 8);
+		ret = dfa_reader__open_memory(r, copy, len);
+		if (ret != DFA_OK) {
+			failed++;
+			CHECK(*dfa_reader__error(r), "no error message");
+			named += strstr(dfa_reader__error(r), "member") != NULL;
+		}
+		CHECK(dfa_reader__sample_count(r) <= N_CHUNKS * PER_CHUNK, "too many samples");
+		/* Objects decode lazily: corruption there shows up here, as an error. */
+		const void *d;
+		size_t l;
+
+		dfa_reader__object(r, "0123abcd", &d, &l);
+		dfa_reader__free(r);
+		free(copy);
+	}
+	CHECK(failed > 0, "no corruption detected in 2000 mutations");
+	CHECK(named > 0, "no error names its member");
+	/* A flipped byte inside a samples member payload: the checksum names it. */
+	{
+		char *copy = malloc(len);
+		char *hdr = memmem(buf, len, "samples/00000001", 16);
+		struct dfa_reader *r = dfa_reader__new();
+		size_t size;
+
+		CHECK(hdr != NULL, "no samples/00000001 header");
+		memcpy(copy, buf, len);
+		if (hdr) {
+			size = strtoul(hdr + 124, NULL, 8);	/* ustar size field, octal */
+			copy[hdr - buf + 512 + size / 2] ^= 0x55;
+		}
+		CHECK(dfa_reader__open_memory(r, copy, len) == DFA_FAILED &&
+		      strstr(dfa_reader__error(r), "samples/00000001"),
+		      "corrupt samples member: %s", dfa_reader__error(r));
+		dfa_reader__free(r);
+		free(copy);
+	}
+	free(buf);
+}
+
+/* Builds an archive by hand, member by member, for what the writer never writes. */
+static void write_raw(const char *path, const char *const *names, const struct dfa_buf *payloads, int n)
+{
+	struct archive *a = archive_write_new();
+
+	archive_write_set_format_pax_restricted(a);
+	archive_write_open_filename(a, path);
+	for (int i = 0; i < n; i++) {
+		struct archive_entry *e = archive_entry_new();
+		struct dfa_buf z = { 0 };
+
+		dfa_zstd__compress(payloads[i].data, payloads[i].len, &z);
+		archive_entry_set_pathname(e, names[i]);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, z.len);
+		archive_write_header(a, e);
+		archive_write_data(a, z.data, z.len);
+		archive_entry_free(e);
+		dfa_buf__release(&z);
+	}
+	archive_write_free(a);
+}
+
+static void put_rec(struct dfa_buf *chunk, uint64_t type, const struct dfa_buf *rec)
+{
+	dfa_buf__put_uv(chunk, type);
+	dfa_buf__put_uv(chunk, rec->len);
+	dfa_buf__put(chunk, rec->data, rec->len);
+}
+
+static void test_versions(void)
+{
+	char path[256];
+	const char *names[4] = { "meta", "future/thing", "samples/00000000", "end" };
+	struct dfa_buf pl[4] = { 0 }, rec = { 0 };
+	struct dfa_reader *r;
+
+	snprintf(path, sizeof(path), "%s/raw.dfa", tmpdir);
+	/* A newer minor version with an unknown feature, member and record type. */
+	dfa_kv__put(&pl[0], "format", "1.9");
+	dfa_kv__put(&pl[0], "features", "samples,procs,teleport");
+	dfa_buf__put(&pl[1], "whatever", 8);
+	dfa_buf__put_uv(&rec, 0);	/* STACK id 0: 1 user frame, 0 kernel */
+	dfa_buf__put_uv(&rec, 1);
+	dfa_buf__put_uv(&rec, 0);
+	dfa_buf__put_sv(&rec, 0x1234);
+	put_rec(&pl[2], DFA_REC_STACK, &rec);
+	dfa_buf__reset(&rec);
+	dfa_buf__put(&rec, "\x01\x02\x03", 3);
+	put_rec(&pl[2], 99, &rec);	/* unknown record type */
+	dfa_buf__reset(&rec);
+	dfa_buf__put_sv(&rec, 777);	/* SAMPLE with a trailing field from the future */
+	for (int i = 0; i < 6; i++)
+		dfa_buf__put_uv(&rec, i == 5 ? 0 : 1);
+	dfa_buf__put_uv(&rec, 424242);
+	put_rec(&pl[2], DFA_REC_SAMPLE, &rec);
+	dfa_kv__put(&pl[3], "status", "complete");
+	write_raw(path, names, pl, 4);
+	r = dfa_reader__new();
+	CHECK(dfa_reader__open(r, path) == DFA_OK, "future minor: %s", dfa_reader__error(r));
+	CHECK(dfa_reader__sample_count(r) == 1 && dfa_reader__samples(r)[0].ts == 777, "future minor sample");
+	dfa_reader__free(r);
+
+	/* A newer major version is refused with a clear message. */
+	dfa_buf__reset(&pl[0]);
+	dfa_kv__put(&pl[0], "format", "2.0");
+	write_raw(path, names, pl, 4);
+	r = dfa_reader__new();
+	CHECK(dfa_reader__open(r, path) == DFA_FATAL && strstr(dfa_reader__error(r), "newer"),
+	      "major 2: %s", dfa_reader__error(r));
+	dfa_reader__free(r);
+
+	/* A sample naming a stack never defined is corrupt, and says where. */
+	dfa_buf__reset(&pl[0]);
+	dfa_kv__put(&pl[0], "format", "1.0");
+	dfa_buf__reset(&pl[2]);
+	dfa_buf__reset(&rec);
+	for (int i = 0; i < 7; i++)
+		dfa_buf__put_uv(&rec, i == 6 ? 5 : 1);
+	put_rec(&pl[2], DFA_REC_SAMPLE, &rec);
+	write_raw(path, names, pl, 4);
+	r = dfa_reader__new();
+	CHECK(dfa_reader__open(r, path) == DFA_FAILED && strstr(dfa_reader__error(r), "samples/00000000") &&
+	      strstr(dfa_reader__error(r), "undefined stack"), "undefined stack: %s", dfa_reader__error(r));
+	dfa_reader__free(r);
+
+	/* Not an archive at all. */
+	FILE *f = fopen(path, "w");
+	fputs("hello, I am text\n", f);
+	fclose(f);
+	r = dfa_reader__new();
+	CHECK(dfa_reader__open(r, path) == DFA_FAILED && strstr(dfa_reader__error(r), "not a dfprof archive"),
+	      "text file: %s", dfa_reader__error(r));
+	dfa_reader__free(r);
+	for (int i = 0; i < 4; i++)
+		dfa_buf__release(&pl[i]);
+	dfa_buf__release(&rec);
+}
+
+static void test_varints(void)
+{
+	struct dfa_buf b = { 0 };
+	const int64_t sv[] = { 0, 1, -1, INT64_MAX, INT64_MIN, 0x7f, -0x80 };
+	struct dfa_cur c;
+
+	dfa_buf__put_uv(&b, UINT64_MAX);
+	for (size_t i = 0; i < sizeof(sv) / sizeof(*sv); i++)
+		dfa_buf__put_sv(&b, sv[i]);
+	c = (struct dfa_cur){ b.data, b.data + b.len, NULL };
+	CHECK(dfa_cur__uv(&c) == UINT64_MAX, "uv max");
+	for (size_t i = 0; i < sizeof(sv) / sizeof(*sv); i++)
+		CHECK(dfa_cur__sv(&c) == sv[i], "sv %zu", i);
+	CHECK(!c.err && c.p == c.end, "consumed");
+	dfa_cur__uv(&c);
+	CHECK(c.err, "read past end not detected");
+	c = (struct dfa_cur){ (const uint8_t *)"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f", NULL, NULL };
+	c.end = c.p + 10;
+	dfa_cur__uv(&c);
+	CHECK(c.err, "64-bit overflow not detected");
+	dfa_buf__release(&b);
+}
+
+int main(void)
+{
+	char path[256], partial[256];
+
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 99;
+	}
+	snprintf(path, sizeof(path), "%s/a.dfa", tmpdir);
+	snprintf(partial, sizeof(partial), "%s/partial.dfa", tmpdir);
+	test_varints();
+	write_sample_archive(path, true);
+	test_round_trip(path);
+	test_truncation(path);
+	test_corruption(path);
+	write_sample_archive(partial, false);
+	{
+		struct dfa_reader *r = dfa_reader__new();
+
+		CHECK(dfa_reader__open(r, partial) == DFA_WARN && dfa_reader__incomplete(r) &&
+		      dfa_reader__sample_count(r) == N_CHUNKS * PER_CHUNK,
+		      "unfinished archive: %s", dfa_reader__error(r));
+		dfa_reader__free(r);
+	}
+	test_versions();
+	unlink(path);
+	unlink(partial);
+	snprintf(path, sizeof(path), "%s/raw.dfa", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+	printf("test-format: %d checks, %d failed\n", checks, failures);
+	return failures ? 1 : 0;
+}

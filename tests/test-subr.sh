@@ -1,0 +1,52 @@
+# Shared by tests/run-*.sh (elfutils style): each test runs in its own
+# temporary directory with the tools from the build tree.
+set -u
+: "${top_builddir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+DFRECORD="$top_builddir/dfrecord"
+DFREPORT="$top_builddir/dfreport"
+WORKLOADS="$top_srcdir/tests/workloads"
+test_name=$(basename "$0" .sh)
+
+tempdir=$(mktemp -d "/tmp/dfprof-$test_name.XXXXXX")
+cleanup_hooks=""
+trap 'eval "$cleanup_hooks"; cd /; rm -rf "$tempdir"' EXIT
+cd "$tempdir" || exit 99
+
+fail() { echo "FAIL: $test_name: $*" >&2; exit 1; }
+skip() { echo "SKIP: $test_name: $*" >&2; exit 77; }
+note() { echo "$test_name: $*"; }
+
+# Recording needs root (or CAP_BPF+CAP_PERFMON) and kernel BTF.
+need_bpf() {
+	[ "$(id -u)" = 0 ] || skip "needs root to load BPF programs"
+	[ -r /sys/kernel/btf/vmlinux ] || skip "kernel has no BTF (/sys/kernel/btf/vmlinux)"
+}
+
+# build_workload NAME [CFLAGS...]: compiles tests/workloads/NAME.c into ./NAME
+build_workload() {
+	local name=$1
+	shift
+	${CC:-cc} -g "$@" -o "$name" "$WORKLOADS/$name.c" || fail "cannot build workload $name"
+}
+
+# expect_exit CODE CMD...: runs CMD, stderr to ./stderr, stdout to ./stdout
+expect_exit() {
+	local want=$1 got
+	shift
+	"$@" >stdout 2>stderr
+	got=$?
+	[ "$got" = "$want" ] || fail "'$*' exited $got, expected $want; stderr: $(head -c 600 stderr)"
+}
+
+# share FOLDED_FILE PATTERN: percent of the total value whose leaf frame matches PATTERN
+leaf_share() {
+	awk -v pat="$2" '{ v = $NF; total += v; line = $0; sub(/ [0-9]+$/, "", line);
+		n = split(line, f, ";"); if (f[n] ~ pat) hit += v }
+		END { if (total == 0) print 0; else printf "%.1f\n", 100 * hit / total }' "$1"
+}
+
+# within VALUE LOW HIGH
+within() {
+	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'
+}

@@ -1,0 +1,37 @@
+/* CPU split between three functions, 60/30/10 by work: cpusplit SECONDS */
+#include <stdlib.h>
+#include <time.h>
+
+volatile unsigned long sink;
+
+#define WORK(n)                                            \
+	do {                                               \
+		unsigned long acc = sink;                  \
+		for (unsigned long i = 0; i < (n); i++)    \
+			acc = acc * 6364136223846793005UL + i; \
+		sink = acc;                                \
+	} while (0)
+
+__attribute__((noinline)) void hot_a(void) { WORK(600000); }
+__attribute__((noinline)) void hot_b(void) { WORK(300000); }
+__attribute__((noinline)) void hot_c(void) { WORK(100000); }
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	double secs = argc > 1 ? atof(argv[1]) : 2, end = now() + secs;
+
+	while (now() < end) {
+		hot_a();
+		hot_b();
+		hot_c();
+	}
+	return 0;
+}
