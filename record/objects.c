@@ -36,6 +36,7 @@ struct objects {
 	struct file_id *files;
 	size_t n_files, cap_files;
 	char vdso_key[KEY_LEN];
+	size_t vdso_len;
 	bool vdso_done;
 	struct objects_stats st;
 };
@@ -91,26 +92,35 @@ static int object_key(Elf *elf, const void *bytes, size_t len, char *key)
 	return 0;
 }
 
-/* Reduces and stores an ELF image; key is filled in.  Returns 0 or -1. */
-static int store_elf(struct objects *o, const void *bytes, size_t len, char *key, const char *what)
+/* The key of an ELF image; -1 if it is not ELF. */
+static int image_key(const void *bytes, size_t len, char *key, const char *what)
 {
 	Elf *elf = elf_memory((char *)bytes, len);
+	int ret = -1;
+
+	if (!elf || elf_kind(elf) != ELF_K_ELF)
+		pr_debug("%s: not an ELF object", what);
+	else
+		ret = object_key(elf, bytes, len, key);
+	if (elf)
+		elf_end(elf);
+	return ret;
+}
+
+/* Reduces and stores an ELF image under key, unless the archive has it. */
+static int store_image(struct objects *o, const void *bytes, size_t len, const char *key, const char *what)
+{
+	Elf *elf;
 	void *snap = NULL;
 	size_t snap_len;
 	int ret = -1;
 
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		pr_debug("%s: not an ELF object", what);
-		goto cleanup;
-	}
-	if (object_key(elf, bytes, len, key))
-		goto cleanup;
 	if (dfa_writer__has_object(o->w, key)) {
 		o->st.reused++;
-		ret = 0;
-		goto cleanup;
+		return 0;
 	}
-	if (elfsnap__reduce(elf, o->keep_debug, &snap, &snap_len)) {
+	elf = elf_memory((char *)bytes, len);
+	if (!elf || elfsnap__reduce(elf, o->keep_debug, &snap, &snap_len)) {
 		pr_debug("%s: cannot reduce: %s", what, elf_errmsg(-1));
 		goto cleanup;
 	}
@@ -129,31 +139,33 @@ cleanup:
 }
 
 /* The vDSO is the kernel's: the same in every process, so ours stands for all. */
-static const char *vdso_key(struct objects *o)
+static const char *vdso(struct objects *o, bool store)
 {
 	unsigned long base = getauxval(AT_SYSINFO_EHDR);
 	char line[512];
 	FILE *f;
 
-	if (o->vdso_done)
-		return o->vdso_key[0] ? o->vdso_key : NULL;
-	o->vdso_done = true;
-	f = fopen("/proc/self/maps", "re");
-	if (!base || !f)
-		goto cleanup;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long s, e;
+	if (!o->vdso_done) {
+		o->vdso_done = true;
+		f = fopen("/proc/self/maps", "re");
+		while (base && f && fgets(line, sizeof(line), f)) {
+			unsigned long s, e;
 
-		if (strstr(line, "[vdso]") && sscanf(line, "%lx-%lx", &s, &e) == 2 && s == base) {
-			if (store_elf(o, (const void *)s, e - s, o->vdso_key, "[vdso]"))
-				o->vdso_key[0] = 0;
-			break;
+			if (strstr(line, "[vdso]") && sscanf(line, "%lx-%lx", &s, &e) == 2 && s == base) {
+				o->vdso_len = e - s;
+				if (image_key((const void *)s, e - s, o->vdso_key, "[vdso]"))
+					o->vdso_key[0] = 0;
+				break;
+			}
 		}
+		if (f)
+			fclose(f);
 	}
-cleanup:
-	if (f)
-		fclose(f);
-	return o->vdso_key[0] ? o->vdso_key : NULL;
+	if (!o->vdso_key[0])
+		return NULL;
+	if (store && store_image(o, (const void *)base, o->vdso_len, o->vdso_key, "[vdso]"))
+		return NULL;
+	return o->vdso_key;
 }
 
 static int open_mapped(uint32_t pid, uint64_t start, uint64_t end, const char *path)
@@ -205,42 +217,69 @@ static struct file_id *file_add(struct objects *o, const struct stat *st)
 	return f;
 }
 
-const char *objects__capture(struct objects *o, uint32_t pid, uint64_t start, uint64_t end,
-			     const char *path)
+/* Maps the file behind a mapping; *fd_st gets its identity. */
+static void *map_file(uint32_t pid, uint64_t start, uint64_t end, const char *path, struct stat *st)
 {
-	struct file_id *f;
-	struct stat st;
+	int fd = open_mapped(pid, start, end, path);
 	void *bytes;
-	int fd;
 
-	if (!strcmp(path, "[vdso]"))
-		return vdso_key(o);
-	if (path[0] != '/')
-		return NULL;	/* anonymous, JIT, [stack], ... */
-	fd = open_mapped(pid, start, end, path);
-	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size == 0) {
+	if (fd < 0 || fstat(fd, st) || !S_ISREG(st->st_mode) || st->st_size == 0) {
 		pr_debug("pid %u: cannot open %s: %s", pid, path, strerror(errno));
-		o->st.failed++;
 		if (fd >= 0)
 			close(fd);
 		return NULL;
 	}
-	f = file_lookup(o, &st);
-	if (f) {
-		close(fd);
-		return f->key[0] ? f->key : NULL;
-	}
-	f = file_add(o, &st);
-	bytes = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	bytes = mmap(NULL, st->st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
-	if (!f || bytes == MAP_FAILED) {
+	return bytes == MAP_FAILED ? NULL : bytes;
+}
+
+const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path)
+{
+	struct file_id *f;
+	struct stat st;
+	void *bytes;
+
+	if (!strcmp(path, "[vdso]"))
+		return vdso(o, false);
+	if (path[0] != '/')
+		return NULL;	/* anonymous, JIT, [stack], ... */
+	bytes = map_file(pid, start, end, path, &st);
+	if (!bytes) {
 		o->st.failed++;
 		return NULL;
 	}
-	if (store_elf(o, bytes, st.st_size, f->key, path)) {
-		f->key[0] = 0;
-		o->st.failed++;
+	f = file_lookup(o, &st);
+	if (!f) {
+		f = file_add(o, &st);
+		if (f && image_key(bytes, st.st_size, f->key, path))
+			f->key[0] = 0;
 	}
 	munmap(bytes, st.st_size);
-	return f->key[0] ? f->key : NULL;
+	return f && f->key[0] ? f->key : NULL;
+}
+
+int objects__store(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path,
+		   const char *key)
+{
+	struct stat st;
+	char now[KEY_LEN];
+	void *bytes;
+	int ret = -1;
+
+	if (!strcmp(path, "[vdso]"))
+		return vdso(o, true) ? 0 : -1;
+	if (dfa_writer__has_object(o->w, key)) {
+		o->st.reused++;
+		return 0;
+	}
+	bytes = map_file(pid, start, end, path, &st);
+	/* The file may have been replaced since: store it only if it is the same. */
+	if (bytes && !image_key(bytes, st.st_size, now, path) && !strcmp(now, key))
+		ret = store_image(o, bytes, st.st_size, key, path);
+	if (bytes)
+		munmap(bytes, st.st_size);
+	if (ret)
+		o->st.failed++;
+	return ret;
 }

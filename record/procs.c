@@ -18,11 +18,13 @@
 #include "record.h"
 
 #define REFRESH_NS 100000000ULL	/* at most one maps re-read per image per 100 ms */
+#define JIT_MAP_MAX (256U << 20)
 
 struct map {
 	uint64_t start, end, offset;
 	uint32_t prot;
 	char *path, *object;
+	bool stored;	/* object snapshot written (or tried) */
 };
 
 struct proc {
@@ -33,6 +35,7 @@ struct proc {
 	struct map *maps;
 	size_t n_maps;
 	bool have_maps, dirty, dead;
+	bool sampled, jit_saved;
 	uint64_t refreshed;
 	struct proc *next;	/* hash chain */
 };
@@ -139,7 +142,8 @@ static struct proc *create(struct procs *ps, uint32_t pid, uint32_t ppid, uint64
 	return p;
 }
 
-static char *read_small(const char *path, size_t *len)
+/* Reads a whole (proc or small) file; NULL if absent or larger than max. */
+static char *read_file(const char *path, size_t *len, size_t max)
 {
 	FILE *f = fopen(path, "re");
 	char *buf = NULL;
@@ -154,8 +158,13 @@ static char *read_small(const char *path, size_t *len)
 		size_t n = fread(buf + *len, 1, cap - *len - 1, f);
 
 		*len += n;
-		if (n == 0 || *len > (1 << 20))
+		if (n == 0)
 			break;
+		if (*len > max) {
+			free(buf);
+			buf = NULL;
+			break;
+		}
 		if (cap - *len < 2) {
 			char *g = realloc(buf, cap * 2);
 
@@ -182,14 +191,14 @@ static void read_identity(struct proc *p)
 	char *s;
 
 	snprintf(path, sizeof(path), "/proc/%u/comm", p->pid);
-	s = read_small(path, &len);
+	s = read_file(path, &len, 1 << 20);
 	if (s && len) {
 		s[strcspn(s, "\n")] = 0;
 		snprintf(p->comm, sizeof(p->comm), "%s", s);
 	}
 	free(s);
 	snprintf(path, sizeof(path), "/proc/%u/cmdline", p->pid);
-	s = read_small(path, &len);
+	s = read_file(path, &len, 1 << 20);
 	if (s) {
 		for (size_t i = 0; i + 1 < len; i++)
 			if (!s[i])
@@ -281,8 +290,9 @@ static int read_maps(struct procs *ps, struct proc *p)
 		old = find_map(p->maps, p->n_maps, m.start);
 		if (old && same_map(old, &m)) {
 			m.object = old->object ? strdup(old->object) : NULL;
+			m.stored = old->stored;
 		} else {
-			const char *key = objects__capture(ps->o, p->pid, m.start, m.end, m.path);
+			const char *key = objects__key(ps->o, p->pid, m.start, m.end, m.path);
 
 			m.object = key ? strdup(key) : NULL;
 			p->dirty = true;
@@ -346,6 +356,36 @@ void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *com
 	create(ps, pid, old ? old->ppid : 0, ts, comm);
 }
 
+/*
+ * JIT runtimes (Node --perf-basic-prof, Java agents, Python -X perf, LuaJIT)
+ * describe their code in /tmp/perf-PID.map.  It is read from the process's
+ * own root while it runs, from ours after it exited; stored as
+ * jit/PID.BEGIN.map for the image.
+ */
+static void save_jit_map(struct procs *ps, struct proc *p)
+{
+	char path[96], name[64], *data;
+	size_t len;
+
+	if (!p->sampled || p->jit_saved)
+		return;
+	p->jit_saved = true;
+	snprintf(path, sizeof(path), "/proc/%u/root/tmp/perf-%u.map", p->pid, p->pid);
+	data = read_file(path, &len, JIT_MAP_MAX);
+	if (!data) {
+		snprintf(path, sizeof(path), "/tmp/perf-%u.map", p->pid);
+		data = read_file(path, &len, JIT_MAP_MAX);
+	}
+	if (!data)
+		return;
+	snprintf(name, sizeof(name), "jit/%u.%llu.map", p->pid, (unsigned long long)p->begin);
+	if (len && dfa_writer__add_file(ps->w, name, data, len) != DFA_OK)
+		pr_warn("%s: %s", path, dfa_writer__error(ps->w));
+	else if (len)
+		pr_debug("stored %s (%zu bytes)", path, len);
+	free(data);
+}
+
 void procs__on_exit(struct procs *ps, uint32_t pid, uint64_t ts)
 {
 	struct proc *p = lookup(ps, pid);
@@ -354,15 +394,40 @@ void procs__on_exit(struct procs *ps, uint32_t pid, uint64_t ts)
 		return;
 	if (dfa_writer__add_exit(ps->w, pid, p->begin, ts) != DFA_OK)
 		pr_warn("%s", dfa_writer__error(ps->w));
+	save_jit_map(ps, p);
 	retire(ps, pid);
 }
 
-static bool covered(const struct proc *p, const uint64_t *user, uint32_t n)
+void procs__finish(struct procs *ps)
 {
-	for (uint32_t i = 0; i < n; i++)
-		if (!find_map(p->maps, p->n_maps, user[i]))
-			return false;
-	return true;
+	for (size_t i = 0; i < NBUCKETS; i++)
+		for (struct proc *p = ps->tab[i]; p; p = p->next)
+			save_jit_map(ps, p);
+}
+
+/* Stores the objects the ips fall in; false if an ip is outside every mapping. */
+static bool store_objects(struct procs *ps, struct proc *p, const uint64_t *user, uint32_t n)
+{
+	bool all = true;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct map *m = (struct map *)find_map(p->maps, p->n_maps, user[i]);
+
+		if (!m) {
+			all = false;
+			continue;
+		}
+		if (m->stored || !m->object)
+			continue;
+		m->stored = true;
+		if (objects__store(ps->o, p->pid, m->start, m->end, m->path, m->object)) {
+			/* Not in the archive after all: say so in the process table. */
+			free(m->object);
+			m->object = NULL;
+			p->dirty = true;
+		}
+	}
+	return all;
 }
 
 static void load_maps(struct procs *ps, struct proc *p, uint64_t ts)
@@ -394,10 +459,13 @@ void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *c
 		if (!p)
 			return;
 	}
+	p->sampled = true;
 	if (!p->have_maps)
 		load_maps(ps, p, ts);
-	else if (!covered(p, user, n_user) && ts - p->refreshed > REFRESH_NS)
+	if (!store_objects(ps, p, user, n_user) && !p->dead && ts - p->refreshed > REFRESH_NS) {
 		load_maps(ps, p, ts);
+		store_objects(ps, p, user, n_user);
+	}
 }
 
 static int write_proc(struct procs *ps, struct proc *p)

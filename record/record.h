@@ -34,12 +34,16 @@ struct objects_stats {
 	uint64_t captured;	/* written to the archive */
 	uint64_t reused;	/* already there */
 	uint64_t failed;	/* could not be opened or read */
+	/* Objects are keyed when a process is first seen and stored when a
+	 * sampled address first falls in them. */
 };
 struct objects *objects__new(struct dfa_writer *w, bool keep_debug);
 void objects__free(struct objects *o);
-/* Key of the object behind pid's mapping, snapshotting it if new; NULL if unavailable. */
-const char *objects__capture(struct objects *o, uint32_t pid, uint64_t start, uint64_t end,
-			     const char *path);
+/* Key (build-id) of the file behind pid's mapping, or NULL if it cannot be read; borrowed. */
+const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path);
+/* Stores that file's snapshot under key unless the archive has it: 0, or -1 if it cannot. */
+int objects__store(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path,
+		   const char *key);
 void objects__stats(const struct objects *o, struct objects_stats *st);
 
 /* procs.c: the process table, written as procs/ records. */
@@ -57,6 +61,8 @@ void procs__on_exit(struct procs *ps, uint32_t pid, uint64_t ts);
 void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm,
 		      const uint64_t *user, uint32_t n_user);
 int procs__flush(struct procs *ps);
+/* At the end of the recording: what running images still hold (JIT maps). */
+void procs__finish(struct procs *ps);
 void procs__stats(const struct procs *ps, struct procs_stats *st);
 
 /* kernel.c: kernel symbols, stored as they are first needed. */

@@ -431,6 +431,7 @@ static int finish(struct session *s, uint64_t t0)
 	struct objects_stats os;
 	struct dfa_writer_stats ws;
 
+	procs__finish(s->procs);
 	if (flush(s) != DFA_OK)
 		return -1;
 	procs__stats(s->procs, &ps);

@@ -34,8 +34,9 @@ static void print_meta(struct dfa_reader *r, FILE *f)
 
 static void print_members(struct dfa_reader *r, FILE *f, uint64_t samples)
 {
-	static const char *const kinds[] = { "meta", "samples/", "procs/", "objects/", "kernel/", NULL };
-	uint64_t stored[6] = { 0 }, count[6] = { 0 }, all = 0;
+	static const char *const kinds[] = { "meta", "end", "samples/", "procs/", "objects/", "kernel/",
+					     "jit/", NULL };
+	uint64_t stored[8] = { 0 }, count[8] = { 0 }, all = 0;
 	struct dfa_member_info mi;
 
 	for (size_t i = 0; dfa_reader__member_info(r, i, &mi) == DFA_OK; i++) {
@@ -48,7 +49,7 @@ static void print_members(struct dfa_reader *r, FILE *f, uint64_t samples)
 		all += mi.stored;
 	}
 	fprintf(f, "\n== archive members (compressed bytes)\n");
-	for (size_t k = 0; k < 6; k++) {
+	for (size_t k = 0; k < 8; k++) {
 		const char *name = kinds[k] ? kinds[k] : "other";
 
 		if (count[k])
@@ -58,7 +59,7 @@ static void print_members(struct dfa_reader *r, FILE *f, uint64_t samples)
 	}
 	if (samples)
 		fprintf(f, "bytes per sample: %.1f (samples alone), %.1f (whole archive)\n",
-			(double)stored[1] / samples, (double)all / samples);
+			(double)stored[2] / samples, (double)all / samples);
 }
 
 static struct cov *cov_get(struct cov **v, size_t *n, const char *key, const char *name)
@@ -119,11 +120,15 @@ static void print_coverage(const struct profile *pf, FILE *f)
 				why = sym_status_text[s];
 			}
 		const char *err = symbolizer__object_error(pf->sym, v[i].key);
+		/* The build-id when the frames had an object, then why some did not resolve. */
+		bool has_key = strcmp(v[i].key, v[i].name) && strcmp(v[i].key, why);
+		char detail[512];
 
-		fprintf(f, "%9llu %9llu %6.1f%%  %-20s %s%s%s%s\n", (unsigned long long)v[i].frames,
+		snprintf(detail, sizeof(detail), "%s%s%s%s%s", has_key ? v[i].key : "",
+			 has_key && *why ? "; " : "", why, err ? ": " : "", err ? err : "");
+		fprintf(f, "%9llu %9llu %6.1f%%  %-20s %s\n", (unsigned long long)v[i].frames,
 			(unsigned long long)v[i].resolved, 100.0 * v[i].resolved / (v[i].frames ? v[i].frames : 1),
-			v[i].name[0] ? v[i].name : "-", strcmp(v[i].key, v[i].name) ? v[i].key : "",
-			*why ? (strcmp(v[i].key, v[i].name) ? "; " : "") : "", why, err ? err : "");
+			v[i].name[0] ? v[i].name : "-", detail);
 	}
 	fprintf(f, "total: %llu of %llu frames resolved (%.1f%%)\n", (unsigned long long)resolved,
 		(unsigned long long)frames, 100.0 * resolved / (frames ? frames : 1));

@@ -47,10 +47,14 @@ int out_top(const struct profile *pf, const struct report_opts *o, FILE *f)
 			rows[pf->ids[p->off + p->n - 1]].self += p->value;
 	}
 	qsort(rows, n_frames, sizeof(*rows), cmp_row);
-	fprintf(f, "# %llu %s (%s) in %llu samples, %llu process images\n",
-		(unsigned long long)(pf->event == DFA_EV_OFFCPU ? pf->total / 1000 : pf->total),
-		profile__unit(pf), dfa_event__name(pf->event) ? dfa_event__name(pf->event) : "?",
-		(unsigned long long)pf->samples, (unsigned long long)pf->images);
+	if (pf->event == DFA_EV_ONCPU)
+		fprintf(f, "# on-cpu: %llu samples, %llu process images\n", (unsigned long long)pf->samples,
+			(unsigned long long)pf->images);
+	else
+		fprintf(f, "# %s: %llu %s in %llu samples, %llu process images\n",
+			dfa_event__name(pf->event) ? dfa_event__name(pf->event) : "?",
+			(unsigned long long)(pf->event == DFA_EV_OFFCPU ? pf->total / 1000 : pf->total),
+			profile__unit(pf), (unsigned long long)pf->samples, (unsigned long long)pf->images);
 	fprintf(f, "%7s %7s %12s  %-24s %s\n", "Self%", "Total%", "Self", "Object", "Function");
 	for (uint32_t i = 0; i < n_frames; i++) {
 		const struct frame *fr = symbolizer__frame(pf->sym, rows[i].id);

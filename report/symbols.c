@@ -35,6 +35,16 @@ struct sobj {
 	size_t n_ph;
 };
 
+/* A perf-PID.map: "START SIZE NAME" lines, hex, with or without 0x. */
+struct jit_sym {
+	uint64_t start, end;
+	char *name;
+};
+struct jit_map {
+	struct jit_sym *v;
+	size_t n;
+};
+
 struct symbolizer {
 	struct dfa_reader *r;
 	struct ksyms *ksyms;
@@ -45,6 +55,9 @@ struct symbolizer {
 	struct sobj *objs;
 	size_t n_objs;
 	struct map2 obj_ix;	/* string hash -> object index */
+	struct jit_map *jits;
+	size_t n_jits;
+	struct map2 jit_ix;	/* image pointer -> jits index + 1 (0: none) */
 };
 
 struct symbolizer *symbolizer__new(struct dfa_reader *r)
@@ -80,6 +93,13 @@ void symbolizer__free(struct symbolizer *s)
 			dwfl_end(s->objs[i].dwfl);
 	}
 	free(s->objs);
+	for (size_t i = 0; i < s->n_jits; i++) {
+		for (size_t j = 0; j < s->jits[i].n; j++)
+			free(s->jits[i].v[j].name);
+		free(s->jits[i].v);
+	}
+	free(s->jits);
+	free(s->jit_ix.s);
 	free(s->frame_ix.s);
 	free(s->cache.s);
 	free(s->obj_ix.s);
@@ -195,7 +215,8 @@ fail_dwfl:
 fail:
 	if (fd >= 0)
 		close(fd);
-	pr_warn("object %s: %s", o->key, o->error ? o->error : "unreadable");
+	/* --info shows it per object; a warning per object would drown the report. */
+	pr_info("object %s: %s", o->key, o->error ? o->error : "unreadable");
 }
 
 static struct sobj *get_object(struct symbolizer *s, const char *key, size_t *idx)
@@ -304,11 +325,96 @@ static uint32_t resolve_user(struct symbolizer *s, const struct dfa_map *m, stru
 		free(d);
 		return id;
 	}
-	return intern_offset(s, obj, off, o->key, SYM_NO_SYMBOL);
+	return intern_offset(s, obj, off, o->key, o->mod ? SYM_NO_SYMBOL : SYM_NO_OBJECT);
+}
+
+static int cmp_jit(const void *a, const void *b)
+{
+	const struct jit_sym *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static void parse_jit(struct jit_map *j, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	size_t cap = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		char *line, *rest;
+		unsigned long long start, size;
+
+		if (!nl)
+			nl = end;
+		line = strndup(p, nl - p);
+		if (!line)
+			oom();
+		p = nl + 1;
+		start = strtoull(line, &rest, 16);	/* accepts a 0x prefix */
+		if (rest == line || *rest != ' ')
+			goto next;
+		size = strtoull(rest + 1, &rest, 16);
+		if (*rest != ' ' || !rest[1] || size == 0 || start + size < start)
+			goto next;
+		if (j->n == cap) {
+			cap = cap ? cap * 2 : 256;
+			j->v = must_realloc(j->v, cap * sizeof(*j->v));
+		}
+		j->v[j->n++] = (struct jit_sym){ start, start + size, must_strdup(rest + 1) };
+next:
+		free(line);
+	}
+	qsort(j->v, j->n, sizeof(*j->v), cmp_jit);
+}
+
+/* The JIT map the archive holds for image p, or NULL. */
+static const struct jit_map *jit_for(struct symbolizer *s, const struct dfa_proc *p)
+{
+	struct slot *sl = map2_find(&s->jit_ix, (uint64_t)(uintptr_t)p, 0, true);
+	char name[64];
+	const void *data;
+	size_t len;
+
+	if (!sl)
+		oom();
+	if (sl->val)
+		return sl->val == UINT32_MAX ? NULL : &s->jits[sl->val - 1];
+	sl->val = UINT32_MAX;
+	snprintf(name, sizeof(name), "jit/%u.%llu.map", p->pid, (unsigned long long)p->begin);
+	if (dfa_reader__file(s->r, name, &data, &len) != DFA_OK)
+		return NULL;
+	s->jits = must_realloc(s->jits, (s->n_jits + 1) * sizeof(*s->jits));
+	s->jits[s->n_jits] = (struct jit_map){ 0 };
+	parse_jit(&s->jits[s->n_jits], data, len);
+	sl->val = ++s->n_jits;
+	return &s->jits[s->n_jits - 1];
+}
+
+static const char *jit_lookup(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip)
+{
+	const struct jit_map *j = jit_for(s, p);
+	size_t lo = 0, hi;
+
+	if (!j)
+		return NULL;
+	hi = j->n;
+	while (lo < hi) {	/* first entry starting above ip */
+		size_t mid = (lo + hi) / 2;
+
+		if (j->v[mid].start <= ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* JIT code can be replaced at the same address: the latest line wins, and
+	 * equal starts sort stably enough that any covering entry is a fair name. */
+	return lo && ip < j->v[lo - 1].end ? j->v[lo - 1].name : NULL;
 }
 
 uint32_t symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip, bool ret)
 {
+	const char *jit;
 	const struct dfa_map *m;
 	struct sobj *o;
 	struct slot *sl;
@@ -321,6 +427,8 @@ uint32_t symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64
 	if (!p)
 		return intern(s, "[unknown]", "", "", FRAME_USER, SYM_NO_PROC);
 	m = find_map(p, ip);
+	if ((!m || !m->object[0]) && (jit = jit_lookup(s, p, ip)))
+		return intern(s, jit, "[jit]", "", FRAME_USER, SYM_OK);
 	if (!m)
 		return intern(s, "[unknown]", "", "", FRAME_USER, SYM_NO_MAP);
 	off = ip - m->start + m->offset;
