@@ -11,6 +11,17 @@ enum df_rec_type {
 };
 
 #define DF_COMM_LEN 16
+#define DF_MAX_USTACK 16384	/* bytes of user stack one record may carry */
+
+/* User registers and a copy of the user stack from sp up, for unwinding with
+ * CFI offline.  Follows a sample's ips when its flags have DF_F_USTACK. */
+struct df_ustack {
+	__u64 ip, sp, bp;
+	__u32 len;		/* bytes of stack that follow */
+	__u32 pad;
+};
+
+enum { DF_F_USTACK = 1 };
 
 struct df_rec_hdr {
 	__u32 type;

@@ -8,14 +8,23 @@
 
 const volatile bool filter = false;
 const volatile bool kernel_stacks = true;
+const volatile __u32 ustack_bytes = 0;	/* stack copied with every sample (leaf repair) */
+const volatile __u32 dwarf_bytes = 0;	/* ... for processes in dwarf_pids */
 
 __u64 lost = 0;		/* ring buffer full */
+
+/* A sample record with room for its ustack behind the ips. */
+struct scratch_rec {
+	struct df_sample_rec rec;
+	struct df_ustack us;
+	__u8 stack[DF_MAX_USTACK];
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct df_sample_rec);
+	__type(value, struct scratch_rec);
 } scratch SEC(".maps");
 
 SEC("perf_event")
@@ -26,6 +35,7 @@ int on_cpu(struct bpf_perf_event_data *ctx)
 	struct df_sample_rec *e;
 	long n, nk = 0, nu = 0;
 	__u64 size;
+	__u32 want = ustack_bytes;
 
 	if (tid == 0 || !df_wanted(filter, tgid))	/* idle, or not ours */
 		return 0;
@@ -55,6 +65,18 @@ int on_cpu(struct bpf_perf_event_data *ctx)
 	e->n_user = nu;
 	size = __builtin_offsetof(struct df_sample_rec, ips) + (nk + nu) * sizeof(__u64);
 	if (size > sizeof(*e))
+		return 0;
+	if (dwarf_bytes && bpf_map_lookup_elem(&dwarf_pids, &tgid))
+		want = dwarf_bytes;
+	if (want && nu > 0) {
+		__u32 used = df_copy_ustack(df_user_regs(&ctx->regs), (void *)e + size, want);
+
+		if (used) {
+			e->flags |= DF_F_USTACK;
+			size += used;
+		}
+	}
+	if (size > sizeof(struct scratch_rec))
 		return 0;
 	/* No wakeup: dfrecord drains on a timer, so it does not itself run
 	 * (and get sampled) after every sample. */

@@ -52,7 +52,16 @@ struct dfa_sample {
 	uint32_t event;		/* enum dfa_event */
 	uint64_t value;
 	uint32_t stack;		/* stack id; set by the reader */
+	uint32_t ustack;	/* set by the reader: 0 = no stack copy, else its index + 1 */
 };
+
+/* User registers and a copy of the user stack from sp up, for CFI unwinding. */
+struct dfa_ustack {
+	uint64_t ip, sp, bp;
+	uint32_t len;
+	const uint8_t *data;
+};
+#define DFA_MAX_USTACK (1U << 20)
 
 /* A stack, innermost frame first on both sides. */
 struct dfa_stack {
@@ -108,9 +117,10 @@ int dfa_writer__open(struct dfa_writer *w, const char *path);
 int dfa_writer__set_meta(struct dfa_writer *w, const char *key, const char *value);
 /* Writes the meta member; set_meta calls after this go to the end member. */
 int dfa_writer__begin(struct dfa_writer *w);
+/* us may be NULL (no stack copy). */
 int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s,
 			   const uint64_t *user, uint32_t n_user,
-			   const uint64_t *kern, uint32_t n_kern);
+			   const uint64_t *kern, uint32_t n_kern, const struct dfa_ustack *us);
 int dfa_writer__add_proc(struct dfa_writer *w, const struct dfa_proc *p);
 int dfa_writer__add_exit(struct dfa_writer *w, uint32_t pid, uint64_t begin, uint64_t ts);
 bool dfa_writer__has_object(const struct dfa_writer *w, const char *key);
@@ -147,6 +157,9 @@ size_t dfa_reader__sample_count(const struct dfa_reader *r);
 const struct dfa_sample *dfa_reader__samples(const struct dfa_reader *r);
 size_t dfa_reader__stack_count(const struct dfa_reader *r);
 int dfa_reader__stack(const struct dfa_reader *r, uint32_t id, struct dfa_stack *out);
+
+/* The stack copy of a sample; DFA_FAILED if it has none. */
+int dfa_reader__ustack(const struct dfa_reader *r, const struct dfa_sample *s, struct dfa_ustack *out);
 
 size_t dfa_reader__proc_count(const struct dfa_reader *r);
 const struct dfa_proc *dfa_reader__proc(const struct dfa_reader *r, size_t i);

@@ -23,6 +23,12 @@ struct stack_rec {
 	uint32_t n_user, n_kern;
 };
 
+struct ustack_rec {
+	uint64_t ip, sp, bp;
+	size_t off;		/* into ustack_bytes */
+	uint32_t len;
+};
+
 struct proc_rec {
 	struct dfa_proc p;
 	struct dfa_map *maps;
@@ -41,6 +47,9 @@ struct dfa_reader {
 	size_t n_stacks, stacks_cap;
 	struct proc_rec *procs;
 	size_t n_procs, procs_cap;
+	struct ustack_rec *ustacks;
+	size_t n_ustacks, ustacks_cap;
+	struct dfa_buf ustack_bytes;
 	struct member *members;
 	size_t n_members, members_cap;
 	struct dfa_buf scratch;
@@ -78,6 +87,8 @@ void dfa_reader__free(struct dfa_reader *r)
 	for (size_t i = 0; i < r->n_procs; i++)
 		proc_rec__release(&r->procs[i]);
 	free(r->procs);
+	free(r->ustacks);
+	dfa_buf__release(&r->ustack_bytes);
 	for (size_t i = 0; i < r->n_members; i++) {
 		free(r->members[i].name);
 		free(r->members[i].stored);
@@ -223,15 +234,45 @@ static const char *decode_sample(struct dfa_reader *r, struct dfa_cur *c, uint64
 	if (stack >= r->n_stacks)
 		return "sample refers to an undefined stack";
 	s = (struct dfa_sample){ .ts = *ts, .pid = pid, .tid = tid, .cpu = cpu, .event = ev,
-				 .value = value, .stack = stack };
+				 .value = value, .stack = stack, .ustack = 0 };
 	if (grow(&r->samples, &r->samples_cap, r->n_samples, sizeof(s)))
 		return "out of memory";
 	r->samples[r->n_samples++] = s;
 	return NULL;
 }
 
+/* A stack copy belongs to the sample just before it in the same member. */
+static const char *decode_ustack(struct dfa_reader *r, struct dfa_cur *c, bool after_sample)
+{
+	struct ustack_rec u;
+	uint64_t len;
+
+	u.ip = dfa_cur__uv(c);
+	u.sp = dfa_cur__uv(c);
+	u.bp = u.sp + (uint64_t)dfa_cur__sv(c);
+	len = dfa_cur__uv(c);
+	if (c->err)
+		return c->err;
+	if (!after_sample)
+		return "stack copy without a sample";
+	if (len > DFA_MAX_USTACK || len > (uint64_t)(c->end - c->p))
+		return "stack copy length out of bounds";
+	if (r->samples[r->n_samples - 1].ustack)
+		return "second stack copy for a sample";
+	u.off = r->ustack_bytes.len;
+	u.len = len;
+	if (dfa_buf__put(&r->ustack_bytes, c->p, len) ||
+	    grow(&r->ustacks, &r->ustacks_cap, r->n_ustacks, sizeof(u)))
+		return "out of memory";
+	c->p += len;
+	r->ustacks[r->n_ustacks++] = u;
+	r->samples[r->n_samples - 1].ustack = r->n_ustacks;
+	return NULL;
+}
+
 static int decode_samples(struct dfa_reader *r, const char *name, const struct dfa_buf *b)
 {
+	bool after_sample = false;
 	struct dfa_cur c = { b->data, b->data + b->len, NULL };
 	uint64_t ts = 0;
 
@@ -244,6 +285,9 @@ static int decode_samples(struct dfa_reader *r, const char *name, const struct d
 			err = decode_stack(r, &rec);
 		else if (!err && type == DFA_REC_SAMPLE)
 			err = decode_sample(r, &rec, &ts);
+		else if (!err && type == DFA_REC_USTACK)
+			err = decode_ustack(r, &rec, after_sample);
+		after_sample = type == DFA_REC_SAMPLE;
 		/* other record types: from a newer minor version, skipped */
 		if (err)
 			return FAIL(r, DFA_FAILED, "member %s: corrupt: %s", name, err);
@@ -566,6 +610,17 @@ int dfa_reader__stack(const struct dfa_reader *r, uint32_t id, struct dfa_stack 
 	out->n_kern = s->n_kern;
 	out->user = r->ips + s->off;
 	out->kern = r->ips + s->off + s->n_user;
+	return DFA_OK;
+}
+
+int dfa_reader__ustack(const struct dfa_reader *r, const struct dfa_sample *s, struct dfa_ustack *out)
+{
+	const struct ustack_rec *u;
+
+	if (!s->ustack || s->ustack > r->n_ustacks)
+		return DFA_FAILED;
+	u = &r->ustacks[s->ustack - 1];
+	*out = (struct dfa_ustack){ u->ip, u->sp, u->bp, u->len, r->ustack_bytes.data + u->off };
 	return DFA_OK;
 }
 

@@ -296,14 +296,26 @@ static int64_t stack_id(struct dfa_writer *w, const uint64_t *user, uint32_t n_u
 	return w->n_stacks - 1;
 }
 
+static int put_ustack(struct dfa_writer *w, const struct dfa_ustack *us)
+{
+	dfa_buf__reset(&w->rec);
+	if (dfa_buf__put_uv(&w->rec, us->ip) || dfa_buf__put_uv(&w->rec, us->sp) ||
+	    dfa_buf__put_sv(&w->rec, (int64_t)(us->bp - us->sp)) || dfa_buf__put_uv(&w->rec, us->len) ||
+	    dfa_buf__put(&w->rec, us->data, us->len) || put_record(w, &w->samples, DFA_REC_USTACK))
+		return -1;
+	return 0;
+}
+
 int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s,
 			   const uint64_t *user, uint32_t n_user,
-			   const uint64_t *kern, uint32_t n_kern)
+			   const uint64_t *kern, uint32_t n_kern, const struct dfa_ustack *us)
 {
 	int64_t id;
 
 	if (n_user > DFA_MAX_FRAMES || n_kern > DFA_MAX_FRAMES)
 		return FAIL(w, DFA_FAILED, "stack deeper than %d frames", DFA_MAX_FRAMES);
+	if (us && us->len > DFA_MAX_USTACK)
+		return FAIL(w, DFA_FAILED, "stack copy larger than %u bytes", DFA_MAX_USTACK);
 	id = stack_id(w, user, n_user, kern, n_kern);
 	if (id < 0)
 		return FAIL(w, DFA_FATAL, "out of memory");
@@ -313,7 +325,7 @@ int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s,
 	    dfa_buf__put_uv(&w->rec, s->cpu) || dfa_buf__put_uv(&w->rec, s->pid) ||
 	    dfa_buf__put_uv(&w->rec, s->tid) || dfa_buf__put_uv(&w->rec, s->event) ||
 	    dfa_buf__put_uv(&w->rec, s->value) || dfa_buf__put_uv(&w->rec, id) ||
-	    put_record(w, &w->samples, DFA_REC_SAMPLE))
+	    put_record(w, &w->samples, DFA_REC_SAMPLE) || (us && put_ustack(w, us)))
 		return FAIL(w, DFA_FATAL, "out of memory");
 	w->prev_ts = s->ts;
 	w->st.samples++;

@@ -31,7 +31,10 @@ static const char doc[] =
 
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";
 
-enum { OPT_NO_KERNEL = 0x100, OPT_NO_DEBUGINFO };
+enum { OPT_NO_KERNEL = 0x100, OPT_NO_DEBUGINFO, OPT_CALL_GRAPH };
+
+#define LEAF_BYTES 512		/* stack copied with every sample to repair leaf frames */
+#define DWARF_BYTES 8192
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Scope (one of):", 1 },
@@ -42,6 +45,10 @@ static const struct argp_option options[] = {
 	{ "freq", 'F', "HZ", 0, "Samples per second per CPU (default 99)", 2 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after this long (default: until Ctrl-C or the command exits)", 2 },
 	{ "no-kernel", OPT_NO_KERNEL, NULL, 0, "Leave kernel stacks out", 2 },
+	{ "call-graph", OPT_CALL_GRAPH, "MODE", 0,
+	  "fp: frame pointers only; auto (default): frame pointers, 512 bytes of stack per sample "
+	  "to repair leaf frames, 8192 for processes whose executable has no frame pointers; "
+	  "dwarf[,BYTES]: BYTES (default 8192, at most 16384) of stack with every sample", 2 },
 	{ NULL, 0, NULL, 0, "Output:", 3 },
 	{ "output", 'o', "FILE", 0, "Archive to write (default prof.dfa)", 3 },
 	{ "no-debuginfo", OPT_NO_DEBUGINFO, NULL, 0,
@@ -88,6 +95,33 @@ static int parse_events(struct record_opts *o, char *arg)
 	return o->events ? 0 : -1;
 }
 
+static int parse_call_graph(struct record_opts *o, const char *arg)
+{
+	char *end;
+	unsigned long n = DWARF_BYTES;
+
+	o->dwarf_all = false;
+	if (!strcmp(arg, "fp")) {
+		o->leaf_bytes = o->dwarf_bytes = 0;
+		return 0;
+	}
+	if (!strcmp(arg, "auto")) {
+		o->leaf_bytes = LEAF_BYTES;
+		o->dwarf_bytes = DWARF_BYTES;
+		return 0;
+	}
+	if (strncmp(arg, "dwarf", 5) || (arg[5] && arg[5] != ','))
+		return -1;
+	if (arg[5]) {
+		n = strtoul(arg + 6, &end, 10);
+		if (*end || end == arg + 6 || n < 64 || n > 16384)
+			return -1;
+	}
+	o->dwarf_all = true;
+	o->leaf_bytes = o->dwarf_bytes = n;
+	return 0;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct args *a = state->input;
@@ -126,6 +160,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "empty output file name");
 		a->o.output = arg;
 		break;
+	case OPT_CALL_GRAPH:
+		if (parse_call_graph(&a->o, arg))
+			argp_error(state, "invalid call graph '%s' (fp, auto, dwarf[,BYTES] with BYTES 64..16384)", arg);
+		break;
 	case OPT_NO_KERNEL:
 		a->o.no_kernel = true;
 		break;
@@ -152,7 +190,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 int main(int argc, char **argv)
 {
 	struct argp argp = { .options = options, .parser = parse_opt, .args_doc = args_doc, .doc = doc };
-	struct args a = { .o = { .freq = 99, .output = "prof.dfa", .events = 1u << DFA_EV_ONCPU } };
+	struct args a = { .o = { .freq = 99, .output = "prof.dfa", .events = 1u << DFA_EV_ONCPU,
+				 .leaf_bytes = LEAF_BYTES, .dwarf_bytes = DWARF_BYTES } };
 	int idx = 0, ret;
 
 	argp_err_exit_status = 2;

@@ -28,6 +28,7 @@ struct file_id {
 	off_t size;
 	struct timespec mtime;
 	char key[KEY_LEN];	/* "" = not an object we can use */
+	bool has_fp;
 };
 
 struct objects {
@@ -92,8 +93,84 @@ static int object_key(Elf *elf, const void *bytes, size_t len, char *key)
 	return 0;
 }
 
+/* File bytes at a function's address, through its section. */
+static const uint8_t *func_bytes(Elf *elf, const uint8_t *bytes, size_t len, const GElf_Sym *sym)
+{
+	Elf_Scn *scn = elf_getscn(elf, sym->st_shndx);
+	GElf_Shdr sh;
+	uint64_t off;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+	    sym->st_value < sh.sh_addr || sym->st_value - sh.sh_addr + 8 > sh.sh_size)
+		return NULL;
+	off = sh.sh_offset + (sym->st_value - sh.sh_addr);
+	return off + 8 <= len ? bytes + off : NULL;
+}
+
+/* Start-up code from crt*.o, built alike whatever the program was built with. */
+static bool crt_function(const char *name)
+{
+	static const char *const names[] = {
+		"_start", "_init", "_fini", "deregister_tm_clones", "register_tm_clones",
+		"__do_global_dtors_aux", "frame_dummy", "__libc_csu_init", "__libc_csu_fini",
+	};
+
+	for (size_t i = 0; name && i < sizeof(names) / sizeof(*names); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Frame pointers, judged from the code: the share of functions that open
+ * with push %rbp; mov %rsp,%rbp (after an optional endbr64).  gcc builds
+ * leaves without a frame even with -fno-omit-frame-pointer, so a fifth is
+ * enough; code built without frame pointers sets one up only for alloca and
+ * over-aligned stacks, far fewer.  Go always keeps frame pointers on x86-64.
+ */
+static bool elf_has_fp(Elf *elf, const uint8_t *bytes, size_t len)
+{
+	static const uint8_t endbr[] = { 0xf3, 0x0f, 0x1e, 0xfa }, prologue[] = { 0x55, 0x48, 0x89, 0xe5 };
+	Elf_Scn *scn = NULL;
+	size_t shstrndx, with = 0, seen = 0;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return true;
+	for (int pass = 0; pass < 2 && !seen; pass++) {
+		while ((scn = elf_nextscn(elf, scn))) {
+			const char *name;
+			Elf_Data *d;
+
+			if (!gelf_getshdr(scn, &sh))
+				continue;
+			name = elf_strptr(elf, shstrndx, sh.sh_name);
+			if (name && !strcmp(name, ".gopclntab"))
+				return true;
+			/* symtab first; dynsym when there is none */
+			if (sh.sh_type != (pass ? SHT_DYNSYM : SHT_SYMTAB) || !(d = elf_getdata(scn, NULL)))
+				continue;
+			for (size_t i = 0; i < sh.sh_size / (sh.sh_entsize ? sh.sh_entsize : 24) && seen < 2000; i++) {
+				GElf_Sym sym;
+				const uint8_t *code;
+
+				if (!gelf_getsym(d, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+				    sym.st_size < 8 || !(code = func_bytes(elf, bytes, len, &sym)) ||
+				    crt_function(elf_strptr(elf, sh.sh_link, sym.st_name)))
+					continue;
+				if (!memcmp(code, endbr, 4))
+					code += 4;
+				seen++;
+				with += !memcmp(code, prologue, 4);
+			}
+		}
+		scn = NULL;
+	}
+	return !seen || with * 5 >= seen;
+}
+
 /* The key of an ELF image; -1 if it is not ELF. */
-static int image_key(const void *bytes, size_t len, char *key, const char *what)
+static int image_key(const void *bytes, size_t len, char *key, bool *has_fp, const char *what)
 {
 	Elf *elf = elf_memory((char *)bytes, len);
 	int ret = -1;
@@ -102,6 +179,8 @@ static int image_key(const void *bytes, size_t len, char *key, const char *what)
 		pr_debug("%s: not an ELF object", what);
 	else
 		ret = object_key(elf, bytes, len, key);
+	if (!ret && has_fp)
+		*has_fp = elf_has_fp(elf, bytes, len);
 	if (elf)
 		elf_end(elf);
 	return ret;
@@ -153,7 +232,7 @@ static const char *vdso(struct objects *o, bool store)
 
 			if (strstr(line, "[vdso]") && sscanf(line, "%lx-%lx", &s, &e) == 2 && s == base) {
 				o->vdso_len = e - s;
-				if (image_key((const void *)s, e - s, o->vdso_key, "[vdso]"))
+				if (image_key((const void *)s, e - s, o->vdso_key, NULL, "[vdso]"))
 					o->vdso_key[0] = 0;
 				break;
 			}
@@ -213,7 +292,7 @@ static struct file_id *file_add(struct objects *o, const struct stat *st)
 		o->cap_files = cap;
 	}
 	f = &o->files[o->n_files++];
-	*f = (struct file_id){ st->st_dev, st->st_ino, st->st_size, st->st_mtim, "" };
+	*f = (struct file_id){ st->st_dev, st->st_ino, st->st_size, st->st_mtim, "", true };
 	return f;
 }
 
@@ -252,11 +331,21 @@ const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64
 	f = file_lookup(o, &st);
 	if (!f) {
 		f = file_add(o, &st);
-		if (f && image_key(bytes, st.st_size, f->key, path))
+		if (f && image_key(bytes, st.st_size, f->key, &f->has_fp, path))
 			f->key[0] = 0;
+		if (f && f->key[0])
+			pr_debug("%s: %s, %s frame pointers", path, f->key, f->has_fp ? "with" : "without");
 	}
 	munmap(bytes, st.st_size);
 	return f && f->key[0] ? f->key : NULL;
+}
+
+bool objects__has_fp(const struct objects *o, const char *key)
+{
+	for (size_t i = 0; i < o->n_files; i++)
+		if (!strcmp(o->files[i].key, key))
+			return o->files[i].has_fp;
+	return true;
 }
 
 int objects__store(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path,
@@ -275,7 +364,7 @@ int objects__store(struct objects *o, uint32_t pid, uint64_t start, uint64_t end
 	}
 	bytes = map_file(pid, start, end, path, &st);
 	/* The file may have been replaced since: store it only if it is the same. */
-	if (bytes && !image_key(bytes, st.st_size, now, path) && !strcmp(now, key))
+	if (bytes && !image_key(bytes, st.st_size, now, NULL, path) && !strcmp(now, key))
 		ret = store_image(o, bytes, st.st_size, key, path);
 	if (bytes)
 		munmap(bytes, st.st_size);

@@ -25,6 +25,7 @@ struct map {
 	uint32_t prot;
 	char *path, *object;
 	bool stored;	/* object snapshot written (or tried) */
+	bool no_fp;	/* its code keeps no frame pointers */
 };
 
 struct proc {
@@ -36,6 +37,7 @@ struct proc {
 	size_t n_maps;
 	bool have_maps, dirty, dead;
 	bool sampled, jit_saved;
+	bool dwarf;	/* gets full stack copies */
 	uint64_t refreshed;
 	struct proc *next;	/* hash chain */
 };
@@ -47,16 +49,21 @@ struct procs {
 	struct objects *o;
 	struct proc *tab[NBUCKETS];
 	struct proc *dead;	/* exited, freed after their last record is written */
+	void (*no_fp)(void *ctx, uint32_t pid);
+	void *no_fp_ctx;
 	struct procs_stats st;
 };
 
-struct procs *procs__new(struct dfa_writer *w, struct objects *o)
+struct procs *procs__new(struct dfa_writer *w, struct objects *o,
+			 void (*no_fp)(void *ctx, uint32_t pid), void *ctx)
 {
 	struct procs *ps = calloc(1, sizeof(*ps));
 
 	if (ps) {
 		ps->w = w;
 		ps->o = o;
+		ps->no_fp = no_fp;
+		ps->no_fp_ctx = ctx;
 	}
 	return ps;
 }
@@ -291,10 +298,12 @@ static int read_maps(struct procs *ps, struct proc *p)
 		if (old && same_map(old, &m)) {
 			m.object = old->object ? strdup(old->object) : NULL;
 			m.stored = old->stored;
+			m.no_fp = old->no_fp;
 		} else {
 			const char *key = objects__key(ps->o, p->pid, m.start, m.end, m.path);
 
 			m.object = key ? strdup(key) : NULL;
+			m.no_fp = key && !objects__has_fp(ps->o, key);
 			p->dirty = true;
 		}
 		maps[n++] = m;
@@ -430,12 +439,50 @@ static bool store_objects(struct procs *ps, struct proc *p, const uint64_t *user
 	return all;
 }
 
+static void want_dwarf(struct procs *ps, struct proc *p)
+{
+	if (ps->no_fp && !p->dwarf) {
+		p->dwarf = true;
+		ps->no_fp(ps->no_fp_ctx, p->pid);
+	}
+}
+
+/* An executable without frame pointers: its later samples need full stack copies. */
+static void check_fp(struct procs *ps, struct proc *p)
+{
+	for (size_t i = 0; p->exe && i < p->n_maps; i++)
+		if (p->maps[i].object && !strcmp(p->maps[i].path, p->exe)) {
+			if (p->maps[i].no_fp)
+				want_dwarf(ps, p);
+			return;
+		}
+}
+
+/*
+ * Likewise a process whose time goes to a library without frame pointers
+ * (an interpreter in libpython, say): a sample there whose chain stopped
+ * after a few frames.  Programs that merely call libc keep their chains
+ * through their own frames and are left alone: the leaf copy mends those.
+ */
+static void check_leaf_fp(struct procs *ps, struct proc *p, const uint64_t *user, uint32_t n)
+{
+	const struct map *m;
+
+	if (p->dwarf || n == 0 || n > 3)
+		return;
+	m = find_map(p->maps, p->n_maps, user[0]);
+	if (m && m->no_fp)
+		want_dwarf(ps, p);
+}
+
 static void load_maps(struct procs *ps, struct proc *p, uint64_t ts)
 {
 	p->refreshed = ts;
 	if (read_maps(ps, p) == 0) {
-		if (!p->have_maps)
+		if (!p->have_maps) {
 			read_identity(p);
+			check_fp(ps, p);
+		}
 	} else if (!p->have_maps) {
 		/* Gone already: a fork shares its parent's image. */
 		struct proc *parent = lookup(ps, p->ppid);
@@ -449,8 +496,29 @@ static void load_maps(struct procs *ps, struct proc *p, uint64_t ts)
 	p->dirty = true;
 }
 
+/*
+ * Offline unwinding finds frames the chain did not: store the objects that
+ * any word of the stack copy points into, while some are still unstored.
+ */
+static void store_from_copy(struct procs *ps, struct proc *p, const uint8_t *data, uint32_t len)
+{
+	bool pending = false;
+
+	for (size_t i = 0; i < p->n_maps && !pending; i++)
+		pending = p->maps[i].object && !p->maps[i].stored;
+	for (uint32_t off = 0; pending && off + 8 <= len; off += 8) {
+		uint64_t w;
+		const struct map *m;
+
+		memcpy(&w, data + off, 8);
+		m = find_map(p->maps, p->n_maps, w);
+		if (m && m->object && !m->stored)
+			store_objects(ps, p, &w, 1);
+	}
+}
+
 void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm,
-		      const uint64_t *user, uint32_t n_user)
+		      const uint64_t *user, uint32_t n_user, const uint8_t *copy, uint32_t copy_len)
 {
 	struct proc *p = lookup(ps, pid);
 
@@ -466,6 +534,9 @@ void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *c
 		load_maps(ps, p, ts);
 		store_objects(ps, p, user, n_user);
 	}
+	check_leaf_fp(ps, p, user, n_user);
+	if (copy_len)
+		store_from_copy(ps, p, copy, copy_len);
 }
 
 static int write_proc(struct procs *ps, struct proc *p)

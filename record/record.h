@@ -19,6 +19,10 @@ struct record_opts {
 	const char *output;
 	unsigned events;	/* 1 << enum dfa_event */
 	bool no_kernel;
+	/* Stack copies (--call-graph): leaf_bytes with every sample, dwarf_bytes
+	 * for processes whose executable has no frame pointers (or all, in dwarf mode). */
+	unsigned leaf_bytes, dwarf_bytes;
+	bool dwarf_all;
 	bool no_debuginfo;	/* leave DWARF .debug_* out of object snapshots */
 };
 
@@ -41,6 +45,8 @@ struct objects *objects__new(struct dfa_writer *w, bool keep_debug);
 void objects__free(struct objects *o);
 /* Key (build-id) of the file behind pid's mapping, or NULL if it cannot be read; borrowed. */
 const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path);
+/* Whether the object with this key keeps frame pointers (push %rbp; mov %rsp,%rbp prologues). */
+bool objects__has_fp(const struct objects *o, const char *key);
 /* Stores that file's snapshot under key unless the archive has it: 0, or -1 if it cannot. */
 int objects__store(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path,
 		   const char *key);
@@ -52,14 +58,17 @@ struct procs_stats {
 	uint64_t images;	/* process images seen */
 	uint64_t no_maps;	/* images whose maps could not be read */
 };
-struct procs *procs__new(struct dfa_writer *w, struct objects *o);
+/* no_fp is called once for each image whose executable keeps no frame pointers. */
+struct procs *procs__new(struct dfa_writer *w, struct objects *o,
+			 void (*no_fp)(void *ctx, uint32_t pid), void *ctx);
 void procs__free(struct procs *ps);
 void procs__on_fork(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t ts, const char *comm);
 void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm);
 void procs__on_exit(struct procs *ps, uint32_t pid, uint64_t ts);
-/* Makes sure pid's maps cover the sampled user ips (reads /proc when not). */
+/* Makes sure pid's maps cover the sampled user ips (reads /proc when not) and
+ * that the objects they, or words of the stack copy, point into are stored. */
 void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm,
-		      const uint64_t *user, uint32_t n_user);
+		      const uint64_t *user, uint32_t n_user, const uint8_t *copy, uint32_t copy_len);
 int procs__flush(struct procs *ps);
 /* At the end of the recording: what running images still hold (JIT maps). */
 void procs__finish(struct procs *ps);

@@ -96,20 +96,32 @@ static int handle_record(void *ctx, void *data, size_t size)
 	if (h->type == DF_REC_SAMPLE) {
 		const struct df_sample_rec *e = data;
 		struct dfa_sample smp;
-		size_t need = __builtin_offsetof(struct df_sample_rec, ips);
+		struct dfa_ustack us, *usp = NULL;
+		size_t need = __builtin_offsetof(struct df_sample_rec, ips) + (e->n_kern + e->n_user) * sizeof(__u64);
 
-		if (size < need || size < need + (e->n_kern + e->n_user) * sizeof(__u64)) {
+		if (size < need) {
 			s->bad_records++;
 			return 0;
 		}
+		if (e->flags & DF_F_USTACK) {
+			const struct df_ustack *u = (const void *)((const char *)data + need);
+
+			if (size < need + sizeof(*u) || size < need + sizeof(*u) + u->len) {
+				s->bad_records++;
+				return 0;
+			}
+			us = (struct dfa_ustack){ u->ip, u->sp, u->bp, u->len, (const uint8_t *)(u + 1) };
+			usp = &us;
+		}
 		const uint64_t *kern = (const uint64_t *)e->ips, *user = kern + e->n_kern;
 
-		procs__on_sample(s->procs, h->pid, h->ts, e->comm, user, e->n_user);
+		procs__on_sample(s->procs, h->pid, h->ts, e->comm, user, e->n_user, usp ? us.data : NULL,
+				 usp ? us.len : 0);
 		if (s->kern)
 			kernel__note(s->kern, kern, e->n_kern);
 		smp = (struct dfa_sample){ .ts = h->ts, .pid = h->pid, .tid = e->tid, .cpu = e->cpu,
 					   .event = e->event, .value = e->value };
-		if (dfa_writer__add_sample(s->w, &smp, user, e->n_user, kern, e->n_kern) != DFA_OK)
+		if (dfa_writer__add_sample(s->w, &smp, user, e->n_user, kern, e->n_kern, usp) != DFA_OK)
 			s->write_errors++;
 		s->samples++;
 		return 0;
@@ -179,10 +191,12 @@ static int online_cpus(bool **online, int *n)
 	return *n ? 0 : -1;
 }
 
-static size_t ringbuf_size(unsigned freq, int ncpu)
+static size_t ringbuf_size(const struct record_opts *o, int ncpu)
 {
-	/* A quarter second of samples at ~1 KiB each, a power of two in [4, 256] MiB. */
-	uint64_t want = (uint64_t)freq * ncpu * 1024 / 4, size = 4 << 20;
+	/* A quarter second of samples (about 1 KiB each plus stack copies), a
+	 * power of two in [4, 256] MiB. */
+	unsigned copy = o->dwarf_all ? o->dwarf_bytes : o->leaf_bytes + o->dwarf_bytes / 4;
+	uint64_t want = (uint64_t)o->freq * ncpu * (1024 + copy) / 4, size = 4 << 20;
 
 	while (size < want && size < (256 << 20))
 		size <<= 1;
@@ -237,11 +251,14 @@ static int load_bpf(struct session *s, size_t rb_size)
 	s->procs_skel->rodata->filter = filter;
 	s->oncpu_skel->rodata->filter = filter;
 	s->oncpu_skel->rodata->kernel_stacks = !s->o->no_kernel;
+	s->oncpu_skel->rodata->ustack_bytes = s->o->dwarf_all ? s->o->dwarf_bytes : s->o->leaf_bytes;
+	s->oncpu_skel->rodata->dwarf_bytes = s->o->dwarf_all ? 0 : s->o->dwarf_bytes;
 	bpf_map__set_max_entries(s->procs_skel->maps.events, rb_size);
 	err = procs_bpf__load(s->procs_skel);
 	if (!err) {
 		bpf_map__reuse_fd(s->oncpu_skel->maps.events, bpf_map__fd(s->procs_skel->maps.events));
 		bpf_map__reuse_fd(s->oncpu_skel->maps.targets, bpf_map__fd(s->procs_skel->maps.targets));
+		bpf_map__reuse_fd(s->oncpu_skel->maps.dwarf_pids, bpf_map__fd(s->procs_skel->maps.dwarf_pids));
 		err = oncpu_bpf__load(s->oncpu_skel);
 	}
 	if (err) {
@@ -250,6 +267,16 @@ static int load_bpf(struct session *s, size_t rb_size)
 		return -1;
 	}
 	return 0;
+}
+
+static void add_dwarf_pid(void *ctx, uint32_t pid)
+{
+	struct session *s = ctx;
+	__u8 one = 1;
+
+	pr_info("pid %u: executable without frame pointers: copying %u bytes of stack per sample",
+		pid, s->o->dwarf_bytes);
+	bpf_map_update_elem(bpf_map__fd(s->procs_skel->maps.dwarf_pids), &pid, &one, BPF_ANY);
 }
 
 static int add_target(struct session *s, uint32_t pid)
@@ -524,7 +551,7 @@ int record__run(const struct record_opts *o)
 		pr_err("cannot read the online CPUs");
 		return 1;
 	}
-	if (load_bpf(&s, ringbuf_size(o->freq, ncpu)))
+	if (load_bpf(&s, ringbuf_size(o, ncpu)))
 		goto cleanup;
 	if (o->cmd && spawn(&s))
 		goto cleanup;
@@ -551,7 +578,7 @@ int record__run(const struct record_opts *o)
 	}
 	s.output_created = true;
 	s.objs = objects__new(s.w, !o->no_debuginfo);
-	s.procs = procs__new(s.w, s.objs);
+	s.procs = procs__new(s.w, s.objs, o->dwarf_bytes && !o->dwarf_all ? add_dwarf_pid : NULL, &s);
 	if (!o->no_kernel)
 		s.kern = kernel__new(s.w);
 	cmdline = join_args(df_argc, df_argv);

@@ -31,7 +31,7 @@ static const char doc[] =
 static const char args_doc[] = "ARCHIVE";
 
 enum { OPT_FOLDED = 0x100, OPT_FLAME, OPT_INFO, OPT_TOP, OPT_EVENT, OPT_PID, OPT_TID, OPT_COMM,
-       OPT_TIME, OPT_LIMIT, OPT_TITLE };
+       OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Mode (one of):", 1 },
@@ -50,6 +50,7 @@ static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write here instead of standard output", 3 },
 	{ "limit", OPT_LIMIT, "N", 0, "Top table rows (default 40, 0 = all)", 3 },
 	{ "title", OPT_TITLE, "TEXT", 0, "Flame graph title", 3 },
+	{ "no-unwind", OPT_NO_UNWIND, NULL, 0, "Ignore recorded stack copies: frame-pointer chains as BPF walked them", 3 },
 	{ "verbose", 'v', NULL, 0, "More messages; repeat for more", 3 },
 	{ 0 }
 };
@@ -162,6 +163,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid row limit '%s'", arg);
 		break;
 	case OPT_TITLE: a->o.title = arg; break;
+	case OPT_NO_UNWIND: a->o.no_unwind = true; break;
 	case 'v': a->verbose++; break;
 	case ARGP_KEY_ARG:
 		if (a->o.archive)

@@ -152,10 +152,38 @@ static void print_events(struct dfa_reader *r, FILE *f)
 		dfa_reader__proc_count(r));
 }
 
+/* Stack copies recorded, and what offline unwinding made of them. */
+static void print_unwinding(struct dfa_reader *r, const struct profile *pf, FILE *f)
+{
+	const struct dfa_sample *s = dfa_reader__samples(r);
+	size_t n = dfa_reader__sample_count(r);
+	uint64_t copies = 0, bytes = 0;
+	struct unwind_stats st = { 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		struct dfa_ustack us;
+
+		if (dfa_reader__ustack(r, &s[i], &us) == DFA_OK) {
+			copies++;
+			bytes += us.len;
+		}
+	}
+	if (pf->unw)
+		unwinder__stats(pf->unw, &st);
+	fprintf(f, "\n== unwinding\n");
+	fprintf(f, "%-22s %llu samples, %.0f bytes each on average before compression\n", "stack copies",
+		(unsigned long long)copies, copies ? (double)bytes / copies : 0);
+	fprintf(f, "%-22s %llu distinct copies: %llu joined to the frame-pointer chain, "
+		"%llu by CFI alone, %llu left to the chain (no CFI caller)\n", "unwound",
+		(unsigned long long)st.attempts, (unsigned long long)st.joined,
+		(unsigned long long)st.cfi_only, (unsigned long long)st.fp_only);
+}
+
 int out_info(struct dfa_reader *r, const struct profile *pf, const struct report_opts *o, FILE *f)
 {
 	print_meta(r, f);
 	print_events(r, f);
+	print_unwinding(r, pf, f);
 	print_members(r, f, dfa_reader__sample_count(r));
 	print_coverage(pf, f);
 	return 0;

@@ -12,8 +12,92 @@
 struct agg {
 	const struct dfa_proc *proc;
 	uint32_t pid, stack;
+	uint32_t derived;	/* 0, or index + 1 of the unwound user stack that replaces the chain */
 	uint64_t value, samples;
 };
+
+/* User stacks rebuilt from stack copies, deduplicated. */
+struct derived {
+	uint32_t off, n;	/* in ips */
+};
+struct derived_set {
+	struct derived *v;
+	size_t n, cap;
+	uint64_t *ips;
+	size_t n_ips, cap_ips;
+	struct map2 ix;		/* hash of ips -> candidates */
+	struct map2 memo;	/* (image, hash of copy and chain) -> index + 1, or UINT32_MAX: none */
+	uint64_t buf[DFA_MAX_FRAMES];
+};
+
+static uint64_t hash_words(const void *p, size_t len, uint64_t h)
+{
+	const uint8_t *b = p;
+	uint64_t w;
+
+	for (; len >= 8; len -= 8, b += 8) {
+		memcpy(&w, b, 8);
+		h = mix(h, w);
+	}
+	w = 0;
+	memcpy(&w, b, len);
+	return mix(h, w ^ len);
+}
+
+static uint32_t derived_add(struct derived_set *d, const uint64_t *ips, uint32_t n)
+{
+	uint64_t h = hash_words(ips, n * sizeof(*ips), n), probe;
+	struct slot *sl;
+
+	for (probe = 0; (sl = map2_find(&d->ix, h, probe, false)); probe++) {
+		const struct derived *x = &d->v[sl->val];
+
+		if (x->n == n && !memcmp(d->ips + x->off, ips, n * sizeof(*ips)))
+			return sl->val + 1;
+	}
+	sl = map2_find(&d->ix, h, probe, true);
+	if (!sl)
+		oom();
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 256;
+		d->v = must_realloc(d->v, d->cap * sizeof(*d->v));
+	}
+	while (d->n_ips + n > d->cap_ips) {
+		d->cap_ips = d->cap_ips ? d->cap_ips * 2 : 4096;
+		d->ips = must_realloc(d->ips, d->cap_ips * sizeof(*d->ips));
+	}
+	memcpy(d->ips + d->n_ips, ips, n * sizeof(*ips));
+	d->v[d->n] = (struct derived){ d->n_ips, n };
+	d->n_ips += n;
+	sl->val = d->n++;
+	return d->n;
+}
+
+/* The unwound user stack of a sample with a stack copy: index + 1, or 0. */
+static uint32_t unwind_sample(struct profile *pf, struct dfa_reader *r, const struct dfa_sample *s,
+			      const struct dfa_proc *p)
+{
+	struct derived_set *d = pf->derived;
+	struct dfa_ustack us;
+	struct dfa_stack st;
+	struct slot *sl;
+	uint64_t h;
+	int n;
+
+	if (!pf->unw || !p || dfa_reader__ustack(r, s, &us) != DFA_OK)
+		return 0;
+	dfa_reader__stack(r, s->stack, &st);
+	/* Samples in a hot loop often carry identical copies: unwind each once. */
+	h = hash_words(us.data, us.len, mix(mix(us.ip, us.sp), mix(us.bp, s->stack)));
+	sl = map2_find(&d->memo, (uint64_t)(uintptr_t)p, h, true);
+	if (!sl)
+		oom();
+	if (sl->val)
+		return sl->val == UINT32_MAX ? 0 : sl->val;
+	n = unwinder__unwind(pf->unw, p, &us, st.user, st.n_user, d->buf, DFA_MAX_FRAMES);
+	sl->val = n > 0 ? derived_add(d, d->buf, n) : UINT32_MAX;
+	return sl->val == UINT32_MAX ? 0 : sl->val;
+}
 
 static bool in_list(const uint32_t *v, size_t n, uint32_t x)
 {
@@ -69,6 +153,7 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 		const struct dfa_sample *s = &smp[i];
 		const struct dfa_proc *p;
 		uint64_t key;
+		uint32_t derived;
 		struct slot *sl;
 
 		if (s->event != (uint32_t)pf->event)
@@ -77,7 +162,8 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 		if (!wanted(s, p, o, t0))
 			continue;
 		key = p ? (uint64_t)(uintptr_t)p : (1ULL << 63) | s->pid;
-		sl = map2_find(&ix, key, s->stack, true);
+		derived = s->ustack ? unwind_sample(pf, r, s, p) : 0;
+		sl = map2_find(&ix, key, (uint64_t)derived << 32 | s->stack, true);
 		if (!sl)
 			oom();
 		if (!sl->val) {
@@ -85,7 +171,7 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 				cap = cap ? cap * 2 : 1024;
 				agg = must_realloc(agg, cap * sizeof(*agg));
 			}
-			agg[n_agg] = (struct agg){ p, s->pid, s->stack, 0, 0 };
+			agg[n_agg] = (struct agg){ p, s->pid, s->stack, derived, 0, 0 };
 			sl->val = ++n_agg;	/* 0 marks a new slot */
 			if (!map2_find(&images, key, 0, true))
 				oom();
@@ -118,6 +204,12 @@ static void build_path(struct profile *pf, struct dfa_reader *r, const struct ag
 	char comm[32];
 
 	dfa_reader__stack(r, a->stack, &st);
+	if (a->derived) {
+		const struct derived *d = &pf->derived->v[a->derived - 1];
+
+		st.user = pf->derived->ips + d->off;
+		st.n_user = d->n;
+	}
 	if (!a->proc)
 		snprintf(comm, sizeof(comm), "[pid %u]", a->pid);
 	push_id(pf, cap, symbolizer__root(pf->sym, a->proc && a->proc->comm[0] ? a->proc->comm : comm));
@@ -175,6 +267,10 @@ int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *
 
 	memset(pf, 0, sizeof(*pf));
 	pf->sym = s;
+	pf->derived = calloc(1, sizeof(*pf->derived));
+	if (!pf->derived)
+		oom();
+	pf->unw = o->no_unwind ? NULL : unwinder__new(r);
 	pf->event = pick_event(r, o);
 	agg = aggregate(pf, r, o, &n_agg);
 	for (size_t i = 0; i < n_agg; i++) {
@@ -190,6 +286,14 @@ int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *
 
 void profile__release(struct profile *pf)
 {
+	if (pf->derived) {
+		free(pf->derived->v);
+		free(pf->derived->ips);
+		free(pf->derived->ix.s);
+		free(pf->derived->memo.s);
+		free(pf->derived);
+	}
+	unwinder__free(pf->unw);
 	free(pf->paths);
 	free(pf->ids);
 	memset(pf, 0, sizeof(*pf));

@@ -22,6 +22,7 @@ struct report_opts {
 	double t_start, t_end;	/* seconds since recording start */
 	unsigned limit;		/* top: rows, 0 = all */
 	const char *title;
+	bool no_unwind;		/* ignore stack copies: frame-pointer chains only */
 };
 
 /* Allocation that cannot fail: out of memory ends dfreport with a message. */
@@ -84,6 +85,21 @@ void ksyms__free(struct ksyms *k);
 const char *ksyms__lookup(const struct ksyms *k, uint64_t ip);
 size_t ksyms__count(const struct ksyms *k);
 
+/* unwind.c: CFI unwinding of stack copies, offline */
+struct unwinder;
+struct unwind_stats {
+	uint64_t attempts;	/* samples with a stack copy */
+	uint64_t joined;	/* CFI frames joined to the frame-pointer chain */
+	uint64_t cfi_only;	/* CFI frames that never met the chain */
+	uint64_t fp_only;	/* CFI found nothing: the frame-pointer chain stands */
+};
+struct unwinder *unwinder__new(struct dfa_reader *r);
+void unwinder__free(struct unwinder *u);
+/* Unwinds a sample's user stack into out (innermost first); -1 if CFI found no caller. */
+int unwinder__unwind(struct unwinder *u, const struct dfa_proc *p, const struct dfa_ustack *us,
+		     const uint64_t *fp, uint32_t n_fp, uint64_t *out, int max);
+void unwinder__stats(const struct unwinder *u, struct unwind_stats *st);
+
 /* ---- the aggregated profile ---- */
 struct path {
 	uint32_t off, n;	/* frame ids in profile.ids, root first */
@@ -91,8 +107,11 @@ struct path {
 	uint64_t samples;
 };
 
+struct derived_set;
 struct profile {
 	struct symbolizer *sym;
+	struct unwinder *unw;		/* NULL with --no-unwind */
+	struct derived_set *derived;
 	int event;
 	struct path *paths;
 	size_t n_paths;

@@ -28,8 +28,12 @@ static void exercise(const uint8_t *data, size_t size)
 		const struct dfa_sample *s = &dfa_reader__samples(r)[i];
 		struct dfa_stack st;
 
+		struct dfa_ustack us;
+
 		if (dfa_reader__stack(r, s->stack, &st) != DFA_OK)
 			abort();	/* the reader promised every stack id is defined */
+		if (dfa_reader__ustack(r, s, &us) == DFA_OK && us.len)
+			sum += us.data[0] + us.data[us.len - 1];
 		for (uint32_t j = 0; j < st.n_user; j++)
 			sum += st.user[j];
 		for (uint32_t j = 0; j < st.n_kern; j++)
@@ -111,7 +115,10 @@ static int seed(const char *path)
 			uint64_t u[2] = { 0x1100 + i, 0x1200 }, k[1] = { 0xffffffff81000000ULL + i };
 			struct dfa_sample s = { .ts = 1000 * c + i, .pid = 7, .tid = 7 + i % 2, .value = 1 };
 
-			if (dfa_writer__add_sample(w, &s, u, 2, k, i % 2))
+			uint8_t bytes[24] = { 1, 2, 3, (uint8_t)i };
+			struct dfa_ustack us = { u[0], 0x7ff0000 + i, 0x7ff0100, sizeof(bytes), bytes };
+
+			if (dfa_writer__add_sample(w, &s, u, 2, k, i % 2, i % 3 ? NULL : &us))
 				goto cleanup;
 		}
 		if (dfa_writer__flush(w))

@@ -79,7 +79,13 @@ static void write_sample_archive(const char *path, bool finish)
 			struct dfa_sample s = { .ts = 10000 + c * 1000 + i, .pid = i % 2 ? 200 : 100,
 						.tid = 1000 + i, .cpu = i % 4, .event = DFA_EV_ONCPU, .value = 1 };
 
-			CHECK(dfa_writer__add_sample(w, &s, user, 3, kern, i % 3 ? 2 : 0) == DFA_OK, "sample");
+			uint8_t bytes[40];
+			struct dfa_ustack us = { user[0], 0x7ffd0000 + i * 8, 0x7ffd0100, sizeof(bytes), bytes };
+
+			for (size_t b = 0; b < sizeof(bytes); b++)
+				bytes[b] = (uint8_t)(i + b);
+			CHECK(dfa_writer__add_sample(w, &s, user, 3, kern, i % 3 ? 2 : 0, i % 5 ? NULL : &us) == DFA_OK,
+			      "sample");
 		}
 		CHECK(dfa_writer__flush(w) == DFA_OK, "flush");
 	}
@@ -116,6 +122,12 @@ static void test_round_trip(const char *path)
 		      "user stack of %zu", i);
 		CHECK(st.n_kern == (k % 3 ? 2u : 0u) && (!st.n_kern || st.kern[1] == 0xffffffff81000020),
 		      "kernel stack of %zu", i);
+		struct dfa_ustack us;
+		int has = dfa_reader__ustack(r, s, &us) == DFA_OK;
+
+		CHECK(has == (k % 5 == 0), "stack copy presence of %zu", i);
+		CHECK(!has || (us.len == 40 && us.sp == 0x7ffd0000u + k * 8 && us.bp == 0x7ffd0100 &&
+			       us.ip == st.user[0] && us.data[39] == (uint8_t)(k + 39)), "stack copy of %zu", i);
 	}
 	CHECK(dfa_reader__proc_count(r) == 2, "procs %zu", dfa_reader__proc_count(r));
 	p = dfa_reader__find_proc(r, 200, 6000);
