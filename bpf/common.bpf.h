@@ -47,8 +47,14 @@ static long df_vma_end_cb(struct task_struct *task, struct vm_area_struct *vma, 
  * bpf_probe_read_user is all-or-nothing.  Returns the bytes written, 0 if the
  * task has no user registers.
  */
+/* Stack copies that could not be made (each program has its own). */
+__u64 copy_failed = 0;
+__u64 vma_unknown = 0;
+
 static __always_inline __u32 df_copy_ustack(struct pt_regs *uregs, void *dst, __u32 want)
 {
+	long err;
+
 	struct df_ustack *us = dst;
 	struct df_vma_end vma = { 0 };
 	__u64 sp, cs;
@@ -67,14 +73,18 @@ static __always_inline __u32 df_copy_ustack(struct pt_regs *uregs, void *dst, __
 	us->len = 0;
 	if (want > DF_MAX_USTACK)
 		want = DF_MAX_USTACK;
-	if (bpf_find_vma(bpf_get_current_task_btf(), sp, df_vma_end_cb, &vma, 0) == 0 &&
-	    vma.end > sp && vma.end - sp < want)
+	err = bpf_find_vma(bpf_get_current_task_btf(), sp, df_vma_end_cb, &vma, 0);
+	if (err)
+		__sync_fetch_and_add(&vma_unknown, 1);
+	else if (vma.end > sp && vma.end - sp < want)
 		want = vma.end - sp;
 	len = want & ~7U;
 	if (len > DF_MAX_USTACK)
 		len = DF_MAX_USTACK;
 	if (len && bpf_probe_read_user(us + 1, len, (void *)sp) == 0)
 		us->len = len;
+	else if (len)
+		__sync_fetch_and_add(&copy_failed, 1);
 	return sizeof(*us) + us->len;
 }
 

@@ -4,29 +4,49 @@
 #define DF_BPF_COMMON_H
 
 enum df_rec_type {
-	DF_REC_SAMPLE = 1,	/* struct df_sample_rec (oncpu.h) */
+	DF_REC_SAMPLE = 1,	/* struct df_sample_rec */
 	DF_REC_FORK = 2,	/* struct df_proc_rec (procs.h) */
 	DF_REC_EXEC = 3,
 	DF_REC_EXIT = 4,
 };
 
 #define DF_COMM_LEN 16
+#define DF_MAX_KERN 127
+#define DF_MAX_USER 127
 #define DF_MAX_USTACK 16384	/* bytes of user stack one record may carry */
-
-/* User registers and a copy of the user stack from sp up, for unwinding with
- * CFI offline.  Follows a sample's ips when its flags have DF_F_USTACK. */
-struct df_ustack {
-	__u64 ip, sp, bp;
-	__u32 len;		/* bytes of stack that follow */
-	__u32 pad;
-};
-
-enum { DF_F_USTACK = 1 };
 
 struct df_rec_hdr {
 	__u32 type;
 	__u32 pid;		/* thread-group id */
 	__u64 ts;		/* bpf_ktime_get_ns: CLOCK_MONOTONIC */
+};
+
+enum {
+	DF_F_USTACK = 1,	/* a struct df_ustack follows the ips */
+	DF_F_OPEN = 2,		/* off-cpu: still waiting when the recording ended */
+};
+
+/* One stack sample (on-cpu, off-cpu, memory); only the first n_kern + n_user
+ * ips travel, then, with DF_F_USTACK, a struct df_ustack and its bytes. */
+struct df_sample_rec {
+	struct df_rec_hdr hdr;	/* type DF_REC_SAMPLE */
+	__u32 tid;
+	__u32 cpu;
+	__u64 value;
+	__u16 event;		/* enum dfa_event */
+	__u16 n_kern;
+	__u16 n_user;
+	__u16 flags;
+	char comm[DF_COMM_LEN];	/* the thread's */
+	__u64 ips[DF_MAX_KERN + DF_MAX_USER];	/* kernel innermost first, then user */
+};
+
+/* User registers and a copy of the user stack from sp up, for unwinding with
+ * CFI offline. */
+struct df_ustack {
+	__u64 ip, sp, bp;
+	__u32 len;		/* bytes of stack that follow */
+	__u32 pad;
 };
 
 #endif

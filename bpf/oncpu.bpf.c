@@ -13,18 +13,11 @@ const volatile __u32 dwarf_bytes = 0;	/* ... for processes in dwarf_pids */
 
 __u64 lost = 0;		/* ring buffer full */
 
-/* A sample record with room for its ustack behind the ips. */
-struct scratch_rec {
-	struct df_sample_rec rec;
-	struct df_ustack us;
-	__u8 stack[DF_MAX_USTACK];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct scratch_rec);
+	__type(value, struct df_oncpu_scratch);
 } scratch SEC(".maps");
 
 SEC("perf_event")
@@ -76,7 +69,7 @@ int on_cpu(struct bpf_perf_event_data *ctx)
 			size += used;
 		}
 	}
-	if (size > sizeof(struct scratch_rec))
+	if (size > sizeof(struct df_oncpu_scratch))
 		return 0;
 	/* No wakeup: dfrecord drains on a timer, so it does not itself run
 	 * (and get sampled) after every sample. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* dfrecord: record stack samples and everything needed to name them. */
+#define _GNU_SOURCE
 #include <argp.h>
 #include <errno.h>
 #include <limits.h>
@@ -21,6 +22,7 @@ static const char doc[] =
 	"  dfrecord -a -d 10                  profile the whole system for 10 s into prof.dfa\n"
 	"  dfrecord -p 1234,1240 -o app.dfa   profile two processes (and their children) until Ctrl-C\n"
 	"  dfrecord -F 999 -- ./bench --fast  profile a command and its descendants until it exits\n"
+	"  dfrecord -e on-cpu,off-cpu -p 1234 where a process runs and where it waits\n"
 	"\n"
 	"EXIT STATUS:\n"
 	"  0  recorded; the archive is complete\n"
@@ -31,7 +33,7 @@ static const char doc[] =
 
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";
 
-enum { OPT_NO_KERNEL = 0x100, OPT_NO_DEBUGINFO, OPT_CALL_GRAPH };
+enum { OPT_NO_KERNEL = 0x100, OPT_NO_DEBUGINFO, OPT_CALL_GRAPH, OPT_MIN_BLOCK };
 
 #define LEAF_BYTES 512		/* stack copied with every sample to repair leaf frames */
 #define DWARF_BYTES 8192
@@ -41,7 +43,8 @@ static const struct argp_option options[] = {
 	{ "all-cpus", 'a', NULL, 0, "Profile every process on every CPU", 1 },
 	{ "pid", 'p', "PID[,PID..]", 0, "Profile these processes and their descendants", 1 },
 	{ NULL, 0, NULL, 0, "Sampling:", 2 },
-	{ "event", 'e', "EVENTS", 0, "Comma list of events: on-cpu (default)", 2 },
+	{ "event", 'e', "EVENTS", 0, "Comma list of events: on-cpu (default), off-cpu", 2 },
+	{ "min-block", OPT_MIN_BLOCK, "USEC", 0, "off-cpu: record waits of at least this long (default 100)", 2 },
 	{ "freq", 'F', "HZ", 0, "Samples per second per CPU (default 99)", 2 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after this long (default: until Ctrl-C or the command exits)", 2 },
 	{ "no-kernel", OPT_NO_KERNEL, NULL, 0, "Leave kernel stacks out", 2 },
@@ -62,8 +65,11 @@ struct args {
 	int verbose;
 };
 
-static int parse_pids(struct record_opts *o, char *arg)
+/* strtok writes into its string: work on a copy, so the command line stays as typed. */
+static int parse_pids(struct record_opts *o, const char *text)
 {
+	char *arg = strdupa(text);
+
 	for (char *tok = strtok(arg, ","); tok; tok = strtok(NULL, ",")) {
 		char *end;
 		unsigned long v;
@@ -82,13 +88,15 @@ static int parse_pids(struct record_opts *o, char *arg)
 	return o->n_pids ? 0 : -1;
 }
 
-static int parse_events(struct record_opts *o, char *arg)
+static int parse_events(struct record_opts *o, const char *text)
 {
+	char *arg = strdupa(text);
+
 	o->events = 0;
 	for (char *tok = strtok(arg, ","); tok; tok = strtok(NULL, ",")) {
 		int ev = dfa_event__parse(tok);
 
-		if (ev != DFA_EV_ONCPU)
+		if (ev != DFA_EV_ONCPU && ev != DFA_EV_OFFCPU)
 			return -1;
 		o->events |= 1u << ev;
 	}
@@ -139,7 +147,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'e':
 		if (parse_events(&a->o, arg))
-			argp_error(state, "invalid event list '%s' (supported: on-cpu)", arg);
+			argp_error(state, "invalid event list '%s' (supported: on-cpu, off-cpu)", arg);
 		break;
 	case 'F':
 		errno = 0;
@@ -163,6 +171,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_CALL_GRAPH:
 		if (parse_call_graph(&a->o, arg))
 			argp_error(state, "invalid call graph '%s' (fp, auto, dwarf[,BYTES] with BYTES 64..16384)", arg);
+		break;
+	case OPT_MIN_BLOCK:
+		errno = 0;
+		f = strtoul(arg, &end, 10);
+		if (errno || *end || end == arg || f > 3600000000UL)
+			argp_error(state, "invalid minimum block time '%s' (microseconds)", arg);
+		a->o.min_block_us = f;
 		break;
 	case OPT_NO_KERNEL:
 		a->o.no_kernel = true;
@@ -191,7 +206,7 @@ int main(int argc, char **argv)
 {
 	struct argp argp = { .options = options, .parser = parse_opt, .args_doc = args_doc, .doc = doc };
 	struct args a = { .o = { .freq = 99, .output = "prof.dfa", .events = 1u << DFA_EV_ONCPU,
-				 .leaf_bytes = LEAF_BYTES, .dwarf_bytes = DWARF_BYTES } };
+				 .leaf_bytes = LEAF_BYTES, .dwarf_bytes = DWARF_BYTES, .min_block_us = 100 } };
 	int idx = 0, ret;
 
 	argp_err_exit_status = 2;

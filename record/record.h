@@ -23,10 +23,30 @@ struct record_opts {
 	 * for processes whose executable has no frame pointers (or all, in dwarf mode). */
 	unsigned leaf_bytes, dwarf_bytes;
 	bool dwarf_all;
+	unsigned min_block_us;	/* off-cpu: shorter waits are not recorded */
 	bool no_debuginfo;	/* leave DWARF .debug_* out of object snapshots */
 };
 
 int record__run(const struct record_opts *o);
+
+/* probes.c: the BPF programs of a recording */
+struct probes;
+struct probes_counters {
+	uint64_t lost;		/* records the ring buffer had no room for */
+	uint64_t copy_failed;	/* stack copies that could not be read */
+	uint64_t vma_unknown;	/* copies not clamped to the stack's end (bpf_find_vma failed) */
+	uint64_t off_recorded, off_preempted, off_no_user, off_too_short, off_too_long, off_slots_full;
+};
+struct probes *probes__new(const struct record_opts *o, size_t rb_size);
+void probes__free(struct probes *p);
+int probes__attach(struct probes *p, int ncpu, const bool *online);
+int probes__events_fd(const struct probes *p);
+int probes__add_target(struct probes *p, uint32_t pid);
+int probes__add_dwarf_pid(struct probes *p, uint32_t pid);
+void probes__counters(const struct probes *p, struct probes_counters *c);
+/* Hands each wait still open at now to cb as a ring-buffer record; returns how many. */
+int probes__close_waits(struct probes *p, uint64_t now, int (*cb)(void *ctx, void *rec, size_t size),
+			void *ctx);
 
 /* elfsnap.c: a copy of an ELF file with only what symbolization and unwinding
  * need (section headers kept, other sections made SHT_NOBITS). */

@@ -19,20 +19,15 @@
 #include <bpf/bpf.h>
 #include "log.h"
 #include "record.h"
-#include "oncpu.h"
+#include "common.h"
 #include "procs.h"
-#include "oncpu.skel.h"
-#include "procs.skel.h"
 
 #define DRAIN_MS 100
 #define FLUSH_NS 1000000000ULL	/* crash safety: a chunk at least every second */
 
 struct session {
 	const struct record_opts *o;
-	struct procs_bpf *procs_skel;
-	struct oncpu_bpf *oncpu_skel;
-	struct bpf_link **links;
-	int n_links;
+	struct probes *probes;
 	struct ring_buffer *rb;
 	struct dfa_writer *w;
 	struct objects *objs;
@@ -42,7 +37,7 @@ struct session {
 	int child_go;		/* write end: releases the child into exec */
 	int child_err;		/* read end: errno of a failed exec, EOF on success */
 	bool child_exited;
-	uint64_t samples, bad_records, write_errors;
+	uint64_t samples, waits, bad_records, write_errors;
 	bool output_created;
 };
 
@@ -124,6 +119,7 @@ static int handle_record(void *ctx, void *data, size_t size)
 		if (dfa_writer__add_sample(s->w, &smp, user, e->n_user, kern, e->n_kern, usp) != DFA_OK)
 			s->write_errors++;
 		s->samples++;
+		s->waits += e->event == DFA_EV_OFFCPU;
 		return 0;
 	}
 	if (size < sizeof(struct df_proc_rec)) {
@@ -203,87 +199,12 @@ static size_t ringbuf_size(const struct record_opts *o, int ncpu)
 	return size;
 }
 
-static int attach_perf(struct session *s, int ncpu, const bool *online)
-{
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_SOFTWARE,
-		.config = PERF_COUNT_SW_CPU_CLOCK,
-		.size = sizeof(attr),
-		.freq = 1,
-		.sample_freq = s->o->freq,
-	};
-
-	s->links = calloc(ncpu + 8, sizeof(*s->links));
-	if (!s->links)
-		return -1;
-	for (int cpu = 0; cpu < ncpu; cpu++) {
-		int fd;
-
-		if (!online[cpu])
-			continue;
-		fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-		if (fd < 0) {
-			pr_err("perf_event_open on cpu %d: %s", cpu, strerror(errno));
-			return -1;
-		}
-		s->links[s->n_links] = bpf_program__attach_perf_event(s->oncpu_skel->progs.on_cpu, fd);
-		if (!s->links[s->n_links]) {
-			pr_err("attaching to cpu %d: %s", cpu, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		s->n_links++;
-	}
-	return 0;
-}
-
-static int load_bpf(struct session *s, size_t rb_size)
-{
-	bool filter = !s->o->all;
-	int err;
-
-	s->procs_skel = procs_bpf__open();
-	s->oncpu_skel = oncpu_bpf__open();
-	if (!s->procs_skel || !s->oncpu_skel) {
-		pr_err("cannot open BPF objects: %s", strerror(errno));
-		return -1;
-	}
-	s->procs_skel->rodata->filter = filter;
-	s->oncpu_skel->rodata->filter = filter;
-	s->oncpu_skel->rodata->kernel_stacks = !s->o->no_kernel;
-	s->oncpu_skel->rodata->ustack_bytes = s->o->dwarf_all ? s->o->dwarf_bytes : s->o->leaf_bytes;
-	s->oncpu_skel->rodata->dwarf_bytes = s->o->dwarf_all ? 0 : s->o->dwarf_bytes;
-	bpf_map__set_max_entries(s->procs_skel->maps.events, rb_size);
-	err = procs_bpf__load(s->procs_skel);
-	if (!err) {
-		bpf_map__reuse_fd(s->oncpu_skel->maps.events, bpf_map__fd(s->procs_skel->maps.events));
-		bpf_map__reuse_fd(s->oncpu_skel->maps.targets, bpf_map__fd(s->procs_skel->maps.targets));
-		bpf_map__reuse_fd(s->oncpu_skel->maps.dwarf_pids, bpf_map__fd(s->procs_skel->maps.dwarf_pids));
-		err = oncpu_bpf__load(s->oncpu_skel);
-	}
-	if (err) {
-		pr_err("loading BPF programs failed: %s%s", strerror(-err),
-		       err == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON)" : " (run with -vv for details)");
-		return -1;
-	}
-	return 0;
-}
-
 static void add_dwarf_pid(void *ctx, uint32_t pid)
 {
 	struct session *s = ctx;
-	__u8 one = 1;
 
-	pr_info("pid %u: executable without frame pointers: copying %u bytes of stack per sample",
-		pid, s->o->dwarf_bytes);
-	bpf_map_update_elem(bpf_map__fd(s->procs_skel->maps.dwarf_pids), &pid, &one, BPF_ANY);
-}
-
-static int add_target(struct session *s, uint32_t pid)
-{
-	__u8 one = 1;
-
-	return bpf_map_update_elem(bpf_map__fd(s->procs_skel->maps.targets), &pid, &one, BPF_ANY);
+	pr_info("pid %u: no frame pointers: copying %u bytes of stack per sample", pid, s->o->dwarf_bytes);
+	probes__add_dwarf_pid(s->probes, pid);
 }
 
 /* Forks the command stopped before exec; it goes once sampling is attached. */
@@ -352,6 +273,17 @@ static void set_meta_u64(struct dfa_writer *w, const char *key, uint64_t v)
 	dfa_writer__set_meta(w, key, buf);
 }
 
+static const char *events_text(unsigned events, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int e = 0; e < DFA_EV__COUNT; e++)
+		if (events & (1u << e))
+			n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "," : "", dfa_event__name(e));
+	return buf;
+}
+
 static void write_start_meta(struct session *s, int ncpu, const char *cmdline)
 {
 	struct utsname u;
@@ -367,7 +299,9 @@ static void write_start_meta(struct session *s, int ncpu, const char *cmdline)
 	set_meta_u64(s->w, "start_mono_ns", now_ns(CLOCK_MONOTONIC));
 	set_meta_u64(s->w, "start_wall_ns", now_ns(CLOCK_REALTIME));
 	dfa_writer__set_meta(s->w, "cmdline", cmdline);
-	dfa_writer__set_meta(s->w, "events", "on-cpu");
+	dfa_writer__set_meta(s->w, "events", events_text(s->o->events, buf, sizeof(buf)));
+	if (s->o->events & (1u << DFA_EV_OFFCPU))
+		set_meta_u64(s->w, "min_block_ns", s->o->min_block_us * 1000ULL);
 	dfa_writer__set_meta(s->w, "clock", "cpu-clock");
 	set_meta_u64(s->w, "freq", s->o->freq);
 	snprintf(buf, sizeof(buf), "%s", s->o->all ? "system" : s->o->cmd ? "command" : "pids");
@@ -375,10 +309,6 @@ static void write_start_meta(struct session *s, int ncpu, const char *cmdline)
 	dfa_writer__set_meta(s->w, "kallsyms", s->kern && kernel__restricted(s->kern) ? "restricted" : "ok");
 }
 
-static uint64_t read_lost(struct session *s)
-{
-	return s->oncpu_skel->bss->lost + s->procs_skel->bss->lost;
-}
 
 static int flush(struct session *s)
 {
@@ -440,24 +370,58 @@ static void summary(struct session *s, uint64_t ns, uint64_t lost)
 	struct dfa_writer_stats ws;
 	struct procs_stats ps;
 	struct objects_stats os;
+	char waits[64] = "";
 
 	dfa_writer__stats(s->w, &ws);
 	procs__stats(s->procs, &ps);
 	objects__stats(s->objs, &os);
-	fprintf(stderr, "dfrecord: %.1f s, %llu samples, %llu lost, %llu processes, %llu objects "
+	if (s->o->events & (1u << DFA_EV_OFFCPU))
+		snprintf(waits, sizeof(waits), " (%llu off-cpu waits)", (unsigned long long)s->waits);
+	fprintf(stderr, "dfrecord: %.1f s, %llu samples%s, %llu lost, %llu processes, %llu objects "
 		"(%llu unreadable), %.1f KiB written to %s\n",
-		ns / 1e9, (unsigned long long)s->samples, (unsigned long long)lost,
+		ns / 1e9, (unsigned long long)s->samples, waits, (unsigned long long)lost,
 		(unsigned long long)ps.images, (unsigned long long)os.captured,
 		(unsigned long long)os.failed, ws.bytes / 1024.0, s->o->output);
 }
 
+static int close_wait(void *ctx, void *rec, size_t size)
+{
+	return handle_record(ctx, rec, size);
+}
+
+static void set_counters(struct session *s, uint64_t open)
+{
+	struct probes_counters c;
+
+	probes__counters(s->probes, &c);
+	set_meta_u64(s->w, "lost", c.lost);
+	set_meta_u64(s->w, "stack_copies_failed", c.copy_failed);
+	set_meta_u64(s->w, "stack_copies_unclamped", c.vma_unknown);
+	if (!(s->o->events & (1u << DFA_EV_OFFCPU)))
+		return;
+	/* What each off-cpu rule of the feature sheet filtered. */
+	set_meta_u64(s->w, "offcpu_recorded", c.off_recorded + open);
+	set_meta_u64(s->w, "offcpu_open_at_end", open);
+	set_meta_u64(s->w, "offcpu_not_sleeping", c.off_preempted);
+	set_meta_u64(s->w, "offcpu_no_user_stack", c.off_no_user);
+	set_meta_u64(s->w, "offcpu_below_min_block", c.off_too_short);
+	set_meta_u64(s->w, "offcpu_over_1h", c.off_too_long);
+	set_meta_u64(s->w, "offcpu_slots_full", c.off_slots_full);
+	if (c.off_slots_full)
+		pr_warn("%llu off-cpu waits not tracked: more threads waited at once than there are slots",
+			(unsigned long long)c.off_slots_full);
+}
+
 static int finish(struct session *s, uint64_t t0)
 {
-	uint64_t t1 = now_ns(CLOCK_MONOTONIC), lost = read_lost(s);
+	uint64_t t1 = now_ns(CLOCK_MONOTONIC), open;
+	struct probes_counters c;
 	struct procs_stats ps;
 	struct objects_stats os;
 	struct dfa_writer_stats ws;
 
+	/* Waits still in progress end with the recording: closed now, flagged. */
+	open = probes__close_waits(s->probes, t1, close_wait, s);
 	procs__finish(s->procs);
 	if (flush(s) != DFA_OK)
 		return -1;
@@ -468,7 +432,7 @@ static int finish(struct session *s, uint64_t t0)
 	set_meta_u64(s->w, "end_wall_ns", now_ns(CLOCK_REALTIME));
 	set_meta_u64(s->w, "duration_ns", t1 - t0);
 	set_meta_u64(s->w, "samples", s->samples);
-	set_meta_u64(s->w, "lost", lost);
+	set_counters(s, open);
 	set_meta_u64(s->w, "bad_records", s->bad_records);
 	set_meta_u64(s->w, "write_errors", s->write_errors);
 	set_meta_u64(s->w, "images", ps.images);
@@ -480,21 +444,18 @@ static int finish(struct session *s, uint64_t t0)
 		pr_err("%s: %s", s->o->output, dfa_writer__error(s->w));
 		return -1;
 	}
-	if (lost)
-		pr_warn("%llu records lost (ring buffer full): raise -F less or the drain keeps up poorly",
-			(unsigned long long)lost);
-	summary(s, t1 - t0, lost);
+	probes__counters(s->probes, &c);
+	if (c.lost)
+		pr_warn("%llu records lost (ring buffer full): lower -F, or use --call-graph fp for smaller records",
+			(unsigned long long)c.lost);
+	summary(s, t1 - t0, c.lost);
 	return 0;
 }
 
 static void session_free(struct session *s)
 {
-	for (int i = 0; i < s->n_links; i++)
-		bpf_link__destroy(s->links[i]);
-	free(s->links);
 	ring_buffer__free(s->rb);
-	oncpu_bpf__destroy(s->oncpu_skel);
-	procs_bpf__destroy(s->procs_skel);
+	probes__free(s->probes);
 	procs__free(s->procs);
 	objects__free(s->objs);
 	kernel__free(s->kern);
@@ -551,21 +512,18 @@ int record__run(const struct record_opts *o)
 		pr_err("cannot read the online CPUs");
 		return 1;
 	}
-	if (load_bpf(&s, ringbuf_size(o, ncpu)))
+	s.probes = probes__new(o, ringbuf_size(o, ncpu));
+	if (!s.probes)
 		goto cleanup;
 	if (o->cmd && spawn(&s))
 		goto cleanup;
 	for (size_t i = 0; i < o->n_pids; i++)
-		add_target(&s, o->pids[i]);
+		probes__add_target(s.probes, o->pids[i]);
 	if (s.child > 0)
-		add_target(&s, s.child);
-	if (procs_bpf__attach(s.procs_skel)) {
-		pr_err("attaching process tracepoints: %s", strerror(errno));
+		probes__add_target(s.probes, s.child);
+	if (probes__attach(s.probes, ncpu, online))
 		goto cleanup;
-	}
-	if (attach_perf(&s, ncpu, online))
-		goto cleanup;
-	s.rb = ring_buffer__new(bpf_map__fd(s.procs_skel->maps.events), handle_record, &s, NULL);
+	s.rb = ring_buffer__new(probes__events_fd(s.probes), handle_record, &s, NULL);
 	s.w = dfa_writer__new();
 	if (!s.rb || !s.w) {
 		pr_err("out of memory");

@@ -40,7 +40,8 @@ static const struct argp_option options[] = {
 	{ "flame", OPT_FLAME, NULL, 0, "Interactive SVG flame graph (default file: ARCHIVE with .svg)", 1 },
 	{ "info", OPT_INFO, NULL, 0, "Metadata, counters, member sizes and symbol coverage", 1 },
 	{ NULL, 0, NULL, 0, "Filters:", 2 },
-	{ "event", OPT_EVENT, "EVENT", 0, "on-cpu (default), off-cpu, mem-alloc, mem-inuse", 2 },
+	{ "event", OPT_EVENT, "EVENT", 0, "on-cpu (default), off-cpu, mem-alloc, mem-inuse, or wall: "
+	  "on-cpu samples as time plus off-cpu time, per thread", 2 },
 	{ "pid", OPT_PID, "PID[,PID..]", 0, "Only these processes", 2 },
 	{ "tid", OPT_TID, "TID[,TID..]", 0, "Only these threads", 2 },
 	{ "comm", OPT_COMM, "NAME", 0, "Only processes with this name", 2 },
@@ -84,8 +85,10 @@ char *must_strdup(const char *s)
 	return d;
 }
 
-static int parse_ids(char *arg, uint32_t **v, size_t *n)
+static int parse_ids(const char *text, uint32_t **v, size_t *n)
 {
+	char *arg = strdupa(text);
+
 	for (char *tok = strtok(arg, ","); tok; tok = strtok(NULL, ",")) {
 		char *end;
 		unsigned long x;
@@ -134,9 +137,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_FLAME: a->o.mode = MODE_FLAME; a->modes++; break;
 	case OPT_INFO: a->o.mode = MODE_INFO; a->modes++; break;
 	case OPT_EVENT:
-		a->o.event = dfa_event__parse(arg);
+		a->o.event = strcmp(arg, "wall") ? dfa_event__parse(arg) : EV_WALL;
 		if (a->o.event < 0)
-			argp_error(state, "unknown event '%s' (on-cpu, off-cpu, mem-alloc, mem-inuse)", arg);
+			argp_error(state, "unknown event '%s' (on-cpu, off-cpu, wall, mem-alloc, mem-inuse)", arg);
 		break;
 	case OPT_PID:
 		if (parse_ids(arg, &a->o.pids, &a->o.n_pids))
@@ -256,8 +259,7 @@ int main(int argc, char **argv)
 		oom();
 	profile__build(&pf, r, s, &a.o);
 	if (!pf.samples && a.o.mode != MODE_INFO)
-		pr_warn("%s: no %s samples match", a.o.archive,
-			dfa_event__name(pf.event) ? dfa_event__name(pf.event) : "");
+		pr_warn("%s: no %s samples match", a.o.archive, profile__event_name(&pf));
 	ret = write_output(r, &pf, &a.o);
 cleanup:
 	profile__release(&pf);

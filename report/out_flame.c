@@ -165,7 +165,7 @@ static void emit(struct flame *fl, const struct node *n, double x, unsigned leve
 	const struct profile *pf = fl->pf;
 	const struct frame *fr = n->frame == UINT32_MAX ? NULL : symbolizer__frame(pf->sym, n->frame);
 	double w = n->value * fl->scale, y = fl->height - BOTTOM - (level + 1) * ROW;
-	uint64_t shown = pf->event == DFA_EV_OFFCPU ? n->value / 1000 : n->value;
+	uint64_t shown = profile__shown(pf, n->value);
 	char fill[32];
 
 	color(fr ? fr : &(struct frame){ .name = "all", .kind = FRAME_ROOT }, fill, sizeof(fill));
@@ -257,7 +257,7 @@ int out_flame(const struct profile *pf, const struct report_opts *o, FILE *f)
 	if (o->title)
 		put_escaped(f, o->title);
 	else
-		fprintf(f, "%s (%s)", "dfprof flame graph", dfa_event__name(pf->event) ? dfa_event__name(pf->event) : "?");
+		fprintf(f, "%s (%s)", "dfprof flame graph", profile__event_name(pf));
 	fprintf(f, "</text>\n<text id=\"reset\" x=\"%d\" y=\"24\" style=\"display:none\">Reset zoom</text>\n"
 		"<text id=\"search\" x=\"%d\" y=\"24\">Search</text>\n"
 		"<text id=\"details\" x=\"%d\" y=\"%u\"> </text>\n"

@@ -74,7 +74,7 @@ int out_folded(const struct profile *pf, FILE *f)
 		lines[n++] = lines[i];
 	}
 	for (size_t i = 0; i < n; i++) {
-		uint64_t v = pf->event == DFA_EV_OFFCPU ? lines[i].value / 1000 : lines[i].value;
+		uint64_t v = profile__shown(pf, lines[i].value);
 
 		fprintf(f, "%s %llu\n", lines[i].text, (unsigned long long)v);
 		free(lines[i].text);

@@ -18,7 +18,9 @@ static void print_meta(struct dfa_reader *r, FILE *f)
 		"format", "features", "host", "kernel", "arch", "ncpu", "cmdline", "scope", "events",
 		"clock", "freq", "start_wall_ns", "duration_ns", "samples", "lost", "bad_records",
 		"write_errors", "images", "images_without_maps", "objects", "objects_unreadable",
-		"stacks", "kallsyms", "status",
+		"stacks", "stack_copies_failed", "stack_copies_unclamped", "kallsyms", "min_block_ns", "offcpu_recorded", "offcpu_open_at_end",
+		"offcpu_not_sleeping", "offcpu_no_user_stack", "offcpu_below_min_block", "offcpu_over_1h",
+		"offcpu_slots_full", "status",
 	};
 
 	fprintf(f, "== recording\n");
@@ -107,7 +109,7 @@ static void print_coverage(const struct profile *pf, FILE *f)
 	}
 	qsort(v, n, sizeof(*v), cmp_cov);
 	fprintf(f, "\n== symbol coverage (%s: frames in %llu samples)\n",
-		dfa_event__name(pf->event) ? dfa_event__name(pf->event) : "?",
+		profile__event_name(pf),
 		(unsigned long long)pf->samples);
 	fprintf(f, "%9s %9s %7s  %-20s %s\n", "frames", "resolved", "share", "object", "build-id / why not");
 	for (size_t i = 0; i < n; i++) {
@@ -177,6 +179,11 @@ static void print_unwinding(struct dfa_reader *r, const struct profile *pf, FILE
 		"%llu by CFI alone, %llu left to the chain (no CFI caller)\n", "unwound",
 		(unsigned long long)st.attempts, (unsigned long long)st.joined,
 		(unsigned long long)st.cfi_only, (unsigned long long)st.fp_only);
+	fprintf(f, "%-22s %llu at the outermost frame, %llu cut short by the copy size, "
+		"%llu at a frame without CFI%s%s%s\n", "CFI unwinding ended",
+		(unsigned long long)st.complete, (unsigned long long)st.truncated,
+		(unsigned long long)st.no_cfi, st.no_cfi ? " (e.g. in " : "",
+		st.no_cfi ? st.no_cfi_object : "", st.no_cfi ? ")" : "");
 }
 
 int out_info(struct dfa_reader *r, const struct profile *pf, const struct report_opts *o, FILE *f)

@@ -51,14 +51,15 @@ int out_top(const struct profile *pf, const struct report_opts *o, FILE *f)
 		fprintf(f, "# on-cpu: %llu samples, %llu process images\n", (unsigned long long)pf->samples,
 			(unsigned long long)pf->images);
 	else
-		fprintf(f, "# %s: %llu %s in %llu samples, %llu process images\n",
-			dfa_event__name(pf->event) ? dfa_event__name(pf->event) : "?",
-			(unsigned long long)(pf->event == DFA_EV_OFFCPU ? pf->total / 1000 : pf->total),
+		fprintf(f, pf->event == EV_WALL ? "# %s: %llu %s in %llu samples, %llu threads\n"
+						: "# %s: %llu %s in %llu samples, %llu process images\n",
+			profile__event_name(pf),
+			(unsigned long long)profile__shown(pf, pf->total),
 			profile__unit(pf), (unsigned long long)pf->samples, (unsigned long long)pf->images);
 	fprintf(f, "%7s %7s %12s  %-24s %s\n", "Self%", "Total%", "Self", "Object", "Function");
 	for (uint32_t i = 0; i < n_frames; i++) {
 		const struct frame *fr = symbolizer__frame(pf->sym, rows[i].id);
-		uint64_t self = pf->event == DFA_EV_OFFCPU ? rows[i].self / 1000 : rows[i].self;
+		uint64_t self = profile__shown(pf, rows[i].self);
 
 		if (!rows[i].total || (o->limit && n >= o->limit))
 			continue;

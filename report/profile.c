@@ -11,7 +11,7 @@
 
 struct agg {
 	const struct dfa_proc *proc;
-	uint32_t pid, stack;
+	uint32_t pid, tid, stack;
 	uint32_t derived;	/* 0, or index + 1 of the unwound user stack that replaces the chain */
 	uint64_t value, samples;
 };
@@ -148,20 +148,28 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 	uint64_t t0 = t0s ? strtoull(t0s, NULL, 10) : 0;
 	struct map2 ix = { 0 }, images = { 0 };
 	struct agg *agg = NULL;
+	const char *freq = dfa_reader__meta(r, "freq");
+	/* On-CPU samples stand for 1/freq seconds each in the wall view. */
+	uint64_t oncpu_ns = freq && strtoull(freq, NULL, 10) ? 1000000000ULL / strtoull(freq, NULL, 10) : 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct dfa_sample *s = &smp[i];
 		const struct dfa_proc *p;
-		uint64_t key;
+		uint64_t key, value;
 		uint32_t derived;
 		struct slot *sl;
 
-		if (s->event != (uint32_t)pf->event)
+		if (pf->event == EV_WALL ? s->event != DFA_EV_ONCPU && s->event != DFA_EV_OFFCPU
+					 : s->event != (uint32_t)pf->event)
 			continue;
 		p = dfa_reader__find_proc(r, s->pid, s->ts);
 		if (!wanted(s, p, o, t0))
 			continue;
 		key = p ? (uint64_t)(uintptr_t)p : (1ULL << 63) | s->pid;
+		/* The wall view is per thread. */
+		if (pf->event == EV_WALL)
+			key = mix(key, s->tid);
+		value = pf->event == EV_WALL && s->event == DFA_EV_ONCPU ? oncpu_ns : s->value;
 		derived = s->ustack ? unwind_sample(pf, r, s, p) : 0;
 		sl = map2_find(&ix, key, (uint64_t)derived << 32 | s->stack, true);
 		if (!sl)
@@ -171,14 +179,14 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 				cap = cap ? cap * 2 : 1024;
 				agg = must_realloc(agg, cap * sizeof(*agg));
 			}
-			agg[n_agg] = (struct agg){ p, s->pid, s->stack, derived, 0, 0 };
+			agg[n_agg] = (struct agg){ p, s->pid, s->tid, s->stack, derived, 0, 0 };
 			sl->val = ++n_agg;	/* 0 marks a new slot */
 			if (!map2_find(&images, key, 0, true))
 				oom();
 		}
-		agg[sl->val - 1].value += s->value;
+		agg[sl->val - 1].value += value;
 		agg[sl->val - 1].samples++;
-		pf->total += s->value;
+		pf->total += value;
 		pf->samples++;
 	}
 	pf->images = images.n;
@@ -213,6 +221,10 @@ static void build_path(struct profile *pf, struct dfa_reader *r, const struct ag
 	if (!a->proc)
 		snprintf(comm, sizeof(comm), "[pid %u]", a->pid);
 	push_id(pf, cap, symbolizer__root(pf->sym, a->proc && a->proc->comm[0] ? a->proc->comm : comm));
+	if (pf->event == EV_WALL) {
+		snprintf(comm, sizeof(comm), "[tid %u]", a->tid);
+		push_id(pf, cap, symbolizer__root(pf->sym, comm));
+	}
 	/* Only the innermost frame of all is an exact ip; the rest are return addresses. */
 	for (uint32_t i = st.n_user; i-- > 0;)
 		push_id(pf, cap, symbolizer__user(pf->sym, a->proc, st.user[i], i > 0 || st.n_kern > 0));
@@ -305,8 +317,22 @@ const char *profile__unit(const struct profile *pf)
 	case DFA_EV_ONCPU:
 		return "samples";
 	case DFA_EV_OFFCPU:
+	case EV_WALL:
 		return "us";
 	default:
 		return "bytes";
 	}
+}
+
+/* Times are kept in ns and shown in us. */
+uint64_t profile__shown(const struct profile *pf, uint64_t value)
+{
+	return pf->event == DFA_EV_OFFCPU || pf->event == EV_WALL ? value / 1000 : value;
+}
+
+const char *profile__event_name(const struct profile *pf)
+{
+	if (pf->event == EV_WALL)
+		return "wall";
+	return dfa_event__name(pf->event) ? dfa_event__name(pf->event) : "?";
 }

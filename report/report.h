@@ -10,11 +10,14 @@
 
 enum report_mode { MODE_TOP, MODE_FOLDED, MODE_FLAME, MODE_INFO };
 
+/* A report-only event: on-cpu samples as time at the recorded rate, plus off-cpu time, per thread. */
+#define EV_WALL 100
+
 struct report_opts {
 	enum report_mode mode;
 	const char *archive;
 	const char *output;	/* NULL: stdout (flame: derived from archive) */
-	int event;		/* -1: on-cpu if present, else the first recorded */
+	int event;		/* -1: on-cpu if present, else the first recorded; or EV_WALL */
 	uint32_t *pids, *tids;
 	size_t n_pids, n_tids;
 	const char *comm;
@@ -92,6 +95,11 @@ struct unwind_stats {
 	uint64_t joined;	/* CFI frames joined to the frame-pointer chain */
 	uint64_t cfi_only;	/* CFI frames that never met the chain */
 	uint64_t fp_only;	/* CFI found nothing: the frame-pointer chain stands */
+	/* where CFI unwinding ended */
+	uint64_t complete;	/* the outermost frame (or the depth limit) */
+	uint64_t truncated;	/* the end of the stack copy */
+	uint64_t no_cfi;	/* a frame without CFI; the last such object: */
+	char no_cfi_object[80];
 };
 struct unwinder *unwinder__new(struct dfa_reader *r);
 void unwinder__free(struct unwinder *u);
@@ -126,6 +134,8 @@ int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *
 		   const struct report_opts *o);
 void profile__release(struct profile *pf);
 const char *profile__unit(const struct profile *pf);
+uint64_t profile__shown(const struct profile *pf, uint64_t value);
+const char *profile__event_name(const struct profile *pf);
 
 /* ---- outputs; each returns 0 or -1 (message printed) ---- */
 int out_top(const struct profile *pf, const struct report_opts *o, FILE *f);

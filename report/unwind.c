@@ -33,6 +33,7 @@ struct unwinder {
 	struct map2 ix;		/* image pointer -> index + 1 */
 	/* the sample being unwound */
 	const struct dfa_ustack *us;
+	bool past_copy;		/* a read fell outside the copy */
 	uint64_t *out;
 	int n_out, max_out;
 	struct unwind_stats st;
@@ -66,8 +67,10 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 	const struct unwinder *u = arg;
 	const struct dfa_ustack *us = u->us;
 
-	if (addr < us->sp || addr - us->sp + sizeof(*result) > us->len)
+	if (addr < us->sp || addr - us->sp + sizeof(*result) > us->len) {
+		((struct unwinder *)arg)->past_copy = true;
 		return false;
+	}
 	memcpy(result, us->data + (addr - us->sp), sizeof(*result));
 	return true;
 }
@@ -154,6 +157,7 @@ static void report_objects(struct unwinder *u, Dwfl *dwfl, const struct dfa_proc
 		size_t len;
 		GElf_Addr bias;
 		bool seen = false;
+		const char *base;
 		int fd;
 
 		if (!m->object[0])
@@ -170,7 +174,8 @@ static void report_objects(struct unwinder *u, Dwfl *dwfl, const struct dfa_proc
 			continue;
 		}
 		/* libdwfl owns fd from here; a module that overlaps another is refused. */
-		if (!dwfl_report_elf(dwfl, m->object, m->object, fd, bias, true))
+		base = strrchr(m->path, '/');
+		if (!dwfl_report_elf(dwfl, base ? base + 1 : m->path, m->object, fd, bias, true))
 			pr_debug("pid %u: %s: %s", p->pid, m->object, dwfl_errmsg(-1));
 	}
 }
@@ -217,6 +222,29 @@ static int frame_cb(Dwfl_Frame *frame, void *arg)
 	return u->n_out < u->max_out ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
+/* Why CFI unwinding ended: the outermost frame, the end of the copy, or no CFI. */
+static void note_stop(struct unwinder *u, struct image *img, int ret)
+{
+	Dwfl_Module *mod;
+	const char *name = NULL;
+
+	if (ret == 0 || u->n_out >= u->max_out) {
+		u->st.complete++;
+		return;
+	}
+	if (u->past_copy) {
+		u->st.truncated++;
+		return;
+	}
+	u->st.no_cfi++;
+	mod = u->n_out ? dwfl_addrmodule(img->dwfl, u->out[u->n_out - 1] - (u->n_out > 1)) : NULL;
+	if (mod)
+		name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+	snprintf(u->st.no_cfi_object, sizeof(u->st.no_cfi_object), "%s", name ? name : "no object");
+	pr_debug("pid %u: unwinding stopped after %d frames at %#llx: %s", img->p->pid, u->n_out,
+		 u->n_out ? (unsigned long long)u->out[u->n_out - 1] : 0ULL, dwfl_errmsg(-1));
+}
+
 /* The CFI frames joined to the frame-pointer chain where they meet. */
 static int join(struct unwinder *u, const uint64_t *fp, uint32_t n_fp)
 {
@@ -250,9 +278,8 @@ int unwinder__unwind(struct unwinder *u, const struct dfa_proc *p, const struct 
 	u->n_out = 0;
 	u->max_out = max;
 	/* The thread id only has to be consistent: get_thread accepts any. */
-	if (dwfl_getthread_frames(img->dwfl, p->pid, frame_cb, u) && log_verbosity() >= 2)
-		pr_debug("pid %u: unwinding stopped after %d frames at %#llx: %s", p->pid, u->n_out,
-			 u->n_out ? (unsigned long long)u->out[u->n_out - 1] : 0ULL, dwfl_errmsg(-1));
+	u->past_copy = false;
+	note_stop(u, img, dwfl_getthread_frames(img->dwfl, p->pid, frame_cb, u));
 	if (u->n_out >= 2)
 		return join(u, fp, n_fp);
 fallback:

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Off-CPU: where threads wait, and for how long.  At switch-out the stacks
+ * of a thread that goes to sleep are kept by tid; at its switch-in the wait
+ * is measured and, if long enough, sent.  Filters as in the feature sheet:
+ * only TASK_INTERRUPTIBLE/UNINTERRUPTIBLE sleeps (not preemption), not the
+ * idle task, at least one user frame, at most an hour.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "common.bpf.h"
+#include "offcpu.h"
+
+#define TASK_INTERRUPTIBLE 0x1
+#define TASK_UNINTERRUPTIBLE 0x2
+
+const volatile bool filter = false;
+const volatile bool kernel_stacks = true;
+const volatile __u64 min_block_ns = 100000;
+const volatile __u64 max_block_ns = 3600ULL * 1000000000ULL;
+const volatile __u32 ustack_bytes = DF_OFFCPU_COPY;
+const volatile __u32 skip_kernel = 0;	/* BPF trampoline frames on top of the kernel stack */
+
+/* What each rule filtered; dfrecord stores them. */
+__u64 lost = 0;
+__u64 recorded = 0;
+__u64 preempted = 0;	/* still runnable: not waiting */
+__u64 no_user = 0;	/* kernel-only stacks */
+__u64 too_short = 0;	/* below min_block_ns */
+__u64 too_long = 0;	/* above max_block_ns */
+__u64 slots_full = 0;	/* more waiting threads than slots */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct df_offcpu_slot);
+} waiting SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct df_offcpu_slot);
+} scratch SEC(".maps");
+
+/* __state on new kernels, state on old ones (CO-RE). */
+struct task_struct___old {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ((struct task_struct___old *)t, state);
+}
+
+static __always_inline void switch_out(void *ctx, struct task_struct *prev, __u32 tid, __u32 tgid, __u64 now)
+{
+	__u32 zero = 0;
+	struct df_offcpu_slot *s = bpf_map_lookup_elem(&scratch, &zero);
+	struct df_sample_rec *e;
+	long n, nk = 0, nu = 0;
+	__u64 size;
+
+	if (!s)
+		return;
+	e = &s->rec;
+	e->hdr.type = DF_REC_SAMPLE;
+	e->hdr.pid = tgid;
+	e->hdr.ts = now;
+	e->tid = tid;
+	e->cpu = bpf_get_smp_processor_id();
+	e->value = 0;
+	e->event = 1;	/* DFA_EV_OFFCPU */
+	e->flags = 0;
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), prev->comm);
+	if (kernel_stacks) {
+		n = bpf_get_stack(ctx, e->ips, DF_MAX_KERN * sizeof(__u64), skip_kernel & BPF_F_SKIP_FIELD_MASK);
+		if (n > 0)
+			nk = n / sizeof(__u64);
+	}
+	if (nk > DF_MAX_KERN)
+		nk = DF_MAX_KERN;
+	n = bpf_get_stack(ctx, &e->ips[nk], DF_MAX_USER * sizeof(__u64), BPF_F_USER_STACK);
+	if (n > 0)
+		nu = n / sizeof(__u64);
+	if (nu == 0) {
+		__sync_fetch_and_add(&no_user, 1);
+		return;
+	}
+	e->n_kern = nk;
+	e->n_user = nu;
+	size = __builtin_offsetof(struct df_sample_rec, ips) + (nk + nu) * sizeof(__u64);
+	if (size > sizeof(*e))
+		return;
+	if (ustack_bytes) {
+		__u32 used = df_copy_ustack(df_user_regs(NULL), (void *)e + size, ustack_bytes);
+
+		if (used) {
+			e->flags |= DF_F_USTACK;
+			size += used;
+		}
+	}
+	if (size > sizeof(*s) - sizeof(s->size))
+		return;
+	s->size = size;
+	if (bpf_map_update_elem(&waiting, &tid, s, BPF_ANY))
+		__sync_fetch_and_add(&slots_full, 1);
+}
+
+static __always_inline void switch_in(__u32 tid, __u64 now)
+{
+	struct df_offcpu_slot *s = bpf_map_lookup_elem(&waiting, &tid);
+	__u64 d, size;
+
+	if (!s)
+		return;
+	d = now - s->rec.hdr.ts;
+	size = s->size;
+	if (d < min_block_ns) {
+		__sync_fetch_and_add(&too_short, 1);
+	} else if (d > max_block_ns) {
+		__sync_fetch_and_add(&too_long, 1);
+	} else if (size <= sizeof(*s) - sizeof(s->size)) {
+		s->rec.value = d;
+		if (bpf_ringbuf_output(&events, &s->rec, size, BPF_RB_NO_WAKEUP))
+			__sync_fetch_and_add(&lost, 1);
+		else
+			__sync_fetch_and_add(&recorded, 1);
+	}
+	bpf_map_delete_elem(&waiting, &tid);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u32 tid = prev->pid, tgid = prev->tgid;
+
+	/* The idle task (pid 0) neither waits nor is waited for. */
+	if (tid != 0 && df_wanted(filter, tgid)) {
+		if (preempt || !(task_state(prev) & (TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE)))
+			__sync_fetch_and_add(&preempted, 1);
+		else
+			switch_out(ctx, prev, tid, tgid, now);
+	}
+	tid = next->pid;
+	if (tid != 0)
+		switch_in(tid, now);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";

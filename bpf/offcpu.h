@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DF_BPF_OFFCPU_H
+#define DF_BPF_OFFCPU_H
+
+#include "common.h"
+
+#define DF_OFFCPU_COPY 512	/* stack copied at switch-out: enough to repair the innermost frames */
+
+/*
+ * A thread that left the CPU to wait, kept by tid until it comes back.  rec
+ * and what follows it are laid out as the ring buffer record will be; size
+ * is that record's length.
+ */
+struct df_offcpu_slot {
+	__u64 size;
+	struct df_sample_rec rec;
+	struct df_ustack us;
+	__u8 stack[DF_OFFCPU_COPY];
+};
+
+#endif
