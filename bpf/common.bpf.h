@@ -31,34 +31,24 @@ struct {
 	__type(value, __u8);
 } dwarf_pids SEC(".maps");
 
-struct df_vma_end {
-	__u64 end;
-};
-
-static long df_vma_end_cb(struct task_struct *task, struct vm_area_struct *vma, void *data)
-{
-	((struct df_vma_end *)data)->end = vma->vm_end;
-	return 0;
-}
+/* Stack copies of which not a byte could be read (each program has its own). */
+__u64 copy_failed = 0;
 
 /*
- * Writes struct df_ustack and up to want bytes of the current task's user
- * stack at dst.  The copy stops at the end of the stack's VMA, since
- * bpf_probe_read_user is all-or-nothing.  Returns the bytes written, 0 if the
- * task has no user registers.
+ * Writes struct df_ustack and up to want (at most max, a constant) bytes of
+ * the current task's user stack at dst, a page at a time, stopping at the
+ * first page that cannot be read.  bpf_probe_read_user is all-or-nothing and
+ * a stack can hold pages never touched (a large frame that was not written):
+ * one read of the whole range would lose the whole copy.  The end of the
+ * stack's mapping stops the copy the same way, without bpf_find_vma, which
+ * costs microseconds here.  Returns the bytes written, 0 if the task has no
+ * user context.
  */
-/* Stack copies that could not be made (each program has its own). */
-__u64 copy_failed = 0;
-__u64 vma_unknown = 0;
-
-static __always_inline __u32 df_copy_ustack(struct pt_regs *uregs, void *dst, __u32 want)
+static __always_inline __u32 df_copy_ustack(struct pt_regs *uregs, void *dst, __u32 want, __u32 max)
 {
-	long err;
-
 	struct df_ustack *us = dst;
-	struct df_vma_end vma = { 0 };
-	__u64 sp, cs;
-	__u32 len;
+	__u8 *buf = (__u8 *)(us + 1);
+	__u64 sp, cs, done = 0;
 
 	if (!uregs)
 		return 0;
@@ -70,22 +60,31 @@ static __always_inline __u32 df_copy_ustack(struct pt_regs *uregs, void *dst, __
 	us->sp = sp;
 	us->bp = BPF_CORE_READ(uregs, bp);
 	us->pad = 0;
-	us->len = 0;
-	if (want > DF_MAX_USTACK)
-		want = DF_MAX_USTACK;
-	err = bpf_find_vma(bpf_get_current_task_btf(), sp, df_vma_end_cb, &vma, 0);
-	if (err)
-		__sync_fetch_and_add(&vma_unknown, 1);
-	else if (vma.end > sp && vma.end - sp < want)
-		want = vma.end - sp;
-	len = want & ~7U;
-	if (len > DF_MAX_USTACK)
-		len = DF_MAX_USTACK;
-	if (len && bpf_probe_read_user(us + 1, len, (void *)sp) == 0)
-		us->len = len;
-	else if (len)
-		__sync_fetch_and_add(&copy_failed, 1);
-	return sizeof(*us) + us->len;
+	if (want > max)
+		want = max;
+	want &= ~7U;
+#pragma unroll
+	for (int i = 0; i < DF_MAX_USTACK / DF_PAGE + 2; i++) {
+		__u64 addr = sp + done;
+		__u64 chunk = DF_PAGE - (addr & (DF_PAGE - 1));
+
+		if (done >= want)
+			break;
+		if (chunk > want - done)
+			chunk = want - done;
+		/* Bounds the verifier can see: 0 < chunk <= min(page, max), done <= max. */
+		chunk &= 2 * DF_PAGE - 1;
+		if (chunk == 0 || chunk > DF_PAGE || chunk > max || done > max)
+			break;
+		if (bpf_probe_read_user(buf + done, chunk, (void *)addr)) {
+			if (!done)
+				__sync_fetch_and_add(&copy_failed, 1);
+			break;
+		}
+		done += chunk;
+	}
+	us->len = done;
+	return sizeof(*us) + done;
 }
 
 /* The user registers of the current task: ctx's if it was in user mode. */
@@ -94,6 +93,32 @@ static __always_inline struct pt_regs *df_user_regs(struct pt_regs *ctx_regs)
 	if (ctx_regs && (BPF_CORE_READ(ctx_regs, cs) & 3))
 		return ctx_regs;
 	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+/*
+ * Kernel stack (unless !kernel, skipping skip frames), then user stack, into
+ * e->ips; sets n_kern and n_user and returns the record's length so far, 0
+ * if it would not fit.
+ */
+static __always_inline __u64 df_fill_stacks(void *ctx, struct df_sample_rec *e, bool kernel, __u32 skip)
+{
+	long n, nk = 0, nu = 0;
+	__u64 size;
+
+	if (kernel) {
+		n = bpf_get_stack(ctx, e->ips, DF_MAX_KERN * sizeof(__u64), skip & BPF_F_SKIP_FIELD_MASK);
+		if (n > 0)
+			nk = n / sizeof(__u64);
+	}
+	if (nk > DF_MAX_KERN)
+		nk = DF_MAX_KERN;
+	n = bpf_get_stack(ctx, &e->ips[nk], DF_MAX_USER * sizeof(__u64), BPF_F_USER_STACK);
+	if (n > 0)
+		nu = n / sizeof(__u64);
+	e->n_kern = nk;
+	e->n_user = nu;
+	size = __builtin_offsetof(struct df_sample_rec, ips) + (nk + nu) * sizeof(__u64);
+	return size > sizeof(*e) ? 0 : size;
 }
 
 static __always_inline bool df_wanted(bool filter, __u32 tgid)

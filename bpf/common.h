@@ -14,6 +14,11 @@ enum df_rec_type {
 #define DF_MAX_KERN 127
 #define DF_MAX_USER 127
 #define DF_MAX_USTACK 16384	/* bytes of user stack one record may carry */
+#define DF_PAGE 4096
+
+/* Room for a stack copy of at most max bytes: max + min(max, DF_PAGE), since
+ * the verifier bounds a page copy's offset and length apart. */
+#define DF_COPY_ROOM(max) ((max) + ((max) < DF_PAGE ? (max) : DF_PAGE))
 
 struct df_rec_hdr {
 	__u32 type;

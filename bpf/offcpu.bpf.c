@@ -32,9 +32,11 @@ __u64 too_short = 0;	/* below min_block_ns */
 __u64 too_long = 0;	/* above max_block_ns */
 __u64 slots_full = 0;	/* more waiting threads than slots */
 
+/* Not preallocated: memory for the threads actually waiting, not for all slots. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct df_offcpu_slot);
 } waiting SEC(".maps");
@@ -63,7 +65,6 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev, __u3
 	__u32 zero = 0;
 	struct df_offcpu_slot *s = bpf_map_lookup_elem(&scratch, &zero);
 	struct df_sample_rec *e;
-	long n, nk = 0, nu = 0;
 	__u64 size;
 
 	if (!s)
@@ -78,27 +79,15 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev, __u3
 	e->event = 1;	/* DFA_EV_OFFCPU */
 	e->flags = 0;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), prev->comm);
-	if (kernel_stacks) {
-		n = bpf_get_stack(ctx, e->ips, DF_MAX_KERN * sizeof(__u64), skip_kernel & BPF_F_SKIP_FIELD_MASK);
-		if (n > 0)
-			nk = n / sizeof(__u64);
-	}
-	if (nk > DF_MAX_KERN)
-		nk = DF_MAX_KERN;
-	n = bpf_get_stack(ctx, &e->ips[nk], DF_MAX_USER * sizeof(__u64), BPF_F_USER_STACK);
-	if (n > 0)
-		nu = n / sizeof(__u64);
-	if (nu == 0) {
+	size = df_fill_stacks(ctx, e, kernel_stacks, skip_kernel);
+	if (!size)
+		return;
+	if (e->n_user == 0) {
 		__sync_fetch_and_add(&no_user, 1);
 		return;
 	}
-	e->n_kern = nk;
-	e->n_user = nu;
-	size = __builtin_offsetof(struct df_sample_rec, ips) + (nk + nu) * sizeof(__u64);
-	if (size > sizeof(*e))
-		return;
 	if (ustack_bytes) {
-		__u32 used = df_copy_ustack(df_user_regs(NULL), (void *)e + size, ustack_bytes);
+		__u32 used = df_copy_ustack(df_user_regs(NULL), (void *)e + size, ustack_bytes, DF_OFFCPU_COPY);
 
 		if (used) {
 			e->flags |= DF_F_USTACK;

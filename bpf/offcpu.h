@@ -15,7 +15,7 @@ struct df_offcpu_slot {
 	__u64 size;
 	struct df_sample_rec rec;
 	struct df_ustack us;
-	__u8 stack[DF_OFFCPU_COPY];
+	__u8 stack[DF_COPY_ROOM(DF_OFFCPU_COPY)];
 };
 
 #endif

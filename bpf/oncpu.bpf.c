@@ -26,9 +26,9 @@ int on_cpu(struct bpf_perf_event_data *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id, zero = 0;
 	struct df_sample_rec *e;
-	long n, nk = 0, nu = 0;
 	__u64 size;
 	__u32 want = ustack_bytes;
+	bool user_mode;
 
 	if (tid == 0 || !df_wanted(filter, tgid))	/* idle, or not ours */
 		return 0;
@@ -44,25 +44,16 @@ int on_cpu(struct bpf_perf_event_data *ctx)
 	e->event = 0;
 	e->flags = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	if (kernel_stacks) {
-		n = bpf_get_stack(ctx, e->ips, DF_MAX_KERN * sizeof(__u64), 0);
-		if (n > 0)
-			nk = n / sizeof(__u64);
-	}
-	if (nk > DF_MAX_KERN)
-		nk = DF_MAX_KERN;
-	n = bpf_get_stack(ctx, &e->ips[nk], DF_MAX_USER * sizeof(__u64), BPF_F_USER_STACK);
-	if (n > 0)
-		nu = n / sizeof(__u64);
-	e->n_kern = nk;
-	e->n_user = nu;
-	size = __builtin_offsetof(struct df_sample_rec, ips) + (nk + nu) * sizeof(__u64);
-	if (size > sizeof(*e))
+	/* A sample taken in user mode has no kernel stack: skip the walk.  (The
+	 * context's registers are read whole, as the verifier wants.) */
+	user_mode = BPF_CORE_READ((struct pt_regs *)&ctx->regs, cs) & 3;
+	size = df_fill_stacks(ctx, e, kernel_stacks && !user_mode, 0);
+	if (!size)
 		return 0;
 	if (dwarf_bytes && bpf_map_lookup_elem(&dwarf_pids, &tgid))
 		want = dwarf_bytes;
-	if (want && nu > 0) {
-		__u32 used = df_copy_ustack(df_user_regs(&ctx->regs), (void *)e + size, want);
+	if (want && e->n_user > 0) {
+		__u32 used = df_copy_ustack(df_user_regs(&ctx->regs), (void *)e + size, want, DF_MAX_USTACK);
 
 		if (used) {
 			e->flags |= DF_F_USTACK;

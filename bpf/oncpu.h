@@ -8,7 +8,7 @@
 struct df_oncpu_scratch {
 	struct df_sample_rec rec;
 	struct df_ustack us;
-	__u8 stack[DF_MAX_USTACK];
+	__u8 stack[DF_COPY_ROOM(DF_MAX_USTACK)];
 };
 
 #endif

@@ -52,7 +52,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	if (!df_wanted(filter, tgid))
 		return 0;
 	/* Wake dfrecord: it reads the new image's maps while they are there. */
-	emit(DF_REC_EXEC, tgid, 0, 0);
+	emit(DF_REC_EXEC, tgid, 0, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 

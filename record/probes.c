@@ -191,6 +191,10 @@ int probes__add_target(struct probes *p, uint32_t pid)
 
 int probes__add_dwarf_pid(struct probes *p, uint32_t pid)
 {
+	__u8 v;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(p->procs->maps.dwarf_pids), &pid, &v) == 0)
+		return 1;	/* already there */
 	return set_pid(p->procs->maps.dwarf_pids, pid);
 }
 
@@ -201,12 +205,10 @@ void probes__counters(const struct probes *p, struct probes_counters *c)
 	if (p->oncpu) {
 		c->lost += p->oncpu->bss->lost;
 		c->copy_failed += p->oncpu->bss->copy_failed;
-		c->vma_unknown += p->oncpu->bss->vma_unknown;
 	}
 	if (p->offcpu) {
 		c->lost += p->offcpu->bss->lost;
 		c->copy_failed += p->offcpu->bss->copy_failed;
-		c->vma_unknown += p->offcpu->bss->vma_unknown;
 		c->off_recorded = p->offcpu->bss->recorded;
 		c->off_preempted = p->offcpu->bss->preempted;
 		c->off_no_user = p->offcpu->bss->no_user;

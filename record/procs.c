@@ -358,11 +358,17 @@ void procs__on_fork(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t ts, 
 	create(ps, pid, ppid, ts, comm);
 }
 
+static void load_maps(struct procs *ps, struct proc *p, uint64_t ts);
+
 void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm)
 {
 	struct proc *old = lookup(ps, pid);
+	struct proc *p = create(ps, pid, old ? old->ppid : 0, ts, comm);
 
-	create(ps, pid, old ? old->ppid : 0, ts, comm);
+	/* Whether the new executable keeps frame pointers is best known before
+	 * its first samples: the exec event wakes dfrecord, so look now. */
+	if (p && ps->no_fp)
+		load_maps(ps, p, ts);
 }
 
 /*

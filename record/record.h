@@ -33,8 +33,7 @@ int record__run(const struct record_opts *o);
 struct probes;
 struct probes_counters {
 	uint64_t lost;		/* records the ring buffer had no room for */
-	uint64_t copy_failed;	/* stack copies that could not be read */
-	uint64_t vma_unknown;	/* copies not clamped to the stack's end (bpf_find_vma failed) */
+	uint64_t copy_failed;	/* stack copies of which nothing could be read */
 	uint64_t off_recorded, off_preempted, off_no_user, off_too_short, off_too_long, off_slots_full;
 };
 struct probes *probes__new(const struct record_opts *o, size_t rb_size);
@@ -42,6 +41,7 @@ void probes__free(struct probes *p);
 int probes__attach(struct probes *p, int ncpu, const bool *online);
 int probes__events_fd(const struct probes *p);
 int probes__add_target(struct probes *p, uint32_t pid);
+/* 0 when added, 1 when it was there already, <0 on error */
 int probes__add_dwarf_pid(struct probes *p, uint32_t pid);
 void probes__counters(const struct probes *p, struct probes_counters *c);
 /* Hands each wait still open at now to cb as a ring-buffer record; returns how many. */

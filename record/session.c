@@ -203,8 +203,8 @@ static void add_dwarf_pid(void *ctx, uint32_t pid)
 {
 	struct session *s = ctx;
 
-	pr_info("pid %u: no frame pointers: copying %u bytes of stack per sample", pid, s->o->dwarf_bytes);
-	probes__add_dwarf_pid(s->probes, pid);
+	if (probes__add_dwarf_pid(s->probes, pid) == 0)
+		pr_info("pid %u: no frame pointers: copying %u bytes of stack per sample", pid, s->o->dwarf_bytes);
 }
 
 /* Forks the command stopped before exec; it goes once sampling is attached. */
@@ -396,7 +396,6 @@ static void set_counters(struct session *s, uint64_t open)
 	probes__counters(s->probes, &c);
 	set_meta_u64(s->w, "lost", c.lost);
 	set_meta_u64(s->w, "stack_copies_failed", c.copy_failed);
-	set_meta_u64(s->w, "stack_copies_unclamped", c.vma_unknown);
 	if (!(s->o->events & (1u << DFA_EV_OFFCPU)))
 		return;
 	/* What each off-cpu rule of the feature sheet filtered. */

@@ -7,22 +7,9 @@
 #include "log.h"
 #include "report.h"
 
-struct ksym {
-	uint64_t start, end;
-	char *name;
-};
-
 struct ksyms {
-	struct ksym *v;
-	size_t n, cap;
+	struct ranges r;
 };
-
-static int cmp_ksym(const void *a, const void *b)
-{
-	const struct ksym *x = a, *y = b;
-
-	return x->start < y->start ? -1 : x->start > y->start;
-}
 
 static void parse(struct ksyms *k, const char *member, const char *text, size_t len)
 {
@@ -47,11 +34,7 @@ static void parse(struct ksyms *k, const char *member, const char *text, size_t 
 			p = nl + 1;
 			continue;
 		}
-		if (k->n == k->cap) {
-			k->cap = k->cap ? k->cap * 2 : 1024;
-			k->v = must_realloc(k->v, k->cap * sizeof(*k->v));
-		}
-		k->v[k->n++] = (struct ksym){ s, e, must_strdup(l + pos) };
+		ranges__add(&k->r, s, e, l + pos);
 		free(l);
 		p = nl + 1;
 	}
@@ -76,7 +59,7 @@ struct ksyms *ksyms__load(struct dfa_reader *r)
 		}
 		parse(k, mi.name, data, len);
 	}
-	qsort(k->v, k->n, sizeof(*k->v), cmp_ksym);
+	ranges__sort(&k->r);
 	return k;
 }
 
@@ -84,30 +67,16 @@ void ksyms__free(struct ksyms *k)
 {
 	if (!k)
 		return;
-	for (size_t i = 0; i < k->n; i++)
-		free(k->v[i].name);
-	free(k->v);
+	ranges__release(&k->r);
 	free(k);
 }
 
 size_t ksyms__count(const struct ksyms *k)
 {
-	return k->n;
+	return k->r.n;
 }
 
 const char *ksyms__lookup(const struct ksyms *k, uint64_t ip)
 {
-	size_t lo = 0, hi = k->n;
-
-	while (lo < hi) {	/* first symbol starting above ip */
-		size_t mid = (lo + hi) / 2;
-
-		if (k->v[mid].start <= ip)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0 || ip >= k->v[lo - 1].end)
-		return NULL;
-	return k->v[lo - 1].name;
+	return ranges__lookup(&k->r, ip);
 }

@@ -77,8 +77,27 @@ uint32_t symbolizer__kernel(struct symbolizer *s, uint64_t ip, bool ret);
 uint32_t symbolizer__root(struct symbolizer *s, const char *comm);
 const struct frame *symbolizer__frame(const struct symbolizer *s, uint32_t id);
 uint32_t symbolizer__frame_count(const struct symbolizer *s);
+/* libdwfl callbacks for modules reported from archive snapshots (libdwfl.h users only). */
+#ifdef _LIBDWFL_H
+extern const Dwfl_Callbacks archive_dwfl_callbacks;
+#endif
 /* Objects whose symbol tables could not be read, for --info. */
 const char *symbolizer__object_error(const struct symbolizer *s, const char *key);
+
+/* ranges.c: named address ranges [start, end) sorted by start */
+struct range {
+	uint64_t start, end;
+	char *name;
+};
+struct ranges {
+	struct range *v;
+	size_t n, cap;
+};
+void ranges__add(struct ranges *r, uint64_t start, uint64_t end, const char *name);
+void ranges__sort(struct ranges *r);
+/* The name of a range holding ip (the last starting at or below it), or NULL; borrowed. */
+const char *ranges__lookup(const struct ranges *r, uint64_t ip);
+void ranges__release(struct ranges *r);
 
 /* ksyms.c: kernel symbols from kernel/ksyms.* members */
 struct ksyms;

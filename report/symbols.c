@@ -35,16 +35,6 @@ struct sobj {
 	size_t n_ph;
 };
 
-/* A perf-PID.map: "START SIZE NAME" lines, hex, with or without 0x. */
-struct jit_sym {
-	uint64_t start, end;
-	char *name;
-};
-struct jit_map {
-	struct jit_sym *v;
-	size_t n;
-};
-
 struct symbolizer {
 	struct dfa_reader *r;
 	struct ksyms *ksyms;
@@ -55,7 +45,7 @@ struct symbolizer {
 	struct sobj *objs;
 	size_t n_objs;
 	struct map2 obj_ix;	/* string hash -> object index */
-	struct jit_map *jits;
+	struct ranges *jits;	/* perf-PID.map per image */
 	size_t n_jits;
 	struct map2 jit_ix;	/* image pointer -> jits index + 1 (0: none) */
 };
@@ -93,11 +83,8 @@ void symbolizer__free(struct symbolizer *s)
 			dwfl_end(s->objs[i].dwfl);
 	}
 	free(s->objs);
-	for (size_t i = 0; i < s->n_jits; i++) {
-		for (size_t j = 0; j < s->jits[i].n; j++)
-			free(s->jits[i].v[j].name);
-		free(s->jits[i].v);
-	}
+	for (size_t i = 0; i < s->n_jits; i++)
+		ranges__release(&s->jits[i]);
 	free(s->jits);
 	free(s->jit_ix.s);
 	free(s->frame_ix.s);
@@ -158,8 +145,8 @@ static int no_debuginfo(Dwfl_Module *mod, void **ud, const char *modname, Dwarf_
 	return -1;
 }
 
-static const Dwfl_Callbacks dwfl_cb = {
-	.find_elf = NULL,
+/* Modules come from the archive alone: no separate debuginfo on this host. */
+const Dwfl_Callbacks archive_dwfl_callbacks = {
 	.find_debuginfo = no_debuginfo,
 	.section_address = dwfl_offline_section_address,
 };
@@ -198,7 +185,7 @@ static void load_object(struct symbolizer *s, struct sobj *o)
 		o->error = strdup("cannot stage the object in memory");
 		goto fail;
 	}
-	o->dwfl = dwfl_begin(&dwfl_cb);
+	o->dwfl = dwfl_begin(&archive_dwfl_callbacks);
 	if (!o->dwfl)
 		goto fail_dwfl;
 	o->mod = dwfl_report_elf(o->dwfl, o->key, o->key, fd, 0, false);
@@ -328,17 +315,10 @@ static uint32_t resolve_user(struct symbolizer *s, const struct dfa_map *m, stru
 	return intern_offset(s, obj, off, o->key, o->mod ? SYM_NO_SYMBOL : SYM_NO_OBJECT);
 }
 
-static int cmp_jit(const void *a, const void *b)
-{
-	const struct jit_sym *x = a, *y = b;
-
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-static void parse_jit(struct jit_map *j, const char *text, size_t len)
+/* A perf-PID.map: "START SIZE NAME" lines, hex, START with or without 0x. */
+static void parse_jit(struct ranges *j, const char *text, size_t len)
 {
 	const char *p = text, *end = text + len;
-	size_t cap = 0;
 
 	while (p < end) {
 		const char *nl = memchr(p, '\n', end - p);
@@ -352,24 +332,18 @@ static void parse_jit(struct jit_map *j, const char *text, size_t len)
 			oom();
 		p = nl + 1;
 		start = strtoull(line, &rest, 16);	/* accepts a 0x prefix */
-		if (rest == line || *rest != ' ')
-			goto next;
-		size = strtoull(rest + 1, &rest, 16);
-		if (*rest != ' ' || !rest[1] || size == 0 || start + size < start)
-			goto next;
-		if (j->n == cap) {
-			cap = cap ? cap * 2 : 256;
-			j->v = must_realloc(j->v, cap * sizeof(*j->v));
+		if (rest != line && *rest == ' ') {
+			size = strtoull(rest + 1, &rest, 16);
+			if (*rest == ' ' && rest[1] && size && start + size > start)
+				ranges__add(j, start, start + size, rest + 1);
 		}
-		j->v[j->n++] = (struct jit_sym){ start, start + size, must_strdup(rest + 1) };
-next:
 		free(line);
 	}
-	qsort(j->v, j->n, sizeof(*j->v), cmp_jit);
+	ranges__sort(j);
 }
 
 /* The JIT map the archive holds for image p, or NULL. */
-static const struct jit_map *jit_for(struct symbolizer *s, const struct dfa_proc *p)
+static const struct ranges *jit_for(struct symbolizer *s, const struct dfa_proc *p)
 {
 	struct slot *sl = map2_find(&s->jit_ix, (uint64_t)(uintptr_t)p, 0, true);
 	char name[64];
@@ -385,7 +359,7 @@ static const struct jit_map *jit_for(struct symbolizer *s, const struct dfa_proc
 	if (dfa_reader__file(s->r, name, &data, &len) != DFA_OK)
 		return NULL;
 	s->jits = must_realloc(s->jits, (s->n_jits + 1) * sizeof(*s->jits));
-	s->jits[s->n_jits] = (struct jit_map){ 0 };
+	s->jits[s->n_jits] = (struct ranges){ 0 };
 	parse_jit(&s->jits[s->n_jits], data, len);
 	sl->val = ++s->n_jits;
 	return &s->jits[s->n_jits - 1];
@@ -393,23 +367,9 @@ static const struct jit_map *jit_for(struct symbolizer *s, const struct dfa_proc
 
 static const char *jit_lookup(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip)
 {
-	const struct jit_map *j = jit_for(s, p);
-	size_t lo = 0, hi;
+	const struct ranges *j = jit_for(s, p);
 
-	if (!j)
-		return NULL;
-	hi = j->n;
-	while (lo < hi) {	/* first entry starting above ip */
-		size_t mid = (lo + hi) / 2;
-
-		if (j->v[mid].start <= ip)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* JIT code can be replaced at the same address: the latest line wins, and
-	 * equal starts sort stably enough that any covering entry is a fair name. */
-	return lo && ip < j->v[lo - 1].end ? j->v[lo - 1].name : NULL;
+	return j ? ranges__lookup(j, ip) : NULL;
 }
 
 uint32_t symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip, bool ret)

@@ -39,17 +39,6 @@ struct unwinder {
 	struct unwind_stats st;
 };
 
-static int no_debuginfo(Dwfl_Module *mod, void **ud, const char *modname, Dwarf_Addr base,
-			const char *file, const char *debuglink, GElf_Word crc, char **path)
-{
-	return -1;
-}
-
-static const Dwfl_Callbacks dwfl_cb = {
-	.find_debuginfo = no_debuginfo,
-	.section_address = dwfl_offline_section_address,
-};
-
 static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_arg)
 {
 	return 0;
@@ -194,7 +183,7 @@ static struct image *image_for(struct unwinder *u, const struct dfa_proc *p)
 	img = &u->images[u->n_images];
 	*img = (struct image){ p, NULL };
 	sl->val = ++u->n_images;
-	dwfl = dwfl_begin(&dwfl_cb);
+	dwfl = dwfl_begin(&archive_dwfl_callbacks);
 	if (!dwfl)
 		return img;
 	dwfl_report_begin(dwfl);

@@ -5,22 +5,16 @@
 need_bpf
 build_workload offcpu -O2 -fno-omit-frame-pointer -pthread
 
-# sum_us FOLDED RE: microseconds of the stacks matching RE
-sum_us() {
-	awk -v pat="$2" '{ v = $NF; line = $0; sub(/ [0-9]+$/, "", line); if (line ~ pat) s += v }
-		END { printf "%d\n", s }' "$1"
-}
-
 secs=3
 expect_exit 0 "$DFRECORD" -e off-cpu -o off.dfa -- ./offcpu $secs
 grep -q 'off-cpu waits' stderr || fail "summary does not count waits: $(cat stderr)"
 rm -f offcpu
 expect_exit 0 "$DFREPORT" --folded --event off-cpu off.dfa
 mv stdout off.folded
-sleep_us=$(sum_us off.folded ';sleeper;sleeper_wait;[^;]*nanosleep')
-read_us=$(sum_us off.folded ';reader;reader_wait;(__libc_)?read;')
-spin_us=$(sum_us off.folded ';spinner')
-total_us=$(sum_us off.folded '.')
+sleep_us=$(sum_matching off.folded ';sleeper;sleeper_wait;[^;]*nanosleep')
+read_us=$(sum_matching off.folded ';reader;reader_wait;(__libc_)?read;')
+spin_us=$(sum_matching off.folded ';spinner')
+total_us=$(sum_matching off.folded '.')
 note "sleeper_wait->nanosleep ${sleep_us} us, reader_wait->read ${read_us} us, spinner ${spin_us} us of ${total_us} us (wall ${secs} s)"
 within "$sleep_us" 2400000 3600000 || fail "sleeper's off-cpu time $sleep_us us is not within 20% of ${secs} s"
 within "$read_us" 2400000 3600000 || fail "reader's off-cpu time $read_us us is not within 20% of ${secs} s"
@@ -44,7 +38,7 @@ expect_exit 0 "$DFREPORT" --info open.dfa
 open=$(awk '$1 == "offcpu_open_at_end" { print $2 }' stdout)
 [ "${open:-0}" -ge 1 ] || fail "unfinished waits were not closed at the end: $(grep offcpu stdout)"
 expect_exit 0 "$DFREPORT" --folded --event off-cpu open.dfa
-r=$(sum_us stdout ';reader_wait;')
+r=$(sum_matching stdout ';reader_wait;')
 note "reader's wait, open when the 1 s recording ended: $r us"
 within "$r" 800000 1200000 || fail "open wait closed at $r us, expected about the 1 s recorded"
 pkill -f './offcpu 3' 2>/dev/null
@@ -56,8 +50,8 @@ expect_exit 0 "$DFREPORT" --folded --event on-cpu both.dfa
 grep -q ';spinner ' stdout || fail "on-cpu lacks the spinner"
 expect_exit 0 "$DFREPORT" --folded --event wall both.dfa
 mv stdout wall.folded
-spin=$(sum_us wall.folded ';spinner$')
-sleepw=$(sum_us wall.folded ';sleeper_wait;')
+spin=$(sum_matching wall.folded ';spinner$')
+sleepw=$(sum_matching wall.folded ';sleeper_wait;')
 note "wall view: spinner ${spin} us running, sleeper ${sleepw} us waiting"
 within "$spin" 1000000 2600000 || fail "wall view: spinner has $spin us for 2 s of running"
 within "$sleepw" 1600000 2400000 || fail "wall view: sleeper has $sleepw us for 2 s of sleeping"

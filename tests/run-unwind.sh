@@ -10,11 +10,6 @@ share_of() {
 		n = split(line, f, ";"); if (f[n] !~ leaf) next; t += v; if (line ~ pat) m += v }
 		END { if (t == 0) print 0; else printf "%.1f\n", 100 * m / t }' "$1"
 }
-# reach FOLDED RE: percent of all samples whose stack matches RE
-reach() {
-	awk -v pat="$2" '{ v = $NF; line = $0; sub(/ [0-9]+$/, "", line); t += v; if (line ~ pat) m += v }
-		END { if (t == 0) print 0; else printf "%.1f\n", 100 * m / t }' "$1"
-}
 
 # 1. Frameless leaves under framed callers (gcc -O2 -fno-omit-frame-pointer).
 build_workload leaf -O2 -fno-omit-frame-pointer
@@ -39,7 +34,7 @@ for mode in dwarf auto; do
 	expect_exit 0 "$DFRECORD" -F 499 --call-graph $mode -o nofp-$mode.dfa -- ./cpusplit 2
 	expect_exit 0 "$DFREPORT" --folded nofp-$mode.dfa
 	mv stdout nofp.folded
-	m=$(reach nofp.folded ';main;hot_[abc]$')
+	m=$(percent_matching nofp.folded ';main;hot_[abc]$')
 	sa=$(leaf_share nofp.folded '^hot_a$')
 	sb=$(leaf_share nofp.folded '^hot_b$')
 	note "$mode, -fomit-frame-pointer: main reached in $m%; hot_a $sa%, hot_b $sb%"
@@ -54,7 +49,7 @@ grep -q '^stack copies' stdout || fail "--info does not report stack copies"
 if [ -x /usr/bin/python3 ]; then
 	expect_exit 0 "$DFRECORD" -F 499 -o py.dfa -- /usr/bin/python3 "$WORKLOADS/pyhot.py" 2
 	expect_exit 0 "$DFREPORT" --folded py.dfa
-	p=$(reach stdout ';(Py_BytesMain|main);')
+	p=$(percent_matching stdout ';(Py_BytesMain|main);')
 	note "python3: Py_BytesMain/main reached in $p% of samples"
 	within "$p" 90 100 || fail "python3 stacks reach main in only $p%: $(sort -k2 -n -r stdout | head -2 | cut -c1-300)"
 	expect_exit 0 "$DFREPORT" --info py.dfa

@@ -46,6 +46,18 @@ leaf_share() {
 		END { if (total == 0) print 0; else printf "%.1f\n", 100 * hit / total }' "$1"
 }
 
+# sum_matching FOLDED_FILE PATTERN: total value of the stacks matching PATTERN
+sum_matching() {
+	awk -v pat="$2" '{ v = $NF; line = $0; sub(/ [0-9]+$/, "", line); if (line ~ pat) s += v }
+		END { printf "%d\n", s }' "$1"
+}
+
+# percent_matching FOLDED_FILE PATTERN: percent of the total value in stacks matching PATTERN
+percent_matching() {
+	awk -v pat="$2" '{ v = $NF; line = $0; sub(/ [0-9]+$/, "", line); t += v; if (line ~ pat) m += v }
+		END { if (t == 0) print 0; else printf "%.1f\n", 100 * m / t }' "$1"
+}
+
 # within VALUE LOW HIGH
 within() {
 	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* Named address ranges sorted by start: kernel symbols, JIT maps. */
+#include <stdlib.h>
+#include <string.h>
+#include "report.h"
+
+void ranges__add(struct ranges *r, uint64_t start, uint64_t end, const char *name)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 256;
+		r->v = must_realloc(r->v, r->cap * sizeof(*r->v));
+	}
+	r->v[r->n++] = (struct range){ start, end, must_strdup(name) };
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+void ranges__sort(struct ranges *r)
+{
+	if (r->n)
+		qsort(r->v, r->n, sizeof(*r->v), cmp_range);
+}
+
+const char *ranges__lookup(const struct ranges *r, uint64_t ip)
+{
+	size_t lo = 0, hi = r->n;
+
+	while (lo < hi) {	/* first range starting above ip */
+		size_t mid = (lo + hi) / 2;
+
+		if (r->v[mid].start <= ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && ip < r->v[lo - 1].end ? r->v[lo - 1].name : NULL;
+}
+
+void ranges__release(struct ranges *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->v[i].name);
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
