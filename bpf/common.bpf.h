@@ -121,6 +121,29 @@ static __always_inline __u64 df_fill_stacks(void *ctx, struct df_sample_rec *e, 
 	return size > sizeof(*e) ? 0 : size;
 }
 
+/* Processes that have had a sample; procs.bpf.c forgets them at exit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} seen SEC(".maps");
+
+/*
+ * Ring buffer flags for a record of tgid: no wakeup (dfrecord drains on a
+ * timer), except for a process's first record, which wakes dfrecord so that
+ * it reads the process's maps while the process still runs.
+ */
+static __always_inline __u64 df_wakeup(__u32 tgid)
+{
+	__u8 one = 1;
+
+	if (bpf_map_lookup_elem(&seen, &tgid))
+		return BPF_RB_NO_WAKEUP;
+	bpf_map_update_elem(&seen, &tgid, &one, BPF_ANY);
+	return BPF_RB_FORCE_WAKEUP;
+}
+
 static __always_inline bool df_wanted(bool filter, __u32 tgid)
 {
 	return !filter || bpf_map_lookup_elem(&targets, &tgid);

@@ -116,7 +116,7 @@ static __always_inline void switch_in(__u32 tid, __u64 now)
 		__sync_fetch_and_add(&too_long, 1);
 	} else if (size <= sizeof(*s) - sizeof(s->size)) {
 		s->rec.value = d;
-		if (bpf_ringbuf_output(&events, &s->rec, size, BPF_RB_NO_WAKEUP))
+		if (bpf_ringbuf_output(&events, &s->rec, size, df_wakeup(s->rec.hdr.pid)))
 			__sync_fetch_and_add(&lost, 1);
 		else
 			__sync_fetch_and_add(&recorded, 1);

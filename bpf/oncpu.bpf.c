@@ -62,9 +62,9 @@ int on_cpu(struct bpf_perf_event_data *ctx)
 	}
 	if (size > sizeof(struct df_oncpu_scratch))
 		return 0;
-	/* No wakeup: dfrecord drains on a timer, so it does not itself run
-	 * (and get sampled) after every sample. */
-	if (bpf_ringbuf_output(&events, e, size, BPF_RB_NO_WAKEUP))
+	/* Mostly no wakeup: dfrecord drains on a timer, so it does not itself
+	 * run (and get sampled) after every sample. */
+	if (bpf_ringbuf_output(&events, e, size, df_wakeup(tgid)))
 		__sync_fetch_and_add(&lost, 1);
 	return 0;
 }

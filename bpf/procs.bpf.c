@@ -64,6 +64,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	if (p->pid != tgid || !df_wanted(filter, tgid))
 		return 0;
 	emit(DF_REC_EXIT, tgid, 0, BPF_RB_NO_WAKEUP);
+	bpf_map_delete_elem(&seen, &tgid);	/* the pid may come back as another process */
 	if (filter)
 		bpf_map_delete_elem(&targets, &tgid);
 	return 0;

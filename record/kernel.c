@@ -26,6 +26,7 @@ struct kernel {
 	size_t pending_len;
 	FILE *pending_f;
 	unsigned chunk;
+	bool modules_done;
 };
 
 static int cmp_ksym(const void *a, const void *b)
@@ -139,11 +140,32 @@ void kernel__note(struct kernel *k, const uint64_t *ips, uint32_t n)
 	}
 }
 
+/* The module list (names, sizes, load addresses), once: kallsyms names the symbols. */
+static int store_modules(struct kernel *k)
+{
+	char buf[1 << 16];
+	size_t n;
+	FILE *f;
+	int ret = DFA_OK;
+
+	k->modules_done = true;
+	f = fopen("/proc/modules", "re");
+	if (!f)
+		return DFA_OK;	/* a kernel without modules */
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (n)
+		ret = dfa_writer__add_file(k->w, "kernel/modules", buf, n);
+	return ret;
+}
+
 int kernel__flush(struct kernel *k)
 {
 	char name[32];
 	int ret;
 
+	if (!k->modules_done && (ret = store_modules(k)) != DFA_OK)
+		return ret;
 	if (fflush(k->pending_f) || !k->pending_len)
 		return DFA_OK;
 	snprintf(name, sizeof(name), "kernel/ksyms.%08u", k->chunk++);

@@ -33,7 +33,8 @@ static const char doc[] =
 
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";
 
-enum { OPT_NO_KERNEL = 0x100, OPT_NO_DEBUGINFO, OPT_CALL_GRAPH, OPT_MIN_BLOCK };
+enum { OPT_NO_KERNEL = 0x100, OPT_NO_DEBUGINFO, OPT_CALL_GRAPH, OPT_MIN_BLOCK, OPT_NO_OBJECTS,
+       OPT_DEBUG_DIR };
 
 #define LEAF_BYTES 512		/* stack copied with every sample to repair leaf frames */
 #define DWARF_BYTES 8192
@@ -56,6 +57,10 @@ static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Archive to write (default prof.dfa)", 3 },
 	{ "no-debuginfo", OPT_NO_DEBUGINFO, NULL, 0,
 	  "Leave DWARF .debug_* sections out of object snapshots (smaller; no inlines or lines)", 3 },
+	{ "no-objects", OPT_NO_OBJECTS, NULL, 0,
+	  "Store no object snapshots, only their build-ids (for a symbol server at report time)", 3 },
+	{ "debug-dir", OPT_DEBUG_DIR, "DIR", 0,
+	  "Separate debug files by build-id under DIR/.build-id/ (default /usr/lib/debug)", 3 },
 	{ "verbose", 'v', NULL, 0, "More messages; repeat for more", 3 },
 	{ 0 }
 };
@@ -185,6 +190,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_DEBUGINFO:
 		a->o.no_debuginfo = true;
 		break;
+	case OPT_NO_OBJECTS:
+		a->o.no_objects = true;
+		break;
+	case OPT_DEBUG_DIR:
+		if (arg[0] != '/')
+			argp_error(state, "--debug-dir needs an absolute path, not '%s'", arg);
+		a->o.debug_dir = arg;
+		break;
 	case 'v':
 		a->verbose++;
 		break;
@@ -206,7 +219,8 @@ int main(int argc, char **argv)
 {
 	struct argp argp = { .options = options, .parser = parse_opt, .args_doc = args_doc, .doc = doc };
 	struct args a = { .o = { .freq = 99, .output = "prof.dfa", .events = 1u << DFA_EV_ONCPU,
-				 .leaf_bytes = LEAF_BYTES, .dwarf_bytes = DWARF_BYTES, .min_block_us = 100 } };
+				 .leaf_bytes = LEAF_BYTES, .dwarf_bytes = DWARF_BYTES, .min_block_us = 100,
+				 .debug_dir = "/usr/lib/debug" } };
 	int idx = 0, ret;
 
 	argp_err_exit_status = 2;

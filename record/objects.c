@@ -29,20 +29,27 @@ struct file_id {
 	struct timespec mtime;
 	char key[KEY_LEN];	/* "" = not an object we can use */
 	bool has_fp;
+	int fd;			/* kept open: the file can be read after its process exits */
 };
+
+/* Files kept open so short-lived processes' objects can still be stored
+ * (dfrecord raises its descriptor limit to match). */
+#define MAX_KEPT 4000
 
 struct objects {
 	struct dfa_writer *w;
 	bool keep_debug;
+	const char *debug_dir;	/* separate debug files: DIR/.build-id/xx/yyyy.debug */
 	struct file_id *files;
 	size_t n_files, cap_files;
 	char vdso_key[KEY_LEN];
 	size_t vdso_len;
+	size_t n_kept;
 	bool vdso_done;
 	struct objects_stats st;
 };
 
-struct objects *objects__new(struct dfa_writer *w, bool keep_debug)
+struct objects *objects__new(struct dfa_writer *w, bool keep_debug, const char *debug_dir)
 {
 	struct objects *o = calloc(1, sizeof(*o));
 
@@ -50,6 +57,7 @@ struct objects *objects__new(struct dfa_writer *w, bool keep_debug)
 		return NULL;
 	o->w = w;
 	o->keep_debug = keep_debug;
+	o->debug_dir = debug_dir;
 	elf_version(EV_CURRENT);
 	return o;
 }
@@ -58,6 +66,9 @@ void objects__free(struct objects *o)
 {
 	if (!o)
 		return;
+	for (size_t i = 0; i < o->n_files; i++)
+		if (o->files[i].fd >= 0)
+			close(o->files[i].fd);
 	free(o->files);
 	free(o);
 }
@@ -292,25 +303,40 @@ static struct file_id *file_add(struct objects *o, const struct stat *st)
 		o->cap_files = cap;
 	}
 	f = &o->files[o->n_files++];
-	*f = (struct file_id){ st->st_dev, st->st_ino, st->st_size, st->st_mtim, "", true };
+	*f = (struct file_id){ st->st_dev, st->st_ino, st->st_size, st->st_mtim, "", true, -1 };
 	return f;
 }
 
-/* Maps the file behind a mapping; *fd_st gets its identity. */
-static void *map_file(uint32_t pid, uint64_t start, uint64_t end, const char *path, struct stat *st)
+/* Opens the regular file behind a mapping; -1 if it cannot. */
+static int open_file(uint32_t pid, uint64_t start, uint64_t end, const char *path, struct stat *st)
 {
 	int fd = open_mapped(pid, start, end, path);
-	void *bytes;
 
 	if (fd < 0 || fstat(fd, st) || !S_ISREG(st->st_mode) || st->st_size == 0) {
 		pr_debug("pid %u: cannot open %s: %s", pid, path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return NULL;
+		return -1;
 	}
-	bytes = mmap(NULL, st->st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
+	return fd;
+}
+
+static void *map_fd(int fd, size_t size)
+{
+	void *bytes = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+
 	return bytes == MAP_FAILED ? NULL : bytes;
+}
+
+/* Keeps fd with the file's entry, or closes it. */
+static void keep_fd(struct objects *o, struct file_id *f, int fd)
+{
+	if (f && f->fd < 0 && f->key[0] && o->n_kept < MAX_KEPT) {
+		f->fd = fd;
+		o->n_kept++;
+	} else {
+		close(fd);
+	}
 }
 
 const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path)
@@ -318,26 +344,66 @@ const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64
 	struct file_id *f;
 	struct stat st;
 	void *bytes;
+	int fd;
 
 	if (!strcmp(path, "[vdso]"))
 		return vdso(o, false);
 	if (path[0] != '/')
 		return NULL;	/* anonymous, JIT, [stack], ... */
-	bytes = map_file(pid, start, end, path, &st);
-	if (!bytes) {
+	fd = open_file(pid, start, end, path, &st);
+	if (fd < 0) {
 		o->st.failed++;
 		return NULL;
 	}
 	f = file_lookup(o, &st);
 	if (!f) {
 		f = file_add(o, &st);
-		if (f && image_key(bytes, st.st_size, f->key, &f->has_fp, path))
+		bytes = map_fd(fd, st.st_size);
+		if (f && (!bytes || image_key(bytes, st.st_size, f->key, &f->has_fp, path)))
 			f->key[0] = 0;
 		if (f && f->key[0])
 			pr_debug("%s: %s, %s frame pointers", path, f->key, f->has_fp ? "with" : "without");
+		if (bytes)
+			munmap(bytes, st.st_size);
 	}
-	munmap(bytes, st.st_size);
+	keep_fd(o, f, fd);
 	return f && f->key[0] ? f->key : NULL;
+}
+
+/*
+ * The separate debug file of a stored object, found by build-id under the
+ * debug directory as the process sees it, then as this host does; stored as
+ * objects/KEY.debug.  Stripped binaries get their names from it.
+ */
+static void store_debug_file(struct objects *o, uint32_t pid, const char *key)
+{
+	char root[48], path[PATH_MAX], dkey[KEY_LEN + 8], found[KEY_LEN];
+	struct stat st;
+
+	if (!o->debug_dir || !strncmp(key, "nobuildid", 9) || strlen(key) < 3)
+		return;
+	snprintf(dkey, sizeof(dkey), "%s.debug", key);
+	if (dfa_writer__has_object(o->w, dkey))
+		return;
+	for (int i = 0; i < 2; i++) {
+		void *bytes;
+		int fd;
+
+		snprintf(root, sizeof(root), i ? "" : "/proc/%u/root", pid);
+		snprintf(path, sizeof(path), "%s%s/.build-id/%.2s/%s.debug", root, o->debug_dir, key, key + 2);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		bytes = fstat(fd, &st) || !S_ISREG(st.st_mode) || !st.st_size ? NULL : map_fd(fd, st.st_size);
+		close(fd);
+		if (!bytes)
+			continue;
+		/* The same build-id, or it describes another build. */
+		if (!image_key(bytes, st.st_size, found, NULL, path) && !strcmp(found, key))
+			store_image(o, bytes, st.st_size, dkey, path);
+		munmap(bytes, st.st_size);
+		return;
+	}
 }
 
 bool objects__has_fp(const struct objects *o, const char *key)
@@ -354,7 +420,8 @@ int objects__store(struct objects *o, uint32_t pid, uint64_t start, uint64_t end
 	struct stat st;
 	char now[KEY_LEN];
 	void *bytes;
-	int ret = -1;
+	size_t size = 0;
+	int ret = -1, fd = -1;
 
 	if (!strcmp(path, "[vdso]"))
 		return vdso(o, true) ? 0 : -1;
@@ -362,12 +429,25 @@ int objects__store(struct objects *o, uint32_t pid, uint64_t start, uint64_t end
 		o->st.reused++;
 		return 0;
 	}
-	bytes = map_file(pid, start, end, path, &st);
+	/* The file as it was when the process was first seen, if we kept it open:
+	 * the process (and the file's name) may be gone by now. */
+	for (size_t i = 0; i < o->n_files && fd < 0; i++)
+		if (o->files[i].fd >= 0 && !strcmp(o->files[i].key, key)) {
+			fd = dup(o->files[i].fd);
+			size = o->files[i].size;
+		}
+	if (fd < 0 && (fd = open_file(pid, start, end, path, &st)) >= 0)
+		size = st.st_size;
+	bytes = fd >= 0 ? map_fd(fd, size) : NULL;
 	/* The file may have been replaced since: store it only if it is the same. */
-	if (bytes && !image_key(bytes, st.st_size, now, NULL, path) && !strcmp(now, key))
-		ret = store_image(o, bytes, st.st_size, key, path);
+	if (bytes && !image_key(bytes, size, now, NULL, path) && !strcmp(now, key))
+		ret = store_image(o, bytes, size, key, path);
+	if (ret == 0)
+		store_debug_file(o, pid, key);
 	if (bytes)
-		munmap(bytes, st.st_size);
+		munmap(bytes, size);
+	if (fd >= 0)
+		close(fd);
 	if (ret)
 		o->st.failed++;
 	return ret;

@@ -37,13 +37,18 @@ static bool wants(const struct record_opts *o, int ev)
 	return o->events & (1u << ev);
 }
 
-static int reuse_maps(struct probes *p, struct bpf_map *events, struct bpf_map *targets,
-		      struct bpf_map *dwarf_pids)
+/* The shared maps (common.bpf.h) of an event program: procs.bpf.c's. */
+static int reuse_maps(struct probes *p, struct bpf_object *obj)
 {
-	if (bpf_map__reuse_fd(events, bpf_map__fd(p->procs->maps.events)) ||
-	    bpf_map__reuse_fd(targets, bpf_map__fd(p->procs->maps.targets)) ||
-	    bpf_map__reuse_fd(dwarf_pids, bpf_map__fd(p->procs->maps.dwarf_pids)))
-		return -errno;
+	static const char *const shared[] = { "events", "targets", "dwarf_pids", "seen" };
+
+	for (size_t i = 0; i < sizeof(shared) / sizeof(*shared); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, shared[i]);
+		struct bpf_map *own = bpf_object__find_map_by_name(p->procs->obj, shared[i]);
+
+		if (!m || !own || bpf_map__reuse_fd(m, bpf_map__fd(own)))
+			return m && own ? -errno : -ENOENT;
+	}
 	return 0;
 }
 
@@ -59,7 +64,7 @@ static int load_oncpu(struct probes *p)
 	p->oncpu->rodata->kernel_stacks = !o->no_kernel;
 	p->oncpu->rodata->ustack_bytes = o->dwarf_all ? o->dwarf_bytes : o->leaf_bytes;
 	p->oncpu->rodata->dwarf_bytes = o->dwarf_all ? 0 : o->dwarf_bytes;
-	err = reuse_maps(p, p->oncpu->maps.events, p->oncpu->maps.targets, p->oncpu->maps.dwarf_pids);
+	err = reuse_maps(p, p->oncpu->obj);
 	return err ? err : oncpu_bpf__load(p->oncpu);
 }
 
@@ -79,7 +84,7 @@ static int load_offcpu(struct probes *p)
 	p->offcpu->rodata->min_block_ns = o->min_block_us * 1000ULL;
 	p->offcpu->rodata->ustack_bytes = o->leaf_bytes ? DF_OFFCPU_COPY : 0;
 	p->offcpu->rodata->skip_kernel = OFFCPU_SKIP;
-	err = reuse_maps(p, p->offcpu->maps.events, p->offcpu->maps.targets, p->offcpu->maps.dwarf_pids);
+	err = reuse_maps(p, p->offcpu->obj);
 	return err ? err : offcpu_bpf__load(p->offcpu);
 }
 

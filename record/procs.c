@@ -38,7 +38,8 @@ struct proc {
 	bool have_maps, dirty, dead;
 	bool sampled, jit_saved;
 	bool dwarf;	/* gets full stack copies */
-	uint64_t refreshed;
+	uint64_t refreshed;	/* ts of the last maps read */
+	unsigned reads;		/* maps reads so far */
 	struct proc *next;	/* hash chain */
 };
 
@@ -51,6 +52,7 @@ struct procs {
 	struct proc *dead;	/* exited, freed after their last record is written */
 	void (*no_fp)(void *ctx, uint32_t pid);
 	void *no_fp_ctx;
+	bool no_objects;
 	struct procs_stats st;
 };
 
@@ -265,7 +267,12 @@ static bool parse_map(const char *line, struct map *m)
 	*m = (struct map){ .start = s, .end = e, .offset = off,
 			   .prot = (perms[0] == 'r') | (perms[1] == 'w') << 1 | DFA_PROT_X };
 	m->path = strndup(line + pos, strcspn(line + pos, "\n"));
-	return m->path != NULL;
+	if (!m->path)
+		return false;
+	/* A deleted or replaced file is still read through map_files; show its name. */
+	if (strlen(m->path) > 10 && !strcmp(m->path + strlen(m->path) - 10, " (deleted)"))
+		m->path[strlen(m->path) - 10] = 0;
+	return true;
 }
 
 /* Reads the image's current executable maps, merged with those it had. */
@@ -365,9 +372,10 @@ void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *com
 	struct proc *old = lookup(ps, pid);
 	struct proc *p = create(ps, pid, old ? old->ppid : 0, ts, comm);
 
-	/* Whether the new executable keeps frame pointers is best known before
-	 * its first samples: the exec event wakes dfrecord, so look now. */
-	if (p && ps->no_fp)
+	/* The exec event wakes dfrecord: read the new image's maps now, while it
+	 * surely runs.  Its executable is keyed and kept open (short-lived
+	 * processes), and judged for frame pointers before its first samples. */
+	if (p)
 		load_maps(ps, p, ts);
 }
 
@@ -435,6 +443,8 @@ static bool store_objects(struct procs *ps, struct proc *p, const uint64_t *user
 		if (m->stored || !m->object)
 			continue;
 		m->stored = true;
+		if (ps->no_objects)
+			continue;	/* keys only: a symbol server has the objects */
 		if (objects__store(ps->o, p->pid, m->start, m->end, m->path, m->object)) {
 			/* Not in the archive after all: say so in the process table. */
 			free(m->object);
@@ -484,6 +494,7 @@ static void check_leaf_fp(struct procs *ps, struct proc *p, const uint64_t *user
 static void load_maps(struct procs *ps, struct proc *p, uint64_t ts)
 {
 	p->refreshed = ts;
+	p->reads++;
 	if (read_maps(ps, p) == 0) {
 		if (!p->have_maps) {
 			read_identity(p);
@@ -536,7 +547,10 @@ void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *c
 	p->sampled = true;
 	if (!p->have_maps)
 		load_maps(ps, p, ts);
-	if (!store_objects(ps, p, user, n_user) && !p->dead && ts - p->refreshed > REFRESH_NS) {
+	/* Re-read on a miss, at most every REFRESH_NS, but at once after the read
+	 * at exec, which came before the dynamic loader mapped the libraries. */
+	if (!store_objects(ps, p, user, n_user) && !p->dead &&
+	    (p->reads < 2 || ts - p->refreshed > REFRESH_NS)) {
 		load_maps(ps, p, ts);
 		store_objects(ps, p, user, n_user);
 	}
@@ -565,6 +579,11 @@ static int write_proc(struct procs *ps, struct proc *p)
 	free(maps);
 	p->dirty = false;
 	return ret;
+}
+
+void procs__set_no_objects(struct procs *ps, bool on)
+{
+	ps->no_objects = on;
 }
 
 int procs__flush(struct procs *ps)

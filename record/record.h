@@ -25,6 +25,8 @@ struct record_opts {
 	bool dwarf_all;
 	unsigned min_block_us;	/* off-cpu: shorter waits are not recorded */
 	bool no_debuginfo;	/* leave DWARF .debug_* out of object snapshots */
+	bool no_objects;	/* key objects by build-id but store none */
+	const char *debug_dir;	/* where separate debug files live (/usr/lib/debug) */
 };
 
 int record__run(const struct record_opts *o);
@@ -61,7 +63,7 @@ struct objects_stats {
 	/* Objects are keyed when a process is first seen and stored when a
 	 * sampled address first falls in them. */
 };
-struct objects *objects__new(struct dfa_writer *w, bool keep_debug);
+struct objects *objects__new(struct dfa_writer *w, bool keep_debug, const char *debug_dir);
 void objects__free(struct objects *o);
 /* Key (build-id) of the file behind pid's mapping, or NULL if it cannot be read; borrowed. */
 const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path);
@@ -90,6 +92,8 @@ void procs__on_exit(struct procs *ps, uint32_t pid, uint64_t ts);
 void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm,
 		      const uint64_t *user, uint32_t n_user, const uint8_t *copy, uint32_t copy_len);
 int procs__flush(struct procs *ps);
+/* Key objects but store none (--no-objects). */
+void procs__set_no_objects(struct procs *ps, bool on);
 /* At the end of the recording: what running images still hold (JIT maps). */
 void procs__finish(struct procs *ps);
 void procs__stats(const struct procs *ps, struct procs_stats *st);

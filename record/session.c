@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -481,6 +482,17 @@ static char *join_args(int argc, char **argv)
 	return s;
 }
 
+/* Object files stay open from a process's first sight (objects.c): allow many. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max && rl.rlim_cur < 8192) {
+		rl.rlim_cur = rl.rlim_max < 8192 ? rl.rlim_max : 8192;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 extern int df_argc;
 extern char **df_argv;
 
@@ -498,6 +510,7 @@ int record__run(const struct record_opts *o)
 		return 1;
 	}
 	libbpf_set_print(libbpf_print);
+	raise_fd_limit();
 	for (size_t i = 0; i < o->n_pids; i++) {
 		char path[32];
 
@@ -534,8 +547,10 @@ int record__run(const struct record_opts *o)
 		goto cleanup;
 	}
 	s.output_created = true;
-	s.objs = objects__new(s.w, !o->no_debuginfo);
+	s.objs = objects__new(s.w, !o->no_debuginfo, o->debug_dir);
 	s.procs = procs__new(s.w, s.objs, o->dwarf_bytes && !o->dwarf_all ? add_dwarf_pid : NULL, &s);
+	if (s.procs)
+		procs__set_no_objects(s.procs, o->no_objects);
 	if (!o->no_kernel)
 		s.kern = kernel__new(s.w);
 	cmdline = join_args(df_argc, df_argv);

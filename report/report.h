@@ -80,7 +80,11 @@ uint32_t symbolizer__frame_count(const struct symbolizer *s);
 /* libdwfl callbacks for modules reported from archive snapshots (libdwfl.h users only). */
 #ifdef _LIBDWFL_H
 extern const Dwfl_Callbacks archive_dwfl_callbacks;
+/* Gives a reported module the reader, for its debug file (objects/KEY.debug). */
+void archive_module_user(Dwfl_Module *mod, struct dfa_reader *r);
 #endif
+/* A memfd holding data, for libdwfl; -1 on failure. */
+int archive_memfd(const char *name, const void *data, size_t len);
 /* Objects whose symbol tables could not be read, for --info. */
 const char *symbolizer__object_error(const struct symbolizer *s, const char *key);
 

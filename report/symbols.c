@@ -139,15 +139,45 @@ uint32_t symbolizer__root(struct symbolizer *s, const char *comm)
 	return intern(s, comm, "", "", FRAME_ROOT, SYM_OK);
 }
 
-static int no_debuginfo(Dwfl_Module *mod, void **ud, const char *modname, Dwarf_Addr base,
-			const char *file, const char *debuglink, GElf_Word crc, char **path)
+/* A module's separate debug file comes from the archive (objects/KEY.debug)
+ * or from nowhere: never from this host.  Modules are reported with their key
+ * as file name and the reader as user data. */
+static int archive_debuginfo(Dwfl_Module *mod, void **ud, const char *modname, Dwarf_Addr base,
+			     const char *file, const char *debuglink, GElf_Word crc, char **path)
 {
-	return -1;
+	struct dfa_reader *r = ud ? *ud : NULL;
+	char key[DFA_MAX_NAME + 1];
+	const void *data;
+	size_t len;
+
+	if (!r || !file || (size_t)snprintf(key, sizeof(key), "%s.debug", file) >= sizeof(key) ||
+	    dfa_reader__object(r, key, &data, &len) != DFA_OK)
+		return -1;
+	return archive_memfd(key, data, len);
+}
+
+int archive_memfd(const char *name, const void *data, size_t len)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	if (fd >= 0 && write(fd, data, len) != (ssize_t)len) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+void archive_module_user(Dwfl_Module *mod, struct dfa_reader *r)
+{
+	void **ud = NULL;
+
+	if (mod && dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL) && ud)
+		*ud = r;
 }
 
 /* Modules come from the archive alone: no separate debuginfo on this host. */
 const Dwfl_Callbacks archive_dwfl_callbacks = {
-	.find_debuginfo = no_debuginfo,
+	.find_debuginfo = archive_debuginfo,
 	.section_address = dwfl_offline_section_address,
 };
 
@@ -180,8 +210,8 @@ static void load_object(struct symbolizer *s, struct sobj *o)
 		return;
 	}
 	/* libdwfl reads modules from a file descriptor. */
-	fd = memfd_create(o->key, MFD_CLOEXEC);
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len) {
+	fd = archive_memfd(o->key, data, len);
+	if (fd < 0) {
 		o->error = strdup("cannot stage the object in memory");
 		goto fail;
 	}
@@ -193,6 +223,7 @@ static void load_object(struct symbolizer *s, struct sobj *o)
 	dwfl_report_end(o->dwfl, NULL, NULL);
 	if (!o->mod)
 		goto fail_dwfl;
+	archive_module_user(o->mod, s->r);
 	elf = dwfl_module_getelf(o->mod, &bias);
 	if (!elf || load_phdrs(o, elf))
 		goto fail_dwfl;

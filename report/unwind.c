@@ -147,6 +147,7 @@ static void report_objects(struct unwinder *u, Dwfl *dwfl, const struct dfa_proc
 		GElf_Addr bias;
 		bool seen = false;
 		const char *base;
+		Dwfl_Module *mod;
 		int fd;
 
 		if (!m->object[0])
@@ -156,16 +157,15 @@ static void report_objects(struct unwinder *u, Dwfl *dwfl, const struct dfa_proc
 		if (seen || dfa_reader__object(u->r, m->object, &data, &len) != DFA_OK ||
 		    !object_bias(data, len, m, &bias))
 			continue;
-		fd = memfd_create(m->object, MFD_CLOEXEC);
-		if (fd < 0 || write(fd, data, len) != (ssize_t)len) {
-			if (fd >= 0)
-				close(fd);
+		fd = archive_memfd(m->object, data, len);
+		if (fd < 0)
 			continue;
-		}
 		/* libdwfl owns fd from here; a module that overlaps another is refused. */
 		base = strrchr(m->path, '/');
-		if (!dwfl_report_elf(dwfl, base ? base + 1 : m->path, m->object, fd, bias, true))
+		mod = dwfl_report_elf(dwfl, base ? base + 1 : m->path, m->object, fd, bias, true);
+		if (!mod)
 			pr_debug("pid %u: %s: %s", p->pid, m->object, dwfl_errmsg(-1));
+		archive_module_user(mod, u->r);
 	}
 }
 
