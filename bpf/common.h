@@ -8,6 +8,7 @@ enum df_rec_type {
 	DF_REC_FORK = 2,	/* struct df_proc_rec (procs.h) */
 	DF_REC_EXEC = 3,
 	DF_REC_EXIT = 4,
+	DF_REC_FREE = 5,	/* struct df_free_rec (mem.h) */
 };
 
 #define DF_COMM_LEN 16
@@ -38,6 +39,7 @@ struct df_sample_rec {
 	__u32 tid;
 	__u32 cpu;
 	__u64 value;
+	__u64 addr;		/* mem-alloc: the block's address; else 0 */
 	__u16 event;		/* enum dfa_event */
 	__u16 n_kern;
 	__u16 n_user;

@@ -76,6 +76,7 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev, __u3
 	e->tid = tid;
 	e->cpu = bpf_get_smp_processor_id();
 	e->value = 0;
+	e->addr = 0;
 	e->event = 1;	/* DFA_EV_OFFCPU */
 	e->flags = 0;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), prev->comm);

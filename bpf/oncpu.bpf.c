@@ -41,6 +41,7 @@ int on_cpu(struct bpf_perf_event_data *ctx)
 	e->tid = tid;
 	e->cpu = bpf_get_smp_processor_id();
 	e->value = 1;
+	e->addr = 0;
 	e->event = 0;
 	e->flags = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 
 #define DFA_FORMAT_MAJOR 1
-#define DFA_FORMAT_MINOR 0
+#define DFA_FORMAT_MINOR 1
 
 enum dfa_status {
 	DFA_OK = 0,
@@ -53,6 +53,14 @@ struct dfa_sample {
 	uint64_t value;
 	uint32_t stack;		/* stack id; set by the reader */
 	uint32_t ustack;	/* set by the reader: 0 = no stack copy, else its index + 1 */
+	uint64_t addr;		/* mem-alloc: the block's address, else 0 */
+};
+
+/* A recorded block freed. */
+struct dfa_free {
+	uint64_t ts;
+	uint32_t pid;
+	uint64_t addr;
 };
 
 /* User registers and a copy of the user stack from sp up, for CFI unwinding. */
@@ -121,6 +129,7 @@ int dfa_writer__begin(struct dfa_writer *w);
 int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s,
 			   const uint64_t *user, uint32_t n_user,
 			   const uint64_t *kern, uint32_t n_kern, const struct dfa_ustack *us);
+int dfa_writer__add_free(struct dfa_writer *w, uint32_t pid, uint64_t addr, uint64_t ts);
 int dfa_writer__add_proc(struct dfa_writer *w, const struct dfa_proc *p);
 int dfa_writer__add_exit(struct dfa_writer *w, uint32_t pid, uint64_t begin, uint64_t ts);
 bool dfa_writer__has_object(const struct dfa_writer *w, const char *key);
@@ -157,6 +166,10 @@ size_t dfa_reader__sample_count(const struct dfa_reader *r);
 const struct dfa_sample *dfa_reader__samples(const struct dfa_reader *r);
 size_t dfa_reader__stack_count(const struct dfa_reader *r);
 int dfa_reader__stack(const struct dfa_reader *r, uint32_t id, struct dfa_stack *out);
+
+/* Frees of recorded blocks, in recording order. */
+size_t dfa_reader__free_count(const struct dfa_reader *r);
+const struct dfa_free *dfa_reader__frees(const struct dfa_reader *r);
 
 /* The stack copy of a sample; DFA_FAILED if it has none. */
 int dfa_reader__ustack(const struct dfa_reader *r, const struct dfa_sample *s, struct dfa_ustack *out);

@@ -7,7 +7,7 @@
 #include "dfa.h"
 
 /* Record types inside samples/ and procs/ members (docs/format.md). */
-enum { DFA_REC_STACK = 1, DFA_REC_SAMPLE = 2, DFA_REC_USTACK = 3 };
+enum { DFA_REC_STACK = 1, DFA_REC_SAMPLE = 2, DFA_REC_USTACK = 3, DFA_REC_FREE = 4 };
 enum { DFA_REC_PROC = 1, DFA_REC_EXIT = 2 };
 
 #define DFA_ZSTD_LEVEL 3

@@ -49,6 +49,8 @@ struct dfa_reader {
 	size_t n_procs, procs_cap;
 	struct ustack_rec *ustacks;
 	size_t n_ustacks, ustacks_cap;
+	struct dfa_free *frees;
+	size_t n_frees, frees_cap;
 	struct dfa_buf ustack_bytes;
 	struct member *members;
 	size_t n_members, members_cap;
@@ -88,6 +90,7 @@ void dfa_reader__free(struct dfa_reader *r)
 		proc_rec__release(&r->procs[i]);
 	free(r->procs);
 	free(r->ustacks);
+	free(r->frees);
 	dfa_buf__release(&r->ustack_bytes);
 	for (size_t i = 0; i < r->n_members; i++) {
 		free(r->members[i].name);
@@ -227,6 +230,8 @@ static const char *decode_sample(struct dfa_reader *r, struct dfa_cur *c, uint64
 	ev = dfa_cur__uv(c);
 	value = dfa_cur__uv(c);
 	stack = dfa_cur__uv(c);
+	/* Added in 1.1 for memory samples: absent (and 0) otherwise. */
+	s.addr = c->p < c->end ? dfa_cur__uv(c) : 0;
 	if (c->err)
 		return c->err;
 	if (cpu > UINT32_MAX || pid > UINT32_MAX || tid > UINT32_MAX || ev > UINT32_MAX)
@@ -234,10 +239,30 @@ static const char *decode_sample(struct dfa_reader *r, struct dfa_cur *c, uint64
 	if (stack >= r->n_stacks)
 		return "sample refers to an undefined stack";
 	s = (struct dfa_sample){ .ts = *ts, .pid = pid, .tid = tid, .cpu = cpu, .event = ev,
-				 .value = value, .stack = stack, .ustack = 0 };
+				 .value = value, .stack = stack, .ustack = 0, .addr = s.addr };
 	if (grow(&r->samples, &r->samples_cap, r->n_samples, sizeof(s)))
 		return "out of memory";
 	r->samples[r->n_samples++] = s;
+	return NULL;
+}
+
+static const char *decode_free(struct dfa_reader *r, struct dfa_cur *c, uint64_t *ts)
+{
+	struct dfa_free f;
+	uint64_t pid;
+
+	*ts += (uint64_t)dfa_cur__sv(c);
+	pid = dfa_cur__uv(c);
+	f.addr = dfa_cur__uv(c);
+	if (c->err)
+		return c->err;
+	if (pid > UINT32_MAX)
+		return "free: pid out of range";
+	f.ts = *ts;
+	f.pid = pid;
+	if (grow(&r->frees, &r->frees_cap, r->n_frees, sizeof(f)))
+		return "out of memory";
+	r->frees[r->n_frees++] = f;
 	return NULL;
 }
 
@@ -287,6 +312,8 @@ static int decode_samples(struct dfa_reader *r, const char *name, const struct d
 			err = decode_sample(r, &rec, &ts);
 		else if (!err && type == DFA_REC_USTACK)
 			err = decode_ustack(r, &rec, after_sample);
+		else if (!err && type == DFA_REC_FREE)
+			err = decode_free(r, &rec, &ts);
 		after_sample = type == DFA_REC_SAMPLE;
 		/* other record types: from a newer minor version, skipped */
 		if (err)
@@ -611,6 +638,16 @@ int dfa_reader__stack(const struct dfa_reader *r, uint32_t id, struct dfa_stack 
 	out->user = r->ips + s->off;
 	out->kern = r->ips + s->off + s->n_user;
 	return DFA_OK;
+}
+
+size_t dfa_reader__free_count(const struct dfa_reader *r)
+{
+	return r->n_frees;
+}
+
+const struct dfa_free *dfa_reader__frees(const struct dfa_reader *r)
+{
+	return r->frees;
 }
 
 int dfa_reader__ustack(const struct dfa_reader *r, const struct dfa_sample *s, struct dfa_ustack *out)

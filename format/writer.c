@@ -325,10 +325,21 @@ int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s,
 	    dfa_buf__put_uv(&w->rec, s->cpu) || dfa_buf__put_uv(&w->rec, s->pid) ||
 	    dfa_buf__put_uv(&w->rec, s->tid) || dfa_buf__put_uv(&w->rec, s->event) ||
 	    dfa_buf__put_uv(&w->rec, s->value) || dfa_buf__put_uv(&w->rec, id) ||
+	    (s->addr && dfa_buf__put_uv(&w->rec, s->addr)) ||
 	    put_record(w, &w->samples, DFA_REC_SAMPLE) || (us && put_ustack(w, us)))
 		return FAIL(w, DFA_FATAL, "out of memory");
 	w->prev_ts = s->ts;
 	w->st.samples++;
+	return DFA_OK;
+}
+
+int dfa_writer__add_free(struct dfa_writer *w, uint32_t pid, uint64_t addr, uint64_t ts)
+{
+	dfa_buf__reset(&w->rec);
+	if (dfa_buf__put_sv(&w->rec, (int64_t)(ts - w->prev_ts)) || dfa_buf__put_uv(&w->rec, pid) ||
+	    dfa_buf__put_uv(&w->rec, addr) || put_record(w, &w->samples, DFA_REC_FREE))
+		return FAIL(w, DFA_FATAL, "out of memory");
+	w->prev_ts = ts;
 	return DFA_OK;
 }
 

@@ -23,6 +23,7 @@ static const char doc[] =
 	"  dfrecord -p 1234,1240 -o app.dfa   profile two processes (and their children) until Ctrl-C\n"
 	"  dfrecord -F 999 -- ./bench --fast  profile a command and its descendants until it exits\n"
 	"  dfrecord -e on-cpu,off-cpu -p 1234 where a process runs and where it waits\n"
+	"  dfrecord -e mem-alloc,mem-inuse -- ./app   every allocation, and what stays allocated\n"
 	"\n"
 	"EXIT STATUS:\n"
 	"  0  recorded; the archive is complete\n"
@@ -34,7 +35,7 @@ static const char doc[] =
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";
 
 enum { OPT_NO_KERNEL = 0x100, OPT_NO_DEBUGINFO, OPT_CALL_GRAPH, OPT_MIN_BLOCK, OPT_NO_OBJECTS,
-       OPT_DEBUG_DIR };
+       OPT_DEBUG_DIR, OPT_MEM_SAMPLE };
 
 #define LEAF_BYTES 512		/* stack copied with every sample to repair leaf frames */
 #define DWARF_BYTES 8192
@@ -44,7 +45,9 @@ static const struct argp_option options[] = {
 	{ "all-cpus", 'a', NULL, 0, "Profile every process on every CPU", 1 },
 	{ "pid", 'p', "PID[,PID..]", 0, "Profile these processes and their descendants", 1 },
 	{ NULL, 0, NULL, 0, "Sampling:", 2 },
-	{ "event", 'e', "EVENTS", 0, "Comma list of events: on-cpu (default), off-cpu", 2 },
+	{ "event", 'e', "EVENTS", 0, "Comma list of events: on-cpu (default), off-cpu, mem-alloc, mem-inuse", 2 },
+	{ "mem-sample", OPT_MEM_SAMPLE, "BYTES", 0, "Memory: sample about one allocation per BYTES allocated, "
+	  "weighted to estimate totals (default: 0 = every allocation, 524288 with -a)", 2 },
 	{ "min-block", OPT_MIN_BLOCK, "USEC", 0, "off-cpu: record waits of at least this long (default 100)", 2 },
 	{ "freq", 'F', "HZ", 0, "Samples per second per CPU (default 99)", 2 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after this long (default: until Ctrl-C or the command exits)", 2 },
@@ -68,6 +71,8 @@ static const struct argp_option options[] = {
 struct args {
 	struct record_opts o;
 	int verbose;
+	uint64_t mem_sample;
+	bool mem_sample_set;
 };
 
 /* strtok writes into its string: work on a copy, so the command line stays as typed. */
@@ -101,7 +106,7 @@ static int parse_events(struct record_opts *o, const char *text)
 	for (char *tok = strtok(arg, ","); tok; tok = strtok(NULL, ",")) {
 		int ev = dfa_event__parse(tok);
 
-		if (ev != DFA_EV_ONCPU && ev != DFA_EV_OFFCPU)
+		if (ev < 0)
 			return -1;
 		o->events |= 1u << ev;
 	}
@@ -152,7 +157,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'e':
 		if (parse_events(&a->o, arg))
-			argp_error(state, "invalid event list '%s' (supported: on-cpu, off-cpu)", arg);
+			argp_error(state, "invalid event list '%s' (on-cpu, off-cpu, mem-alloc, mem-inuse)", arg);
 		break;
 	case 'F':
 		errno = 0;
@@ -189,6 +194,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_DEBUGINFO:
 		a->o.no_debuginfo = true;
+		break;
+	case OPT_MEM_SAMPLE:
+		errno = 0;
+		a->mem_sample = strtoull(arg, &end, 10);
+		if (errno || *end || end == arg || a->mem_sample > (1ULL << 40))
+			argp_error(state, "invalid memory sampling '%s' (mean bytes; 0 for every allocation)", arg);
+		a->mem_sample_set = true;
 		break;
 	case OPT_NO_OBJECTS:
 		a->o.no_objects = true;
@@ -243,6 +255,8 @@ int main(int argc, char **argv)
 		argp_parse(&argp, argc, argv, 0, NULL, &a);
 	}
 	log_init("dfrecord", a.verbose);
+	/* Every allocation of a command or a few processes; a sample system-wide. */
+	a.o.mem_sample = a.mem_sample_set ? a.mem_sample : a.o.all ? 524288 : 0;
 	ret = record__run(&a.o);
 	free(a.o.pids);
 	return ret;

@@ -198,7 +198,8 @@ static int image_key(const void *bytes, size_t len, char *key, bool *has_fp, con
 }
 
 /* Reduces and stores an ELF image under key, unless the archive has it. */
-static int store_image(struct objects *o, const void *bytes, size_t len, const char *key, const char *what)
+static int store_image(struct objects *o, const void *bytes, size_t len, const char *key, bool keep_debug,
+		       const char *what)
 {
 	Elf *elf;
 	void *snap = NULL;
@@ -210,7 +211,7 @@ static int store_image(struct objects *o, const void *bytes, size_t len, const c
 		return 0;
 	}
 	elf = elf_memory((char *)bytes, len);
-	if (!elf || elfsnap__reduce(elf, o->keep_debug, &snap, &snap_len)) {
+	if (!elf || elfsnap__reduce(elf, keep_debug, &snap, &snap_len)) {
 		pr_debug("%s: cannot reduce: %s", what, elf_errmsg(-1));
 		goto cleanup;
 	}
@@ -253,7 +254,7 @@ static const char *vdso(struct objects *o, bool store)
 	}
 	if (!o->vdso_key[0])
 		return NULL;
-	if (store && store_image(o, (const void *)base, o->vdso_len, o->vdso_key, "[vdso]"))
+	if (store && store_image(o, (const void *)base, o->vdso_len, o->vdso_key, o->keep_debug, "[vdso]"))
 		return NULL;
 	return o->vdso_key;
 }
@@ -399,8 +400,10 @@ static void store_debug_file(struct objects *o, uint32_t pid, const char *key)
 		if (!bytes)
 			continue;
 		/* The same build-id, or it describes another build. */
+		/* Its symbols and CFI: distribution debug files are large, and their
+		 * DWARF (inlines, lines) is rarely worth its size. */
 		if (!image_key(bytes, st.st_size, found, NULL, path) && !strcmp(found, key))
-			store_image(o, bytes, st.st_size, dkey, path);
+			store_image(o, bytes, st.st_size, dkey, false, path);
 		munmap(bytes, st.st_size);
 		return;
 	}
@@ -441,7 +444,7 @@ int objects__store(struct objects *o, uint32_t pid, uint64_t start, uint64_t end
 	bytes = fd >= 0 ? map_fd(fd, size) : NULL;
 	/* The file may have been replaced since: store it only if it is the same. */
 	if (bytes && !image_key(bytes, size, now, NULL, path) && !strcmp(now, key))
-		ret = store_image(o, bytes, size, key, path);
+		ret = store_image(o, bytes, size, key, o->keep_debug, path);
 	if (ret == 0)
 		store_debug_file(o, pid, key);
 	if (bytes)

@@ -6,6 +6,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +20,11 @@
 #include "record.h"
 #include "oncpu.h"
 #include "offcpu.h"
+#include "mem.h"
 #include "procs.h"
 #include "oncpu.skel.h"
 #include "offcpu.skel.h"
+#include "mem.skel.h"
 #include "procs.skel.h"
 
 struct probes {
@@ -28,8 +32,10 @@ struct probes {
 	struct procs_bpf *procs;
 	struct oncpu_bpf *oncpu;	/* NULL unless on-cpu is recorded */
 	struct offcpu_bpf *offcpu;	/* NULL unless off-cpu is recorded */
+	struct mem_bpf *mem;		/* NULL unless memory is recorded */
 	struct bpf_link **links;
-	int n_links;
+	int n_links, cap_links;
+	uint32_t ptable[DF_MEM_PTABLE];	/* memory sampling probabilities, as BPF has them */
 };
 
 static bool wants(const struct record_opts *o, int ev)
@@ -88,6 +94,58 @@ static int load_offcpu(struct probes *p)
 	return err ? err : offcpu_bpf__load(p->offcpu);
 }
 
+static bool wants_mem(const struct record_opts *o)
+{
+	return wants(o, DFA_EV_MEM_ALLOC) || wants(o, DFA_EV_MEM_INUSE);
+}
+
+/* P(sample) = 1 - exp(-size / mean) at the middle of each 1/256 step of size / mean. */
+static void fill_ptable(struct probes *p)
+{
+	for (int i = 0; i < DF_MEM_PTABLE; i++) {
+		double pr = 1 - exp(-(i + 0.5) / 256.0) ;
+
+		p->ptable[i] = pr >= 1 ? UINT32_MAX : (uint32_t)(pr * 4294967296.0);
+	}
+}
+
+static int load_mem(struct probes *p)
+{
+	const struct record_opts *o = p->o;
+	int err, fd;
+
+	p->mem = mem_bpf__open();
+	if (!p->mem)
+		return -errno;
+	p->mem->rodata->filter = !o->all;
+	p->mem->rodata->ustack_bytes = o->leaf_bytes ? DF_MEM_COPY : 0;
+	p->mem->rodata->sample_mean = o->mem_sample;
+	err = reuse_maps(p, p->mem->obj);
+	if (!err)
+		err = mem_bpf__load(p->mem);
+	if (err)
+		return err;
+	fill_ptable(p);
+	fd = bpf_map__fd(p->mem->maps.ptable);
+	for (__u32 i = 0; i < DF_MEM_PTABLE; i++)
+		if (bpf_map_update_elem(fd, &i, &p->ptable[i], BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+uint64_t probes__mem_value(const struct probes *p, uint64_t size)
+{
+	uint64_t i;
+
+	if (!p->o->mem_sample)
+		return size;
+	/* The unbiased estimate: size / P(sampled), P as the BPF side drew it. */
+	i = size * 256 / p->o->mem_sample;
+	if (i >= DF_MEM_PTABLE || p->ptable[i] == UINT32_MAX)
+		return size;
+	return (uint64_t)(size / (p->ptable[i] / 4294967296.0) + 0.5);
+}
+
 struct probes *probes__new(const struct record_opts *o, size_t rb_size)
 {
 	struct probes *p = calloc(1, sizeof(*p));
@@ -108,6 +166,8 @@ struct probes *probes__new(const struct record_opts *o, size_t rb_size)
 		err = load_oncpu(p);
 	if (!err && wants(o, DFA_EV_OFFCPU))
 		err = load_offcpu(p);
+	if (!err && wants_mem(o))
+		err = load_mem(p);
 	if (!err)
 		return p;
 fail:
@@ -126,8 +186,28 @@ void probes__free(struct probes *p)
 	free(p->links);
 	oncpu_bpf__destroy(p->oncpu);
 	offcpu_bpf__destroy(p->offcpu);
+	mem_bpf__destroy(p->mem);
 	procs_bpf__destroy(p->procs);
 	free(p);
+}
+
+static int add_link(struct probes *p, struct bpf_link *l)
+{
+	if (!l)
+		return -1;
+	if (p->n_links == p->cap_links) {
+		int cap = p->cap_links ? p->cap_links * 2 : 64;
+		struct bpf_link **g = realloc(p->links, cap * sizeof(*g));
+
+		if (!g) {
+			bpf_link__destroy(l);
+			return -1;
+		}
+		p->links = g;
+		p->cap_links = cap;
+	}
+	p->links[p->n_links++] = l;
+	return 0;
 }
 
 static int attach_perf(struct probes *p, int ncpu, const bool *online)
@@ -150,22 +230,81 @@ static int attach_perf(struct probes *p, int ncpu, const bool *online)
 			pr_err("perf_event_open on cpu %d: %s", cpu, strerror(errno));
 			return -1;
 		}
-		p->links[p->n_links] = bpf_program__attach_perf_event(p->oncpu->progs.on_cpu, fd);
-		if (!p->links[p->n_links]) {
+		if (add_link(p, bpf_program__attach_perf_event(p->oncpu->progs.on_cpu, fd))) {
 			pr_err("attaching to cpu %d: %s", cpu, strerror(errno));
 			close(fd);
 			return -1;
 		}
-		p->n_links++;
 	}
 	return 0;
 }
 
+/* The C library dfrecord itself runs on: the one the targets use, outside containers. */
+static int libc_path(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[4096];
+	int ret = -1;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *path = strchr(line, '/');
+
+		if (path && strstr(path, "/libc.so.6")) {
+			path[strcspn(path, "\n")] = 0;
+			snprintf(buf, len, "%s", path);
+			ret = 0;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+static int attach_uprobe(struct probes *p, struct bpf_program *prog, const char *lib, const char *fn,
+			 bool ret)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = fn, .retprobe = ret);
+
+	if (add_link(p, bpf_program__attach_uprobe_opts(prog, -1, lib, 0, &opts))) {
+		pr_err("uprobe on %s in %s: %s", fn, lib, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Entry probes on every allocation function, return probes on all but free. */
+static int attach_mem(struct probes *p)
+{
+	const struct {
+		const char *fn;
+		struct bpf_program *enter;
+	} fns[] = {
+		{ "malloc", p->mem->progs.malloc_enter },
+		{ "calloc", p->mem->progs.calloc_enter },
+		{ "realloc", p->mem->progs.realloc_enter },
+		{ "reallocarray", p->mem->progs.reallocarray_enter },
+		{ "aligned_alloc", p->mem->progs.memalign_enter },
+		{ "memalign", p->mem->progs.memalign_enter },
+		{ "valloc", p->mem->progs.malloc_enter },
+		{ "pvalloc", p->mem->progs.malloc_enter },
+		{ "posix_memalign", p->mem->progs.posix_memalign_enter },
+	};
+	char lib[PATH_MAX];
+
+	if (libc_path(lib, sizeof(lib))) {
+		pr_err("cannot find the C library to probe");
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(fns) / sizeof(*fns); i++)
+		if (attach_uprobe(p, fns[i].enter, lib, fns[i].fn, false) ||
+		    attach_uprobe(p, p->mem->progs.alloc_exit, lib, fns[i].fn, true))
+			return -1;
+	return attach_uprobe(p, p->mem->progs.free_enter, lib, "free", false);
+}
+
 int probes__attach(struct probes *p, int ncpu, const bool *online)
 {
-	p->links = calloc(ncpu + 8, sizeof(*p->links));
-	if (!p->links)
-		return -1;
 	if (procs_bpf__attach(p->procs)) {
 		pr_err("attaching process tracepoints: %s", strerror(errno));
 		return -1;
@@ -174,6 +313,8 @@ int probes__attach(struct probes *p, int ncpu, const bool *online)
 		pr_err("attaching tp_btf/sched_switch: %s", strerror(errno));
 		return -1;
 	}
+	if (p->mem && attach_mem(p))
+		return -1;
 	return p->oncpu ? attach_perf(p, ncpu, online) : 0;
 }
 
@@ -220,6 +361,16 @@ void probes__counters(const struct probes *p, struct probes_counters *c)
 		c->off_too_short = p->offcpu->bss->too_short;
 		c->off_too_long = p->offcpu->bss->too_long;
 		c->off_slots_full = p->offcpu->bss->slots_full;
+	}
+	if (p->mem) {
+		c->lost += p->mem->bss->lost;
+		c->copy_failed += p->mem->bss->copy_failed;
+		c->mem_allocs = p->mem->bss->allocs;
+		c->mem_sampled_out = p->mem->bss->sampled_out;
+		c->mem_frees = p->mem->bss->frees;
+		c->mem_frees_unknown = p->mem->bss->frees_unknown;
+		c->mem_live_full = p->mem->bss->live_full;
+		c->mem_nested = p->mem->bss->nested;
 	}
 }
 

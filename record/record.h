@@ -24,6 +24,7 @@ struct record_opts {
 	unsigned leaf_bytes, dwarf_bytes;
 	bool dwarf_all;
 	unsigned min_block_us;	/* off-cpu: shorter waits are not recorded */
+	uint64_t mem_sample;	/* memory: mean bytes between samples; 0 = every allocation */
 	bool no_debuginfo;	/* leave DWARF .debug_* out of object snapshots */
 	bool no_objects;	/* key objects by build-id but store none */
 	const char *debug_dir;	/* where separate debug files live (/usr/lib/debug) */
@@ -37,6 +38,7 @@ struct probes_counters {
 	uint64_t lost;		/* records the ring buffer had no room for */
 	uint64_t copy_failed;	/* stack copies of which nothing could be read */
 	uint64_t off_recorded, off_preempted, off_no_user, off_too_short, off_too_long, off_slots_full;
+	uint64_t mem_allocs, mem_sampled_out, mem_frees, mem_frees_unknown, mem_live_full, mem_nested;
 };
 struct probes *probes__new(const struct record_opts *o, size_t rb_size);
 void probes__free(struct probes *p);
@@ -46,6 +48,8 @@ int probes__add_target(struct probes *p, uint32_t pid);
 /* 0 when added, 1 when it was there already, <0 on error */
 int probes__add_dwarf_pid(struct probes *p, uint32_t pid);
 void probes__counters(const struct probes *p, struct probes_counters *c);
+/* The value of a memory sample of size bytes: the size, or its unbiased estimate when sampled. */
+uint64_t probes__mem_value(const struct probes *p, uint64_t size);
 /* Hands each wait still open at now to cb as a ring-buffer record; returns how many. */
 int probes__close_waits(struct probes *p, uint64_t now, int (*cb)(void *ctx, void *rec, size_t size),
 			void *ctx);

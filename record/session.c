@@ -21,6 +21,7 @@
 #include "log.h"
 #include "record.h"
 #include "common.h"
+#include "mem.h"
 #include "procs.h"
 
 #define DRAIN_MS 100
@@ -116,11 +117,22 @@ static int handle_record(void *ctx, void *data, size_t size)
 		if (s->kern)
 			kernel__note(s->kern, kern, e->n_kern);
 		smp = (struct dfa_sample){ .ts = h->ts, .pid = h->pid, .tid = e->tid, .cpu = e->cpu,
-					   .event = e->event, .value = e->value };
+					   .event = e->event, .value = e->value, .addr = e->addr };
+		if (e->event == DFA_EV_MEM_ALLOC)
+			smp.value = probes__mem_value(s->probes, e->value);
 		if (dfa_writer__add_sample(s->w, &smp, user, e->n_user, kern, e->n_kern, usp) != DFA_OK)
 			s->write_errors++;
 		s->samples++;
 		s->waits += e->event == DFA_EV_OFFCPU;
+		return 0;
+	}
+	if (h->type == DF_REC_FREE) {
+		const struct df_free_rec *f = data;
+
+		if (size < sizeof(*f))
+			s->bad_records++;
+		else if (dfa_writer__add_free(s->w, h->pid, f->addr, h->ts) != DFA_OK)
+			s->write_errors++;
 		return 0;
 	}
 	if (size < sizeof(struct df_proc_rec)) {
@@ -303,6 +315,8 @@ static void write_start_meta(struct session *s, int ncpu, const char *cmdline)
 	dfa_writer__set_meta(s->w, "events", events_text(s->o->events, buf, sizeof(buf)));
 	if (s->o->events & (1u << DFA_EV_OFFCPU))
 		set_meta_u64(s->w, "min_block_ns", s->o->min_block_us * 1000ULL);
+	if (s->o->events & (1u << DFA_EV_MEM_ALLOC | 1u << DFA_EV_MEM_INUSE))
+		set_meta_u64(s->w, "mem_sample_bytes", s->o->mem_sample);
 	dfa_writer__set_meta(s->w, "clock", "cpu-clock");
 	set_meta_u64(s->w, "freq", s->o->freq);
 	snprintf(buf, sizeof(buf), "%s", s->o->all ? "system" : s->o->cmd ? "command" : "pids");
@@ -397,6 +411,18 @@ static void set_counters(struct session *s, uint64_t open)
 	probes__counters(s->probes, &c);
 	set_meta_u64(s->w, "lost", c.lost);
 	set_meta_u64(s->w, "stack_copies_failed", c.copy_failed);
+	if (s->o->events & (1u << DFA_EV_MEM_ALLOC | 1u << DFA_EV_MEM_INUSE)) {
+		/* Every allocation seen, what sampling left out, what frees matched. */
+		set_meta_u64(s->w, "mem_allocs", c.mem_allocs);
+		set_meta_u64(s->w, "mem_not_sampled", c.mem_sampled_out);
+		set_meta_u64(s->w, "mem_frees_recorded", c.mem_frees);
+		set_meta_u64(s->w, "mem_frees_unmatched", c.mem_frees_unknown);
+		set_meta_u64(s->w, "mem_live_table_full", c.mem_live_full);
+		set_meta_u64(s->w, "mem_nested_calls", c.mem_nested);
+		if (c.mem_live_full)
+			pr_warn("%llu allocations not tracked for mem-inuse: the live-block table was full",
+				(unsigned long long)c.mem_live_full);
+	}
 	if (!(s->o->events & (1u << DFA_EV_OFFCPU)))
 		return;
 	/* What each off-cpu rule of the feature sheet filtered. */

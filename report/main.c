@@ -31,7 +31,7 @@ static const char doc[] =
 static const char args_doc[] = "ARCHIVE";
 
 enum { OPT_FOLDED = 0x100, OPT_FLAME, OPT_INFO, OPT_TOP, OPT_EVENT, OPT_PID, OPT_TID, OPT_COMM,
-       OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND };
+       OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND, OPT_TIMELINE };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Mode (one of):", 1 },
@@ -39,6 +39,7 @@ static const struct argp_option options[] = {
 	{ "folded", OPT_FOLDED, NULL, 0, "Folded stacks, one line per stack: comm;frame;...;leaf value", 1 },
 	{ "flame", OPT_FLAME, NULL, 0, "Interactive SVG flame graph (default file: ARCHIVE with .svg)", 1 },
 	{ "info", OPT_INFO, NULL, 0, "Metadata, counters, member sizes and symbol coverage", 1 },
+	{ "timeline", OPT_TIMELINE, NULL, 0, "Memory in use over time, and its peak", 1 },
 	{ NULL, 0, NULL, 0, "Filters:", 2 },
 	{ "event", OPT_EVENT, "EVENT", 0, "on-cpu (default), off-cpu, mem-alloc, mem-inuse, or wall: "
 	  "on-cpu samples as time plus off-cpu time, per thread", 2 },
@@ -136,6 +137,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_FOLDED: a->o.mode = MODE_FOLDED; a->modes++; break;
 	case OPT_FLAME: a->o.mode = MODE_FLAME; a->modes++; break;
 	case OPT_INFO: a->o.mode = MODE_INFO; a->modes++; break;
+	case OPT_TIMELINE: a->o.mode = MODE_TIMELINE; a->modes++; break;
 	case OPT_EVENT:
 		a->o.event = strcmp(arg, "wall") ? dfa_event__parse(arg) : EV_WALL;
 		if (a->o.event < 0)
@@ -219,6 +221,7 @@ static int write_output(struct dfa_reader *r, const struct profile *pf, const st
 	case MODE_FOLDED: ret = out_folded(pf, f); break;
 	case MODE_FLAME: ret = out_flame(pf, o, f); break;
 	case MODE_INFO: ret = out_info(r, pf, o, f); break;
+	case MODE_TIMELINE: ret = out_timeline(r, o, f); break;
 	default: ret = out_top(pf, o, f); break;
 	}
 	if ((f != stdout ? fclose(f) : fflush(f)) || ret) {
@@ -258,7 +261,7 @@ int main(int argc, char **argv)
 	if (!s)
 		oom();
 	profile__build(&pf, r, s, &a.o);
-	if (!pf.samples && a.o.mode != MODE_INFO)
+	if (!pf.samples && a.o.mode != MODE_INFO && a.o.mode != MODE_TIMELINE)
 		pr_warn("%s: no %s samples match", a.o.archive, profile__event_name(&pf));
 	ret = write_output(r, &pf, &a.o);
 cleanup:

@@ -117,6 +117,9 @@ static int pick_event(const struct dfa_reader *r, const struct report_opts *o)
 	for (size_t i = 0; i < n; i++)
 		if (smp[i].event == DFA_EV_ONCPU)
 			return DFA_EV_ONCPU;
+	for (size_t i = 0; i < n; i++)
+		if (smp[i].event == DFA_EV_OFFCPU)
+			return DFA_EV_OFFCPU;
 	return n ? (int)smp[0].event : DFA_EV_ONCPU;
 }
 
@@ -148,10 +151,16 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 	uint64_t t0 = t0s ? strtoull(t0s, NULL, 10) : 0;
 	struct map2 ix = { 0 }, images = { 0 };
 	struct agg *agg = NULL;
+	uint8_t *live = NULL;
 	const char *freq = dfa_reader__meta(r, "freq");
 	/* On-CPU samples stand for 1/freq seconds each in the wall view. */
 	uint64_t oncpu_ns = freq && strtoull(freq, NULL, 10) ? 1000000000ULL / strtoull(freq, NULL, 10) : 0;
 
+	/* In use: allocated (in the time range) and not freed by its end. */
+	if (pf->event == DFA_EV_MEM_INUSE) {
+		live = must_realloc(NULL, n + 1);
+		memlive__replay(r, o->has_time ? t0 + (uint64_t)(o->t_end * 1e9) : UINT64_MAX, live, NULL, NULL);
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct dfa_sample *s = &smp[i];
 		const struct dfa_proc *p;
@@ -160,7 +169,8 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 		struct slot *sl;
 
 		if (pf->event == EV_WALL ? s->event != DFA_EV_ONCPU && s->event != DFA_EV_OFFCPU
-					 : s->event != (uint32_t)pf->event)
+		    : pf->event == DFA_EV_MEM_INUSE ? s->event != DFA_EV_MEM_ALLOC || !live[i]
+						    : s->event != (uint32_t)pf->event)
 			continue;
 		p = dfa_reader__find_proc(r, s->pid, s->ts);
 		if (!wanted(s, p, o, t0))
@@ -190,6 +200,7 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 		pf->samples++;
 	}
 	pf->images = images.n;
+	free(live);
 	free(ix.s);
 	free(images.s);
 	*n_out = n_agg;

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include "dfa.h"
 
-enum report_mode { MODE_TOP, MODE_FOLDED, MODE_FLAME, MODE_INFO };
+enum report_mode { MODE_TOP, MODE_FOLDED, MODE_FLAME, MODE_INFO, MODE_TIMELINE };
 
 /* A report-only event: on-cpu samples as time at the recorded rate, plus off-cpu time, per thread. */
 #define EV_WALL 100
@@ -167,5 +167,12 @@ int out_folded(const struct profile *pf, FILE *f);
 char *folded_frame_text(const struct frame *fr);
 int out_flame(const struct profile *pf, const struct report_opts *o, FILE *f);
 int out_info(struct dfa_reader *r, const struct profile *pf, const struct report_opts *o, FILE *f);
+int out_timeline(struct dfa_reader *r, const struct report_opts *o, FILE *f);
+
+/* memlive.c: replays allocation samples and frees up to t_end; live[i] (one
+ * byte per sample, may be NULL) marks allocations still live; step, if not
+ * NULL, sees every change of the in-use total. */
+int memlive__replay(struct dfa_reader *r, uint64_t t_end, uint8_t *live,
+		    void (*step)(void *ctx, uint64_t ts, int64_t delta), void *ctx);
 
 #endif

@@ -320,9 +320,16 @@ static uint32_t intern_offset(struct symbolizer *s, const char *obj, uint64_t of
 static char *demangle(const char *name)
 {
 	/* libiberty picks C++ or Rust (legacy and v0) itself; Rust hashes stay hidden. */
-	char *d = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO);
+	char *d = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO), *at;
 
-	return d ? d : must_strdup(name);
+	if (d)
+		return d;
+	d = must_strdup(name);
+	/* Symbol versions (memcpy@@GLIBC_2.14) are not part of the name. */
+	at = strchr(d, '@');
+	if (at && at != d)
+		*at = 0;
+	return d;
 }
 
 static uint32_t resolve_user(struct symbolizer *s, const struct dfa_map *m, struct sobj *o,

@@ -47,6 +47,7 @@ static char *slurp(const char *path, size_t *len)
 /* A recording of 3 chunks: 2 processes, 40 samples each chunk, one object, one file. */
 #define N_CHUNKS 3
 #define PER_CHUNK 40
+#define N_SAMPLES (N_CHUNKS * PER_CHUNK + 2)	/* and two memory samples */
 static const char object_bytes[] = "\177ELF pretend object bytes";
 
 static void write_sample_archive(const char *path, bool finish)
@@ -90,6 +91,19 @@ static void write_sample_archive(const char *path, bool finish)
 		CHECK(dfa_writer__flush(w) == DFA_OK, "flush");
 	}
 	CHECK(dfa_writer__add_exit(w, 100, 0, 99999) == DFA_OK, "exit");
+	/* Memory: two allocations with addresses, one freed. */
+	{
+		uint64_t user[1] = { 0x400123 };
+		struct dfa_sample a = { .ts = 50000, .pid = 100, .tid = 100, .event = DFA_EV_MEM_ALLOC,
+					.value = 4096, .addr = 0x5555aaaa0000 };
+
+		CHECK(dfa_writer__add_sample(w, &a, user, 1, NULL, 0, NULL) == DFA_OK, "alloc");
+		a.ts++;
+		a.addr += 4096;
+		CHECK(dfa_writer__add_sample(w, &a, user, 1, NULL, 0, NULL) == DFA_OK, "alloc 2");
+		CHECK(dfa_writer__add_free(w, 100, 0x5555aaaa0000, 50010) == DFA_OK, "free");
+		CHECK(dfa_writer__flush(w) == DFA_OK, "flush");
+	}
 	if (finish) {
 		dfa_writer__set_meta(w, "samples", "120");
 		CHECK(dfa_writer__finish(w) == DFA_OK, "%s", dfa_writer__error(w));
@@ -109,9 +123,19 @@ static void test_round_trip(const char *path)
 	CHECK(!dfa_reader__incomplete(r), "complete archive marked incomplete");
 	CHECK(dfa_reader__meta(r, "host") && !strcmp(dfa_reader__meta(r, "host"), "test\nhost\\x"), "meta escape");
 	CHECK(dfa_reader__meta(r, "status") && !strcmp(dfa_reader__meta(r, "status"), "complete"), "status");
-	n = dfa_reader__sample_count(r);
+	n = dfa_reader__sample_count(r) - 2;	/* two memory samples at the end */
 	CHECK(n == N_CHUNKS * PER_CHUNK, "samples %zu", n);
-	CHECK(dfa_reader__stack_count(r) == 8, "stacks %zu (4 user variants x 2 kernel)", dfa_reader__stack_count(r));
+	{
+		const struct dfa_sample *m = &dfa_reader__samples(r)[n];
+		const struct dfa_free *f = dfa_reader__frees(r);
+
+		CHECK(m[0].event == DFA_EV_MEM_ALLOC && m[0].addr == 0x5555aaaa0000 && m[1].addr == 0x5555aaaa1000 &&
+		      m[0].value == 4096 && m[1].ts == 50001, "memory samples");
+		CHECK(dfa_reader__free_count(r) == 1 && f[0].pid == 100 && f[0].addr == 0x5555aaaa0000 &&
+		      f[0].ts == 50010, "free record");
+		CHECK(dfa_reader__samples(r)[0].addr == 0, "on-cpu sample has an address");
+	}
+	CHECK(dfa_reader__stack_count(r) == 9, "stacks %zu (4 user variants x 2 kernel, 1 memory)", dfa_reader__stack_count(r));
 	for (size_t i = 0; i < n; i++) {
 		const struct dfa_sample *s = &dfa_reader__samples(r)[i];
 		int c = i / PER_CHUNK, k = i % PER_CHUNK;
@@ -179,18 +203,19 @@ static void test_truncation(const char *path)
 		if (i + 1 < n)
 			CHECK(ret == DFA_WARN && dfa_reader__incomplete(r), "cut after member %zu: %d %s", i, ret,
 			      dfa_reader__error(r));
-		CHECK(ns % PER_CHUNK == 0 && ns >= prev_samples, "cut after member %zu: %zu samples", i, ns);
+		CHECK((ns % PER_CHUNK == 0 || ns == N_SAMPLES) && ns >= prev_samples,
+		      "cut after member %zu: %zu samples", i, ns);
 		prev_samples = ns;
 		dfa_reader__free(r);
 	}
-	CHECK(prev_samples == N_CHUNKS * PER_CHUNK, "all samples at the last boundary");
+	CHECK(prev_samples == N_SAMPLES, "all samples at the last boundary");
 	/* Anywhere at all: never a crash, never more samples than written. */
 	for (size_t cut = 0; cut < len; cut += 97) {
 		struct dfa_reader *r = dfa_reader__new();
 		int ret = dfa_reader__open_memory(r, buf, cut);
 
 		CHECK(ret != DFA_OK || cut >= ends[n - 1] - 1024, "cut at %zu read as complete", cut);
-		CHECK(dfa_reader__sample_count(r) <= N_CHUNKS * PER_CHUNK, "cut at %zu", cut);
+		CHECK(dfa_reader__sample_count(r) <= N_SAMPLES, "cut at %zu", cut);
 		CHECK(ret == DFA_OK || *dfa_reader__error(r), "cut at %zu: no message", cut);
 		dfa_reader__free(r);
 	}
@@ -217,7 +242,7 @@ static void test_corruption(const char *path)
 			CHECK(*dfa_reader__error(r), "no error message");
 			named += strstr(dfa_reader__error(r), "member") != NULL;
 		}
-		CHECK(dfa_reader__sample_count(r) <= N_CHUNKS * PER_CHUNK, "too many samples");
+		CHECK(dfa_reader__sample_count(r) <= N_SAMPLES, "too many samples");
 		/* Objects decode lazily: corruption there shows up here, as an error. */
 		const void *d;
 		size_t l;
@@ -305,13 +330,15 @@ static void test_versions(void)
 	dfa_buf__put_sv(&rec, 777);	/* SAMPLE with a trailing field from the future */
 	for (int i = 0; i < 6; i++)
 		dfa_buf__put_uv(&rec, i == 5 ? 0 : 1);
-	dfa_buf__put_uv(&rec, 424242);
+	dfa_buf__put_uv(&rec, 424242);	/* addr (1.1) */
+	dfa_buf__put_uv(&rec, 7);	/* and a field from the future */
 	put_rec(&pl[2], DFA_REC_SAMPLE, &rec);
 	dfa_kv__put(&pl[3], "status", "complete");
 	write_raw(path, names, pl, 4);
 	r = dfa_reader__new();
 	CHECK(dfa_reader__open(r, path) == DFA_OK, "future minor: %s", dfa_reader__error(r));
-	CHECK(dfa_reader__sample_count(r) == 1 && dfa_reader__samples(r)[0].ts == 777, "future minor sample");
+	CHECK(dfa_reader__sample_count(r) == 1 && dfa_reader__samples(r)[0].ts == 777 &&
+	      dfa_reader__samples(r)[0].addr == 424242, "future minor sample");
 	dfa_reader__free(r);
 
 	/* A newer major version is refused with a clear message. */
@@ -393,7 +420,7 @@ int main(void)
 		struct dfa_reader *r = dfa_reader__new();
 
 		CHECK(dfa_reader__open(r, partial) == DFA_WARN && dfa_reader__incomplete(r) &&
-		      dfa_reader__sample_count(r) == N_CHUNKS * PER_CHUNK,
+		      dfa_reader__sample_count(r) == N_SAMPLES,
 		      "unfinished archive: %s", dfa_reader__error(r));
 		dfa_reader__free(r);
 	}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Memory over time: allocation samples (with their block addresses) and
+ * frees replayed in time order, matched by (process, address).  What is
+ * still allocated at a time is mem-inuse; the running sum is the timeline.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "report.h"
+
+struct ev {
+	uint64_t ts;
+	uint32_t idx;		/* sample index, or free index */
+	bool is_free;
+};
+
+static int cmp_ev(const void *a, const void *b)
+{
+	const struct ev *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	/* At one instant an allocation comes before the free of its block. */
+	return x->is_free - y->is_free;
+}
+
+int memlive__replay(struct dfa_reader *r, uint64_t t_end, uint8_t *live,
+		    void (*step)(void *ctx, uint64_t ts, int64_t delta), void *ctx)
+{
+	const struct dfa_sample *s = dfa_reader__samples(r);
+	const struct dfa_free *f = dfa_reader__frees(r);
+	size_t ns = dfa_reader__sample_count(r), nf = dfa_reader__free_count(r), n = 0;
+	struct ev *ev = must_realloc(NULL, (ns + nf + 1) * sizeof(*ev));
+	struct map2 blocks = { 0 };
+
+	for (size_t i = 0; i < ns; i++)
+		if (s[i].event == DFA_EV_MEM_ALLOC && s[i].addr)
+			ev[n++] = (struct ev){ s[i].ts, i, false };
+	for (size_t i = 0; i < nf; i++)
+		ev[n++] = (struct ev){ f[i].ts, i, true };
+	qsort(ev, n, sizeof(*ev), cmp_ev);
+	for (size_t i = 0; i < n && ev[i].ts <= t_end; i++) {
+		uint32_t pid = ev[i].is_free ? f[ev[i].idx].pid : s[ev[i].idx].pid;
+		uint64_t addr = ev[i].is_free ? f[ev[i].idx].addr : s[ev[i].idx].addr;
+		struct slot *sl = map2_find(&blocks, pid, addr, !ev[i].is_free);
+
+		if (!ev[i].is_free) {
+			if (!sl)
+				oom();
+			/* A block allocated again without a free seen: the old one is gone. */
+			if (sl->val && step)
+				step(ctx, ev[i].ts, -(int64_t)s[sl->val - 1].value);
+			sl->val = ev[i].idx + 1;
+			if (step)
+				step(ctx, ev[i].ts, (int64_t)s[ev[i].idx].value);
+		} else if (sl && sl->val) {
+			if (step)
+				step(ctx, ev[i].ts, -(int64_t)s[sl->val - 1].value);
+			sl->val = 0;
+		}
+	}
+	if (live) {
+		memset(live, 0, ns);
+		for (size_t i = 0; i < blocks.size; i++)
+			if (blocks.s[i].used && blocks.s[i].val)
+				live[blocks.s[i].val - 1] = 1;
+	}
+	free(ev);
+	free(blocks.s);
+	return 0;
+}
+
+struct timeline {
+	uint64_t t0, t1;
+	int64_t cur, peak;
+	uint64_t peak_ts;
+	int64_t *at;		/* in-use at the end of each bucket */
+	unsigned n;
+};
+
+static void on_step(void *ctx, uint64_t ts, int64_t delta)
+{
+	struct timeline *tl = ctx;
+	unsigned b;
+
+	tl->cur += delta;
+	if (tl->cur > tl->peak) {
+		tl->peak = tl->cur;
+		tl->peak_ts = ts;
+	}
+	b = ts <= tl->t0 ? 0 : (ts - tl->t0) * tl->n / (tl->t1 - tl->t0 + 1);
+	if (b >= tl->n)
+		b = tl->n - 1;
+	tl->at[b] = tl->cur;
+}
+
+int out_timeline(struct dfa_reader *r, const struct report_opts *o, FILE *f)
+{
+	const char *s0 = dfa_reader__meta(r, "start_mono_ns"), *s1 = dfa_reader__meta(r, "end_mono_ns");
+	struct timeline tl = { .n = 20 };
+	int64_t last = 0, width;
+
+	tl.t0 = s0 ? strtoull(s0, NULL, 10) : 0;
+	tl.t1 = s1 ? strtoull(s1, NULL, 10) : 0;
+	if (tl.t1 <= tl.t0) {	/* incomplete: up to the last event */
+		for (size_t i = 0; i < dfa_reader__sample_count(r); i++)
+			if (dfa_reader__samples(r)[i].ts > tl.t1)
+				tl.t1 = dfa_reader__samples(r)[i].ts;
+	}
+	if (tl.t1 <= tl.t0)
+		tl.t1 = tl.t0 + 1;
+	tl.at = calloc(tl.n, sizeof(*tl.at));
+	if (!tl.at)
+		oom();
+	for (unsigned i = 0; i < tl.n; i++)
+		tl.at[i] = INT64_MIN;
+	memlive__replay(r, UINT64_MAX, NULL, on_step, &tl);
+	fprintf(f, "# mem-inuse over time: bytes allocated during the recording and not yet freed\n");
+	fprintf(f, "%10s %14s\n", "seconds", "in-use bytes");
+	width = tl.peak > 0 ? tl.peak : 1;
+	for (unsigned i = 0; i < tl.n; i++) {
+		char bar[41];
+		int len;
+
+		if (tl.at[i] != INT64_MIN)
+			last = tl.at[i];
+		len = (int)(40 * (last > 0 ? last : 0) / width);
+		memset(bar, '#', len);
+		bar[len] = 0;
+		fprintf(f, "%10.2f %14lld %s\n", (i + 1) * (tl.t1 - tl.t0) / (double)tl.n / 1e9,
+			(long long)last, bar);
+	}
+	fprintf(f, "peak: %lld bytes at %.3f s\n", (long long)tl.peak,
+		tl.peak_ts > tl.t0 ? (tl.peak_ts - tl.t0) / 1e9 : 0.0);
+	free(tl.at);
+	return ferror(f) ? -1 : 0;
+}

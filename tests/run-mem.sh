@@ -1,0 +1,59 @@
+#!/bin/bash
+# Memory: exact byte totals per allocating function (mem-alloc, mem-inuse),
+# nested calls counted once, C++ new attributed to its caller, the sampled
+# estimate within 10%, the timeline's peak.
+. "$(dirname "$0")/test-subr.sh"
+need_bpf
+build_workload memalloc -O2 -fno-omit-frame-pointer
+
+# bytes FOLDED FUNCTION: value of the stacks whose leaf is FUNCTION
+bytes() { sum_matching "$1" ";$2\$"; }
+expect_bytes() {
+	local got
+	got=$(bytes "$1" "$2")
+	[ "$got" = "$3" ] || fail "$4: $2 has $got bytes, expected $3: $(grep "$2" "$1" | head -3)"
+}
+
+expect_exit 0 "$DFRECORD" -e mem-alloc,mem-inuse -o mem.dfa -- ./memalloc
+rm -f memalloc
+expect_exit 0 "$DFREPORT" --folded --event mem-alloc mem.dfa
+mv stdout alloc.folded
+expect_bytes alloc.folded fn_malloc_freed 4096000 mem-alloc
+expect_bytes alloc.folded fn_calloc_kept 500000 mem-alloc
+expect_bytes alloc.folded fn_realloc_chain 131008 mem-alloc
+expect_bytes alloc.folded fn_aligned_kept 20240 mem-alloc
+expect_exit 0 "$DFREPORT" --folded --event mem-inuse mem.dfa
+mv stdout inuse.folded
+expect_bytes inuse.folded fn_malloc_freed 0 mem-inuse
+expect_bytes inuse.folded fn_calloc_kept 500000 mem-inuse
+expect_bytes inuse.folded fn_realloc_chain 65536 mem-inuse
+expect_bytes inuse.folded fn_aligned_kept 20240 mem-inuse
+grep -q ';main;fn_calloc_kept ' inuse.folded || fail "the caller of the allocating function is missing"
+expect_exit 0 "$DFREPORT" --info mem.dfa
+grep -q '^mem_nested_calls *[1-9]' stdout || fail "realloc(NULL, n) entering malloc was not seen as nested"
+grep -q '^mem_live_table_full *0' stdout || fail "live table overflow not reported as 0"
+note "exact totals: $(bytes alloc.folded fn_malloc_freed) $(bytes alloc.folded fn_calloc_kept) $(bytes alloc.folded fn_realloc_chain) allocated"
+expect_exit 0 "$DFREPORT" --timeline mem.dfa
+# kept: 500,000 + 65,536 + 20,240 bytes; at no time more
+grep -q '^peak: 585776 bytes' stdout || fail "timeline peak: $(tail -1 stdout), expected 585776 bytes"
+expect_exit 0 "$DFREPORT" --event mem-alloc mem.dfa
+grep -q '^# mem-alloc: 47[0-9]* bytes' stdout || fail "top table header: $(head -1 stdout)"
+
+# C++: new is attributed to the function that called it.
+${CXX:-c++} -O2 -fno-omit-frame-pointer -g -o memnew "$WORKLOADS/memnew.cpp" || fail "cannot build memnew"
+expect_exit 0 "$DFRECORD" -e mem-alloc -o new.dfa -- ./memnew
+expect_exit 0 "$DFREPORT" --folded --event mem-alloc new.dfa
+n=$(sum_matching stdout ';make_widgets[(][)];operator new[(]unsigned long[)]$')
+[ "$n" = 256000 ] || fail "new in make_widgets: $n bytes, expected 256000: $(grep -i widget stdout | head -3)"
+
+# Sampled: one sample per 64 KiB on average, the estimate within 10% of 204,816,122 bytes.
+build_workload memalloc -O2 -fno-omit-frame-pointer
+expect_exit 0 "$DFRECORD" -e mem-alloc --mem-sample 65536 -o sampled.dfa -- ./memalloc big
+expect_exit 0 "$DFREPORT" --folded --event mem-alloc sampled.dfa
+est=$(bytes stdout fn_big_churn)
+expect_exit 0 "$DFREPORT" --info sampled.dfa
+kept=$(awk '$1 == "samples" { print $2 }' stdout)
+note "sampled: estimate $est bytes of 204816122 from $kept samples"
+within "$est" 184334510 225297734 || fail "sampled estimate $est is not within 10% of 204816122"
+[ "$kept" -lt 20000 ] || fail "sampling kept $kept of 51,500+ allocations"
+exit 0
