@@ -129,15 +129,21 @@ struct {
 	__type(value, __u8);
 } seen SEC(".maps");
 
+/* Wake dfrecord when this much is waiting in the ring buffer (set at load). */
+const volatile __u64 df_wake_bytes = 0;
+
 /*
  * Ring buffer flags for a record of tgid: no wakeup (dfrecord drains on a
  * timer), except for a process's first record, which wakes dfrecord so that
- * it reads the process's maps while the process still runs.
+ * it reads the process's maps while the process still runs, and when the
+ * ring buffer fills faster than the timer drains it.
  */
 static __always_inline __u64 df_wakeup(__u32 tgid)
 {
 	__u8 one = 1;
 
+	if (df_wake_bytes && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > df_wake_bytes)
+		return BPF_RB_FORCE_WAKEUP;
 	if (bpf_map_lookup_elem(&seen, &tgid))
 		return BPF_RB_NO_WAKEUP;
 	bpf_map_update_elem(&seen, &tgid, &one, BPF_ANY);

@@ -35,7 +35,7 @@ static const char doc[] =
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";
 
 enum { OPT_NO_KERNEL = 0x100, OPT_NO_DEBUGINFO, OPT_CALL_GRAPH, OPT_MIN_BLOCK, OPT_NO_OBJECTS,
-       OPT_DEBUG_DIR, OPT_MEM_SAMPLE };
+       OPT_DEBUG_DIR, OPT_MEM_SAMPLE, OPT_FREE_AT_ENTRY };
 
 #define LEAF_BYTES 512		/* stack copied with every sample to repair leaf frames */
 #define DWARF_BYTES 8192
@@ -48,6 +48,8 @@ static const struct argp_option options[] = {
 	{ "event", 'e', "EVENTS", 0, "Comma list of events: on-cpu (default), off-cpu, mem-alloc, mem-inuse", 2 },
 	{ "mem-sample", OPT_MEM_SAMPLE, "BYTES", 0, "Memory: sample about one allocation per BYTES allocated, "
 	  "weighted to estimate totals (default: 0 = every allocation, 524288 with -a)", 2 },
+	{ "free-at-entry", OPT_FREE_AT_ENTRY, NULL, 0, "Memory: probe free at its first instruction, "
+	  "not after its NULL check (slower; for comparison)", 2 },
 	{ "min-block", OPT_MIN_BLOCK, "USEC", 0, "off-cpu: record waits of at least this long (default 100)", 2 },
 	{ "freq", 'F', "HZ", 0, "Samples per second per CPU (default 99)", 2 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after this long (default: until Ctrl-C or the command exits)", 2 },
@@ -201,6 +203,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (errno || *end || end == arg || a->mem_sample > (1ULL << 40))
 			argp_error(state, "invalid memory sampling '%s' (mean bytes; 0 for every allocation)", arg);
 		a->mem_sample_set = true;
+		break;
+	case OPT_FREE_AT_ENTRY:
+		a->o.free_at_entry = true;
 		break;
 	case OPT_NO_OBJECTS:
 		a->o.no_objects = true;

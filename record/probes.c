@@ -6,6 +6,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
 #include <limits.h>
 #include <math.h>
 #include <linux/perf_event.h>
@@ -36,6 +38,7 @@ struct probes {
 	struct bpf_link **links;
 	int n_links, cap_links;
 	uint32_t ptable[DF_MEM_PTABLE];	/* memory sampling probabilities, as BPF has them */
+	uint64_t wake_bytes;
 };
 
 static bool wants(const struct record_opts *o, int ev)
@@ -70,6 +73,7 @@ static int load_oncpu(struct probes *p)
 	p->oncpu->rodata->kernel_stacks = !o->no_kernel;
 	p->oncpu->rodata->ustack_bytes = o->dwarf_all ? o->dwarf_bytes : o->leaf_bytes;
 	p->oncpu->rodata->dwarf_bytes = o->dwarf_all ? 0 : o->dwarf_bytes;
+	p->oncpu->rodata->df_wake_bytes = p->wake_bytes;
 	err = reuse_maps(p, p->oncpu->obj);
 	return err ? err : oncpu_bpf__load(p->oncpu);
 }
@@ -90,6 +94,7 @@ static int load_offcpu(struct probes *p)
 	p->offcpu->rodata->min_block_ns = o->min_block_us * 1000ULL;
 	p->offcpu->rodata->ustack_bytes = o->leaf_bytes ? DF_OFFCPU_COPY : 0;
 	p->offcpu->rodata->skip_kernel = OFFCPU_SKIP;
+	p->offcpu->rodata->df_wake_bytes = p->wake_bytes;
 	err = reuse_maps(p, p->offcpu->obj);
 	return err ? err : offcpu_bpf__load(p->offcpu);
 }
@@ -120,6 +125,7 @@ static int load_mem(struct probes *p)
 	p->mem->rodata->filter = !o->all;
 	p->mem->rodata->ustack_bytes = o->leaf_bytes ? DF_MEM_COPY : 0;
 	p->mem->rodata->sample_mean = o->mem_sample;
+	p->mem->rodata->df_wake_bytes = p->wake_bytes;
 	err = reuse_maps(p, p->mem->obj);
 	if (!err)
 		err = mem_bpf__load(p->mem);
@@ -154,6 +160,7 @@ struct probes *probes__new(const struct record_opts *o, size_t rb_size)
 	if (!p)
 		goto fail;
 	p->o = o;
+	p->wake_bytes = rb_size / 4;
 	p->procs = procs_bpf__open();
 	if (!p->procs) {
 		err = -errno;
@@ -181,6 +188,8 @@ void probes__free(struct probes *p)
 {
 	if (!p)
 		return;
+	/* Each uprobe detaches after an RCU grace period, one after another in the
+	 * kernel (~0.1 s each here), even from parallel threads. */
 	for (int i = 0; i < p->n_links; i++)
 		bpf_link__destroy(p->links[i]);
 	free(p->links);
@@ -261,12 +270,62 @@ static int libc_path(char *buf, size_t len)
 	return ret;
 }
 
+/*
+ * Where to probe free.  A uprobe costs ~1 us on an instruction the kernel
+ * emulates (push) and ~9 us on one it single-steps; glibc's free opens with
+ * test %rdi,%rdi; je (free(NULL) does nothing), then a push.  Probing that
+ * push skips only free(NULL).  Any other prologue: the entry.
+ */
+static size_t free_probe_offset(const char *lib)
+{
+	static const uint8_t test_rdi[] = { 0x48, 0x85, 0xff };
+	size_t off = 0, code_off;
+	uint8_t code[16];
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	int fd = open(lib, O_RDONLY | O_CLOEXEC);
+	Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
+
+	while (elf && (scn = elf_nextscn(elf, scn)) && !off) {
+		Elf_Data *d;
+		Elf_Scn *text;
+		GElf_Shdr tsh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / (sh.sh_entsize ? sh.sh_entsize : 24); i++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (!gelf_getsym(d, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+			    !(name = elf_strptr(elf, sh.sh_link, sym.st_name)) || strcmp(name, "free"))
+				continue;
+			text = elf_getscn(elf, sym.st_shndx);
+			if (!text || !gelf_getshdr(text, &tsh) || sym.st_value < tsh.sh_addr)
+				break;
+			code_off = tsh.sh_offset + (sym.st_value - tsh.sh_addr);
+			if (pread(fd, code, sizeof(code), code_off) != sizeof(code) || memcmp(code, test_rdi, 3))
+				break;
+			off = code[3] == 0x74 ? 5 : code[3] == 0x0f && code[4] == 0x84 ? 9 : 0;
+			/* the instruction after the je must be a push: emulated, no registers changed yet */
+			if (off && !((code[off] & 0xf8) == 0x50 || (code[off] == 0x41 && (code[off + 1] & 0xf8) == 0x50)))
+				off = 0;
+			break;
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+	return off;
+}
+
 static int attach_uprobe(struct probes *p, struct bpf_program *prog, const char *lib, const char *fn,
-			 bool ret)
+			 size_t off, bool ret)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = fn, .retprobe = ret);
 
-	if (add_link(p, bpf_program__attach_uprobe_opts(prog, -1, lib, 0, &opts))) {
+	if (add_link(p, bpf_program__attach_uprobe_opts(prog, -1, lib, off, &opts))) {
 		pr_err("uprobe on %s in %s: %s", fn, lib, strerror(errno));
 		return -1;
 	}
@@ -291,16 +350,19 @@ static int attach_mem(struct probes *p)
 		{ "posix_memalign", p->mem->progs.posix_memalign_enter },
 	};
 	char lib[PATH_MAX];
+	size_t free_off;
 
 	if (libc_path(lib, sizeof(lib))) {
 		pr_err("cannot find the C library to probe");
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(fns) / sizeof(*fns); i++)
-		if (attach_uprobe(p, fns[i].enter, lib, fns[i].fn, false) ||
-		    attach_uprobe(p, p->mem->progs.alloc_exit, lib, fns[i].fn, true))
+		if (attach_uprobe(p, fns[i].enter, lib, fns[i].fn, 0, false) ||
+		    attach_uprobe(p, p->mem->progs.alloc_exit, lib, fns[i].fn, 0, true))
 			return -1;
-	return attach_uprobe(p, p->mem->progs.free_enter, lib, "free", false);
+	free_off = p->o->free_at_entry ? 0 : free_probe_offset(lib);
+	pr_debug("%s: free probed at +%zu", lib, free_off);
+	return attach_uprobe(p, p->mem->progs.free_enter, lib, "free", free_off, false);
 }
 
 int probes__attach(struct probes *p, int ncpu, const bool *online)

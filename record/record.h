@@ -25,6 +25,7 @@ struct record_opts {
 	bool dwarf_all;
 	unsigned min_block_us;	/* off-cpu: shorter waits are not recorded */
 	uint64_t mem_sample;	/* memory: mean bytes between samples; 0 = every allocation */
+	bool free_at_entry;	/* probe free at its first instruction (for comparison) */
 	bool no_debuginfo;	/* leave DWARF .debug_* out of object snapshots */
 	bool no_objects;	/* key objects by build-id but store none */
 	const char *debug_dir;	/* where separate debug files live (/usr/lib/debug) */

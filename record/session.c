@@ -207,6 +207,10 @@ static size_t ringbuf_size(const struct record_opts *o, int ncpu)
 	unsigned copy = o->dwarf_all ? o->dwarf_bytes : o->leaf_bytes + o->dwarf_bytes / 4;
 	uint64_t want = (uint64_t)o->freq * ncpu * (1024 + copy) / 4, size = 4 << 20;
 
+	/* Allocations come far faster than timer samples: room for bursts. */
+	if (o->events & (1u << DFA_EV_MEM_ALLOC | 1u << DFA_EV_MEM_INUSE))
+		want = want > (64 << 20) ? want : (64 << 20);
+
 	while (size < want && size < (256 << 20))
 		size <<= 1;
 	return size;
