@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -39,6 +40,11 @@ struct probes {
 	int n_links, cap_links;
 	uint32_t ptable[DF_MEM_PTABLE];	/* memory sampling probabilities, as BPF has them */
 	uint64_t wake_bytes;
+	struct lib_id {
+		dev_t dev;
+		ino_t ino;
+	} libs[64];			/* allocator libraries probed */
+	size_t n_libs;
 };
 
 static bool wants(const struct record_opts *o, int ev)
@@ -321,19 +327,24 @@ static size_t free_probe_offset(const char *lib)
 }
 
 static int attach_uprobe(struct probes *p, struct bpf_program *prog, const char *lib, const char *fn,
-			 size_t off, bool ret)
+			 size_t off, bool ret, bool must)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = fn, .retprobe = ret);
 
 	if (add_link(p, bpf_program__attach_uprobe_opts(prog, -1, lib, off, &opts))) {
-		pr_err("uprobe on %s in %s: %s", fn, lib, strerror(errno));
+		if (must)
+			pr_err("uprobe on %s in %s: %s", fn, lib, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-/* Entry probes on every allocation function, return probes on all but free. */
-static int attach_mem(struct probes *p)
+/*
+ * Entry probes on every allocation function, return probes on all but free.
+ * The C library has them all; another allocator (jemalloc, tcmalloc,
+ * mimalloc) may lack some, which are then left out.
+ */
+static int attach_allocator(struct probes *p, const char *lib, bool all)
 {
 	const struct {
 		const char *fn;
@@ -349,20 +360,56 @@ static int attach_mem(struct probes *p)
 		{ "pvalloc", p->mem->progs.malloc_enter },
 		{ "posix_memalign", p->mem->progs.posix_memalign_enter },
 	};
-	char lib[PATH_MAX];
 	size_t free_off;
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(fns) / sizeof(*fns); i++) {
+		if (attach_uprobe(p, fns[i].enter, lib, fns[i].fn, 0, false, all))
+			continue;
+		n++;
+		if (attach_uprobe(p, p->mem->progs.alloc_exit, lib, fns[i].fn, 0, true, true))
+			return -1;
+	}
+	if (all && n < (int)(sizeof(fns) / sizeof(*fns)))
+		return -1;
+	free_off = p->o->free_at_entry ? 0 : free_probe_offset(lib);
+	pr_debug("%s: %d allocation functions probed, free at +%zu", lib, n, free_off);
+	return attach_uprobe(p, p->mem->progs.free_enter, lib, "free", free_off, false, true);
+}
+
+/* The allocators already probed, by file identity. */
+static bool probed_before(struct probes *p, const char *lib)
+{
+	struct stat st;
+
+	if (stat(lib, &st))
+		return true;	/* cannot be probed anyway */
+	for (size_t i = 0; i < p->n_libs; i++)
+		if (p->libs[i].dev == st.st_dev && p->libs[i].ino == st.st_ino)
+			return true;
+	if (p->n_libs < sizeof(p->libs) / sizeof(*p->libs))
+		p->libs[p->n_libs++] = (struct lib_id){ st.st_dev, st.st_ino };
+	return false;
+}
+
+int probes__add_allocator(struct probes *p, const char *lib)
+{
+	if (!p->mem || probed_before(p, lib))
+		return 0;
+	pr_info("probing the allocator in %s", lib);
+	return attach_allocator(p, lib, false);
+}
+
+static int attach_mem(struct probes *p)
+{
+	char lib[PATH_MAX];
 
 	if (libc_path(lib, sizeof(lib))) {
 		pr_err("cannot find the C library to probe");
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof(fns) / sizeof(*fns); i++)
-		if (attach_uprobe(p, fns[i].enter, lib, fns[i].fn, 0, false) ||
-		    attach_uprobe(p, p->mem->progs.alloc_exit, lib, fns[i].fn, 0, true))
-			return -1;
-	free_off = p->o->free_at_entry ? 0 : free_probe_offset(lib);
-	pr_debug("%s: free probed at +%zu", lib, free_off);
-	return attach_uprobe(p, p->mem->progs.free_enter, lib, "free", free_off, false);
+	probed_before(p, lib);
+	return attach_allocator(p, lib, true);
 }
 
 int probes__attach(struct probes *p, int ncpu, const bool *online)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "log.h"
 #include "record.h"
@@ -50,22 +51,19 @@ struct procs {
 	struct objects *o;
 	struct proc *tab[NBUCKETS];
 	struct proc *dead;	/* exited, freed after their last record is written */
-	void (*no_fp)(void *ctx, uint32_t pid);
-	void *no_fp_ctx;
+	struct procs_hooks hooks;
 	bool no_objects;
 	struct procs_stats st;
 };
 
-struct procs *procs__new(struct dfa_writer *w, struct objects *o,
-			 void (*no_fp)(void *ctx, uint32_t pid), void *ctx)
+struct procs *procs__new(struct dfa_writer *w, struct objects *o, const struct procs_hooks *hooks)
 {
 	struct procs *ps = calloc(1, sizeof(*ps));
 
 	if (ps) {
 		ps->w = w;
 		ps->o = o;
-		ps->no_fp = no_fp;
-		ps->no_fp_ctx = ctx;
+		ps->hooks = *hooks;
 	}
 	return ps;
 }
@@ -311,6 +309,8 @@ static int read_maps(struct procs *ps, struct proc *p)
 
 			m.object = key ? strdup(key) : NULL;
 			m.no_fp = key && !objects__has_fp(ps->o, key);
+			if (ps->hooks.allocator && allocator_library(m.path))
+				ps->hooks.allocator(ps->hooks.ctx, p->pid, m.path);
 			p->dirty = true;
 		}
 		maps[n++] = m;
@@ -457,9 +457,9 @@ static bool store_objects(struct procs *ps, struct proc *p, const uint64_t *user
 
 static void want_dwarf(struct procs *ps, struct proc *p)
 {
-	if (ps->no_fp && !p->dwarf) {
+	if (ps->hooks.no_fp && !p->dwarf) {
 		p->dwarf = true;
-		ps->no_fp(ps->no_fp_ctx, p->pid);
+		ps->hooks.no_fp(ps->hooks.ctx, p->pid);
 	}
 }
 
@@ -579,6 +579,34 @@ static int write_proc(struct procs *ps, struct proc *p)
 	free(maps);
 	p->dirty = false;
 	return ret;
+}
+
+bool allocator_library(const char *path)
+{
+	static const char *const names[] = { "libjemalloc.so", "libtcmalloc", "libmimalloc.so" };
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (!strncmp(base, names[i], strlen(names[i])))
+			return true;
+	return false;
+}
+
+void procs__tick(struct procs *ps)
+{
+	uint64_t now;
+	struct timespec ts;
+
+	if (!ps->hooks.allocator)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	/* The read at exec came before the dynamic loader mapped the libraries. */
+	for (size_t i = 0; i < NBUCKETS; i++)
+		for (struct proc *p = ps->tab[i]; p; p = p->next)
+			if (p->reads == 1 && !p->dead && p->begin)
+				load_maps(ps, p, now);
 }
 
 void procs__set_no_objects(struct procs *ps, bool on)

@@ -49,6 +49,14 @@ int probes__add_target(struct probes *p, uint32_t pid);
 /* 0 when added, 1 when it was there already, <0 on error */
 int probes__add_dwarf_pid(struct probes *p, uint32_t pid);
 void probes__counters(const struct probes *p, struct probes_counters *c);
+/* Probes another allocator library (jemalloc, ...) too, once; 0 or -1. */
+int probes__add_allocator(struct probes *p, const char *lib);
+/* Whether a file name is an allocator library dfrecord probes besides the C library's. */
+bool allocator_library(const char *path);
+/* allocators.c: allocator libraries to probe before the targets allocate */
+int allocators__of_pid(uint32_t pid, void (*cb)(void *ctx, uint32_t pid, const char *path), void *ctx);
+void allocators__of_command(const char *cmd, void (*cb)(void *ctx, const char *path), void *ctx);
+
 /* The value of a memory sample of size bytes: the size, or its unbiased estimate when sampled. */
 uint64_t probes__mem_value(const struct probes *p, uint64_t size);
 /* Hands each wait still open at now to cb as a ring-buffer record; returns how many. */
@@ -85,9 +93,17 @@ struct procs_stats {
 	uint64_t images;	/* process images seen */
 	uint64_t no_maps;	/* images whose maps could not be read */
 };
-/* no_fp is called once for each image whose executable keeps no frame pointers. */
-struct procs *procs__new(struct dfa_writer *w, struct objects *o,
-			 void (*no_fp)(void *ctx, uint32_t pid), void *ctx);
+/* What the process table tells the recorder as it learns it; NULL hooks are not called. */
+struct procs_hooks {
+	/* once for each image whose executable keeps no frame pointers */
+	void (*no_fp)(void *ctx, uint32_t pid);
+	/* for each mapping of an allocator library (path as the process sees it) */
+	void (*allocator)(void *ctx, uint32_t pid, const char *path);
+	void *ctx;
+};
+struct procs *procs__new(struct dfa_writer *w, struct objects *o, const struct procs_hooks *hooks);
+/* Each drain: a second maps read for images seen only at exec, while hooks.allocator is set. */
+void procs__tick(struct procs *ps);
 void procs__free(struct procs *ps);
 void procs__on_fork(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t ts, const char *comm);
 void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm);

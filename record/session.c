@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -216,6 +217,41 @@ static size_t ringbuf_size(const struct record_opts *o, int ncpu)
 	return size;
 }
 
+static bool memory(const struct record_opts *o)
+{
+	return o->events & (1u << DFA_EV_MEM_ALLOC | 1u << DFA_EV_MEM_INUSE);
+}
+
+/* An allocator library in a process: probed through the process's own root. */
+static void add_allocator(void *ctx, uint32_t pid, const char *path)
+{
+	struct session *s = ctx;
+	char full[PATH_MAX + 32];
+
+	snprintf(full, sizeof(full), "/proc/%u/root%s", pid, path);
+	if (probes__add_allocator(s->probes, full))
+		pr_warn("cannot probe the allocator %s of pid %u: its allocations are not seen", path, pid);
+}
+
+static void add_command_allocator(void *ctx, const char *path)
+{
+	struct session *s = ctx;
+
+	if (probes__add_allocator(s->probes, path))
+		pr_warn("cannot probe the allocator %s: the command's allocations there are not seen", path);
+}
+
+/* Allocators the targets use, probed before the recording starts. */
+static void find_allocators(struct session *s)
+{
+	if (!memory(s->o))
+		return;
+	for (size_t i = 0; i < s->o->n_pids; i++)
+		allocators__of_pid(s->o->pids[i], add_allocator, s);
+	if (s->o->cmd)
+		allocators__of_command(s->o->cmd[0], add_command_allocator, s);
+}
+
 static void add_dwarf_pid(void *ctx, uint32_t pid)
 {
 	struct session *s = ctx;
@@ -368,6 +404,7 @@ static int drain_loop(struct session *s)
 			pr_err("reading ring buffer: %s", strerror(-err));
 			return -1;
 		}
+		procs__tick(s->procs);
 		t = now_ns(CLOCK_MONOTONIC);
 		if (t - last_flush >= FLUSH_NS) {
 			if (flush(s) != DFA_OK)
@@ -534,6 +571,7 @@ int record__run(const struct record_opts *o)
 	int ncpu = 0, ret = 1;
 	uint64_t t0;
 	char *cmdline = NULL;
+	struct procs_hooks hooks;
 
 	if (!have_privilege()) {
 		pr_err("recording needs root or CAP_BPF+CAP_PERFMON");
@@ -565,6 +603,7 @@ int record__run(const struct record_opts *o)
 		probes__add_target(s.probes, s.child);
 	if (probes__attach(s.probes, ncpu, online))
 		goto cleanup;
+	find_allocators(&s);
 	s.rb = ring_buffer__new(probes__events_fd(s.probes), handle_record, &s, NULL);
 	s.w = dfa_writer__new();
 	if (!s.rb || !s.w) {
@@ -578,7 +617,9 @@ int record__run(const struct record_opts *o)
 	}
 	s.output_created = true;
 	s.objs = objects__new(s.w, !o->no_debuginfo, o->debug_dir);
-	s.procs = procs__new(s.w, s.objs, o->dwarf_bytes && !o->dwarf_all ? add_dwarf_pid : NULL, &s);
+	hooks = (struct procs_hooks){ o->dwarf_bytes && !o->dwarf_all ? add_dwarf_pid : NULL,
+				      memory(o) ? add_allocator : NULL, &s };
+	s.procs = procs__new(s.w, s.objs, &hooks);
 	if (s.procs)
 		procs__set_no_objects(s.procs, o->no_objects);
 	if (!o->no_kernel)

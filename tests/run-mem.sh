@@ -39,6 +39,24 @@ grep -q '^peak: 585776 bytes' stdout || fail "timeline peak: $(tail -1 stdout), 
 expect_exit 0 "$DFREPORT" --event mem-alloc mem.dfa
 grep -q '^# mem-alloc: 47[0-9]* bytes' stdout || fail "top table header: $(head -1 stdout)"
 
+# Another allocator (jemalloc, preloaded): probed too, the same exact totals.
+je=$(ldconfig -p | awk '/libjemalloc\.so\.2 / { print $NF; exit }')
+if [ -n "$je" ]; then
+	build_workload memalloc -O2 -fno-omit-frame-pointer
+	LD_PRELOAD=$je expect_exit 0 "$DFRECORD" -e mem-alloc,mem-inuse -o je.dfa -- ./memalloc
+	grep -q 'jemalloc' stderr || true
+	expect_exit 0 "$DFREPORT" --folded --event mem-alloc je.dfa
+	expect_bytes stdout fn_calloc_kept 500000 "jemalloc mem-alloc"
+	expect_bytes stdout fn_realloc_chain 131008 "jemalloc mem-alloc"
+	expect_exit 0 "$DFREPORT" --folded --event mem-inuse je.dfa
+	expect_bytes stdout fn_malloc_freed 0 "jemalloc mem-inuse"
+	expect_bytes stdout fn_realloc_chain 65536 "jemalloc mem-inuse"
+elif [ "${CI:-}" = true ]; then
+	fail "libjemalloc2 is not installed (.ci/run installs it)"
+else
+	note "libjemalloc2 not installed: the jemalloc check did not run"
+fi
+
 # C++: new is attributed to the function that called it.
 ${CXX:-c++} -O2 -fno-omit-frame-pointer -g -o memnew "$WORKLOADS/memnew.cpp" || fail "cannot build memnew"
 expect_exit 0 "$DFRECORD" -e mem-alloc -o new.dfa -- ./memnew
