@@ -35,7 +35,7 @@ static const char doc[] =
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";
 
 enum { OPT_NO_KERNEL = 0x100, OPT_NO_DEBUGINFO, OPT_CALL_GRAPH, OPT_MIN_BLOCK, OPT_NO_OBJECTS,
-       OPT_DEBUG_DIR, OPT_MEM_SAMPLE, OPT_FREE_AT_ENTRY };
+       OPT_DEBUG_DIR, OPT_MEM_SAMPLE, OPT_FREE_AT_ENTRY, OPT_NO_JVM_PERFMAP };
 
 #define LEAF_BYTES 512		/* stack copied with every sample to repair leaf frames */
 #define DWARF_BYTES 8192
@@ -66,6 +66,8 @@ static const struct argp_option options[] = {
 	  "Store no object snapshots, only their build-ids (for a symbol server at report time)", 3 },
 	{ "debug-dir", OPT_DEBUG_DIR, "DIR", 0,
 	  "Separate debug files by build-id under DIR/.build-id/ (default /usr/lib/debug)", 3 },
+	{ "no-jvm-perfmap", OPT_NO_JVM_PERFMAP, NULL, 0,
+	  "Do not ask running JVMs for a perf map at the end (jcmd PID Compiler.perfmap)", 3 },
 	{ "verbose", 'v', NULL, 0, "More messages; repeat for more", 3 },
 	{ 0 }
 };
@@ -203,6 +205,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (errno || *end || end == arg || a->mem_sample > (1ULL << 40))
 			argp_error(state, "invalid memory sampling '%s' (mean bytes; 0 for every allocation)", arg);
 		a->mem_sample_set = true;
+		break;
+	case OPT_NO_JVM_PERFMAP:
+		a->o.no_jvm_perfmap = true;
 		break;
 	case OPT_FREE_AT_ENTRY:
 		a->o.free_at_entry = true;

@@ -8,6 +8,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -53,6 +56,7 @@ struct procs {
 	struct proc *dead;	/* exited, freed after their last record is written */
 	struct procs_hooks hooks;
 	bool no_objects;
+	bool ask_jvm;
 	struct procs_stats st;
 };
 
@@ -385,6 +389,44 @@ void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *com
  * own root while it runs, from ours after it exited; stored as
  * jit/PID.BEGIN.map for the image.
  */
+/*
+ * A HotSpot JVM writes no perf map until asked: jcmd PID Compiler.perfmap
+ * (JDK 17+), with the jcmd beside the JVM's java.  Waits at most 10 s.
+ */
+static void ask_jvm(const struct proc *p)
+{
+	char jcmd[PATH_MAX], pid[16];
+	const char *slash = strrchr(p->exe, '/');
+	pid_t child;
+	int status;
+
+	if (!slash || strcmp(slash, "/java"))
+		return;
+	snprintf(jcmd, sizeof(jcmd), "/proc/%u/root%.*s/jcmd", p->pid, (int)(slash - p->exe), p->exe);
+	if (access(jcmd, X_OK))
+		return;
+	snprintf(pid, sizeof(pid), "%u", p->pid);
+	child = fork();
+	if (child == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(jcmd, "jcmd", pid, "Compiler.perfmap", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; child > 0 && i < 100; i++) {
+		if (waitpid(child, &status, WNOHANG) == child)
+			return;
+		usleep(100000);
+	}
+	if (child > 0) {
+		pr_warn("pid %u: jcmd Compiler.perfmap did not finish: Java frames may be unnamed", p->pid);
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+	}
+}
+
 static void save_jit_map(struct procs *ps, struct proc *p)
 {
 	char path[96], name[64], *data;
@@ -393,6 +435,8 @@ static void save_jit_map(struct procs *ps, struct proc *p)
 	if (!p->sampled || p->jit_saved)
 		return;
 	p->jit_saved = true;
+	if (ps->ask_jvm && !p->dead && p->exe)
+		ask_jvm(p);
 	snprintf(path, sizeof(path), "/proc/%u/root/tmp/perf-%u.map", p->pid, p->pid);
 	data = read_file(path, &len, JIT_MAP_MAX);
 	if (!data) {
@@ -612,6 +656,11 @@ void procs__tick(struct procs *ps)
 void procs__set_no_objects(struct procs *ps, bool on)
 {
 	ps->no_objects = on;
+}
+
+void procs__set_ask_jvm(struct procs *ps, bool on)
+{
+	ps->ask_jvm = on;
 }
 
 int procs__flush(struct procs *ps)

@@ -28,6 +28,7 @@ struct record_opts {
 	bool free_at_entry;	/* probe free at its first instruction (for comparison) */
 	bool no_debuginfo;	/* leave DWARF .debug_* out of object snapshots */
 	bool no_objects;	/* key objects by build-id but store none */
+	bool no_jvm_perfmap;	/* do not ask JVMs for a perf map at the end */
 	const char *debug_dir;	/* where separate debug files live (/usr/lib/debug) */
 };
 
@@ -115,6 +116,8 @@ void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *c
 int procs__flush(struct procs *ps);
 /* Key objects but store none (--no-objects). */
 void procs__set_no_objects(struct procs *ps, bool on);
+/* At the end, ask running JVMs for a perf map (jcmd PID Compiler.perfmap). */
+void procs__set_ask_jvm(struct procs *ps, bool on);
 /* At the end of the recording: what running images still hold (JIT maps). */
 void procs__finish(struct procs *ps);
 void procs__stats(const struct procs *ps, struct procs_stats *st);

@@ -620,8 +620,10 @@ int record__run(const struct record_opts *o)
 	hooks = (struct procs_hooks){ o->dwarf_bytes && !o->dwarf_all ? add_dwarf_pid : NULL,
 				      memory(o) ? add_allocator : NULL, &s };
 	s.procs = procs__new(s.w, s.objs, &hooks);
-	if (s.procs)
+	if (s.procs) {
 		procs__set_no_objects(s.procs, o->no_objects);
+		procs__set_ask_jvm(s.procs, !o->no_jvm_perfmap);
+	}
 	if (!o->no_kernel)
 		s.kern = kernel__new(s.w);
 	cmdline = join_args(df_argc, df_argv);

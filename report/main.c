@@ -31,7 +31,7 @@ static const char doc[] =
 static const char args_doc[] = "ARCHIVE";
 
 enum { OPT_FOLDED = 0x100, OPT_FLAME, OPT_INFO, OPT_TOP, OPT_EVENT, OPT_PID, OPT_TID, OPT_COMM,
-       OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND, OPT_TIMELINE };
+       OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND, OPT_TIMELINE, OPT_LINES };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Mode (one of):", 1 },
@@ -53,6 +53,7 @@ static const struct argp_option options[] = {
 	{ "limit", OPT_LIMIT, "N", 0, "Top table rows (default 40, 0 = all)", 3 },
 	{ "title", OPT_TITLE, "TEXT", 0, "Flame graph title", 3 },
 	{ "no-unwind", OPT_NO_UNWIND, NULL, 0, "Ignore recorded stack copies: frame-pointer chains as BPF walked them", 3 },
+	{ "lines", OPT_LINES, NULL, 0, "Source file:line with each user frame (from DWARF in the archive)", 3 },
 	{ "verbose", 'v', NULL, 0, "More messages; repeat for more", 3 },
 	{ 0 }
 };
@@ -169,6 +170,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_TITLE: a->o.title = arg; break;
 	case OPT_NO_UNWIND: a->o.no_unwind = true; break;
+	case OPT_LINES: a->o.lines = true; break;
 	case 'v': a->verbose++; break;
 	case ARGP_KEY_ARG:
 		if (a->o.archive)
@@ -257,7 +259,7 @@ int main(int argc, char **argv)
 		pr_err("%s", dfa_reader__error(r));
 		goto cleanup;
 	}
-	s = symbolizer__new(r);
+	s = symbolizer__new(r, a.o.lines);
 	if (!s)
 		oom();
 	profile__build(&pf, r, s, &a.o);

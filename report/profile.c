@@ -237,8 +237,13 @@ static void build_path(struct profile *pf, struct dfa_reader *r, const struct ag
 		push_id(pf, cap, symbolizer__root(pf->sym, comm));
 	}
 	/* Only the innermost frame of all is an exact ip; the rest are return addresses. */
-	for (uint32_t i = st.n_user; i-- > 0;)
-		push_id(pf, cap, symbolizer__user(pf->sym, a->proc, st.user[i], i > 0 || st.n_kern > 0));
+	for (uint32_t i = st.n_user; i-- > 0;) {
+		uint32_t ids[32];
+		int n = symbolizer__user(pf->sym, a->proc, st.user[i], i > 0 || st.n_kern > 0, ids, 32);
+
+		for (int j = 0; j < n; j++)
+			push_id(pf, cap, ids[j]);
+	}
 	for (uint32_t i = st.n_kern; i-- > 0;)
 		push_id(pf, cap, symbolizer__kernel(pf->sym, st.kern[i], i > 0));
 }

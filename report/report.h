@@ -26,6 +26,7 @@ struct report_opts {
 	unsigned limit;		/* top: rows, 0 = all */
 	const char *title;
 	bool no_unwind;		/* ignore stack copies: frame-pointer chains only */
+	bool lines;		/* source file:line with user frames */
 };
 
 /* Allocation that cannot fail: out of memory ends dfreport with a message. */
@@ -69,10 +70,13 @@ struct frame {
 };
 
 struct symbolizer;
-struct symbolizer *symbolizer__new(struct dfa_reader *r);
+struct symbolizer *symbolizer__new(struct dfa_reader *r, bool lines);
 void symbolizer__free(struct symbolizer *s);
-/* Frame ids; "ret" marks a return address (looked up at ip - 1). */
-uint32_t symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip, bool ret);
+/* Frame ids; "ret" marks a return address (looked up at ip - 1).  A user
+ * address can be several frames (inlined functions): up to max ids are
+ * written to out, outermost first, and their number returned. */
+int symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip, bool ret,
+		     uint32_t *out, int max);
 uint32_t symbolizer__kernel(struct symbolizer *s, uint64_t ip, bool ret);
 uint32_t symbolizer__root(struct symbolizer *s, const char *comm);
 const struct frame *symbolizer__frame(const struct symbolizer *s, uint32_t id);
@@ -102,6 +106,18 @@ void ranges__sort(struct ranges *r);
 /* The name of a range holding ip (the last starting at or below it), or NULL; borrowed. */
 const char *ranges__lookup(const struct ranges *r, uint64_t ip);
 void ranges__release(struct ranges *r);
+
+/* gopclntab.c: Go function names from a (stripped) binary's .gopclntab */
+struct gopcln {
+	const uint8_t *d;
+	size_t len;
+	uint64_t text_start;
+	uint64_t nfunc;
+	size_t functab, nametab;
+};
+int gopcln__init(struct gopcln *g, const uint8_t *d, size_t len);
+/* The name of the function at a link-time address, or NULL; borrowed. */
+const char *gopcln__lookup(const struct gopcln *g, uint64_t vaddr);
 
 /* ksyms.c: kernel symbols from kernel/ksyms.* members */
 struct ksyms;

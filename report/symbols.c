@@ -7,6 +7,7 @@
  * debuginfo is looked up on this host: only what the archive holds.
  */
 #define _GNU_SOURCE
+#include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <libiberty/demangle.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@ struct sobj {
 	Dwfl_Module *mod;
 	GElf_Phdr *ph;
 	size_t n_ph;
+	struct gopcln go;	/* .gopclntab, for Go binaries without symbols */
 };
 
 struct symbolizer {
@@ -46,17 +48,28 @@ struct symbolizer {
 	size_t n_objs;
 	struct map2 obj_ix;	/* string hash -> object index */
 	struct ranges *jits;	/* perf-PID.map per image */
+	bool lines;		/* "name (file:line)" */
+	/* frames at one address (inlines), by cache entry */
+	struct chain {
+		uint32_t off, n;
+	} *chains;
+	size_t n_chains, cap_chains;
+	uint32_t *pool;
+	size_t n_pool, cap_pool;
 	size_t n_jits;
 	struct map2 jit_ix;	/* image pointer -> jits index + 1 (0: none) */
 };
 
-struct symbolizer *symbolizer__new(struct dfa_reader *r)
+#define MAX_INLINE 32
+
+struct symbolizer *symbolizer__new(struct dfa_reader *r, bool lines)
 {
 	struct symbolizer *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
 	s->r = r;
+	s->lines = lines;
 	s->ksyms = ksyms__load(r);
 	if (!s->ksyms) {
 		free(s);
@@ -87,6 +100,8 @@ void symbolizer__free(struct symbolizer *s)
 		ranges__release(&s->jits[i]);
 	free(s->jits);
 	free(s->jit_ix.s);
+	free(s->chains);
+	free(s->pool);
 	free(s->frame_ix.s);
 	free(s->cache.s);
 	free(s->obj_ix.s);
@@ -196,6 +211,28 @@ static int load_phdrs(struct sobj *o, Elf *elf)
 	return 0;
 }
 
+static void load_gopclntab(struct sobj *o, Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
+		    !(name = elf_strptr(elf, shstrndx, sh.sh_name)) || strcmp(name, ".gopclntab"))
+			continue;
+		d = elf_rawdata(scn, NULL);
+		if (d)
+			gopcln__init(&o->go, d->d_buf, d->d_size);
+		return;
+	}
+}
+
 static void load_object(struct symbolizer *s, struct sobj *o)
 {
 	const void *data;
@@ -227,6 +264,7 @@ static void load_object(struct symbolizer *s, struct sobj *o)
 	elf = dwfl_module_getelf(o->mod, &bias);
 	if (!elf || load_phdrs(o, elf))
 		goto fail_dwfl;
+	load_gopclntab(o, elf);
 	return;
 fail_dwfl:
 	o->error = strdup(dwfl_errmsg(-1));
@@ -332,25 +370,111 @@ static char *demangle(const char *name)
 	return d;
 }
 
-static uint32_t resolve_user(struct symbolizer *s, const struct dfa_map *m, struct sobj *o,
-			     uint64_t off, uint64_t vaddr, bool have_vaddr)
+/* A DWARF function's name: its linkage name demangled, else its name. */
+static char *die_name(Dwarf_Die *die)
 {
-	const char *obj = base_name(m->path);
+	Dwarf_Attribute a;
+	const char *n = NULL;
+
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) ||
+	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
+		n = dwarf_formstring(&a);
+	if (n)
+		return demangle(n);
+	if (dwarf_attr_integrate(die, DW_AT_name, &a) && (n = dwarf_formstring(&a)))
+		return must_strdup(n);
+	return must_strdup("[inlined]");
+}
+
+/* The call site of an inlined scope: its file (basename) and line, or 0. */
+static int call_site(Dwarf_Die *cu, Dwarf_Die *scope, const char **file)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word fidx, line;
+	Dwarf_Files *files;
+	size_t nfiles;
+
+	*file = NULL;
+	if (!dwarf_attr(scope, DW_AT_call_line, &a) || dwarf_formudata(&a, &line) ||
+	    !dwarf_attr(scope, DW_AT_call_file, &a) || dwarf_formudata(&a, &fidx) ||
+	    dwarf_getsrcfiles(cu, &files, &nfiles) || fidx >= nfiles)
+		return 0;
+	*file = dwarf_filesrc(files, fidx, NULL, NULL);
+	if (*file)
+		*file = base_name(*file);
+	return (int)line;
+}
+
+/* name, or "name (file:line)" with --lines and a known line */
+static uint32_t intern_named(struct symbolizer *s, char *name, const char *file, int line,
+			     const char *obj, const char *key)
+{
+	char *text = NULL;
+	uint32_t id;
+
+	if (s->lines && file && line > 0 && asprintf(&text, "%s (%s:%d)", name, file, line) < 0)
+		oom();
+	id = intern(s, text ? text : name, obj, key, FRAME_USER, SYM_OK);
+	free(text);
+	free(name);
+	return id;
+}
+
+/*
+ * The frames at one address, outermost first: the function from the symbol
+ * table, then the functions inlined into it down to the one the address is
+ * in (DWARF, when the snapshot has it), as perf report --inline shows them.
+ */
+static int resolve_user(struct symbolizer *s, const struct dfa_map *m, struct sobj *o,
+			uint64_t off, uint64_t vaddr, bool have_vaddr, uint32_t *out, int max)
+{
+	const char *obj = base_name(m->path), *name = NULL, *file = NULL;
+	Dwarf_Die *cu = NULL, *scopes = NULL;
+	Dwarf_Addr bias = 0;
 	GElf_Off soff;
 	GElf_Sym sym;
-	const char *name = NULL;
-	uint32_t id;
+	int n = 0, nscopes = 0, line = 0;
 
 	if (have_vaddr && o->mod)
 		name = dwfl_module_addrinfo(o->mod, vaddr, &soff, &sym, NULL, NULL, NULL);
-	if (name && *name) {
-		char *d = demangle(name);
-
-		id = intern(s, d, obj, o->key, FRAME_USER, SYM_OK);
-		free(d);
-		return id;
+	if ((!name || !*name) && have_vaddr)
+		name = gopcln__lookup(&o->go, vaddr);
+	if (!name || !*name) {
+		out[0] = intern_offset(s, obj, off, o->key, o->mod ? SYM_NO_SYMBOL : SYM_NO_OBJECT);
+		return 1;
 	}
-	return intern_offset(s, obj, off, o->key, o->mod ? SYM_NO_SYMBOL : SYM_NO_OBJECT);
+	cu = dwfl_module_addrdie(o->mod, vaddr, &bias);
+	if (cu)
+		nscopes = dwarf_getscopes(cu, vaddr - bias, &scopes);
+	if (s->lines) {
+		Dwfl_Line *l = dwfl_module_getsrc(o->mod, vaddr);
+		const char *f = l ? dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
+
+		file = f ? base_name(f) : NULL;
+	}
+	/* scopes[] runs innermost first; each inlined scope's call site is a line
+	 * of the function around it. */
+	const char *site_file = file;
+	int site_line = line, outer = 0;
+
+	for (int i = 0; i < nscopes; i++)
+		if (dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine)
+			outer++;
+	n = outer + 1 < max ? outer + 1 : max;
+	for (int i = 0, k = n - 1; i < nscopes && k > 0; i++) {
+		const char *cf;
+		int cl;
+
+		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+			continue;
+		cl = call_site(cu, &scopes[i], &cf);
+		out[k--] = intern_named(s, die_name(&scopes[i]), site_file, site_line, obj, o->key);
+		site_file = cf;
+		site_line = cl;
+	}
+	out[0] = intern_named(s, demangle(name), site_file, site_line, obj, o->key);
+	free(scopes);
+	return n;
 }
 
 /* A perf-PID.map: "START SIZE NAME" lines, hex, START with or without 0x. */
@@ -410,9 +534,35 @@ static const char *jit_lookup(struct symbolizer *s, const struct dfa_proc *p, ui
 	return j ? ranges__lookup(j, ip) : NULL;
 }
 
-uint32_t symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip, bool ret)
+static uint32_t add_chain(struct symbolizer *s, const uint32_t *ids, int n)
+{
+	if (s->n_chains == s->cap_chains) {
+		s->cap_chains = s->cap_chains ? s->cap_chains * 2 : 1024;
+		s->chains = must_realloc(s->chains, s->cap_chains * sizeof(*s->chains));
+	}
+	while (s->n_pool + n > s->cap_pool) {
+		s->cap_pool = s->cap_pool ? s->cap_pool * 2 : 4096;
+		s->pool = must_realloc(s->pool, s->cap_pool * sizeof(*s->pool));
+	}
+	memcpy(s->pool + s->n_pool, ids, n * sizeof(*ids));
+	s->chains[s->n_chains] = (struct chain){ s->n_pool, n };
+	s->n_pool += n;
+	return s->n_chains++;
+}
+
+/* One frame, where no inlines can be known. */
+static int single(uint32_t *out, uint32_t id)
+{
+	out[0] = id;
+	return 1;
+}
+
+int symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip, bool ret,
+		     uint32_t *out, int max)
 {
 	const char *jit;
+	uint32_t ids[MAX_INLINE];
+	int n;
 	const struct dfa_map *m;
 	struct sobj *o;
 	struct slot *sl;
@@ -423,34 +573,36 @@ uint32_t symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64
 	if (ret && ip)
 		ip--;
 	if (!p)
-		return intern(s, "[unknown]", "", "", FRAME_USER, SYM_NO_PROC);
+		return single(out, intern(s, "[unknown]", "", "", FRAME_USER, SYM_NO_PROC));
 	m = find_map(p, ip);
 	if ((!m || !m->object[0]) && (jit = jit_lookup(s, p, ip)))
-		return intern(s, jit, "[jit]", "", FRAME_USER, SYM_OK);
+		return single(out, intern(s, jit, "[jit]", "", FRAME_USER, SYM_OK));
 	if (!m)
-		return intern(s, "[unknown]", "", "", FRAME_USER, SYM_NO_MAP);
+		return single(out, intern(s, "[unknown]", "", "", FRAME_USER, SYM_NO_MAP));
 	off = ip - m->start + m->offset;
 	if (!m->object[0]) {
 		const char *obj = m->path[0] ? base_name(m->path) : "";
 
 		if (!m->path[0] || m->path[0] == '[')	/* anonymous or special: JIT code and such */
-			return intern(s, "[unknown]", obj, "", FRAME_USER, SYM_NO_OBJECT);
-		return intern_offset(s, obj, off, "", SYM_NO_OBJECT);
+			return single(out, intern(s, "[unknown]", obj, "", FRAME_USER, SYM_NO_OBJECT));
+		return single(out, intern_offset(s, obj, off, "", SYM_NO_OBJECT));
 	}
 	o = get_object(s, m->object, &idx);
 	sl = map2_find(&s->cache, idx + 1, off, false);
-	if (sl)
-		return sl->val;
-	if (!o->loaded)
-		load_object(s, o);
-	o = &s->objs[idx];
-	have_vaddr = offset_to_vaddr(o, off, &vaddr);
-	uint32_t id = resolve_user(s, m, o, off, vaddr, have_vaddr);
-
-	sl = map2_find(&s->cache, idx + 1, off, true);
-	if (sl)
-		sl->val = id;
-	return id;
+	if (!sl) {
+		if (!o->loaded)
+			load_object(s, o);
+		o = &s->objs[idx];
+		have_vaddr = offset_to_vaddr(o, off, &vaddr);
+		n = resolve_user(s, m, o, off, vaddr, have_vaddr, ids, MAX_INLINE);
+		sl = map2_find(&s->cache, idx + 1, off, true);
+		if (!sl)
+			oom();
+		sl->val = add_chain(s, ids, n);
+	}
+	n = s->chains[sl->val].n < max ? s->chains[sl->val].n : max;
+	memcpy(out, s->pool + s->chains[sl->val].off, n * sizeof(*out));
+	return n;
 }
 
 uint32_t symbolizer__kernel(struct symbolizer *s, uint64_t ip, bool ret)

@@ -23,6 +23,11 @@ need_bpf() {
 	[ -r /sys/kernel/btf/vmlinux ] || skip "kernel has no BTF (/sys/kernel/btf/vmlinux)"
 }
 
+# need_tool COMMAND PACKAGE: a runtime's toolchain, or skip saying which package
+need_tool() {
+	command -v "$1" >/dev/null || skip "$1 not found (Debian package $2)"
+}
+
 # build_workload NAME [CFLAGS...]: compiles tests/workloads/NAME.c into ./NAME
 build_workload() {
 	local name=$1
