@@ -78,6 +78,19 @@ void *must_realloc(void *p, size_t n)
 	return p;
 }
 
+void must_grow(void *arrp, size_t *cap, size_t need, size_t size, size_t min)
+{
+	void **arr = arrp;
+	size_t c = *cap ? *cap : min;
+
+	if (need <= *cap)
+		return;
+	while (c < need)
+		c *= 2;
+	*arr = must_realloc(*arr, c * size);
+	*cap = c;
+}
+
 char *must_strdup(const char *s)
 {
 	char *d = strdup(s);

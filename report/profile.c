@@ -58,14 +58,8 @@ static uint32_t derived_add(struct derived_set *d, const uint64_t *ips, uint32_t
 	sl = map2_find(&d->ix, h, probe, true);
 	if (!sl)
 		oom();
-	if (d->n == d->cap) {
-		d->cap = d->cap ? d->cap * 2 : 256;
-		d->v = must_realloc(d->v, d->cap * sizeof(*d->v));
-	}
-	while (d->n_ips + n > d->cap_ips) {
-		d->cap_ips = d->cap_ips ? d->cap_ips * 2 : 4096;
-		d->ips = must_realloc(d->ips, d->cap_ips * sizeof(*d->ips));
-	}
+	must_grow(&d->v, &d->cap, d->n + 1, sizeof(*d->v), 256);
+	must_grow(&d->ips, &d->cap_ips, d->n_ips + n, sizeof(*d->ips), 4096);
 	memcpy(d->ips + d->n_ips, ips, n * sizeof(*ips));
 	d->v[d->n] = (struct derived){ d->n_ips, n };
 	d->n_ips += n;
@@ -185,10 +179,7 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 		if (!sl)
 			oom();
 		if (!sl->val) {
-			if (n_agg == cap) {
-				cap = cap ? cap * 2 : 1024;
-				agg = must_realloc(agg, cap * sizeof(*agg));
-			}
+			must_grow(&agg, &cap, n_agg + 1, sizeof(*agg), 1024);
 			agg[n_agg] = (struct agg){ p, s->pid, s->tid, s->stack, derived, 0, 0 };
 			sl->val = ++n_agg;	/* 0 marks a new slot */
 			if (!map2_find(&images, key, 0, true))
@@ -209,10 +200,7 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 
 static void push_id(struct profile *pf, size_t *cap, uint32_t id)
 {
-	if (pf->n_ids == *cap) {
-		*cap = *cap ? *cap * 2 : 65536;
-		pf->ids = must_realloc(pf->ids, *cap * sizeof(*pf->ids));
-	}
+	must_grow(&pf->ids, cap, pf->n_ids + 1, sizeof(*pf->ids), 65536);
 	pf->ids[pf->n_ids++] = id;
 }
 
@@ -278,10 +266,7 @@ static void add_path(struct profile *pf, struct map2 *ix, size_t *cap_paths, uin
 	sl = map2_find(ix, h, probe, true);
 	if (!sl)
 		oom();
-	if (pf->n_paths == *cap_paths) {
-		*cap_paths = *cap_paths ? *cap_paths * 2 : 1024;
-		pf->paths = must_realloc(pf->paths, *cap_paths * sizeof(*pf->paths));
-	}
+	must_grow(&pf->paths, cap_paths, pf->n_paths + 1, sizeof(*pf->paths), 1024);
 	sl->val = pf->n_paths;
 	pf->paths[pf->n_paths++] = (struct path){ off, n, a->value, a->samples };
 }

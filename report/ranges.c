@@ -6,10 +6,7 @@
 
 void ranges__add(struct ranges *r, uint64_t start, uint64_t end, const char *name)
 {
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 256;
-		r->v = must_realloc(r->v, r->cap * sizeof(*r->v));
-	}
+	must_grow(&r->v, &r->cap, r->n + 1, sizeof(*r->v), 256);
 	r->v[r->n++] = (struct range){ start, end, must_strdup(name) };
 }
 

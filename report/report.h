@@ -32,6 +32,8 @@ struct report_opts {
 /* Allocation that cannot fail: out of memory ends dfreport with a message. */
 void oom(void) __attribute__((noreturn));
 void *must_realloc(void *p, size_t n);
+/* Grows the array at *arrp (of *cap elements of size bytes) to hold need; doubles from min. */
+void must_grow(void *arrp, size_t *cap, size_t need, size_t size, size_t min);
 char *must_strdup(const char *s);
 
 /* map2.c: open addressing map from two 64-bit words to a 32-bit value. */

@@ -41,7 +41,8 @@ struct symbolizer {
 	struct dfa_reader *r;
 	struct ksyms *ksyms;
 	struct frame *frames;
-	uint32_t n_frames, cap_frames;
+	uint32_t n_frames;
+	size_t cap_frames;
 	struct map2 frame_ix;	/* hash of frame text -> candidates */
 	struct map2 cache;	/* (object index + 1 | kernel 0, address) -> frame id */
 	struct sobj *objs;
@@ -139,10 +140,7 @@ static uint32_t intern(struct symbolizer *s, const char *name, const char *objec
 	sl = map2_find(&s->frame_ix, h, probe, true);
 	if (!sl)
 		oom();
-	if (s->n_frames == s->cap_frames) {
-		s->cap_frames = s->cap_frames ? s->cap_frames * 2 : 1024;
-		s->frames = must_realloc(s->frames, s->cap_frames * sizeof(*s->frames));
-	}
+	must_grow(&s->frames, &s->cap_frames, s->n_frames + 1, sizeof(*s->frames), 1024);
 	f = &s->frames[s->n_frames];
 	*f = (struct frame){ must_strdup(name), must_strdup(object), must_strdup(key), kind, status };
 	sl->val = s->n_frames;
@@ -536,14 +534,8 @@ static const char *jit_lookup(struct symbolizer *s, const struct dfa_proc *p, ui
 
 static uint32_t add_chain(struct symbolizer *s, const uint32_t *ids, int n)
 {
-	if (s->n_chains == s->cap_chains) {
-		s->cap_chains = s->cap_chains ? s->cap_chains * 2 : 1024;
-		s->chains = must_realloc(s->chains, s->cap_chains * sizeof(*s->chains));
-	}
-	while (s->n_pool + n > s->cap_pool) {
-		s->cap_pool = s->cap_pool ? s->cap_pool * 2 : 4096;
-		s->pool = must_realloc(s->pool, s->cap_pool * sizeof(*s->pool));
-	}
+	must_grow(&s->chains, &s->cap_chains, s->n_chains + 1, sizeof(*s->chains), 1024);
+	must_grow(&s->pool, &s->cap_pool, s->n_pool + n, sizeof(*s->pool), 4096);
 	memcpy(s->pool + s->n_pool, ids, n * sizeof(*ids));
 	s->chains[s->n_chains] = (struct chain){ s->n_pool, n };
 	s->n_pool += n;
