@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <gelf.h>
 #include "dfa.h"
 
@@ -33,6 +34,22 @@ struct record_opts {
 };
 
 int record__run(const struct record_opts *o);
+
+/* command.c: -- COMMAND, forked stopped before exec */
+struct command {
+	pid_t pid;		/* -1: none */
+	int go;			/* write end: lets the child exec */
+	int err;		/* read end: exec's errno, EOF on success */
+	bool exited;
+	char **argv;
+};
+void command__init(struct command *c);
+int command__spawn(struct command *c, char **argv);
+/* Lets it exec; -1 (with a message) if exec failed. */
+int command__release(struct command *c);
+bool command__exited(struct command *c);
+/* Closes what is left; a child not yet let go exits, and is waited for. */
+void command__release_fds(struct command *c);
 
 /* probes.c: the BPF programs of a recording */
 struct probes;

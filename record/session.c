@@ -36,10 +36,7 @@ struct session {
 	struct objects *objs;
 	struct procs *procs;
 	struct kernel *kern;
-	pid_t child;
-	int child_go;		/* write end: releases the child into exec */
-	int child_err;		/* read end: errno of a failed exec, EOF on success */
-	bool child_exited;
+	struct command cmd;
 	uint64_t samples, waits, bad_records, write_errors;
 	bool output_created;
 };
@@ -260,64 +257,6 @@ static void add_dwarf_pid(void *ctx, uint32_t pid)
 		pr_info("pid %u: no frame pointers: copying %u bytes of stack per sample", pid, s->o->dwarf_bytes);
 }
 
-/* Forks the command stopped before exec; it goes once sampling is attached. */
-static int spawn(struct session *s)
-{
-	int go[2], err[2];
-
-	if (pipe2(go, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
-		pr_err("pipe: %s", strerror(errno));
-		return -1;
-	}
-	s->child = fork();
-	if (s->child < 0) {
-		pr_err("fork: %s", strerror(errno));
-		return -1;
-	}
-	if (s->child == 0) {
-		char c;
-		int e;
-
-		close(go[1]);
-		close(err[0]);
-		if (read(go[0], &c, 1) != 1)
-			_exit(127);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		execvp(s->o->cmd[0], s->o->cmd);
-		e = errno;
-		if (write(err[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(go[0]);
-	close(err[1]);
-	s->child_go = go[1];
-	s->child_err = err[0];
-	return 0;
-}
-
-static int release_child(struct session *s)
-{
-	int e = 0;
-	ssize_t n;
-
-	if (write(s->child_go, "g", 1) != 1)
-		return -1;
-	close(s->child_go);
-	s->child_go = -1;
-	n = read(s->child_err, &e, sizeof(e));
-	close(s->child_err);
-	s->child_err = -1;
-	if (n == sizeof(e)) {
-		pr_err("cannot run '%s': %s", s->o->cmd[0], strerror(e));
-		waitpid(s->child, NULL, 0);
-		s->child_exited = true;
-		return -1;
-	}
-	return 0;
-}
-
 static void set_meta_u64(struct dfa_writer *w, const char *key, uint64_t v)
 {
 	char buf[32];
@@ -380,14 +319,6 @@ static int flush(struct session *s)
 	return ret;
 }
 
-static void check_child(struct session *s)
-{
-	int status;
-
-	if (s->child > 0 && !s->child_exited && waitpid(s->child, &status, WNOHANG) == s->child)
-		s->child_exited = true;
-}
-
 static int drain_loop(struct session *s)
 {
 	uint64_t start = now_ns(CLOCK_MONOTONIC), last_flush = start;
@@ -413,8 +344,7 @@ static int drain_loop(struct session *s)
 		}
 		if (limit && t - start >= limit)
 			break;
-		check_child(s);
-		if (s->child > 0 && s->child_exited)
+		if (command__exited(&s->cmd))
 			break;
 	}
 	ring_buffer__consume(s->rb);
@@ -527,10 +457,7 @@ static void session_free(struct session *s)
 	objects__free(s->objs);
 	kernel__free(s->kern);
 	dfa_writer__free(s->w);
-	if (s->child_go >= 0)
-		close(s->child_go);	/* an unreleased child reads EOF and exits */
-	if (s->child_err >= 0)
-		close(s->child_err);
+	command__release_fds(&s->cmd);
 }
 
 static char *join_args(int argc, char **argv)
@@ -565,7 +492,7 @@ extern char **df_argv;
 
 int record__run(const struct record_opts *o)
 {
-	struct session s = { .o = o, .child = -1, .child_go = -1, .child_err = -1 };
+	struct session s = { .o = o };
 	struct sigaction sa = { .sa_handler = on_signal };
 	bool *online = NULL;
 	int ncpu = 0, ret = 1;
@@ -573,6 +500,7 @@ int record__run(const struct record_opts *o)
 	char *cmdline = NULL;
 	struct procs_hooks hooks;
 
+	command__init(&s.cmd);
 	if (!have_privilege()) {
 		pr_err("recording needs root or CAP_BPF+CAP_PERFMON");
 		return 1;
@@ -595,12 +523,12 @@ int record__run(const struct record_opts *o)
 	s.probes = probes__new(o, ringbuf_size(o, ncpu));
 	if (!s.probes)
 		goto cleanup;
-	if (o->cmd && spawn(&s))
+	if (o->cmd && command__spawn(&s.cmd, o->cmd))
 		goto cleanup;
 	for (size_t i = 0; i < o->n_pids; i++)
 		probes__add_target(s.probes, o->pids[i]);
-	if (s.child > 0)
-		probes__add_target(s.probes, s.child);
+	if (s.cmd.pid > 0)
+		probes__add_target(s.probes, s.cmd.pid);
 	if (probes__attach(s.probes, ncpu, online))
 		goto cleanup;
 	find_allocators(&s);
@@ -639,7 +567,7 @@ int record__run(const struct record_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	t0 = now_ns(CLOCK_MONOTONIC);
-	if (s.child > 0 && release_child(&s))
+	if (s.cmd.pid > 0 && command__release(&s.cmd))
 		goto cleanup;
 	if (drain_loop(&s) || finish(&s, t0))
 		goto cleanup;
@@ -648,11 +576,6 @@ cleanup:
 	/* A failed start leaves nothing behind; a failure mid-way keeps what was flushed. */
 	if (ret && s.output_created && s.samples == 0)
 		unlink(o->output);
-	if (ret && s.child > 0 && !s.child_exited && s.child_go >= 0) {
-		close(s.child_go);
-		s.child_go = -1;
-		waitpid(s.child, NULL, 0);
-	}
 	free(cmdline);
 	free(online);
 	session_free(&s);

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dfrecord -- COMMAND: the command is forked stopped before exec and let go
+ * once sampling is attached, so it is profiled from its first instruction.
+ * A CLOEXEC pipe carries exec's errno back: EOF means exec succeeded.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "log.h"
+#include "record.h"
+
+void command__init(struct command *c)
+{
+	*c = (struct command){ .pid = -1, .go = -1, .err = -1 };
+}
+
+int command__spawn(struct command *c, char **argv)
+{
+	int go[2], err[2];
+
+	c->argv = argv;
+	if (pipe2(go, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+		pr_err("pipe: %s", strerror(errno));
+		return -1;
+	}
+	c->pid = fork();
+	if (c->pid < 0) {
+		pr_err("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (c->pid == 0) {
+		char ch;
+		int e;
+
+		close(go[1]);
+		close(err[0]);
+		if (read(go[0], &ch, 1) != 1)
+			_exit(127);	/* dfrecord gave up before letting it go */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(err[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(err[1]);
+	c->go = go[1];
+	c->err = err[0];
+	return 0;
+}
+
+int command__release(struct command *c)
+{
+	int e = 0;
+	ssize_t n;
+
+	if (write(c->go, "g", 1) != 1)
+		return -1;
+	close(c->go);
+	c->go = -1;
+	n = read(c->err, &e, sizeof(e));
+	close(c->err);
+	c->err = -1;
+	if (n == sizeof(e)) {
+		pr_err("cannot run '%s': %s", c->argv[0], strerror(e));
+		waitpid(c->pid, NULL, 0);
+		c->exited = true;
+		return -1;
+	}
+	return 0;
+}
+
+bool command__exited(struct command *c)
+{
+	int status;
+
+	if (c->pid > 0 && !c->exited && waitpid(c->pid, &status, WNOHANG) == c->pid)
+		c->exited = true;
+	return c->pid > 0 && c->exited;
+}
+
+void command__release_fds(struct command *c)
+{
+	/* A child never let go reads EOF and exits; it is waited for. */
+	if (c->go >= 0) {
+		close(c->go);
+		c->go = -1;
+		if (c->pid > 0 && !c->exited) {
+			waitpid(c->pid, NULL, 0);
+			c->exited = true;
+		}
+	}
+	if (c->err >= 0) {
+		close(c->err);
+		c->err = -1;
+	}
+}
