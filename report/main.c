@@ -31,7 +31,7 @@ static const char doc[] =
 static const char args_doc[] = "ARCHIVE";
 
 enum { OPT_FOLDED = 0x100, OPT_FLAME, OPT_INFO, OPT_TOP, OPT_EVENT, OPT_PID, OPT_TID, OPT_COMM,
-       OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND, OPT_TIMELINE, OPT_LINES };
+       OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND, OPT_TIMELINE, OPT_LINES, OPT_SPEEDSCOPE };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Mode (one of):", 1 },
@@ -40,6 +40,7 @@ static const struct argp_option options[] = {
 	{ "flame", OPT_FLAME, NULL, 0, "Interactive SVG flame graph (default file: ARCHIVE with .svg)", 1 },
 	{ "info", OPT_INFO, NULL, 0, "Metadata, counters, member sizes and symbol coverage", 1 },
 	{ "timeline", OPT_TIMELINE, NULL, 0, "Memory in use over time, and its peak", 1 },
+	{ "speedscope", OPT_SPEEDSCOPE, NULL, 0, "JSON for speedscope.app (default file: ARCHIVE with .speedscope.json)", 1 },
 	{ NULL, 0, NULL, 0, "Filters:", 2 },
 	{ "event", OPT_EVENT, "EVENT", 0, "on-cpu (default), off-cpu, mem-alloc, mem-inuse, or wall: "
 	  "on-cpu samples as time plus off-cpu time, per thread", 2 },
@@ -152,6 +153,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_FLAME: a->o.mode = MODE_FLAME; a->modes++; break;
 	case OPT_INFO: a->o.mode = MODE_INFO; a->modes++; break;
 	case OPT_TIMELINE: a->o.mode = MODE_TIMELINE; a->modes++; break;
+	case OPT_SPEEDSCOPE: a->o.mode = MODE_SPEEDSCOPE; a->modes++; break;
 	case OPT_EVENT:
 		a->o.event = strcmp(arg, "wall") ? dfa_event__parse(arg) : EV_WALL;
 		if (a->o.event < 0)
@@ -202,16 +204,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* prof.dfa -> prof.svg; other names get .svg appended. */
-static char *flame_name(const char *archive)
+/* prof.dfa -> prof.svg (or another suffix); other names get it appended. */
+static char *derived_name(const char *archive, const char *suffix)
 {
 	size_t n = strlen(archive);
-	char *s = must_realloc(NULL, n + 5);
+	char *s = must_realloc(NULL, n + strlen(suffix) + 1);
 
 	strcpy(s, archive);
 	if (n > 4 && !strcmp(s + n - 4, ".dfa"))
 		s[n - 4] = 0;
-	strcat(s, ".svg");
+	strcat(s, suffix);
 	return s;
 }
 
@@ -223,7 +225,9 @@ static int write_output(struct dfa_reader *r, const struct profile *pf, const st
 	int ret;
 
 	if (!path && o->mode == MODE_FLAME)
-		path = derived = flame_name(o->archive);
+		path = derived = derived_name(o->archive, ".svg");
+	if (!path && o->mode == MODE_SPEEDSCOPE)
+		path = derived = derived_name(o->archive, ".speedscope.json");
 	if (path && strcmp(path, "-")) {
 		f = fopen(path, "w");
 		if (!f) {
@@ -237,12 +241,13 @@ static int write_output(struct dfa_reader *r, const struct profile *pf, const st
 	case MODE_FLAME: ret = out_flame(pf, o, f); break;
 	case MODE_INFO: ret = out_info(r, pf, o, f); break;
 	case MODE_TIMELINE: ret = out_timeline(r, o, f); break;
+	case MODE_SPEEDSCOPE: ret = out_speedscope(pf, o, f); break;
 	default: ret = out_top(pf, o, f); break;
 	}
 	if ((f != stdout ? fclose(f) : fflush(f)) || ret) {
 		pr_err("%s: write failed: %s", path ? path : "standard output", strerror(errno));
 		ret = -1;
-	} else if (o->mode == MODE_FLAME) {
+	} else if (o->mode == MODE_FLAME || o->mode == MODE_SPEEDSCOPE) {
 		fprintf(stderr, "dfreport: wrote %s\n", path);
 	}
 	free(derived);

@@ -23,6 +23,19 @@ t=$(grep -o '<title>hot_a \[cpusplit\] ([0-9]* samples, [0-9.]*%)' prof.svg | he
 expect_exit 0 "$DFREPORT" --flame -o custom.svg --title 'A <b> & c' prof.dfa
 xmllint --noout custom.svg || fail "custom.svg is not well-formed (title escaping?)"
 grep -q 'A &lt;b&gt; &amp; c' custom.svg || fail "title not escaped"
+# speedscope: valid JSON, one sampled profile whose weights add up to the samples.
+expect_exit 0 "$DFREPORT" --speedscope prof.dfa
+[ -s prof.speedscope.json ] || fail "--speedscope did not write prof.speedscope.json"
+python3 - prof.speedscope.json <<'PY' || fail "speedscope file is wrong"
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["profiles"][0]
+names = [f["name"] for f in d["shared"]["frames"]]
+assert p["type"] == "sampled" and len(p["samples"]) == len(p["weights"])
+assert sum(p["weights"]) == p["endValue"] > 0
+assert "hot_a" in names, names[:10]
+assert all(0 <= i < len(names) for s in p["samples"] for i in s)
+PY
 expect_exit 1 "$DFREPORT" --flame -o /nonexistent/dir/x.svg prof.dfa
 grep -q '/nonexistent/dir/x.svg' stderr || fail "output error does not name the file"
 exit 0
