@@ -31,7 +31,7 @@ static const char doc[] =
 static const char args_doc[] = "ARCHIVE";
 
 enum { OPT_FOLDED = 0x100, OPT_FLAME, OPT_INFO, OPT_TOP, OPT_EVENT, OPT_PID, OPT_TID, OPT_COMM,
-       OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND, OPT_TIMELINE, OPT_LINES, OPT_SPEEDSCOPE };
+       OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND, OPT_TIMELINE, OPT_LINES, OPT_SPEEDSCOPE, OPT_PPROF };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Mode (one of):", 1 },
@@ -41,6 +41,7 @@ static const struct argp_option options[] = {
 	{ "info", OPT_INFO, NULL, 0, "Metadata, counters, member sizes and symbol coverage", 1 },
 	{ "timeline", OPT_TIMELINE, NULL, 0, "Memory in use over time, and its peak", 1 },
 	{ "speedscope", OPT_SPEEDSCOPE, NULL, 0, "JSON for speedscope.app (default file: ARCHIVE with .speedscope.json)", 1 },
+	{ "pprof", OPT_PPROF, NULL, 0, "pprof's profile.proto (default file: ARCHIVE with .pb)", 1 },
 	{ NULL, 0, NULL, 0, "Filters:", 2 },
 	{ "event", OPT_EVENT, "EVENT", 0, "on-cpu (default), off-cpu, mem-alloc, mem-inuse, or wall: "
 	  "on-cpu samples as time plus off-cpu time, per thread", 2 },
@@ -154,6 +155,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_INFO: a->o.mode = MODE_INFO; a->modes++; break;
 	case OPT_TIMELINE: a->o.mode = MODE_TIMELINE; a->modes++; break;
 	case OPT_SPEEDSCOPE: a->o.mode = MODE_SPEEDSCOPE; a->modes++; break;
+	case OPT_PPROF: a->o.mode = MODE_PPROF; a->modes++; break;
 	case OPT_EVENT:
 		a->o.event = strcmp(arg, "wall") ? dfa_event__parse(arg) : EV_WALL;
 		if (a->o.event < 0)
@@ -228,6 +230,8 @@ static int write_output(struct dfa_reader *r, const struct profile *pf, const st
 		path = derived = derived_name(o->archive, ".svg");
 	if (!path && o->mode == MODE_SPEEDSCOPE)
 		path = derived = derived_name(o->archive, ".speedscope.json");
+	if (!path && o->mode == MODE_PPROF)
+		path = derived = derived_name(o->archive, ".pb");
 	if (path && strcmp(path, "-")) {
 		f = fopen(path, "w");
 		if (!f) {
@@ -242,12 +246,13 @@ static int write_output(struct dfa_reader *r, const struct profile *pf, const st
 	case MODE_INFO: ret = out_info(r, pf, o, f); break;
 	case MODE_TIMELINE: ret = out_timeline(r, o, f); break;
 	case MODE_SPEEDSCOPE: ret = out_speedscope(pf, o, f); break;
+	case MODE_PPROF: ret = out_pprof(pf, o, f); break;
 	default: ret = out_top(pf, o, f); break;
 	}
 	if ((f != stdout ? fclose(f) : fflush(f)) || ret) {
 		pr_err("%s: write failed: %s", path ? path : "standard output", strerror(errno));
 		ret = -1;
-	} else if (o->mode == MODE_FLAME || o->mode == MODE_SPEEDSCOPE) {
+	} else if (o->mode == MODE_FLAME || o->mode == MODE_SPEEDSCOPE || o->mode == MODE_PPROF) {
 		fprintf(stderr, "dfreport: wrote %s\n", path);
 	}
 	free(derived);

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include "dfa.h"
 
-enum report_mode { MODE_TOP, MODE_FOLDED, MODE_FLAME, MODE_INFO, MODE_TIMELINE, MODE_SPEEDSCOPE };
+enum report_mode { MODE_TOP, MODE_FOLDED, MODE_FLAME, MODE_INFO, MODE_TIMELINE, MODE_SPEEDSCOPE, MODE_PPROF };
 
 /* A report-only event: on-cpu samples as time at the recorded rate, plus off-cpu time, per thread. */
 #define EV_WALL 100
@@ -187,6 +187,7 @@ int out_flame(const struct profile *pf, const struct report_opts *o, FILE *f);
 int out_info(struct dfa_reader *r, const struct profile *pf, const struct report_opts *o, FILE *f);
 int out_timeline(struct dfa_reader *r, const struct report_opts *o, FILE *f);
 int out_speedscope(const struct profile *pf, const struct report_opts *o, FILE *f);
+int out_pprof(const struct profile *pf, const struct report_opts *o, FILE *f);
 
 /* memlive.c: replays allocation samples and frees up to t_end; live[i] (one
  * byte per sample, may be NULL) marks allocations still live; step, if not

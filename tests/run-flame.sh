@@ -36,6 +36,17 @@ assert sum(p["weights"]) == p["endValue"] > 0
 assert "hot_a" in names, names[:10]
 assert all(0 <= i < len(names) for s in p["samples"] for i in s)
 PY
+# pprof: go tool pprof reads it and finds the same split.
+expect_exit 0 "$DFREPORT" --pprof prof.dfa
+[ -s prof.pb ] || fail "--pprof did not write prof.pb"
+if command -v go >/dev/null; then
+	HOME="$tempdir" GOCACHE="$tempdir/gocache" go tool pprof -top prof.pb > pprof.txt 2>&1 ||
+		fail "go tool pprof cannot read prof.pb: $(tail -3 pprof.txt)"
+	a=$(awk '$NF == "hot_a" { sub(/%/, "", $2); print $2 }' pprof.txt)
+	within "${a:-0}" 52 68 || fail "pprof shows hot_a at ${a:-nothing}%: $(head -12 pprof.txt)"
+else
+	note "go not installed: prof.pb not checked with go tool pprof"
+fi
 expect_exit 1 "$DFREPORT" --flame -o /nonexistent/dir/x.svg prof.dfa
 grep -q '/nonexistent/dir/x.svg' stderr || fail "output error does not name the file"
 exit 0
