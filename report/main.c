@@ -31,7 +31,7 @@ static const char doc[] =
 static const char args_doc[] = "ARCHIVE";
 
 enum { OPT_FOLDED = 0x100, OPT_FLAME, OPT_INFO, OPT_TOP, OPT_EVENT, OPT_PID, OPT_TID, OPT_COMM,
-       OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND, OPT_TIMELINE, OPT_LINES, OPT_SPEEDSCOPE, OPT_PPROF };
+       OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND, OPT_TIMELINE, OPT_LINES, OPT_SPEEDSCOPE, OPT_PPROF, OPT_DEBUGINFOD };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Mode (one of):", 1 },
@@ -56,6 +56,8 @@ static const struct argp_option options[] = {
 	{ "title", OPT_TITLE, "TEXT", 0, "Flame graph title", 3 },
 	{ "no-unwind", OPT_NO_UNWIND, NULL, 0, "Ignore recorded stack copies: frame-pointer chains as BPF walked them", 3 },
 	{ "lines", OPT_LINES, NULL, 0, "Source file:line with each user frame (from DWARF in the archive)", 3 },
+	{ "debuginfod", OPT_DEBUGINFOD, NULL, 0, "Fetch objects and debug files the archive lacks, by build-id, "
+	  "from the servers in DEBUGINFOD_URLS", 3 },
 	{ "verbose", 'v', NULL, 0, "More messages; repeat for more", 3 },
 	{ 0 }
 };
@@ -188,6 +190,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_TITLE: a->o.title = arg; break;
 	case OPT_NO_UNWIND: a->o.no_unwind = true; break;
 	case OPT_LINES: a->o.lines = true; break;
+	case OPT_DEBUGINFOD:
+		if (!symbolizer__use_debuginfod(true))
+			argp_error(state, "--debuginfod: this dfreport was built without libdebuginfod");
+		break;
 	case 'v': a->verbose++; break;
 	case ARGP_KEY_ARG:
 		if (a->o.archive)

@@ -83,6 +83,8 @@ uint32_t symbolizer__kernel(struct symbolizer *s, uint64_t ip, bool ret);
 uint32_t symbolizer__root(struct symbolizer *s, const char *comm);
 const struct frame *symbolizer__frame(const struct symbolizer *s, uint32_t id);
 uint32_t symbolizer__frame_count(const struct symbolizer *s);
+/* --debuginfod: fetch objects and debug files the archive lacks; false if not built in. */
+bool symbolizer__use_debuginfod(bool on);
 /* libdwfl callbacks for modules reported from archive snapshots (libdwfl.h users only). */
 #ifdef _LIBDWFL_H
 extern const Dwfl_Callbacks archive_dwfl_callbacks;

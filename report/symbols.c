@@ -7,8 +7,12 @@
  * debuginfo is looked up on this host: only what the archive holds.
  */
 #define _GNU_SOURCE
+#include "config.h"
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
+#ifdef HAVE_DEBUGINFOD
+#include <elfutils/debuginfod.h>
+#endif
 #include <libiberty/demangle.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +21,19 @@
 #include <unistd.h>
 #include "log.h"
 #include "report.h"
+
+/* --debuginfod: a client, made on first need */
+static bool use_debuginfod;
+#ifdef HAVE_DEBUGINFOD
+static debuginfod_client *dbgd;
+
+static debuginfod_client *debuginfod(void)
+{
+	if (use_debuginfod && !dbgd)
+		dbgd = debuginfod_begin();
+	return dbgd;
+}
+#endif
 
 const char *const sym_status_text[SYM__COUNT] = {
 	[SYM_OK] = "resolved",
@@ -108,6 +125,12 @@ void symbolizer__free(struct symbolizer *s)
 	free(s->obj_ix.s);
 	ksyms__free(s->ksyms);
 	free(s);
+#ifdef HAVE_DEBUGINFOD
+	if (dbgd) {
+		debuginfod_end(dbgd);
+		dbgd = NULL;
+	}
+#endif
 }
 
 const struct frame *symbolizer__frame(const struct symbolizer *s, uint32_t id)
@@ -152,9 +175,55 @@ uint32_t symbolizer__root(struct symbolizer *s, const char *comm)
 	return intern(s, comm, "", "", FRAME_ROOT, SYM_OK);
 }
 
-/* A module's separate debug file comes from the archive (objects/KEY.debug)
- * or from nowhere: never from this host.  Modules are reported with their key
- * as file name and the reader as user data. */
+bool symbolizer__use_debuginfod(bool on)
+{
+#ifdef HAVE_DEBUGINFOD
+	use_debuginfod = on;
+	return true;
+#else
+	return !on;
+#endif
+}
+
+/* Hex build-id to bytes; the length, or 0 when the key is not a build-id. */
+static int key_bytes(const char *key, unsigned char *id, size_t max)
+{
+	size_t n = strlen(key);
+
+	if (n % 2 || n / 2 > max || n < 2)
+		return 0;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(key + 2 * i, "%2x", &v) != 1)
+			return 0;
+		id[i] = v;
+	}
+	return n / 2;
+}
+
+/* From the debuginfod servers in DEBUGINFOD_URLS, with --debuginfod only. */
+static int fetch(const char *key, bool debuginfo)
+{
+#ifdef HAVE_DEBUGINFOD
+	unsigned char id[64];
+	int n = key_bytes(key, id, sizeof(id)), fd;
+
+	if (!n || !debuginfod())
+		return -1;
+	fd = debuginfo ? debuginfod_find_debuginfo(dbgd, id, n, NULL) : debuginfod_find_executable(dbgd, id, n, NULL);
+	if (fd < 0)
+		pr_info("debuginfod: no %s for %s", debuginfo ? "debuginfo" : "executable", key);
+	return fd < 0 ? -1 : fd;
+#else
+	return -1;
+#endif
+}
+
+/* A module's separate debug file comes from the archive (objects/KEY.debug),
+ * from a debuginfod server with --debuginfod, or from nowhere: never from
+ * this host's files.  Modules are reported with their key as file name and
+ * the reader as user data. */
 static int archive_debuginfo(Dwfl_Module *mod, void **ud, const char *modname, Dwarf_Addr base,
 			     const char *file, const char *debuglink, GElf_Word crc, char **path)
 {
@@ -163,9 +232,10 @@ static int archive_debuginfo(Dwfl_Module *mod, void **ud, const char *modname, D
 	const void *data;
 	size_t len;
 
-	if (!r || !file || (size_t)snprintf(key, sizeof(key), "%s.debug", file) >= sizeof(key) ||
-	    dfa_reader__object(r, key, &data, &len) != DFA_OK)
+	if (!r || !file || (size_t)snprintf(key, sizeof(key), "%s.debug", file) >= sizeof(key))
 		return -1;
+	if (dfa_reader__object(r, key, &data, &len) != DFA_OK)
+		return fetch(file, true);
 	return archive_memfd(key, data, len);
 }
 
@@ -241,11 +311,16 @@ static void load_object(struct symbolizer *s, struct sobj *o)
 
 	o->loaded = true;
 	if (dfa_reader__object(s->r, o->key, &data, &len) != DFA_OK) {
-		o->error = strdup(dfa_reader__error(s->r));
-		return;
+		/* not in the archive (--no-objects): a debuginfod server may have it */
+		fd = fetch(o->key, false);
+		if (fd < 0) {
+			o->error = strdup(dfa_reader__error(s->r));
+			return;
+		}
+	} else {
+		/* libdwfl reads modules from a file descriptor. */
+		fd = archive_memfd(o->key, data, len);
 	}
-	/* libdwfl reads modules from a file descriptor. */
-	fd = archive_memfd(o->key, data, len);
 	if (fd < 0) {
 		o->error = strdup("cannot stage the object in memory");
 		goto fail;
