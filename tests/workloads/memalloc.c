@@ -8,6 +8,7 @@
  * (204,816,122 bytes in all), for sampling. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void *volatile keep[4096];
 void *volatile hold;
@@ -57,11 +58,14 @@ __attribute__((noinline)) void fn_big_churn(void)
 
 int main(int argc, char **argv)
 {
+	/* A moment for dfrecord to read the maps of a new process (see memnew.cpp). */
+	usleep(200000);
 	fn_malloc_freed();
 	fn_calloc_kept();
 	fn_realloc_chain();
 	fn_aligned_kept();
 	if (argc > 1)
 		fn_big_churn();
+	usleep(200000);
 	return 0;
 }

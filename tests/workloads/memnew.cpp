@@ -1,4 +1,7 @@
 // C++ allocations: 1000 x new Widget (256 bytes), kept: memnew
+// (It lives a moment before and after: a process gone within milliseconds
+// can be gone before dfrecord reads its maps; run-symbols tests that case.)
+#include <unistd.h>
 #include <vector>
 
 struct Widget {
@@ -15,7 +18,9 @@ __attribute__((noinline)) void make_widgets()
 
 int main()
 {
+	usleep(200000);
 	kept.reserve(1000);
 	make_widgets();
+	usleep(200000);
 	return 0;
 }
