@@ -73,6 +73,43 @@ static int copy_sections(Elf *in, Elf *out, size_t shstrndx, bool keep_debug)
 	return 0;
 }
 
+const uint8_t *elfsnap__func_code(Elf *elf, const uint8_t *bytes, size_t len, const GElf_Sym *sym, size_t min)
+{
+	Elf_Scn *scn = elf_getscn(elf, sym->st_shndx);
+	GElf_Shdr sh;
+	uint64_t off;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+	    sym->st_value < sh.sh_addr || sym->st_value - sh.sh_addr + min > sh.sh_size)
+		return NULL;
+	off = sh.sh_offset + (sym->st_value - sh.sh_addr);
+	return off + min <= len ? bytes + off : NULL;
+}
+
+bool elfsnap__find_func(Elf *elf, const char *name, GElf_Sym *out)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		Elf_Scn *scn = NULL;
+		GElf_Shdr sh;
+
+		while ((scn = elf_nextscn(elf, scn))) {
+			Elf_Data *d;
+
+			if (!gelf_getshdr(scn, &sh) || sh.sh_type != (pass ? SHT_DYNSYM : SHT_SYMTAB) ||
+			    !(d = elf_getdata(scn, NULL)))
+				continue;
+			for (size_t i = 0; i < sh.sh_size / (sh.sh_entsize ? sh.sh_entsize : 24); i++) {
+				const char *n;
+
+				if (gelf_getsym(d, i, out) && GELF_ST_TYPE(out->st_info) == STT_FUNC &&
+				    out->st_value && (n = elf_strptr(elf, sh.sh_link, out->st_name)) && !strcmp(n, name))
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
 int elfsnap__reduce(Elf *in, bool keep_debug, void **out_buf, size_t *out_len)
 {
 	GElf_Ehdr eh;

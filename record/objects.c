@@ -104,20 +104,6 @@ static int object_key(Elf *elf, const void *bytes, size_t len, char *key)
 	return 0;
 }
 
-/* File bytes at a function's address, through its section. */
-static const uint8_t *func_bytes(Elf *elf, const uint8_t *bytes, size_t len, const GElf_Sym *sym)
-{
-	Elf_Scn *scn = elf_getscn(elf, sym->st_shndx);
-	GElf_Shdr sh;
-	uint64_t off;
-
-	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
-	    sym->st_value < sh.sh_addr || sym->st_value - sh.sh_addr + 8 > sh.sh_size)
-		return NULL;
-	off = sh.sh_offset + (sym->st_value - sh.sh_addr);
-	return off + 8 <= len ? bytes + off : NULL;
-}
-
 /* Start-up code from crt*.o, built alike whatever the program was built with. */
 static bool crt_function(const char *name)
 {
@@ -166,7 +152,7 @@ static bool elf_has_fp(Elf *elf, const uint8_t *bytes, size_t len)
 				const uint8_t *code;
 
 				if (!gelf_getsym(d, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-				    sym.st_size < 8 || !(code = func_bytes(elf, bytes, len, &sym)) ||
+				    sym.st_size < 8 || !(code = elfsnap__func_code(elf, bytes, len, &sym, 8)) ||
 				    crt_function(elf_strptr(elf, sh.sh_link, sym.st_name)))
 					continue;
 				if (!memcmp(code, endbr, 4))

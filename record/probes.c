@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -285,42 +286,28 @@ static int libc_path(char *buf, size_t len)
 static size_t free_probe_offset(const char *lib)
 {
 	static const uint8_t test_rdi[] = { 0x48, 0x85, 0xff };
-	size_t off = 0, code_off;
-	uint8_t code[16];
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
+	const uint8_t *code;
+	size_t off = 0;
+	struct stat st;
+	void *bytes = MAP_FAILED;
+	Elf *elf = NULL;
+	GElf_Sym sym;
 	int fd = open(lib, O_RDONLY | O_CLOEXEC);
-	Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
 
-	while (elf && (scn = elf_nextscn(elf, scn)) && !off) {
-		Elf_Data *d;
-		Elf_Scn *text;
-		GElf_Shdr tsh;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !(d = elf_getdata(scn, NULL)))
-			continue;
-		for (size_t i = 0; i < sh.sh_size / (sh.sh_entsize ? sh.sh_entsize : 24); i++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(d, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-			    !(name = elf_strptr(elf, sh.sh_link, sym.st_name)) || strcmp(name, "free"))
-				continue;
-			text = elf_getscn(elf, sym.st_shndx);
-			if (!text || !gelf_getshdr(text, &tsh) || sym.st_value < tsh.sh_addr)
-				break;
-			code_off = tsh.sh_offset + (sym.st_value - tsh.sh_addr);
-			if (pread(fd, code, sizeof(code), code_off) != sizeof(code) || memcmp(code, test_rdi, 3))
-				break;
-			off = code[3] == 0x74 ? 5 : code[3] == 0x0f && code[4] == 0x84 ? 9 : 0;
-			/* the instruction after the je must be a push: emulated, no registers changed yet */
-			if (off && !((code[off] & 0xf8) == 0x50 || (code[off] == 0x41 && (code[off + 1] & 0xf8) == 0x50)))
-				off = 0;
-			break;
-		}
-	}
+	if (fd < 0 || fstat(fd, &st) ||
+	    (bytes = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED ||
+	    !(elf = elf_memory(bytes, st.st_size)) || !elfsnap__find_func(elf, "free", &sym) ||
+	    !(code = elfsnap__func_code(elf, bytes, st.st_size, &sym, 16)) || memcmp(code, test_rdi, 3))
+		goto cleanup;
+	off = code[3] == 0x74 ? 5 : code[3] == 0x0f && code[4] == 0x84 ? 9 : 0;
+	/* the instruction after the je must be a push: emulated, no registers changed yet */
+	if (off && !((code[off] & 0xf8) == 0x50 || (code[off] == 0x41 && (code[off + 1] & 0xf8) == 0x50)))
+		off = 0;
+cleanup:
 	if (elf)
 		elf_end(elf);
+	if (bytes != MAP_FAILED)
+		munmap(bytes, st.st_size);
 	if (fd >= 0)
 		close(fd);
 	return off;

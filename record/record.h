@@ -84,6 +84,10 @@ int probes__close_waits(struct probes *p, uint64_t now, int (*cb)(void *ctx, voi
 /* elfsnap.c: a copy of an ELF file with only what symbolization and unwinding
  * need (section headers kept, other sections made SHT_NOBITS). */
 int elfsnap__reduce(Elf *in, bool keep_debug, void **out, size_t *len);
+/* The file bytes of a function symbol (at least min of them), or NULL. */
+const uint8_t *elfsnap__func_code(Elf *elf, const uint8_t *bytes, size_t len, const GElf_Sym *sym, size_t min);
+/* A function symbol by name, from .symtab, else .dynsym. */
+bool elfsnap__find_func(Elf *elf, const char *name, GElf_Sym *sym);
 
 /* objects.c: snapshots of mapped files, one per build-id. */
 struct objects;
