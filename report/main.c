@@ -31,7 +31,7 @@ static const char doc[] =
 static const char args_doc[] = "ARCHIVE";
 
 enum { OPT_FOLDED = 0x100, OPT_FLAME, OPT_INFO, OPT_TOP, OPT_EVENT, OPT_PID, OPT_TID, OPT_COMM,
-       OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND, OPT_TIMELINE, OPT_LINES, OPT_SPEEDSCOPE, OPT_PPROF, OPT_DEBUGINFOD };
+       OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND, OPT_TIMELINE, OPT_LINES, OPT_SPEEDSCOPE, OPT_PPROF, OPT_DEBUGINFOD, OPT_DIFF };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Mode (one of):", 1 },
@@ -39,6 +39,8 @@ static const struct argp_option options[] = {
 	{ "folded", OPT_FOLDED, NULL, 0, "Folded stacks, one line per stack: comm;frame;...;leaf value", 1 },
 	{ "flame", OPT_FLAME, NULL, 0, "Interactive SVG flame graph (default file: ARCHIVE with .svg)", 1 },
 	{ "info", OPT_INFO, NULL, 0, "Metadata, counters, member sizes and symbol coverage", 1 },
+	{ "diff", OPT_DIFF, "BASE.dfa", 0, "Compare with BASE: the top table by change of self share, "
+	  "or with --folded \"stack base new\" lines (flamegraph.pl's difffolded)", 1 },
 	{ "timeline", OPT_TIMELINE, NULL, 0, "Memory in use over time, and its peak", 1 },
 	{ "speedscope", OPT_SPEEDSCOPE, NULL, 0, "JSON for speedscope.app (default file: ARCHIVE with .speedscope.json)", 1 },
 	{ "pprof", OPT_PPROF, NULL, 0, "pprof's profile.proto (default file: ARCHIVE with .pb)", 1 },
@@ -156,6 +158,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_FLAME: a->o.mode = MODE_FLAME; a->modes++; break;
 	case OPT_INFO: a->o.mode = MODE_INFO; a->modes++; break;
 	case OPT_TIMELINE: a->o.mode = MODE_TIMELINE; a->modes++; break;
+	case OPT_DIFF: a->o.diff = arg; break;
 	case OPT_SPEEDSCOPE: a->o.mode = MODE_SPEEDSCOPE; a->modes++; break;
 	case OPT_PPROF: a->o.mode = MODE_PPROF; a->modes++; break;
 	case OPT_EVENT:
@@ -205,6 +208,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "no archive given");
 		if (a->modes > 1)
 			argp_error(state, "give one mode only");
+		if (a->o.diff && a->o.mode != MODE_TOP && a->o.mode != MODE_FOLDED)
+			argp_error(state, "--diff goes with the top table or --folded");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -225,7 +230,8 @@ static char *derived_name(const char *archive, const char *suffix)
 	return s;
 }
 
-static int write_output(struct dfa_reader *r, const struct profile *pf, const struct report_opts *o)
+static int write_output(struct dfa_reader *r, const struct profile *pf, const struct profile *base,
+			const struct report_opts *o)
 {
 	char *derived = NULL;
 	const char *path = o->output;
@@ -246,7 +252,8 @@ static int write_output(struct dfa_reader *r, const struct profile *pf, const st
 			return 1;
 		}
 	}
-	switch (o->mode) {
+	switch (base ? -1 : (int)o->mode) {
+	case -1: ret = out_diff(base, pf, o, f); break;
 	case MODE_FOLDED: ret = out_folded(pf, f); break;
 	case MODE_FLAME: ret = out_flame(pf, o, f); break;
 	case MODE_INFO: ret = out_info(r, pf, o, f); break;
@@ -265,13 +272,40 @@ static int write_output(struct dfa_reader *r, const struct profile *pf, const st
 	return ret ? 1 : 0;
 }
 
+/* The base archive of --diff, read and aggregated like the main one. */
+static int open_profile(const char *path, const struct report_opts *o, int event, struct dfa_reader **r,
+			struct symbolizer **s, struct profile *pf)
+{
+	struct report_opts bo = *o;
+	int st;
+
+	*r = dfa_reader__new();
+	if (!*r)
+		oom();
+	st = dfa_reader__open(*r, path);
+	if (st == DFA_WARN) {
+		pr_warn("%s: %s; reporting what it holds", path, dfa_reader__error(*r));
+	} else if (st != DFA_OK) {
+		pr_err("%s", dfa_reader__error(*r));
+		return -1;
+	}
+	*s = symbolizer__new(*r, o->lines);
+	if (!*s)
+		oom();
+	bo.event = event;	/* the same event as the archive it is compared with */
+	profile__build(pf, *r, *s, &bo);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct argp argp = { .options = options, .parser = parse_opt, .args_doc = args_doc, .doc = doc };
 	struct args a = { .o = { .event = -1, .limit = 40 } };
 	struct dfa_reader *r = NULL;
 	struct symbolizer *s = NULL;
-	struct profile pf = { 0 };
+	struct profile pf = { 0 }, bpf = { 0 };
+	struct dfa_reader *br = NULL;
+	struct symbolizer *bs = NULL;
 	int ret = 1, st;
 
 	argp_err_exit_status = 2;
@@ -294,11 +328,16 @@ int main(int argc, char **argv)
 	profile__build(&pf, r, s, &a.o);
 	if (!pf.samples && a.o.mode != MODE_INFO && a.o.mode != MODE_TIMELINE)
 		pr_warn("%s: no %s samples match", a.o.archive, profile__event_name(&pf));
-	ret = write_output(r, &pf, &a.o);
+	if (a.o.diff && open_profile(a.o.diff, &a.o, pf.event, &br, &bs, &bpf))
+		goto cleanup;
+	ret = write_output(r, &pf, a.o.diff ? &bpf : NULL, &a.o);
 cleanup:
 	profile__release(&pf);
+	profile__release(&bpf);
 	symbolizer__free(s);
+	symbolizer__free(bs);
 	dfa_reader__free(r);
+	dfa_reader__free(br);
 	free(a.o.pids);
 	free(a.o.tids);
 	return ret;

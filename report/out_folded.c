@@ -21,14 +21,9 @@ char *folded_frame_text(const struct frame *fr)
 	return t;
 }
 
-struct line {
-	char *text;
-	uint64_t value;
-};
-
 static int cmp_line(const void *a, const void *b)
 {
-	return strcmp(((const struct line *)a)->text, ((const struct line *)b)->text);
+	return strcmp(((const struct folded_line *)a)->text, ((const struct folded_line *)b)->text);
 }
 
 static char *path_text(const struct profile *pf, const struct path *p, char **texts)
@@ -52,17 +47,18 @@ static char *path_text(const struct profile *pf, const struct path *p, char **te
 	return s;
 }
 
-int out_folded(const struct profile *pf, FILE *f)
+/* The profile's stacks as folded text, sorted, alike ones merged; values as shown. */
+struct folded_line *folded_lines(const struct profile *pf, size_t *n_out)
 {
 	uint32_t n_frames = symbolizer__frame_count(pf->sym);
 	char **texts = must_realloc(NULL, (n_frames + 1) * sizeof(*texts));
-	struct line *lines = must_realloc(NULL, (pf->n_paths + 1) * sizeof(*lines));
+	struct folded_line *lines = must_realloc(NULL, (pf->n_paths + 1) * sizeof(*lines));
 	size_t n = 0;
 
 	for (uint32_t i = 0; i < n_frames; i++)
 		texts[i] = folded_frame_text(symbolizer__frame(pf->sym, i));
 	for (size_t i = 0; i < pf->n_paths; i++)
-		lines[i] = (struct line){ path_text(pf, &pf->paths[i], texts), pf->paths[i].value };
+		lines[i] = (struct folded_line){ path_text(pf, &pf->paths[i], texts), pf->paths[i].value };
 	qsort(lines, pf->n_paths, sizeof(*lines), cmp_line);
 	/* Distinct frames can print alike (same name, other object): merge them. */
 	for (size_t i = 0; i < pf->n_paths; i++) {
@@ -73,15 +69,29 @@ int out_folded(const struct profile *pf, FILE *f)
 		}
 		lines[n++] = lines[i];
 	}
-	for (size_t i = 0; i < n; i++) {
-		uint64_t v = profile__shown(pf, lines[i].value);
-
-		fprintf(f, "%s %llu\n", lines[i].text, (unsigned long long)v);
-		free(lines[i].text);
-	}
+	for (size_t i = 0; i < n; i++)
+		lines[i].value = profile__shown(pf, lines[i].value);
 	for (uint32_t i = 0; i < n_frames; i++)
 		free(texts[i]);
 	free(texts);
+	*n_out = n;
+	return lines;
+}
+
+void folded_lines__free(struct folded_line *lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(lines[i].text);
 	free(lines);
+}
+
+int out_folded(const struct profile *pf, FILE *f)
+{
+	size_t n;
+	struct folded_line *lines = folded_lines(pf, &n);
+
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s %llu\n", lines[i].text, (unsigned long long)lines[i].value);
+	folded_lines__free(lines, n);
 	return 0;
 }

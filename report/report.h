@@ -27,6 +27,7 @@ struct report_opts {
 	const char *title;
 	bool no_unwind;		/* ignore stack copies: frame-pointer chains only */
 	bool lines;		/* source file:line with user frames */
+	const char *diff;	/* --diff BASE.dfa */
 };
 
 /* Allocation that cannot fail: out of memory ends dfreport with a message. */
@@ -183,6 +184,14 @@ const char *profile__event_name(const struct profile *pf);
 /* ---- outputs; each returns 0 or -1 (message printed) ---- */
 int out_top(const struct profile *pf, const struct report_opts *o, FILE *f);
 int out_folded(const struct profile *pf, FILE *f);
+struct folded_line {
+	char *text;
+	uint64_t value;		/* as shown (us for times) */
+};
+struct folded_line *folded_lines(const struct profile *pf, size_t *n);
+void folded_lines__free(struct folded_line *lines, size_t n);
+/* --diff: folded "stack base new" lines (flamegraph.pl's difffolded), or a table. */
+int out_diff(const struct profile *base, const struct profile *pf, const struct report_opts *o, FILE *f);
 /* Frame text as folded output writes it: ';' escaped, kernel frames "_[k]". */
 char *folded_frame_text(const struct frame *fr);
 int out_flame(const struct profile *pf, const struct report_opts *o, FILE *f);
