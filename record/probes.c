@@ -48,11 +48,6 @@ struct probes {
 	size_t n_libs;
 };
 
-static bool wants(const struct record_opts *o, int ev)
-{
-	return o->events & (1u << ev);
-}
-
 /* The shared maps (common.bpf.h) of an event program: procs.bpf.c's. */
 static int reuse_maps(struct probes *p, struct bpf_object *obj)
 {
@@ -104,11 +99,6 @@ static int load_offcpu(struct probes *p)
 	p->offcpu->rodata->df_wake_bytes = p->wake_bytes;
 	err = reuse_maps(p, p->offcpu->obj);
 	return err ? err : offcpu_bpf__load(p->offcpu);
-}
-
-static bool wants_mem(const struct record_opts *o)
-{
-	return wants(o, DFA_EV_MEM_ALLOC) || wants(o, DFA_EV_MEM_INUSE);
 }
 
 /* P(sample) = 1 - exp(-size / mean) at the middle of each 1/256 step of size / mean. */
@@ -176,11 +166,11 @@ struct probes *probes__new(const struct record_opts *o, size_t rb_size)
 	p->procs->rodata->filter = !o->all;
 	bpf_map__set_max_entries(p->procs->maps.events, rb_size);
 	err = procs_bpf__load(p->procs);
-	if (!err && wants(o, DFA_EV_ONCPU))
+	if (!err && record_wants(o, DFA_EV_ONCPU))
 		err = load_oncpu(p);
-	if (!err && wants(o, DFA_EV_OFFCPU))
+	if (!err && record_wants(o, DFA_EV_OFFCPU))
 		err = load_offcpu(p);
-	if (!err && wants_mem(o))
+	if (!err && record_wants_memory(o))
 		err = load_mem(p);
 	if (!err)
 		return p;

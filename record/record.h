@@ -35,6 +35,17 @@ struct record_opts {
 
 int record__run(const struct record_opts *o);
 
+static inline bool record_wants(const struct record_opts *o, int event)
+{
+	return o->events & (1u << event);
+}
+
+/* mem-alloc and mem-inuse record the same: allocations and frees. */
+static inline bool record_wants_memory(const struct record_opts *o)
+{
+	return record_wants(o, DFA_EV_MEM_ALLOC) || record_wants(o, DFA_EV_MEM_INUSE);
+}
+
 /* command.c: -- COMMAND, forked stopped before exec */
 struct command {
 	pid_t pid;		/* -1: none */

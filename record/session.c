@@ -206,17 +206,12 @@ static size_t ringbuf_size(const struct record_opts *o, int ncpu)
 	uint64_t want = (uint64_t)o->freq * ncpu * (1024 + copy) / 4, size = 4 << 20;
 
 	/* Allocations come far faster than timer samples: room for bursts. */
-	if (o->events & (1u << DFA_EV_MEM_ALLOC | 1u << DFA_EV_MEM_INUSE))
+	if (record_wants_memory(o))
 		want = want > (64 << 20) ? want : (64 << 20);
 
 	while (size < want && size < (256 << 20))
 		size <<= 1;
 	return size;
-}
-
-static bool memory(const struct record_opts *o)
-{
-	return o->events & (1u << DFA_EV_MEM_ALLOC | 1u << DFA_EV_MEM_INUSE);
 }
 
 /* An allocator library in a process: probed through the process's own root. */
@@ -241,7 +236,7 @@ static void add_command_allocator(void *ctx, const char *path)
 /* Allocators the targets use, probed before the recording starts. */
 static void find_allocators(struct session *s)
 {
-	if (!memory(s->o))
+	if (!record_wants_memory(s->o))
 		return;
 	for (size_t i = 0; i < s->o->n_pids; i++)
 		allocators__of_pid(s->o->pids[i], add_allocator, s);
@@ -292,9 +287,9 @@ static void write_start_meta(struct session *s, int ncpu, const char *cmdline)
 	set_meta_u64(s->w, "start_wall_ns", now_ns(CLOCK_REALTIME));
 	dfa_writer__set_meta(s->w, "cmdline", cmdline);
 	dfa_writer__set_meta(s->w, "events", events_text(s->o->events, buf, sizeof(buf)));
-	if (s->o->events & (1u << DFA_EV_OFFCPU))
+	if (record_wants(s->o, DFA_EV_OFFCPU))
 		set_meta_u64(s->w, "min_block_ns", s->o->min_block_us * 1000ULL);
-	if (s->o->events & (1u << DFA_EV_MEM_ALLOC | 1u << DFA_EV_MEM_INUSE))
+	if (record_wants_memory(s->o))
 		set_meta_u64(s->w, "mem_sample_bytes", s->o->mem_sample);
 	dfa_writer__set_meta(s->w, "clock", "cpu-clock");
 	set_meta_u64(s->w, "freq", s->o->freq);
@@ -361,7 +356,7 @@ static void summary(struct session *s, uint64_t ns, uint64_t lost)
 	dfa_writer__stats(s->w, &ws);
 	procs__stats(s->procs, &ps);
 	objects__stats(s->objs, &os);
-	if (s->o->events & (1u << DFA_EV_OFFCPU))
+	if (record_wants(s->o, DFA_EV_OFFCPU))
 		snprintf(waits, sizeof(waits), " (%llu off-cpu waits)", (unsigned long long)s->waits);
 	fprintf(stderr, "dfrecord: %.1f s, %llu samples%s, %llu lost, %llu processes, %llu objects "
 		"(%llu unreadable), %.1f KiB written to %s\n",
@@ -382,7 +377,7 @@ static void set_counters(struct session *s, uint64_t open)
 	probes__counters(s->probes, &c);
 	set_meta_u64(s->w, "lost", c.lost);
 	set_meta_u64(s->w, "stack_copies_failed", c.copy_failed);
-	if (s->o->events & (1u << DFA_EV_MEM_ALLOC | 1u << DFA_EV_MEM_INUSE)) {
+	if (record_wants_memory(s->o)) {
 		/* Every allocation seen, what sampling left out, what frees matched. */
 		set_meta_u64(s->w, "mem_allocs", c.mem_allocs);
 		set_meta_u64(s->w, "mem_not_sampled", c.mem_sampled_out);
@@ -394,7 +389,7 @@ static void set_counters(struct session *s, uint64_t open)
 			pr_warn("%llu allocations not tracked for mem-inuse: the live-block table was full",
 				(unsigned long long)c.mem_live_full);
 	}
-	if (!(s->o->events & (1u << DFA_EV_OFFCPU)))
+	if (!record_wants(s->o, DFA_EV_OFFCPU))
 		return;
 	/* What each off-cpu rule of the feature sheet filtered. */
 	set_meta_u64(s->w, "offcpu_recorded", c.off_recorded + open);
@@ -546,7 +541,7 @@ int record__run(const struct record_opts *o)
 	s.output_created = true;
 	s.objs = objects__new(s.w, !o->no_debuginfo, o->debug_dir);
 	hooks = (struct procs_hooks){ o->dwarf_bytes && !o->dwarf_all ? add_dwarf_pid : NULL,
-				      memory(o) ? add_allocator : NULL, &s };
+				      record_wants_memory(o) ? add_allocator : NULL, &s };
 	s.procs = procs__new(s.w, s.objs, &hooks);
 	if (s.procs) {
 		procs__set_no_objects(s.procs, o->no_objects);
