@@ -155,4 +155,6 @@ static __always_inline bool df_wanted(bool filter, __u32 tgid)
 	return !filter || bpf_map_lookup_elem(&targets, &tgid);
 }
 
+#include "python.bpf.h"
+
 #endif

@@ -9,11 +9,13 @@ enum df_rec_type {
 	DF_REC_EXEC = 3,
 	DF_REC_EXIT = 4,
 	DF_REC_FREE = 5,	/* struct df_free_rec (mem.h) */
+	DF_REC_PYCODE = 6,	/* struct df_pycode_rec (python.h) */
 };
 
 #define DF_COMM_LEN 16
 #define DF_MAX_KERN 127
 #define DF_MAX_USER 127
+#define DF_MAX_PY 96		/* Python frames, innermost first */
 #define DF_MAX_USTACK 16384	/* bytes of user stack one record may carry */
 #define DF_PAGE 4096
 
@@ -33,7 +35,7 @@ enum {
 };
 
 /* One stack sample (on-cpu, off-cpu, memory); only the first n_kern + n_user
- * ips travel, then, with DF_F_USTACK, a struct df_ustack and its bytes. */
+ * + n_py ips travel, then, with DF_F_USTACK, a struct df_ustack and its bytes. */
 struct df_sample_rec {
 	struct df_rec_hdr hdr;	/* type DF_REC_SAMPLE */
 	__u32 tid;
@@ -44,8 +46,10 @@ struct df_sample_rec {
 	__u16 n_kern;
 	__u16 n_user;
 	__u16 flags;
+	__u16 n_py;		/* Python frames (python.h) */
+	__u16 pad[3];
 	char comm[DF_COMM_LEN];	/* the thread's */
-	__u64 ips[DF_MAX_KERN + DF_MAX_USER];	/* kernel innermost first, then user */
+	__u64 ips[DF_MAX_KERN + DF_MAX_USER + DF_MAX_PY];	/* kernel innermost first, then user, then Python */
 };
 
 /* User registers and a copy of the user stack from sp up, for unwinding with

@@ -145,6 +145,7 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u32 tgid, __u32 
 	len = df_fill_stacks(ctx, e, false, 0);
 	if (!len)
 		return;
+	len = df_add_python(e, len, tgid, tid);
 	if (ustack_bytes && e->n_user) {
 		__u32 used = df_copy_ustack(ctx, (void *)e + len, ustack_bytes, DF_MEM_COPY);
 

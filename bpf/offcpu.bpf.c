@@ -87,6 +87,7 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev, __u3
 		__sync_fetch_and_add(&no_user, 1);
 		return;
 	}
+	size = df_add_python(e, size, tgid, tid);
 	if (ustack_bytes) {
 		__u32 used = df_copy_ustack(df_user_regs(NULL), (void *)e + size, ustack_bytes, DF_OFFCPU_COPY);
 

@@ -51,6 +51,7 @@ int on_cpu(struct bpf_perf_event_data *ctx)
 	size = df_fill_stacks(ctx, e, kernel_stacks && !user_mode, 0);
 	if (!size)
 		return 0;
+	size = df_add_python(e, size, tgid, tid);
 	if (dwarf_bytes && bpf_map_lookup_elem(&dwarf_pids, &tgid))
 		want = dwarf_bytes;
 	if (want && e->n_user > 0) {

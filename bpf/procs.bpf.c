@@ -51,6 +51,8 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 
 	if (!df_wanted(filter, tgid))
 		return 0;
+	/* A new image: dfrecord says again whether it is Python. */
+	bpf_map_delete_elem(&py_procs, &tgid);
 	/* Wake dfrecord: it reads the new image's maps while they are there. */
 	emit(DF_REC_EXEC, tgid, 0, BPF_RB_FORCE_WAKEUP);
 	return 0;
@@ -65,6 +67,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 		return 0;
 	emit(DF_REC_EXIT, tgid, 0, BPF_RB_NO_WAKEUP);
 	bpf_map_delete_elem(&seen, &tgid);	/* the pid may come back as another process */
+	bpf_map_delete_elem(&py_procs, &tgid);
 	if (filter)
 		bpf_map_delete_elem(&targets, &tgid);
 	return 0;

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 
 #define DFA_FORMAT_MAJOR 1
-#define DFA_FORMAT_MINOR 1
+#define DFA_FORMAT_MINOR 2
 
 enum dfa_status {
 	DFA_OK = 0,
@@ -71,13 +71,48 @@ struct dfa_ustack {
 };
 #define DFA_MAX_USTACK (1U << 20)
 
-/* A stack, innermost frame first on both sides. */
+/*
+ * An interpreted frame (1.2): a function of a FUNC record and the instruction
+ * it was at, for runtimes whose frames are the interpreter's data (Python).
+ * Entry marks the first frame one call of the interpreter's eval loop ran:
+ * the frames up to and including it belong to that native frame.
+ */
+#define DFA_INSTR_UNKNOWN 0x7fffffffU
+#define DFA_IFRAME(func, instr, entry) \
+	((uint64_t)(func) << 32 | (uint64_t)((instr) & DFA_INSTR_UNKNOWN) << 1 | ((entry) ? 1 : 0))
+#define DFA_IFRAME_FUNC(w) ((uint32_t)((w) >> 32))
+#define DFA_IFRAME_INSTR(w) ((uint32_t)(w) >> 1)
+#define DFA_IFRAME_ENTRY(w) ((bool)((w) & 1))
+
+/* A stack, innermost frame first on every side. */
 struct dfa_stack {
 	uint32_t n_user;
 	uint32_t n_kern;
 	const uint64_t *user;
 	const uint64_t *kern;
+	uint32_t n_interp;	/* 1.2: interpreted frames (DFA_IFRAME) */
+	const uint64_t *interp;
 };
+
+enum dfa_func_kind {
+	/* A CPython code object: instructions in code units, lines is
+	 * co_linetable (the 3.11 location table), version major << 8 | minor. */
+	DFA_FUNC_PYTHON = 1,
+};
+
+/* A function of an interpreted frame (1.2). */
+struct dfa_func {
+	uint32_t id;		/* what DFA_IFRAME_FUNC gives */
+	uint32_t pid;
+	uint32_t kind;		/* enum dfa_func_kind */
+	uint32_t version;	/* of the runtime */
+	uint32_t firstline;
+	const char *name;	/* qualified name */
+	const char *file;
+	const uint8_t *lines;	/* line table in the runtime's own format */
+	uint32_t lines_len;
+};
+#define DFA_MAX_LINES (1U << 20)
 
 enum { DFA_PROT_R = 1, DFA_PROT_W = 2, DFA_PROT_X = 4 };
 
@@ -126,9 +161,10 @@ int dfa_writer__set_meta(struct dfa_writer *w, const char *key, const char *valu
 /* Writes the meta member; set_meta calls after this go to the end member. */
 int dfa_writer__begin(struct dfa_writer *w);
 /* us may be NULL (no stack copy). */
-int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s,
-			   const uint64_t *user, uint32_t n_user,
-			   const uint64_t *kern, uint32_t n_kern, const struct dfa_ustack *us);
+int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s, const struct dfa_stack *st,
+			   const struct dfa_ustack *us);
+/* Defines an interpreted frame's function, before or after the stacks that use it. */
+int dfa_writer__add_func(struct dfa_writer *w, const struct dfa_func *f);
 int dfa_writer__add_free(struct dfa_writer *w, uint32_t pid, uint64_t addr, uint64_t ts);
 int dfa_writer__add_proc(struct dfa_writer *w, const struct dfa_proc *p);
 int dfa_writer__add_exit(struct dfa_writer *w, uint32_t pid, uint64_t begin, uint64_t ts);
@@ -166,6 +202,10 @@ size_t dfa_reader__sample_count(const struct dfa_reader *r);
 const struct dfa_sample *dfa_reader__samples(const struct dfa_reader *r);
 size_t dfa_reader__stack_count(const struct dfa_reader *r);
 int dfa_reader__stack(const struct dfa_reader *r, uint32_t id, struct dfa_stack *out);
+
+/* The function an interpreted frame names; NULL if the archive lacks it. */
+const struct dfa_func *dfa_reader__func(const struct dfa_reader *r, uint32_t id);
+size_t dfa_reader__func_count(const struct dfa_reader *r);
 
 /* Frees of recorded blocks, in recording order. */
 size_t dfa_reader__free_count(const struct dfa_reader *r);

@@ -19,8 +19,8 @@ struct member {
 };
 
 struct stack_rec {
-	size_t off;
-	uint32_t n_user, n_kern;
+	size_t off;		/* into ips: user, kernel, then interpreted frames */
+	uint32_t n_user, n_kern, n_interp;
 };
 
 struct ustack_rec {
@@ -51,6 +51,8 @@ struct dfa_reader {
 	size_t n_ustacks, ustacks_cap;
 	struct dfa_free *frees;
 	size_t n_frees, frees_cap;
+	struct dfa_func *funcs;	/* sorted by id once read */
+	size_t n_funcs, funcs_cap;
 	struct dfa_buf ustack_bytes;
 	struct member *members;
 	size_t n_members, members_cap;
@@ -91,6 +93,12 @@ void dfa_reader__free(struct dfa_reader *r)
 	free(r->procs);
 	free(r->ustacks);
 	free(r->frees);
+	for (size_t i = 0; i < r->n_funcs; i++) {
+		free((char *)r->funcs[i].name);
+		free((char *)r->funcs[i].file);
+		free((uint8_t *)r->funcs[i].lines);
+	}
+	free(r->funcs);
 	dfa_buf__release(&r->ustack_bytes);
 	for (size_t i = 0; i < r->n_members; i++) {
 		free(r->members[i].name);
@@ -185,10 +193,44 @@ static int read_ips(struct dfa_reader *r, struct dfa_cur *c, uint32_t n)
 	return c->err ? -1 : 0;
 }
 
+static int reserve_ips(struct dfa_reader *r, size_t n)
+{
+	return dfa_words__reserve(&r->ips, &r->ips_cap, r->ips_len + n, 65536);
+}
+
+/* 1.2: interpreted frames after the kernel ones, as (function, position) pairs. */
+static const char *read_interp(struct dfa_reader *r, struct dfa_cur *c, uint32_t *n_out)
+{
+	uint64_t n;
+
+	*n_out = 0;
+	if (c->p == c->end)
+		return NULL;
+	n = dfa_cur__uv(c);
+	if (c->err)
+		return c->err;
+	if (n > DFA_MAX_FRAMES || n * 2 > (uint64_t)(c->end - c->p))
+		return "interpreted frame count out of bounds";
+	if (reserve_ips(r, n))
+		return "out of memory";
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t func = dfa_cur__uv(c), pos = dfa_cur__uv(c);
+
+		if (c->err)
+			return c->err;
+		if (func > UINT32_MAX || pos > UINT32_MAX)
+			return "interpreted frame out of range";
+		r->ips[r->ips_len++] = func << 32 | pos;
+	}
+	*n_out = n;
+	return NULL;
+}
+
 static const char *decode_stack(struct dfa_reader *r, struct dfa_cur *c)
 {
 	uint64_t id = dfa_cur__uv(c), nu = dfa_cur__uv(c), nk = dfa_cur__uv(c);
-	size_t need;
+	struct stack_rec *s;
+	const char *err;
 
 	if (c->err)
 		return c->err;
@@ -199,22 +241,51 @@ static const char *decode_stack(struct dfa_reader *r, struct dfa_cur *c)
 	/* Each delta takes at least one byte: refuse counts the record cannot hold. */
 	if (nu + nk > (uint64_t)(c->end - c->p))
 		return "stack frame count exceeds record";
-	need = r->ips_len + nu + nk;
-	while (need > r->ips_cap) {
-		size_t cap = r->ips_cap ? r->ips_cap * 2 : 65536;
-		uint64_t *p = realloc(r->ips, cap * sizeof(*p));
-
-		if (!p)
-			return "out of memory";
-		r->ips = p;
-		r->ips_cap = cap;
-	}
+	if (reserve_ips(r, nu + nk))
+		return "out of memory";
 	if (grow(&r->stacks, &r->stacks_cap, r->n_stacks, sizeof(*r->stacks)))
 		return "out of memory";
-	r->stacks[r->n_stacks] = (struct stack_rec){ r->ips_len, nu, nk };
+	s = &r->stacks[r->n_stacks];
+	*s = (struct stack_rec){ r->ips_len, nu, nk, 0 };
 	if (read_ips(r, c, nu) || read_ips(r, c, nk))
 		return c->err;
+	err = read_interp(r, c, &s->n_interp);
+	if (err)
+		return err;
 	r->n_stacks++;
+	return NULL;
+}
+
+static const char *decode_func(struct dfa_reader *r, struct dfa_cur *c)
+{
+	struct dfa_func f = { 0 };
+	uint64_t v[5], len;
+	uint8_t *lines = NULL;
+
+	for (int i = 0; i < 5; i++)
+		v[i] = dfa_cur__uv(c);
+	f.name = dfa_cur__str(c);
+	f.file = dfa_cur__str(c);
+	len = dfa_cur__uv(c);
+	if (!c->err && (len > DFA_MAX_LINES || len > (uint64_t)(c->end - c->p)))
+		c->err = "function line table out of bounds";
+	for (int i = 0; i < 5 && !c->err; i++)
+		if (v[i] > UINT32_MAX)
+			c->err = "function field out of range";
+	if (!c->err && !(lines = malloc(len ? len : 1)))
+		c->err = "out of memory";
+	if (!c->err && grow(&r->funcs, &r->funcs_cap, r->n_funcs, sizeof(f)))
+		c->err = "out of memory";
+	if (c->err) {
+		free((char *)f.name);
+		free((char *)f.file);
+		free(lines);
+		return c->err;
+	}
+	memcpy(lines, c->p, len);
+	c->p += len;
+	f = (struct dfa_func){ v[0], v[1], v[2], v[3], v[4], f.name, f.file, lines, len };
+	r->funcs[r->n_funcs++] = f;
 	return NULL;
 }
 
@@ -314,6 +385,8 @@ static int decode_samples(struct dfa_reader *r, const char *name, const struct d
 			err = decode_ustack(r, &rec, after_sample);
 		else if (!err && type == DFA_REC_FREE)
 			err = decode_free(r, &rec, &ts);
+		else if (!err && type == DFA_REC_FUNC)
+			err = decode_func(r, &rec);
 		after_sample = type == DFA_REC_SAMPLE;
 		/* other record types: from a newer minor version, skipped */
 		if (err)
@@ -525,6 +598,13 @@ cleanup:
 	return ret;
 }
 
+static int cmp_func(const void *a, const void *b)
+{
+	const struct dfa_func *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 static int read_all(struct dfa_reader *r, struct archive *a, const char *what)
 {
 	struct archive_entry *e;
@@ -549,6 +629,7 @@ static int read_all(struct dfa_reader *r, struct archive *a, const char *what)
 	if (!r->have_meta)
 		return FAIL(r, DFA_FAILED, "%s: not a dfprof archive (no meta member)", what);
 	qsort(r->procs, r->n_procs, sizeof(*r->procs), cmp_proc);
+	qsort(r->funcs, r->n_funcs, sizeof(*r->funcs), cmp_func);
 	if (!r->have_end) {
 		r->incomplete = true;
 		if (ret == DFA_OK)
@@ -637,7 +718,23 @@ int dfa_reader__stack(const struct dfa_reader *r, uint32_t id, struct dfa_stack 
 	out->n_kern = s->n_kern;
 	out->user = r->ips + s->off;
 	out->kern = r->ips + s->off + s->n_user;
+	out->n_interp = s->n_interp;
+	out->interp = r->ips + s->off + s->n_user + s->n_kern;
 	return DFA_OK;
+}
+
+const struct dfa_func *dfa_reader__func(const struct dfa_reader *r, uint32_t id)
+{
+	struct dfa_func key = { .id = id };
+
+	if (!r->n_funcs)
+		return NULL;
+	return bsearch(&key, r->funcs, r->n_funcs, sizeof(*r->funcs), cmp_func);
+}
+
+size_t dfa_reader__func_count(const struct dfa_reader *r)
+{
+	return r->n_funcs;
 }
 
 size_t dfa_reader__free_count(const struct dfa_reader *r)

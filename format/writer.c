@@ -13,8 +13,8 @@
 
 struct stack_ent {
 	uint64_t hash;
-	size_t off;		/* into ips */
-	uint32_t n_user, n_kern;
+	size_t off;		/* into ips: user, kernel, then interpreted frames */
+	uint32_t n_user, n_kern, n_interp;
 };
 
 struct dfa_writer {
@@ -218,14 +218,14 @@ static int stack_tab_grow(struct dfa_writer *w)
 	return 0;
 }
 
-static bool stack_equal(const struct dfa_writer *w, const struct stack_ent *s,
-			const uint64_t *user, uint32_t n_user, const uint64_t *kern, uint32_t n_kern)
+static bool stack_equal(const struct dfa_writer *w, const struct stack_ent *s, const struct dfa_stack *st)
 {
 	const uint64_t *ips = w->ips + s->off;
 
-	return s->n_user == n_user && s->n_kern == n_kern &&
-	       !memcmp(ips, user, n_user * sizeof(*user)) &&
-	       !memcmp(ips + n_user, kern, n_kern * sizeof(*kern));
+	return s->n_user == st->n_user && s->n_kern == st->n_kern && s->n_interp == st->n_interp &&
+	       !memcmp(ips, st->user, st->n_user * sizeof(*ips)) &&
+	       !memcmp(ips + st->n_user, st->kern, st->n_kern * sizeof(*ips)) &&
+	       !memcmp(ips + st->n_user + st->n_kern, st->interp, st->n_interp * sizeof(*ips));
 }
 
 static int put_ip_deltas(struct dfa_buf *b, const uint64_t *ips, uint32_t n)
@@ -240,6 +240,19 @@ static int put_ip_deltas(struct dfa_buf *b, const uint64_t *ips, uint32_t n)
 	return 0;
 }
 
+/* 1.2, after the kernel frames, only when there are any. */
+static int put_interp(struct dfa_buf *b, const uint64_t *v, uint32_t n)
+{
+	if (!n)
+		return 0;
+	if (dfa_buf__put_uv(b, n))
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		if (dfa_buf__put_uv(b, DFA_IFRAME_FUNC(v[i])) || dfa_buf__put_uv(b, (uint32_t)v[i]))
+			return -1;
+	return 0;
+}
+
 static int put_record(struct dfa_writer *w, struct dfa_buf *dst, uint64_t type)
 {
 	if (dfa_buf__put_uv(dst, type) || dfa_buf__put_uv(dst, w->rec.len) ||
@@ -249,18 +262,19 @@ static int put_record(struct dfa_writer *w, struct dfa_buf *dst, uint64_t type)
 }
 
 /* Returns the stack id, adding a STACK record for a new stack; -1 on ENOMEM. */
-static int64_t stack_id(struct dfa_writer *w, const uint64_t *user, uint32_t n_user,
-			const uint64_t *kern, uint32_t n_kern)
+static int64_t stack_id(struct dfa_writer *w, const struct dfa_stack *st)
 {
-	uint64_t h = hash_ips(kern, n_kern, hash_ips(user, n_user, 0xcbf29ce484222325ULL ^ n_user));
+	uint64_t h = hash_ips(st->kern, st->n_kern, hash_ips(st->user, st->n_user, 0xcbf29ce484222325ULL ^ st->n_user));
+	size_t n = (size_t)st->n_user + st->n_kern + st->n_interp;
 	struct stack_ent *s;
 	size_t j;
 
+	h = hash_ips(st->interp, st->n_interp, h);
 	if ((w->n_stacks + 1) * 2 > w->stack_tab_size && stack_tab_grow(w))
 		return -1;
 	for (j = h & (w->stack_tab_size - 1); w->stack_tab[j]; j = (j + 1) & (w->stack_tab_size - 1)) {
 		s = &w->stacks[w->stack_tab[j] - 1];
-		if (s->hash == h && stack_equal(w, s, user, n_user, kern, n_kern))
+		if (s->hash == h && stack_equal(w, s, st))
 			return w->stack_tab[j] - 1;
 	}
 	if (w->n_stacks == w->stacks_cap) {
@@ -272,26 +286,21 @@ static int64_t stack_id(struct dfa_writer *w, const uint64_t *user, uint32_t n_u
 		w->stacks = p;
 		w->stacks_cap = cap;
 	}
-	while (w->ips_cap - w->ips_len < (size_t)n_user + n_kern) {
-		size_t cap = w->ips_cap ? w->ips_cap * 2 : 16384;
-		uint64_t *p = realloc(w->ips, cap * sizeof(*p));
-
-		if (!p)
-			return -1;
-		w->ips = p;
-		w->ips_cap = cap;
-	}
+	if (dfa_words__reserve(&w->ips, &w->ips_cap, w->ips_len + n, 16384))
+		return -1;
 	s = &w->stacks[w->n_stacks];
-	*s = (struct stack_ent){ h, w->ips_len, n_user, n_kern };
-	memcpy(w->ips + w->ips_len, user, n_user * sizeof(*user));
-	memcpy(w->ips + w->ips_len + n_user, kern, n_kern * sizeof(*kern));
-	w->ips_len += n_user + n_kern;
+	*s = (struct stack_ent){ h, w->ips_len, st->n_user, st->n_kern, st->n_interp };
+	memcpy(w->ips + w->ips_len, st->user, st->n_user * sizeof(uint64_t));
+	memcpy(w->ips + w->ips_len + st->n_user, st->kern, st->n_kern * sizeof(uint64_t));
+	memcpy(w->ips + w->ips_len + st->n_user + st->n_kern, st->interp, st->n_interp * sizeof(uint64_t));
+	w->ips_len += n;
 	w->stack_tab[j] = ++w->n_stacks;
 
 	dfa_buf__reset(&w->rec);
-	if (dfa_buf__put_uv(&w->rec, w->n_stacks - 1) || dfa_buf__put_uv(&w->rec, n_user) ||
-	    dfa_buf__put_uv(&w->rec, n_kern) || put_ip_deltas(&w->rec, user, n_user) ||
-	    put_ip_deltas(&w->rec, kern, n_kern) || put_record(w, &w->samples, DFA_REC_STACK))
+	if (dfa_buf__put_uv(&w->rec, w->n_stacks - 1) || dfa_buf__put_uv(&w->rec, st->n_user) ||
+	    dfa_buf__put_uv(&w->rec, st->n_kern) || put_ip_deltas(&w->rec, st->user, st->n_user) ||
+	    put_ip_deltas(&w->rec, st->kern, st->n_kern) || put_interp(&w->rec, st->interp, st->n_interp) ||
+	    put_record(w, &w->samples, DFA_REC_STACK))
 		return -1;
 	return w->n_stacks - 1;
 }
@@ -306,17 +315,16 @@ static int put_ustack(struct dfa_writer *w, const struct dfa_ustack *us)
 	return 0;
 }
 
-int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s,
-			   const uint64_t *user, uint32_t n_user,
-			   const uint64_t *kern, uint32_t n_kern, const struct dfa_ustack *us)
+int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s, const struct dfa_stack *st,
+			   const struct dfa_ustack *us)
 {
 	int64_t id;
 
-	if (n_user > DFA_MAX_FRAMES || n_kern > DFA_MAX_FRAMES)
+	if (st->n_user > DFA_MAX_FRAMES || st->n_kern > DFA_MAX_FRAMES || st->n_interp > DFA_MAX_FRAMES)
 		return FAIL(w, DFA_FAILED, "stack deeper than %d frames", DFA_MAX_FRAMES);
 	if (us && us->len > DFA_MAX_USTACK)
 		return FAIL(w, DFA_FAILED, "stack copy larger than %u bytes", DFA_MAX_USTACK);
-	id = stack_id(w, user, n_user, kern, n_kern);
+	id = stack_id(w, st);
 	if (id < 0)
 		return FAIL(w, DFA_FATAL, "out of memory");
 	dfa_buf__reset(&w->rec);
@@ -330,6 +338,22 @@ int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s,
 		return FAIL(w, DFA_FATAL, "out of memory");
 	w->prev_ts = s->ts;
 	w->st.samples++;
+	return DFA_OK;
+}
+
+int dfa_writer__add_func(struct dfa_writer *w, const struct dfa_func *f)
+{
+	const char *name = f->name ? f->name : "", *file = f->file ? f->file : "";
+
+	if (f->lines_len > DFA_MAX_LINES || strlen(name) > DFA_MAX_STRING || strlen(file) > DFA_MAX_STRING)
+		return FAIL(w, DFA_FAILED, "function %u: name, file or line table too long", f->id);
+	dfa_buf__reset(&w->rec);
+	if (dfa_buf__put_uv(&w->rec, f->id) || dfa_buf__put_uv(&w->rec, f->pid) ||
+	    dfa_buf__put_uv(&w->rec, f->kind) || dfa_buf__put_uv(&w->rec, f->version) ||
+	    dfa_buf__put_uv(&w->rec, f->firstline) || dfa_buf__put_str(&w->rec, name) ||
+	    dfa_buf__put_str(&w->rec, file) || dfa_buf__put_uv(&w->rec, f->lines_len) ||
+	    dfa_buf__put(&w->rec, f->lines, f->lines_len) || put_record(w, &w->samples, DFA_REC_FUNC))
+		return FAIL(w, DFA_FATAL, "out of memory");
 	return DFA_OK;
 }
 

@@ -30,6 +30,7 @@ struct file_id {
 	char key[KEY_LEN];	/* "" = not an object we can use */
 	bool has_fp;
 	int fd;			/* kept open: the file can be read after its process exits */
+	struct python_image py;
 };
 
 /* Files kept open so short-lived processes' objects can still be stored
@@ -166,8 +167,10 @@ static bool elf_has_fp(Elf *elf, const uint8_t *bytes, size_t len)
 	return !seen || with * 5 >= seen;
 }
 
-/* The key of an ELF image; -1 if it is not ELF. */
-static int image_key(const void *bytes, size_t len, char *key, bool *has_fp, const char *what)
+/* The key of an ELF image; -1 if it is not ELF.  With has_fp, also judges
+ * frame pointers and looks for a Python interpreter (into py). */
+static int image_key(const void *bytes, size_t len, char *key, bool *has_fp, struct python_image *py,
+		     const char *what)
 {
 	Elf *elf = elf_memory((char *)bytes, len);
 	int ret = -1;
@@ -178,6 +181,8 @@ static int image_key(const void *bytes, size_t len, char *key, bool *has_fp, con
 		ret = object_key(elf, bytes, len, key);
 	if (!ret && has_fp)
 		*has_fp = elf_has_fp(elf, bytes, len);
+	if (!ret && py && python__detect(elf, bytes, len, py))
+		pr_debug("%s: Python %u.%u", what, py->version >> 8, py->version & 0xff);
 	if (elf)
 		elf_end(elf);
 	return ret;
@@ -230,7 +235,7 @@ static const char *vdso(struct objects *o, bool store)
 
 			if (strstr(line, "[vdso]") && sscanf(line, "%lx-%lx", &s, &e) == 2 && s == base) {
 				o->vdso_len = e - s;
-				if (image_key((const void *)s, e - s, o->vdso_key, NULL, "[vdso]"))
+				if (image_key((const void *)s, e - s, o->vdso_key, NULL, NULL, "[vdso]"))
 					o->vdso_key[0] = 0;
 				break;
 			}
@@ -290,7 +295,7 @@ static struct file_id *file_add(struct objects *o, const struct stat *st)
 		o->cap_files = cap;
 	}
 	f = &o->files[o->n_files++];
-	*f = (struct file_id){ st->st_dev, st->st_ino, st->st_size, st->st_mtim, "", true, -1 };
+	*f = (struct file_id){ st->st_dev, st->st_ino, st->st_size, st->st_mtim, "", true, -1, { 0 } };
 	return f;
 }
 
@@ -346,7 +351,7 @@ const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64
 	if (!f) {
 		f = file_add(o, &st);
 		bytes = map_fd(fd, st.st_size);
-		if (f && (!bytes || image_key(bytes, st.st_size, f->key, &f->has_fp, path)))
+		if (f && (!bytes || image_key(bytes, st.st_size, f->key, &f->has_fp, &f->py, path)))
 			f->key[0] = 0;
 		if (f && f->key[0])
 			pr_debug("%s: %s, %s frame pointers", path, f->key, f->has_fp ? "with" : "without");
@@ -388,7 +393,7 @@ static void store_debug_file(struct objects *o, uint32_t pid, const char *key)
 		/* The same build-id, or it describes another build. */
 		/* Its symbols and CFI: distribution debug files are large, and their
 		 * DWARF (inlines, lines) is rarely worth its size. */
-		if (!image_key(bytes, st.st_size, found, NULL, path) && !strcmp(found, key))
+		if (!image_key(bytes, st.st_size, found, NULL, NULL, path) && !strcmp(found, key))
 			store_image(o, bytes, st.st_size, dkey, false, path);
 		munmap(bytes, st.st_size);
 		return;
@@ -401,6 +406,14 @@ bool objects__has_fp(const struct objects *o, const char *key)
 		if (!strcmp(o->files[i].key, key))
 			return o->files[i].has_fp;
 	return true;
+}
+
+const struct python_image *objects__python(const struct objects *o, const char *key)
+{
+	for (size_t i = 0; i < o->n_files; i++)
+		if (!strcmp(o->files[i].key, key))
+			return o->files[i].py.found ? &o->files[i].py : NULL;
+	return NULL;
 }
 
 int objects__store(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path,
@@ -429,7 +442,7 @@ int objects__store(struct objects *o, uint32_t pid, uint64_t start, uint64_t end
 		size = st.st_size;
 	bytes = fd >= 0 ? map_fd(fd, size) : NULL;
 	/* The file may have been replaced since: store it only if it is the same. */
-	if (bytes && !image_key(bytes, size, now, NULL, path) && !strcmp(now, key))
+	if (bytes && !image_key(bytes, size, now, NULL, NULL, path) && !strcmp(now, key))
 		ret = store_image(o, bytes, size, key, o->keep_debug, path);
 	if (ret == 0)
 		store_debug_file(o, pid, key);

@@ -26,6 +26,7 @@
 #include "offcpu.h"
 #include "mem.h"
 #include "procs.h"
+#include "python.h"
 #include "oncpu.skel.h"
 #include "offcpu.skel.h"
 #include "mem.skel.h"
@@ -51,7 +52,7 @@ struct probes {
 /* The shared maps (common.bpf.h) of an event program: procs.bpf.c's. */
 static int reuse_maps(struct probes *p, struct bpf_object *obj)
 {
-	static const char *const shared[] = { "events", "targets", "dwarf_pids", "seen" };
+	static const char *const shared[] = { "events", "targets", "dwarf_pids", "seen", "py_procs", "py_threads", "py_codes" };
 
 	for (size_t i = 0; i < sizeof(shared) / sizeof(*shared); i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(obj, shared[i]);
@@ -430,6 +431,23 @@ int probes__add_dwarf_pid(struct probes *p, uint32_t pid)
 	return set_pid(p->procs->maps.dwarf_pids, pid);
 }
 
+int probes__add_python(struct probes *p, uint32_t pid, uint64_t runtime, uint32_t version, uint32_t cookie)
+{
+	struct df_py_proc v = { .runtime = runtime, .cookie = cookie, .version = version };
+
+	if (!python__offsets(version, &v.off))
+		return -1;
+	return bpf_map_update_elem(bpf_map__fd(p->procs->maps.py_procs), &pid, &v, BPF_ANY);
+}
+
+/* The Python walk's counters of one program (each has its own). */
+#define ADD_PY(c, bss) \
+	do { \
+		(c)->py_names_lost += (bss)->py_names_lost; \
+		(c)->py_truncated += (bss)->py_truncated; \
+		(c)->py_read_failed += (bss)->py_read_failed; \
+	} while (0)
+
 void probes__counters(const struct probes *p, struct probes_counters *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -437,10 +455,12 @@ void probes__counters(const struct probes *p, struct probes_counters *c)
 	if (p->oncpu) {
 		c->lost += p->oncpu->bss->lost;
 		c->copy_failed += p->oncpu->bss->copy_failed;
+		ADD_PY(c, p->oncpu->bss);
 	}
 	if (p->offcpu) {
 		c->lost += p->offcpu->bss->lost;
 		c->copy_failed += p->offcpu->bss->copy_failed;
+		ADD_PY(c, p->offcpu->bss);
 		c->off_recorded = p->offcpu->bss->recorded;
 		c->off_preempted = p->offcpu->bss->preempted;
 		c->off_no_user = p->offcpu->bss->no_user;
@@ -451,6 +471,7 @@ void probes__counters(const struct probes *p, struct probes_counters *c)
 	if (p->mem) {
 		c->lost += p->mem->bss->lost;
 		c->copy_failed += p->mem->bss->copy_failed;
+		ADD_PY(c, p->mem->bss);
 		c->mem_allocs = p->mem->bss->allocs;
 		c->mem_sampled_out = p->mem->bss->sampled_out;
 		c->mem_frees = p->mem->bss->frees;

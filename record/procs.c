@@ -277,6 +277,16 @@ static bool parse_map(const char *line, struct map *m)
 	return true;
 }
 
+/* A mapping of a Python interpreter: where its _PyRuntime is in the process. */
+static void tell_python(struct procs *ps, uint32_t pid, const struct map *m, const char *key)
+{
+	const struct python_image *py = objects__python(ps->o, key);
+
+	if (py)
+		ps->hooks.python(ps->hooks.ctx, pid, m->start - m->offset + py->exec_delta + py->runtime_vaddr,
+				 py->version);
+}
+
 /* Reads the image's current executable maps, merged with those it had. */
 static int read_maps(struct procs *ps, struct proc *p)
 {
@@ -315,6 +325,8 @@ static int read_maps(struct procs *ps, struct proc *p)
 			m.no_fp = key && !objects__has_fp(ps->o, key);
 			if (ps->hooks.allocator && allocator_library(m.path))
 				ps->hooks.allocator(ps->hooks.ctx, p->pid, m.path);
+			if (ps->hooks.python && key)
+				tell_python(ps, p->pid, &m, key);
 			p->dirty = true;
 		}
 		maps[n++] = m;

@@ -69,6 +69,7 @@ struct probes_counters {
 	uint64_t copy_failed;	/* stack copies of which nothing could be read */
 	uint64_t off_recorded, off_preempted, off_no_user, off_too_short, off_too_long, off_slots_full;
 	uint64_t mem_allocs, mem_sampled_out, mem_frees, mem_frees_unknown, mem_live_full, mem_nested;
+	uint64_t py_names_lost, py_truncated, py_read_failed;
 };
 struct probes *probes__new(const struct record_opts *o, size_t rb_size);
 void probes__free(struct probes *p);
@@ -77,6 +78,8 @@ int probes__events_fd(const struct probes *p);
 int probes__add_target(struct probes *p, uint32_t pid);
 /* 0 when added, 1 when it was there already, <0 on error */
 int probes__add_dwarf_pid(struct probes *p, uint32_t pid);
+/* Walks pid's Python frames from now on; -1 if the version is not supported. */
+int probes__add_python(struct probes *p, uint32_t pid, uint64_t runtime, uint32_t version, uint32_t cookie);
 void probes__counters(const struct probes *p, struct probes_counters *c);
 /* Probes another allocator library (jemalloc, ...) too, once; 0 or -1. */
 int probes__add_allocator(struct probes *p, const char *lib);
@@ -100,6 +103,30 @@ const uint8_t *elfsnap__func_code(Elf *elf, const uint8_t *bytes, size_t len, co
 /* A function symbol by name, from .symtab, else .dynsym. */
 bool elfsnap__find_func(Elf *elf, const char *name, GElf_Sym *sym);
 
+/* python.c: CPython interpreters and their code objects */
+struct python_image {
+	bool found;		/* exports _PyRuntime and Py_Version (3.11 and later) */
+	uint32_t version;	/* major << 8 | minor */
+	uint64_t runtime_vaddr;	/* link-time address of _PyRuntime */
+	int64_t exec_delta;	/* p_offset - p_vaddr of the executable segment */
+};
+bool python__detect(Elf *elf, const uint8_t *bytes, size_t len, struct python_image *out);
+struct df_py_offsets;
+/* The layout of a supported version (python.h); false if it is not one. */
+bool python__offsets(uint32_t version, struct df_py_offsets *out);
+struct df_pycode_rec;
+struct pycodes;
+struct pycodes *pycodes__new(struct dfa_writer *w);
+void pycodes__free(struct pycodes *c);
+/* pid's image is Python: the cookie its code objects are known by, 0 if it had one already. */
+uint32_t pycodes__new_image(struct pycodes *c, uint32_t pid);
+/* pid's image ended (exec, exit). */
+void pycodes__forget(struct pycodes *c, uint32_t pid);
+/* Writes the FUNC record of a code object the walk named; 0 or -1. */
+int pycodes__on_name(struct pycodes *c, const struct df_pycode_rec *r);
+/* A sample's Python frames (python.h words) as archive frames (DFA_IFRAME); 0 or -1. */
+int pycodes__frames(struct pycodes *c, uint32_t pid, const uint64_t *words, uint32_t n, uint64_t *out);
+
 /* objects.c: snapshots of mapped files, one per build-id. */
 struct objects;
 struct objects_stats {
@@ -115,6 +142,8 @@ void objects__free(struct objects *o);
 const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path);
 /* Whether the object with this key keeps frame pointers (push %rbp; mov %rsp,%rbp prologues). */
 bool objects__has_fp(const struct objects *o, const char *key);
+/* The Python interpreter in the object with this key, or NULL; borrowed. */
+const struct python_image *objects__python(const struct objects *o, const char *key);
 /* Stores that file's snapshot under key unless the archive has it: 0, or -1 if it cannot. */
 int objects__store(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path,
 		   const char *key);
@@ -132,6 +161,8 @@ struct procs_hooks {
 	void (*no_fp)(void *ctx, uint32_t pid);
 	/* for each mapping of an allocator library (path as the process sees it) */
 	void (*allocator)(void *ctx, uint32_t pid, const char *path);
+	/* for each executable mapping of a Python interpreter: where its _PyRuntime is */
+	void (*python)(void *ctx, uint32_t pid, uint64_t runtime, uint32_t version);
 	void *ctx;
 };
 struct procs *procs__new(struct dfa_writer *w, struct objects *o, const struct procs_hooks *hooks);

@@ -24,6 +24,7 @@
 #include "common.h"
 #include "mem.h"
 #include "procs.h"
+#include "python.h"
 
 #define DRAIN_MS 100
 #define FLUSH_NS 1000000000ULL	/* crash safety: a chunk at least every second */
@@ -36,6 +37,7 @@ struct session {
 	struct objects *objs;
 	struct procs *procs;
 	struct kernel *kern;
+	struct pycodes *py;
 	struct command cmd;
 	uint64_t samples, waits, bad_records, write_errors;
 	bool output_created;
@@ -79,6 +81,50 @@ static bool have_privilege(void)
 	return (eff & (1ULL << CAP_BPF)) && (eff & (1ULL << CAP_PERFMON));
 }
 
+static int handle_sample(struct session *s, const void *data, size_t size)
+{
+	const struct df_sample_rec *e = data;
+	const struct df_rec_hdr *h = &e->hdr;
+	uint64_t py[DF_MAX_PY];
+	struct dfa_sample smp;
+	struct dfa_ustack us, *usp = NULL;
+	size_t need = __builtin_offsetof(struct df_sample_rec, ips) +
+		      (e->n_kern + e->n_user + e->n_py) * sizeof(__u64);
+
+	if (size < __builtin_offsetof(struct df_sample_rec, ips) || size < need || e->n_py > DF_MAX_PY) {
+		s->bad_records++;
+		return 0;
+	}
+	if (e->flags & DF_F_USTACK) {
+		const struct df_ustack *u = (const void *)((const char *)data + need);
+
+		if (size < need + sizeof(*u) || size < need + sizeof(*u) + u->len) {
+			s->bad_records++;
+			return 0;
+		}
+		us = (struct dfa_ustack){ u->ip, u->sp, u->bp, u->len, (const uint8_t *)(u + 1) };
+		usp = &us;
+	}
+	const uint64_t *kern = (const uint64_t *)e->ips, *user = kern + e->n_kern;
+	struct dfa_stack st = { e->n_user, e->n_kern, user, kern, e->n_py, py };
+
+	procs__on_sample(s->procs, h->pid, h->ts, e->comm, user, e->n_user, usp ? us.data : NULL,
+			 usp ? us.len : 0);
+	if (s->kern)
+		kernel__note(s->kern, kern, e->n_kern);
+	if (pycodes__frames(s->py, h->pid, user + e->n_user, e->n_py, py))
+		st.n_interp = 0;
+	smp = (struct dfa_sample){ .ts = h->ts, .pid = h->pid, .tid = e->tid, .cpu = e->cpu,
+				   .event = e->event, .value = e->value, .addr = e->addr };
+	if (e->event == DFA_EV_MEM_ALLOC)
+		smp.value = probes__mem_value(s->probes, e->value);
+	if (dfa_writer__add_sample(s->w, &smp, &st, usp) != DFA_OK)
+		s->write_errors++;
+	s->samples++;
+	s->waits += e->event == DFA_EV_OFFCPU;
+	return 0;
+}
+
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
@@ -88,40 +134,13 @@ static int handle_record(void *ctx, void *data, size_t size)
 		s->bad_records++;
 		return 0;
 	}
-	if (h->type == DF_REC_SAMPLE) {
-		const struct df_sample_rec *e = data;
-		struct dfa_sample smp;
-		struct dfa_ustack us, *usp = NULL;
-		size_t need = __builtin_offsetof(struct df_sample_rec, ips) + (e->n_kern + e->n_user) * sizeof(__u64);
-
-		if (size < need) {
+	if (h->type == DF_REC_SAMPLE)
+		return handle_sample(s, data, size);
+	if (h->type == DF_REC_PYCODE) {
+		if (size < sizeof(struct df_pycode_rec))
 			s->bad_records++;
-			return 0;
-		}
-		if (e->flags & DF_F_USTACK) {
-			const struct df_ustack *u = (const void *)((const char *)data + need);
-
-			if (size < need + sizeof(*u) || size < need + sizeof(*u) + u->len) {
-				s->bad_records++;
-				return 0;
-			}
-			us = (struct dfa_ustack){ u->ip, u->sp, u->bp, u->len, (const uint8_t *)(u + 1) };
-			usp = &us;
-		}
-		const uint64_t *kern = (const uint64_t *)e->ips, *user = kern + e->n_kern;
-
-		procs__on_sample(s->procs, h->pid, h->ts, e->comm, user, e->n_user, usp ? us.data : NULL,
-				 usp ? us.len : 0);
-		if (s->kern)
-			kernel__note(s->kern, kern, e->n_kern);
-		smp = (struct dfa_sample){ .ts = h->ts, .pid = h->pid, .tid = e->tid, .cpu = e->cpu,
-					   .event = e->event, .value = e->value, .addr = e->addr };
-		if (e->event == DFA_EV_MEM_ALLOC)
-			smp.value = probes__mem_value(s->probes, e->value);
-		if (dfa_writer__add_sample(s->w, &smp, user, e->n_user, kern, e->n_kern, usp) != DFA_OK)
+		else if (pycodes__on_name(s->py, data))
 			s->write_errors++;
-		s->samples++;
-		s->waits += e->event == DFA_EV_OFFCPU;
 		return 0;
 	}
 	if (h->type == DF_REC_FREE) {
@@ -147,9 +166,11 @@ static int handle_record(void *ctx, void *data, size_t size)
 		procs__on_fork(s->procs, h->pid, p->ppid, h->ts, comm);
 		break;
 	case DF_REC_EXEC:
+		pycodes__forget(s->py, h->pid);
 		procs__on_exec(s->procs, h->pid, h->ts, comm);
 		break;
 	case DF_REC_EXIT:
+		pycodes__forget(s->py, h->pid);
 		procs__on_exit(s->procs, h->pid, h->ts);
 		break;
 	default:
@@ -242,6 +263,22 @@ static void find_allocators(struct session *s)
 		allocators__of_pid(s->o->pids[i], add_allocator, s);
 	if (s->o->cmd)
 		allocators__of_command(s->o->cmd[0], add_command_allocator, s);
+}
+
+/* A Python interpreter mapped in pid: its frames are walked from now on. */
+static void add_python(void *ctx, uint32_t pid, uint64_t runtime, uint32_t version)
+{
+	struct session *s = ctx;
+	uint32_t cookie = pycodes__new_image(s->py, pid);
+
+	if (!cookie)
+		return;	/* this image's interpreter is known already */
+	if (probes__add_python(s->probes, pid, runtime, version, cookie))
+		pr_info("pid %u: Python %u.%u: its function names are not read (supported: 3.11)", pid,
+			version >> 8, version & 0xff);
+	else
+		pr_debug("pid %u: Python %u.%u, _PyRuntime at %#llx", pid, version >> 8, version & 0xff,
+			 (unsigned long long)runtime);
 }
 
 static void add_dwarf_pid(void *ctx, uint32_t pid)
@@ -377,6 +414,10 @@ static void set_counters(struct session *s, uint64_t open)
 	probes__counters(s->probes, &c);
 	set_meta_u64(s->w, "lost", c.lost);
 	set_meta_u64(s->w, "stack_copies_failed", c.copy_failed);
+	/* Python walks: names that could not be sent, walks cut short. */
+	set_meta_u64(s->w, "python_names_lost", c.py_names_lost);
+	set_meta_u64(s->w, "python_walks_truncated", c.py_truncated);
+	set_meta_u64(s->w, "python_reads_failed", c.py_read_failed);
 	if (record_wants_memory(s->o)) {
 		/* Every allocation seen, what sampling left out, what frees matched. */
 		set_meta_u64(s->w, "mem_allocs", c.mem_allocs);
@@ -451,6 +492,7 @@ static void session_free(struct session *s)
 	procs__free(s->procs);
 	objects__free(s->objs);
 	kernel__free(s->kern);
+	pycodes__free(s->py);
 	dfa_writer__free(s->w);
 	command__release_fds(&s->cmd);
 }
@@ -540,8 +582,9 @@ int record__run(const struct record_opts *o)
 	}
 	s.output_created = true;
 	s.objs = objects__new(s.w, !o->no_debuginfo, o->debug_dir);
+	s.py = pycodes__new(s.w);
 	hooks = (struct procs_hooks){ o->dwarf_bytes && !o->dwarf_all ? add_dwarf_pid : NULL,
-				      record_wants_memory(o) ? add_allocator : NULL, &s };
+				      record_wants_memory(o) ? add_allocator : NULL, add_python, &s };
 	s.procs = procs__new(s.w, s.objs, &hooks);
 	if (s.procs) {
 		procs__set_no_objects(s.procs, o->no_objects);
@@ -550,7 +593,7 @@ int record__run(const struct record_opts *o)
 	if (!o->no_kernel)
 		s.kern = kernel__new(s.w);
 	cmdline = join_args(df_argc, df_argv);
-	if (!s.objs || !s.procs || (!o->no_kernel && !s.kern) || !cmdline) {
+	if (!s.objs || !s.procs || !s.py || (!o->no_kernel && !s.kern) || !cmdline) {
 		pr_err("out of memory");
 		goto cleanup;
 	}

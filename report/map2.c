@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* A small open-addressing hash map keyed by two 64-bit words. */
 #include <stdlib.h>
-#include "report.h"
+#include "map2.h"
 
 uint64_t hash_str(const char *s, uint64_t h)
 {

@@ -187,10 +187,29 @@ static void print_unwinding(struct dfa_reader *r, const struct profile *pf, FILE
 		st.no_cfi ? st.no_cfi_object : "", st.no_cfi ? ")" : "");
 }
 
+/* Python frames walked by the recorder: functions named, and what the walks missed. */
+static void print_python(struct dfa_reader *r, FILE *f)
+{
+	static const char *const keys[] = { "python_names_lost", "python_walks_truncated", "python_reads_failed" };
+	bool any = dfa_reader__func_count(r) > 0;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+		const char *v = dfa_reader__meta(r, keys[i]);
+
+		any |= v && strcmp(v, "0");
+	}
+	if (!any)
+		return;
+	fprintf(f, "\n== python frames\n%-22s %zu\n", "functions named", dfa_reader__func_count(r));
+	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++)
+		fprintf(f, "%-22s %s\n", keys[i], dfa_reader__meta(r, keys[i]) ? dfa_reader__meta(r, keys[i]) : "?");
+}
+
 int out_info(struct dfa_reader *r, const struct profile *pf, const struct report_opts *o, FILE *f)
 {
 	print_meta(r, f);
 	print_events(r, f);
+	print_python(r, f);
 	print_unwinding(r, pf, f);
 	print_members(r, f, dfa_reader__sample_count(r));
 	print_coverage(pf, f);

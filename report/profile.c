@@ -204,6 +204,66 @@ static void push_id(struct profile *pf, size_t *cap, uint32_t id)
 	pf->ids[pf->n_ids++] = id;
 }
 
+/* Pushes interpreted frames [from, to) (innermost first), root first. */
+static void push_interp(struct profile *pf, size_t *cap, const uint64_t *v, uint32_t from, uint32_t to)
+{
+	for (uint32_t i = to; i-- > from;)
+		push_id(pf, cap, symbolizer__interp(pf->sym, v[i]));
+}
+
+/* Runs of interpreted frames, innermost first: each ends at an entry frame,
+ * the first one a call of the eval loop ran.  Fills ends[] (exclusive). */
+static uint32_t interp_runs(const struct dfa_stack *st, uint32_t *ends)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < st->n_interp; i++)
+		if (DFA_IFRAME_ENTRY(st->interp[i]) || i + 1 == st->n_interp)
+			ends[n++] = i + 1;
+	return n;
+}
+
+/*
+ * The user frames, root first.  With interpreted frames, the k-th eval-loop
+ * frame from the leaf stands for the k-th run of them; runs that no native
+ * frame stands for (the native stack ended early) go first, at the root.
+ */
+static void push_user(struct profile *pf, size_t *cap, const struct agg *a, const struct dfa_stack *st)
+{
+	uint32_t ends[DFA_MAX_FRAMES], n_runs = interp_runs(st, ends), n_eval = 0, ids[32];
+	size_t first = pf->n_ids;
+	int n;
+
+	/* Native frames are symbolized first, to count the eval loops among them. */
+	for (uint32_t i = st->n_user; i-- > 0;) {
+		n = symbolizer__user(pf->sym, a->proc, st->user[i], i > 0 || st->n_kern > 0, ids, 32);
+		for (int j = 0; j < n; j++) {
+			push_id(pf, cap, ids[j]);
+			n_eval += n_runs && symbolizer__is_eval_loop(pf->sym, ids[j]);
+		}
+	}
+	if (!n_runs)
+		return;
+	/* Rebuilt behind the native ids just pushed, then moved down over them. */
+	size_t native = pf->n_ids - first, k = n_eval;
+
+	for (uint32_t r = n_runs; r-- > n_eval;)
+		push_interp(pf, cap, st->interp, r ? ends[r - 1] : 0, ends[r]);
+	for (size_t i = 0; i < native; i++) {
+		uint32_t id = pf->ids[first + i];
+
+		if (!symbolizer__is_eval_loop(pf->sym, id)) {
+			push_id(pf, cap, id);
+		} else if (--k < n_runs) {
+			push_interp(pf, cap, st->interp, k ? ends[k - 1] : 0, ends[k]);
+		} else {
+			push_id(pf, cap, id);	/* more eval loops than runs: the walk was cut */
+		}
+	}
+	memmove(pf->ids + first, pf->ids + first + native, (pf->n_ids - first - native) * sizeof(*pf->ids));
+	pf->n_ids -= native;
+}
+
 /* Appends the path of one aggregate, root first: comm, user frames, kernel frames. */
 static void build_path(struct profile *pf, struct dfa_reader *r, const struct agg *a, size_t *cap)
 {
@@ -224,14 +284,7 @@ static void build_path(struct profile *pf, struct dfa_reader *r, const struct ag
 		snprintf(comm, sizeof(comm), "[tid %u]", a->tid);
 		push_id(pf, cap, symbolizer__root(pf->sym, comm));
 	}
-	/* Only the innermost frame of all is an exact ip; the rest are return addresses. */
-	for (uint32_t i = st.n_user; i-- > 0;) {
-		uint32_t ids[32];
-		int n = symbolizer__user(pf->sym, a->proc, st.user[i], i > 0 || st.n_kern > 0, ids, 32);
-
-		for (int j = 0; j < n; j++)
-			push_id(pf, cap, ids[j]);
-	}
+	push_user(pf, cap, a, &st);
 	for (uint32_t i = st.n_kern; i-- > 0;)
 		push_id(pf, cap, symbolizer__kernel(pf->sym, st.kern[i], i > 0));
 }

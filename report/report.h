@@ -37,23 +37,10 @@ void *must_realloc(void *p, size_t n);
 void must_grow(void *arrp, size_t *cap, size_t need, size_t size, size_t min);
 char *must_strdup(const char *s);
 
-/* map2.c: open addressing map from two 64-bit words to a 32-bit value. */
-struct slot {
-	uint64_t a, b;
-	uint32_t val;
-	bool used;
-};
-struct map2 {
-	struct slot *s;
-	size_t size, n;
-};
-/* Finds (a, b); with insert, adds an empty slot for it when absent (NULL: no memory). */
-struct slot *map2_find(struct map2 *m, uint64_t a, uint64_t b, bool insert);
-uint64_t mix(uint64_t a, uint64_t b);
-uint64_t hash_str(const char *s, uint64_t h);
+#include "map2.h"
 
 /* ---- frames ---- */
-enum frame_kind { FRAME_ROOT, FRAME_USER, FRAME_KERNEL };
+enum frame_kind { FRAME_ROOT, FRAME_USER, FRAME_KERNEL, FRAME_INTERP };
 enum sym_status {
 	SYM_OK,
 	SYM_NO_SYMBOL,		/* object captured, no symbol covers the address */
@@ -81,6 +68,10 @@ void symbolizer__free(struct symbolizer *s);
 int symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip, bool ret,
 		     uint32_t *out, int max);
 uint32_t symbolizer__kernel(struct symbolizer *s, uint64_t ip, bool ret);
+/* An interpreted frame (DFA_IFRAME) of a Python function. */
+uint32_t symbolizer__interp(struct symbolizer *s, uint64_t frame);
+/* Whether a frame is the interpreter's eval loop, where interpreted frames belong. */
+bool symbolizer__is_eval_loop(const struct symbolizer *s, uint32_t id);
 uint32_t symbolizer__root(struct symbolizer *s, const char *comm);
 const struct frame *symbolizer__frame(const struct symbolizer *s, uint32_t id);
 uint32_t symbolizer__frame_count(const struct symbolizer *s);
@@ -96,6 +87,9 @@ void archive_module_user(Dwfl_Module *mod, struct dfa_reader *r);
 int archive_memfd(const char *name, const void *data, size_t len);
 /* Objects whose symbol tables could not be read, for --info. */
 const char *symbolizer__object_error(const struct symbolizer *s, const char *key);
+
+/* pylines.c: the line of code unit instr in a CPython 3.11 location table; -1 if none */
+int python_line(const uint8_t *table, uint32_t len, int firstline, uint32_t instr);
 
 /* ranges.c: named address ranges [start, end) sorted by start */
 struct range {

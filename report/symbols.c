@@ -480,14 +480,14 @@ static int call_site(Dwarf_Die *cu, Dwarf_Die *scope, const char **file)
 
 /* name, or "name (file:line)" with --lines and a known line */
 static uint32_t intern_named(struct symbolizer *s, char *name, const char *file, int line,
-			     const char *obj, const char *key)
+			     const char *obj, const char *key, uint8_t kind)
 {
 	char *text = NULL;
 	uint32_t id;
 
 	if (s->lines && file && line > 0 && asprintf(&text, "%s (%s:%d)", name, file, line) < 0)
 		oom();
-	id = intern(s, text ? text : name, obj, key, FRAME_USER, SYM_OK);
+	id = intern(s, text ? text : name, obj, key, kind, SYM_OK);
 	free(text);
 	free(name);
 	return id;
@@ -541,11 +541,11 @@ static int resolve_user(struct symbolizer *s, const struct dfa_map *m, struct so
 		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
 			continue;
 		cl = call_site(cu, &scopes[i], &cf);
-		out[k--] = intern_named(s, die_name(&scopes[i]), site_file, site_line, obj, o->key);
+		out[k--] = intern_named(s, die_name(&scopes[i]), site_file, site_line, obj, o->key, FRAME_USER);
 		site_file = cf;
 		site_line = cl;
 	}
-	out[0] = intern_named(s, demangle(name), site_file, site_line, obj, o->key);
+	out[0] = intern_named(s, demangle(name), site_file, site_line, obj, o->key, FRAME_USER);
 	free(scopes);
 	return n;
 }
@@ -670,6 +670,45 @@ int symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip
 	n = s->chains[sl->val].n < max ? s->chains[sl->val].n : max;
 	memcpy(out, s->pool + s->chains[sl->val].off, n * sizeof(*out));
 	return n;
+}
+
+/* Interpreted frames are cached under an address no object has. */
+#define INTERP_CACHE UINT64_MAX
+
+uint32_t symbolizer__interp(struct symbolizer *s, uint64_t frame)
+{
+	const struct dfa_func *f = dfa_reader__func(s->r, DFA_IFRAME_FUNC(frame));
+	uint32_t instr = DFA_IFRAME_INSTR(frame);
+	/* Without --lines every instruction of a function is one frame. */
+	uint64_t key = s->lines ? frame & ~1ULL : frame & ~0xffffffffULL;
+	struct slot *sl = map2_find(&s->cache, INTERP_CACHE, key, false);
+	uint32_t id;
+	int line;
+
+	if (sl)
+		return sl->val;
+	if (!f || f->kind != DFA_FUNC_PYTHON) {
+		id = intern(s, "[unknown python code]", "[python]", "", FRAME_INTERP, SYM_NO_SYMBOL);
+	} else {
+		line = instr == DFA_INSTR_UNKNOWN ? -1 : python_line(f->lines, f->lines_len, f->firstline, instr);
+		/* The function's first line when the instruction's is not known. */
+		id = intern_named(s, must_strdup(f->name), base_name(f->file), line > 0 ? line : (int)f->firstline,
+				  base_name(f->file), "", FRAME_INTERP);
+	}
+	sl = map2_find(&s->cache, INTERP_CACHE, key, true);
+	if (!sl)
+		oom();
+	sl->val = id;
+	return id;
+}
+
+bool symbolizer__is_eval_loop(const struct symbolizer *s, uint32_t id)
+{
+	static const char eval[] = "_PyEval_EvalFrameDefault";
+	const char *name = s->frames[id].name;
+
+	return s->frames[id].kind == FRAME_USER && !strncmp(name, eval, sizeof(eval) - 1) &&
+	       strchr(" .", name[sizeof(eval) - 1]);
 }
 
 uint32_t symbolizer__kernel(struct symbolizer *s, uint64_t ip, bool ret)

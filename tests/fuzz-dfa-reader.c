@@ -38,6 +38,12 @@ static void exercise(const uint8_t *data, size_t size)
 			sum += st.user[j];
 		for (uint32_t j = 0; j < st.n_kern; j++)
 			sum += st.kern[j];
+		for (uint32_t j = 0; j < st.n_interp; j++) {
+			const struct dfa_func *f = dfa_reader__func(r, DFA_IFRAME_FUNC(st.interp[j]));
+
+			if (f)
+				sum += strlen(f->name) + strlen(f->file) + (f->lines_len ? f->lines[f->lines_len - 1] : 0);
+		}
 		const struct dfa_proc *p = dfa_reader__find_proc(r, s->pid, s->ts);
 
 		if (p)
@@ -113,12 +119,21 @@ static int seed(const char *path)
 	for (int c = 0; c < 3; c++) {
 		for (int i = 0; i < 20; i++) {
 			uint64_t u[2] = { 0x1100 + i, 0x1200 }, k[1] = { 0xffffffff81000000ULL + i };
+			uint64_t py[1] = { DFA_IFRAME(i % 2, i, true) };
 			struct dfa_sample s = { .ts = 1000 * c + i, .pid = 7, .tid = 7 + i % 2, .value = 1 };
+			struct dfa_stack st = { 2, i % 2, u, k, i % 4 == 0, py };
 
 			uint8_t bytes[24] = { 1, 2, 3, (uint8_t)i };
 			struct dfa_ustack us = { u[0], 0x7ff0000 + i, 0x7ff0100, sizeof(bytes), bytes };
 
-			if (dfa_writer__add_sample(w, &s, u, 2, k, i % 2, i % 3 ? NULL : &us))
+			if (dfa_writer__add_sample(w, &s, &st, i % 3 ? NULL : &us))
+				goto cleanup;
+		}
+		{
+			static const uint8_t t[] = { 0x80, 0x02 };
+			struct dfa_func f = { c, 7, DFA_FUNC_PYTHON, 0x30b, 1 + c, "f", "/x.py", t, sizeof(t) };
+
+			if (dfa_writer__add_func(w, &f))
 				goto cleanup;
 		}
 		if (dfa_writer__flush(w))

@@ -83,10 +83,13 @@ static void write_sample_archive(const char *path, bool finish)
 			uint8_t bytes[40];
 			struct dfa_ustack us = { user[0], 0x7ffd0000 + i * 8, 0x7ffd0100, sizeof(bytes), bytes };
 
+			/* Every seventh sample has Python frames too. */
+			uint64_t py[2] = { DFA_IFRAME(7, i, false), DFA_IFRAME(9, DFA_INSTR_UNKNOWN, true) };
+			struct dfa_stack st = { 3, i % 3 ? 2 : 0, user, kern, i % 7 ? 0 : 2, py };
+
 			for (size_t b = 0; b < sizeof(bytes); b++)
 				bytes[b] = (uint8_t)(i + b);
-			CHECK(dfa_writer__add_sample(w, &s, user, 3, kern, i % 3 ? 2 : 0, i % 5 ? NULL : &us) == DFA_OK,
-			      "sample");
+			CHECK(dfa_writer__add_sample(w, &s, &st, i % 5 ? NULL : &us) == DFA_OK, "sample");
 		}
 		CHECK(dfa_writer__flush(w) == DFA_OK, "flush");
 	}
@@ -96,11 +99,17 @@ static void write_sample_archive(const char *path, bool finish)
 		uint64_t user[1] = { 0x400123 };
 		struct dfa_sample a = { .ts = 50000, .pid = 100, .tid = 100, .event = DFA_EV_MEM_ALLOC,
 					.value = 4096, .addr = 0x5555aaaa0000 };
+		struct dfa_stack st = { .n_user = 1, .user = user };
+		/* Functions may be defined after the stacks that use them. */
+		static const uint8_t table[] = { 0x80, 0xd8, 0x02 };
+		struct dfa_func f9 = { 9, 100, DFA_FUNC_PYTHON, 0x30b, 12, "<module>", "/t/a.py", NULL, 0 };
+		struct dfa_func f7 = { 7, 100, DFA_FUNC_PYTHON, 0x30b, 3, "C.hot", "/t/a.py", table, 3 };
 
-		CHECK(dfa_writer__add_sample(w, &a, user, 1, NULL, 0, NULL) == DFA_OK, "alloc");
+		CHECK(dfa_writer__add_sample(w, &a, &st, NULL) == DFA_OK, "alloc");
 		a.ts++;
 		a.addr += 4096;
-		CHECK(dfa_writer__add_sample(w, &a, user, 1, NULL, 0, NULL) == DFA_OK, "alloc 2");
+		CHECK(dfa_writer__add_sample(w, &a, &st, NULL) == DFA_OK, "alloc 2");
+		CHECK(dfa_writer__add_func(w, &f9) == DFA_OK && dfa_writer__add_func(w, &f7) == DFA_OK, "funcs");
 		CHECK(dfa_writer__add_free(w, 100, 0x5555aaaa0000, 50010) == DFA_OK, "free");
 		CHECK(dfa_writer__flush(w) == DFA_OK, "flush");
 	}
@@ -135,7 +144,29 @@ static void test_round_trip(const char *path)
 		      f[0].ts == 50010, "free record");
 		CHECK(dfa_reader__samples(r)[0].addr == 0, "on-cpu sample has an address");
 	}
-	CHECK(dfa_reader__stack_count(r) == 9, "stacks %zu (4 user variants x 2 kernel, 1 memory)", dfa_reader__stack_count(r));
+	{
+		/* 4 user variants x 2 kernel, those with Python frames apart, 1 memory */
+		size_t want = 1, py = 0;
+		bool base[4][2] = { { false } };
+
+		for (int i = 0; i < PER_CHUNK; i++) {
+			if (i % 7 == 0)
+				py++;
+			else if (!base[i % 4][i % 3 != 0] && (base[i % 4][i % 3 != 0] = true))
+				want++;
+		}
+		want += py;
+		CHECK(dfa_reader__stack_count(r) == want, "stacks %zu, want %zu", dfa_reader__stack_count(r), want);
+	}
+	{
+		const struct dfa_func *f7 = dfa_reader__func(r, 7), *f9 = dfa_reader__func(r, 9);
+
+		CHECK(dfa_reader__func_count(r) == 2 && !dfa_reader__func(r, 8), "function count");
+		CHECK(f7 && f7->pid == 100 && f7->kind == DFA_FUNC_PYTHON && f7->version == 0x30b && f7->firstline == 3 &&
+		      !strcmp(f7->name, "C.hot") && !strcmp(f7->file, "/t/a.py") && f7->lines_len == 3 &&
+		      f7->lines[1] == 0xd8, "function 7");
+		CHECK(f9 && !strcmp(f9->name, "<module>") && f9->lines_len == 0, "function 9");
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct dfa_sample *s = &dfa_reader__samples(r)[i];
 		int c = i / PER_CHUNK, k = i % PER_CHUNK;
@@ -146,6 +177,11 @@ static void test_round_trip(const char *path)
 		      "user stack of %zu", i);
 		CHECK(st.n_kern == (k % 3 ? 2u : 0u) && (!st.n_kern || st.kern[1] == 0xffffffff81000020),
 		      "kernel stack of %zu", i);
+		CHECK(st.n_interp == (k % 7 ? 0u : 2u) &&
+		      (!st.n_interp || (DFA_IFRAME_FUNC(st.interp[0]) == 7 && DFA_IFRAME_INSTR(st.interp[0]) == (uint32_t)k &&
+					!DFA_IFRAME_ENTRY(st.interp[0]) && DFA_IFRAME_FUNC(st.interp[1]) == 9 &&
+					DFA_IFRAME_INSTR(st.interp[1]) == DFA_INSTR_UNKNOWN && DFA_IFRAME_ENTRY(st.interp[1]))),
+		      "interpreted frames of %zu", i);
 		struct dfa_ustack us;
 		int has = dfa_reader__ustack(r, s, &us) == DFA_OK;
 

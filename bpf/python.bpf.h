@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Python frames from the interpreter's own frame chain, as py-spy reads them
+ * but in the sampling program: the sampled thread's PyThreadState (found by
+ * native_thread_id) -> cframe -> current_frame, then each frame's code
+ * object, last instruction and previous frame.  A sample carries code
+ * object addresses; each code object is named once per process with a
+ * df_pycode_rec.  Layouts come from dfrecord per Python version (python.h).
+ */
+#ifndef DF_PYTHON_BPF_H
+#define DF_PYTHON_BPF_H
+
+#include "python.h"
+
+/* Python processes: filled by dfrecord when it finds a supported interpreter. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct df_py_proc);
+} py_procs SEC(".maps");
+
+/* tid -> its PyThreadState; checked against native_thread_id at each use. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} py_threads SEC(".maps");
+
+struct df_py_code_key {
+	__u64 code;
+	__u32 pid;
+	__u32 cookie;
+};
+
+/* Code objects already named -> their co_qualname's address, which tells a
+ * code object freed and another allocated at its address apart. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct df_py_code_key);
+	__type(value, __u64);
+} py_codes SEC(".maps");
+
+#define DF_PY_MAX_THREADS 64	/* thread states searched for a thread not yet cached */
+#define DF_PY_NEW_PER_SAMPLE 16	/* code objects named per sample; others at the next */
+
+struct df_py_scratch {
+	__u8 win[136];		/* a frame's first bytes; fields are read at masked offsets */
+	__u64 new_code[DF_PY_NEW_PER_SAMPLE];
+	__u64 new_qualname[DF_PY_NEW_PER_SAMPLE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct df_py_scratch);
+} py_scratch SEC(".maps");
+
+__u64 py_names_lost = 0;	/* code names the ring buffer had no room for */
+__u64 py_truncated = 0;		/* walks cut at DF_MAX_PY frames */
+__u64 py_read_failed = 0;	/* walks cut by a frame that could not be read */
+
+static __always_inline __u64 py_u64(__u64 addr)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
+static __always_inline __u64 py_win_u64(const struct df_py_scratch *s, __u16 off)
+{
+	return *(const __u64 *)&s->win[off & 127];
+}
+
+struct py_thread_search {
+	const struct df_py_offsets *o;
+	__u64 ts;
+	__u32 tid;
+	bool found;
+};
+
+static long py_thread_step(__u32 i, void *arg)
+{
+	struct py_thread_search *t = arg;
+
+	if (!t->ts)
+		return 1;
+	if (py_u64(t->ts + t->o->tstate_native_tid) == t->tid) {
+		t->found = true;
+		return 1;
+	}
+	t->ts = py_u64(t->ts + t->o->tstate_next);
+	return 0;
+}
+
+/* The PyThreadState of thread tid, or 0 (a thread the interpreter does not know). */
+static __always_inline __u64 py_tstate(const struct df_py_proc *pp, __u32 tid)
+{
+	const struct df_py_offsets *o = &pp->off;
+	__u64 *cached = bpf_map_lookup_elem(&py_threads, &tid), ts;
+	struct py_thread_search t = { o, 0, tid, false };
+
+	if (cached && *cached && py_u64(*cached + o->tstate_native_tid) == tid)
+		return *cached;
+	ts = py_u64(pp->runtime + o->runtime_interp_head);
+	if (!ts)
+		return 0;
+	t.ts = py_u64(ts + o->interp_tstate_head);
+	bpf_loop(DF_PY_MAX_THREADS, py_thread_step, &t, 0);
+	if (!t.found)
+		return 0;
+	ts = t.ts;
+	bpf_map_update_elem(&py_threads, &tid, &ts, BPF_ANY);
+	return ts;
+}
+
+/* A str object's bytes into dst: UTF-8 when ASCII, else its 1/2/4-byte code points. */
+static __always_inline void py_string(const struct df_py_offsets *o, __u64 str, char *dst, __u32 max,
+				      __u16 *len, __u8 *kind)
+{
+	__u32 state = 0;
+	__u64 n = 0, src, k;
+
+	*len = 0;
+	*kind = DF_PY_STR_UTF8;
+	if (!str || bpf_probe_read_user(&state, sizeof(state), (void *)(str + o->unicode_state)) ||
+	    bpf_probe_read_user(&n, sizeof(n), (void *)(str + o->unicode_length)) || !(state & 0x20))
+		return;	/* not compact: never the case for code object names */
+	if (state & 0x40) {
+		src = str + o->unicode_ascii_data;
+	} else {
+		k = (state >> 2) & 7;
+		if (k != 1 && k != 2 && k != 4)
+			return;
+		src = str + o->unicode_compact_data;
+		n *= k;
+		*kind = k;
+	}
+	if (n > max)
+		n = max;
+	if (n == 0 || bpf_probe_read_user(dst, n, (void *)src))
+		return;
+	*len = n;
+}
+
+/* Sends the name, file and location table of a code object. */
+static __always_inline void py_name_code(const struct df_py_proc *pp, __u32 tgid, __u64 code, __u64 qualname)
+{
+	const struct df_py_offsets *o = &pp->off;
+	struct df_pycode_rec *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	struct df_py_code_key key = { code, tgid, pp->cookie };
+	__u64 table, n;
+	__s32 line = 0;
+
+	if (!r) {
+		__sync_fetch_and_add(&py_names_lost, 1);
+		bpf_map_delete_elem(&py_codes, &key);	/* named at a later sample */
+		return;
+	}
+	r->hdr.type = DF_REC_PYCODE;
+	r->hdr.pid = tgid;
+	r->hdr.ts = bpf_ktime_get_ns();
+	r->code = code;
+	bpf_probe_read_user(&line, sizeof(line), (void *)(code + o->code_firstlineno));
+	r->firstlineno = line;
+	r->version = pp->version;
+	py_string(o, qualname, r->name, DF_PY_NAME, &r->name_len, &r->name_kind);
+	py_string(o, py_u64(code + o->code_filename), r->file, DF_PY_FILE, &r->file_len, &r->file_kind);
+	table = py_u64(code + o->code_linetable);
+	n = table ? py_u64(table + o->bytes_size) : 0;
+	r->lines_cut = n > DF_PY_LINES;
+	if (n > DF_PY_LINES)
+		n = DF_PY_LINES;
+	if (n == 0 || bpf_probe_read_user(r->lines, n, (void *)(table + o->bytes_data)))
+		n = 0;
+	r->lines_len = n;
+	bpf_ringbuf_submit(r, 0);
+}
+
+struct py_walk {
+	struct df_sample_rec *e;
+	struct df_py_scratch *s;
+	const struct df_py_proc *pp;
+	__u64 frame;
+	__u32 base, n, n_new, tgid;
+};
+
+/* One frame: its word into the sample; its code object marked to be named if new. */
+static long py_walk_step(__u32 i, void *arg)
+{
+	struct py_walk *w = arg;
+	const struct df_py_offsets *o = &w->pp->off;
+	struct df_py_scratch *s = w->s;
+	__u64 code, instr, word, *known, qualname;
+	struct df_py_code_key key;
+	__u64 idx = (__u64)w->base + w->n;
+	__u32 k;
+
+	if (!w->frame || idx >= DF_MAX_KERN + DF_MAX_USER + DF_MAX_PY)
+		return 1;
+	if (bpf_probe_read_user(s->win, DF_PY_FRAME_WINDOW, (void *)w->frame)) {
+		__sync_fetch_and_add(&py_read_failed, 1);
+		return 1;
+	}
+	code = py_win_u64(s, o->frame_code);
+	if (!code)
+		return 1;
+	instr = py_win_u64(s, o->frame_prev_instr);
+	instr = instr >= code + o->code_code ? (instr - code - o->code_code) / 2 : DF_PY_INSTR_UNKNOWN;
+	if (instr > DF_PY_INSTR_UNKNOWN)
+		instr = DF_PY_INSTR_UNKNOWN;
+	word = (code & DF_PY_ADDR_MASK) | instr << DF_PY_INSTR_SHIFT;
+	if (s->win[o->frame_is_entry & 127])
+		word |= DF_PY_ENTRY;
+	w->e->ips[idx] = word;
+	w->n++;
+	w->frame = py_win_u64(s, o->frame_previous);
+
+	key = (struct df_py_code_key){ code, w->tgid, w->pp->cookie };
+	qualname = py_u64(code + o->code_qualname);
+	known = bpf_map_lookup_elem(&py_codes, &key);
+	k = w->n_new;
+	if ((!known || *known != qualname) && k < DF_PY_NEW_PER_SAMPLE) {
+		/* Marked now, so a recursive function is named once. */
+		bpf_map_update_elem(&py_codes, &key, &qualname, BPF_ANY);
+		s->new_code[k] = code;
+		s->new_qualname[k] = qualname;
+		w->n_new = k + 1;
+	}
+	return 0;
+}
+
+static long py_name_step(__u32 i, void *arg)
+{
+	struct py_walk *w = arg;
+
+	if (i >= DF_PY_NEW_PER_SAMPLE)
+		return 1;
+	py_name_code(w->pp, w->tgid, w->s->new_code[i], w->s->new_qualname[i]);
+	return 0;
+}
+
+/*
+ * Appends the Python frames of the current thread to e->ips after its n_kern
+ * + n_user native frames and sets e->n_py; names the code objects not seen
+ * before.  Returns the bytes added to the record.
+ */
+static __always_inline __u32 df_fill_python(struct df_sample_rec *e, __u32 tgid, __u32 tid)
+{
+	const struct df_py_proc *pp = bpf_map_lookup_elem(&py_procs, &tgid);
+	struct py_walk w = { e, NULL, pp, 0, 0, 0, 0, tgid };
+	__u32 zero = 0;
+	__u64 ts;
+
+	e->n_py = 0;
+	if (!pp || !(w.s = bpf_map_lookup_elem(&py_scratch, &zero)))
+		return 0;
+	ts = py_tstate(pp, tid);
+	if (ts)
+		ts = py_u64(ts + pp->off.tstate_cframe);
+	if (ts)
+		w.frame = py_u64(ts + pp->off.cframe_current);
+	w.base = e->n_kern + e->n_user;
+	bpf_loop(DF_MAX_PY, py_walk_step, &w, 0);
+	if (w.frame && w.n == DF_MAX_PY)
+		__sync_fetch_and_add(&py_truncated, 1);
+	if (w.n_new)
+		bpf_loop(w.n_new, py_name_step, &w, 0);
+	if (w.n > DF_MAX_PY)
+		return 0;
+	e->n_py = w.n;
+	return w.n * sizeof(__u64);
+}
+
+/* A record of size bytes (at most sizeof(*e)) with the Python frames added:
+ * the new size, still at most sizeof(*e), as the verifier must see it. */
+static __always_inline __u64 df_add_python(struct df_sample_rec *e, __u64 size, __u32 tgid, __u32 tid)
+{
+	__u64 more = df_fill_python(e, tgid, tid);
+
+	if (size + more > sizeof(*e)) {
+		e->n_py = 0;
+		return size;
+	}
+	return size + more;
+}
+
+#endif

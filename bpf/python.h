@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * CPython frames: what dfrecord tells the BPF programs about a Python
+ * process (where its runtime state is, and the layout of the interpreter's
+ * structures in that version), and the records the walk sends.
+ */
+#ifndef DF_BPF_PYTHON_H
+#define DF_BPF_PYTHON_H
+
+#include "common.h"
+
+/* Byte offsets into the interpreter's structures; one set per Python version. */
+struct df_py_offsets {
+	__u16 runtime_interp_head;	/* _PyRuntimeState.interpreters.head */
+	__u16 interp_tstate_head;	/* PyInterpreterState.threads.head */
+	__u16 tstate_next;		/* PyThreadState.next */
+	__u16 tstate_native_tid;	/* PyThreadState.native_thread_id */
+	__u16 tstate_cframe;		/* PyThreadState.cframe */
+	__u16 cframe_current;		/* _PyCFrame.current_frame */
+	__u16 frame_code;		/* _PyInterpreterFrame.f_code */
+	__u16 frame_previous;
+	__u16 frame_prev_instr;
+	__u16 frame_is_entry;
+	__u16 code_firstlineno;		/* PyCodeObject */
+	__u16 code_filename;
+	__u16 code_qualname;
+	__u16 code_linetable;
+	__u16 code_code;		/* the first code unit (co_code_adaptive) */
+	__u16 unicode_state;		/* PyASCIIObject.state */
+	__u16 unicode_length;
+	__u16 unicode_ascii_data;	/* data of a compact ASCII string */
+	__u16 unicode_compact_data;	/* data of other compact strings */
+	__u16 bytes_size;		/* PyBytesObject.ob_size */
+	__u16 bytes_data;		/* PyBytesObject.ob_sval */
+	__u16 pad;
+};
+
+/* The bytes of a frame read at once: every frame field must lie within them. */
+#define DF_PY_FRAME_WINDOW 72
+
+/* A Python process: py_procs[pid]. */
+struct df_py_proc {
+	__u64 runtime;		/* address of _PyRuntime */
+	__u32 cookie;		/* differs for each image, so a reused pid never sees old code */
+	__u32 version;		/* major << 8 | minor */
+	struct df_py_offsets off;
+};
+
+/*
+ * One Python frame in a sample, after the native frames: the code object's
+ * address, its instruction index (code units; DF_PY_INSTR_UNKNOWN if none)
+ * and whether the frame is the first one its eval-loop call ran.
+ */
+#define DF_PY_ADDR_MASK ((1ULL << 48) - 1)
+#define DF_PY_INSTR_SHIFT 48
+#define DF_PY_INSTR_UNKNOWN 0x7fffULL
+#define DF_PY_ENTRY (1ULL << 63)
+
+#define DF_PY_NAME 128
+#define DF_PY_FILE 256
+#define DF_PY_LINES 2048	/* location table bytes kept; more is cut */
+
+enum { DF_PY_STR_UTF8 = 0 };	/* else the string's kind: 1, 2 or 4 bytes per code point */
+
+/* What a code object is called; sent the first time a walk meets it. */
+struct df_pycode_rec {
+	struct df_rec_hdr hdr;	/* type DF_REC_PYCODE */
+	__u64 code;		/* its address */
+	__u32 firstlineno;
+	__u32 version;		/* as in df_py_proc: says how to read lines */
+	__u16 name_len, file_len, lines_len;
+	__u8 name_kind, file_kind;	/* DF_PY_STR_UTF8, or 1, 2, 4 */
+	__u8 lines_cut;		/* the location table was longer than DF_PY_LINES */
+	__u8 pad[7];
+	char name[DF_PY_NAME];	/* co_qualname */
+	char file[DF_PY_FILE];	/* co_filename */
+	__u8 lines[DF_PY_LINES];	/* co_linetable */
+};
+
+#endif

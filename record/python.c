@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * CPython.  Which mapped objects are interpreters (they export _PyRuntime and
+ * Py_Version), the layout of the interpreter's structures in each supported
+ * version, and the archive ids of the code objects the BPF walk names.
+ */
+#include <linux/types.h>
+#include <stdlib.h>
+#include <string.h>
+#include "log.h"
+#include "map2.h"
+#include "record.h"
+#include "python.h"
+
+/* CPython 3.11 on x86-64, read from its headers (Include/internal/pycore_*.h)
+ * and checked against a running interpreter with ctypes. */
+static const struct df_py_offsets py311 = {
+	.runtime_interp_head = 40,
+	.interp_tstate_head = 16,
+	.tstate_next = 8,
+	.tstate_native_tid = 160,
+	.tstate_cframe = 56,
+	.cframe_current = 8,
+	.frame_code = 32,
+	.frame_previous = 48,
+	.frame_prev_instr = 56,
+	.frame_is_entry = 68,
+	.code_firstlineno = 72,
+	.code_filename = 112,
+	.code_qualname = 128,
+	.code_linetable = 136,
+	.code_code = 184,
+	.unicode_state = 32,
+	.unicode_length = 16,
+	.unicode_ascii_data = 48,
+	.unicode_compact_data = 72,
+	.bytes_size = 16,
+	.bytes_data = 32,
+};
+
+bool python__offsets(uint32_t version, struct df_py_offsets *out)
+{
+	if (version != 0x30b)
+		return false;
+	*out = py311;
+	return true;
+}
+
+/* A data symbol's bytes in the file, or NULL. */
+static const uint8_t *symbol_bytes(Elf *elf, const uint8_t *bytes, size_t len, const GElf_Sym *sym, size_t n)
+{
+	Elf_Scn *scn = elf_getscn(elf, sym->st_shndx);
+	GElf_Shdr sh;
+	uint64_t off;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS || sym->st_value < sh.sh_addr ||
+	    sym->st_value - sh.sh_addr + n > sh.sh_size)
+		return NULL;
+	off = sh.sh_offset + (sym->st_value - sh.sh_addr);
+	return off + n <= len ? bytes + off : NULL;
+}
+
+/* Finds _PyRuntime and Py_Version in the symbol tables. */
+static bool find_symbols(Elf *elf, GElf_Sym *runtime, GElf_Sym *version)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	int found = 0;
+
+	while ((scn = elf_nextscn(elf, scn)) && found != 3) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
+		    !(d = elf_getdata(scn, NULL)) || !sh.sh_entsize)
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (!gelf_getsym(d, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_OBJECT ||
+			    sym.st_shndx == SHN_UNDEF || !(name = elf_strptr(elf, sh.sh_link, sym.st_name)))
+				continue;
+			if (!strcmp(name, "_PyRuntime")) {
+				*runtime = sym;
+				found |= 1;
+			} else if (!strcmp(name, "Py_Version")) {
+				*version = sym;
+				found |= 2;
+			}
+		}
+	}
+	return found == 3;
+}
+
+bool python__detect(Elf *elf, const uint8_t *bytes, size_t len, struct python_image *out)
+{
+	GElf_Sym runtime = { 0 }, version = { 0 };
+	const uint8_t *v;
+	uint32_t hex;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	/* Py_Version exists from 3.11 on; older interpreters are not walked. */
+	if (!find_symbols(elf, &runtime, &version) || !(v = symbol_bytes(elf, bytes, len, &version, 4)))
+		return false;
+	memcpy(&hex, v, 4);
+	out->version = (hex >> 24) << 8 | ((hex >> 16) & 0xff);
+	out->runtime_vaddr = runtime.st_value;
+	if (elf_getphdrnum(elf, &n))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X)) {
+			out->exec_delta = (int64_t)(ph.p_offset - ph.p_vaddr);
+			out->found = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- code objects -> archive function ids ---- */
+
+struct code_ent {
+	uint32_t id;
+	bool defined;
+	uint64_t def_hash;	/* of what it was named: a repeat keeps the id */
+};
+
+struct pycodes {
+	struct dfa_writer *w;
+	struct map2 codes;	/* (code, pid << 32 | cookie) -> index + 1 */
+	struct map2 cookies;	/* (pid, 0) -> the image's cookie */
+	struct code_ent *v;
+	size_t n, cap;
+	uint32_t next_cookie;
+};
+
+struct pycodes *pycodes__new(struct dfa_writer *w)
+{
+	struct pycodes *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->w = w;
+	return c;
+}
+
+void pycodes__free(struct pycodes *c)
+{
+	if (!c)
+		return;
+	free(c->codes.s);
+	free(c->cookies.s);
+	free(c->v);
+	free(c);
+}
+
+uint32_t pycodes__new_image(struct pycodes *c, uint32_t pid)
+{
+	struct slot *sl = map2_find(&c->cookies, pid, 0, true);
+
+	if (!sl || sl->val)
+		return 0;
+	sl->val = ++c->next_cookie;
+	return sl->val;
+}
+
+void pycodes__forget(struct pycodes *c, uint32_t pid)
+{
+	struct slot *sl = map2_find(&c->cookies, pid, 0, false);
+
+	if (sl)
+		sl->val = 0;
+}
+
+/* A new, unnamed entry; NULL when out of memory. */
+static struct code_ent *new_ent(struct pycodes *c, struct slot *sl)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 1024;
+		struct code_ent *v = realloc(c->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n] = (struct code_ent){ (uint32_t)c->n, false, 0 };
+	sl->val = ++c->n;
+	return &c->v[c->n - 1];
+}
+
+/* The slot of a code object of pid's current image; NULL when out of memory. */
+static struct slot *code_slot(struct pycodes *c, uint32_t pid, uint64_t code)
+{
+	struct slot *ck = map2_find(&c->cookies, pid, 0, false);
+
+	return map2_find(&c->codes, code, (uint64_t)pid << 32 | (ck ? ck->val : 0), true);
+}
+
+static struct code_ent *entry(struct pycodes *c, uint32_t pid, uint64_t code)
+{
+	struct slot *sl = code_slot(c, pid, code);
+
+	if (!sl)
+		return NULL;
+	return sl->val ? &c->v[sl->val - 1] : new_ent(c, sl);
+}
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* A str the walk read, as UTF-8: ASCII as it is, else from its code points. */
+static char *py_text(const char *raw, uint32_t len, uint32_t kind)
+{
+	char *s = malloc(len * 4 + 1), *p = s;
+
+	if (!s)
+		return NULL;
+	if (kind == DF_PY_STR_UTF8 || (kind != 1 && kind != 2 && kind != 4)) {
+		memcpy(s, raw, len);
+		s[len] = 0;
+		return s;
+	}
+	for (uint32_t i = 0; i + kind <= len; i += kind) {
+		uint32_t cp = 0;
+
+		memcpy(&cp, raw + i, kind);	/* little-endian, as the interpreter stores it */
+		if (cp < 0x80) {
+			*p++ = cp;
+		} else if (cp < 0x800) {
+			*p++ = 0xc0 | cp >> 6;
+			*p++ = 0x80 | (cp & 0x3f);
+		} else if (cp < 0x10000) {
+			*p++ = 0xe0 | cp >> 12;
+			*p++ = 0x80 | ((cp >> 6) & 0x3f);
+			*p++ = 0x80 | (cp & 0x3f);
+		} else {
+			*p++ = 0xf0 | (cp >> 18 & 7);
+			*p++ = 0x80 | ((cp >> 12) & 0x3f);
+			*p++ = 0x80 | ((cp >> 6) & 0x3f);
+			*p++ = 0x80 | (cp & 0x3f);
+		}
+	}
+	*p = 0;
+	return s;
+}
+
+int pycodes__on_name(struct pycodes *c, const struct df_pycode_rec *r)
+{
+	uint32_t nl = r->name_len < DF_PY_NAME ? r->name_len : DF_PY_NAME;
+	uint32_t fl = r->file_len < DF_PY_FILE ? r->file_len : DF_PY_FILE;
+	uint32_t ll = r->lines_len < DF_PY_LINES ? r->lines_len : DF_PY_LINES;
+	char *name = py_text(r->name, nl, r->name_kind), *file = py_text(r->file, fl, r->file_kind);
+	uint64_t h = hash_bytes(hash_bytes(hash_bytes(0xcbf29ce484222325ULL ^ r->firstlineno, r->name, nl),
+					   r->file, fl), r->lines, ll);
+	struct slot *sl = code_slot(c, r->hdr.pid, r->code);
+	struct code_ent *e = NULL;
+	int ret = -1;
+
+	if (!name || !file || !sl)
+		goto cleanup;
+	e = sl->val ? &c->v[sl->val - 1] : new_ent(c, sl);
+	if (e && e->defined && e->def_hash == h) {
+		ret = 0;	/* named again (the BPF side forgot it): the same function */
+		goto cleanup;
+	}
+	/* Another code object at a freed one's address gets an id of its own. */
+	if (e && e->defined)
+		e = new_ent(c, sl);
+	if (!e)
+		goto cleanup;
+	e->defined = true;
+	e->def_hash = h;
+	struct dfa_func f = { e->id, r->hdr.pid, DFA_FUNC_PYTHON, r->version, r->firstlineno,
+			      name[0] ? name : "[unnamed code]", file, r->lines, ll };
+
+	ret = dfa_writer__add_func(c->w, &f) == DFA_OK ? 0 : -1;
+cleanup:
+	free(name);
+	free(file);
+	return ret;
+}
+
+int pycodes__frames(struct pycodes *c, uint32_t pid, const uint64_t *words, uint32_t n, uint64_t *out)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t w = words[i], instr = (w >> DF_PY_INSTR_SHIFT) & DF_PY_INSTR_UNKNOWN;
+		struct code_ent *e = entry(c, pid, w & DF_PY_ADDR_MASK);
+
+		if (!e)
+			return -1;
+		out[i] = DFA_IFRAME(e->id, instr == DF_PY_INSTR_UNKNOWN ? DFA_INSTR_UNKNOWN : instr,
+				    w & DF_PY_ENTRY);
+	}
+	return 0;
+}

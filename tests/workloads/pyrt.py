@@ -1,0 +1,53 @@
+# Python frames for run-rt-python: pyrt.py cpu|sleep SECONDS
+# Hot.spin burns the CPU in pure Python (in two threads, one at a time under
+# the GIL); compress_blob calls into zlib, a native library; nap sleeps.
+import sys
+import threading
+import time
+import zlib
+
+
+class Hot:
+    def spin(self, n):
+        s = 0
+        for i in range(n):
+            s += i * i  # HOT LINE
+        return s
+
+
+def compress_blob(blob):
+    return zlib.compress(blob, 9)
+
+
+def worker(end):
+    h = Hot()
+    while time.time() < end:
+        h.spin(20000)
+
+
+def main_loop(end):
+    blob = bytes(range(256)) * 2048
+    h = Hot()
+    while time.time() < end:
+        h.spin(200000)
+        compress_blob(blob)
+
+
+def nap(end):
+    while time.time() < end:
+        time.sleep(0.05)
+
+
+def main():
+    mode, seconds = sys.argv[1], float(sys.argv[2])
+    end = time.time() + seconds
+    if mode == "sleep":
+        nap(end)
+        return
+    t = threading.Thread(target=worker, args=(end,))
+    t.start()
+    main_loop(end)
+    t.join()
+
+
+main()
