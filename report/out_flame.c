@@ -141,6 +141,8 @@ static void color(const struct frame *fr, char *buf, size_t len)
 		snprintf(buf, len, "rgb(%u,%u,%u)", 180 + a % 30, 180 + a % 30, 180 + a % 30);
 	else if (fr->kind == FRAME_KERNEL)
 		snprintf(buf, len, "rgb(%u,%u,%u)", 220 + a % 35, 120 + b % 60, 30 + a % 30);
+	else if (fr->kind == FRAME_INTERP)	/* green, as flamegraph.pl paints managed code */
+		snprintf(buf, len, "rgb(%u,%u,%u)", 50 + a % 60, 180 + b % 50, 60 + a % 55);
 	else
 		snprintf(buf, len, "rgb(%u,%u,%u)", 205 + a % 50, b % 230, (a * 7) % 55);
 }
@@ -171,7 +173,7 @@ static void emit(struct flame *fl, const struct node *n, double x, unsigned leve
 	color(fr ? fr : &(struct frame){ .name = "all", .kind = FRAME_ROOT }, fill, sizeof(fill));
 	fputs("<g><title>", fl->f);
 	put_escaped(fl->f, fr ? fr->name : name_all);
-	if (fr && fr->object[0] && fr->kind == FRAME_USER) {
+	if (fr && fr->object[0] && (fr->kind == FRAME_USER || fr->kind == FRAME_INTERP)) {
 		fputs(" [", fl->f);
 		put_escaped(fl->f, fr->object);
 		fputs("]", fl->f);
