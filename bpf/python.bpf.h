@@ -46,10 +46,21 @@ struct {
 #define DF_PY_MAX_THREADS 64	/* thread states searched for a thread not yet cached */
 #define DF_PY_NEW_PER_SAMPLE 16	/* code objects named per sample; others at the next */
 
+#define DF_PY_SEEN 256		/* per-CPU cache of named code objects, in front of py_codes */
+/* How long a cached code object is trusted without reading its qualname again
+ * (code objects are rarely freed and another allocated at the same address). */
+#define DF_PY_TRUST_NS 200000000ULL
+
+struct df_py_seen {
+	__u64 code, qualname, checked;	/* checked: bpf_ktime_get_ns of the last check */
+	__u32 pid, cookie;
+};
+
 struct df_py_scratch {
 	__u8 win[136];		/* a frame's first bytes; fields are read at masked offsets */
 	__u64 new_code[DF_PY_NEW_PER_SAMPLE];
 	__u64 new_qualname[DF_PY_NEW_PER_SAMPLE];
+	struct df_py_seen seen[DF_PY_SEEN];	/* direct-mapped by code address */
 };
 
 struct {
@@ -147,8 +158,14 @@ static __always_inline void py_string(const struct df_py_offsets *o, __u64 str, 
 	*len = n;
 }
 
+static __always_inline struct df_py_seen *py_seen_slot(struct df_py_scratch *s, __u64 code)
+{
+	return &s->seen[(code >> 4 ^ code >> 12) & (DF_PY_SEEN - 1)];
+}
+
 /* Sends the name, file and location table of a code object. */
-static __always_inline void py_name_code(const struct df_py_proc *pp, __u32 tgid, __u64 code, __u64 qualname)
+static __always_inline void py_name_code(struct df_py_scratch *s, const struct df_py_proc *pp, __u32 tgid,
+					 __u64 code, __u64 qualname)
 {
 	const struct df_py_offsets *o = &pp->off;
 	struct df_pycode_rec *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
@@ -158,7 +175,9 @@ static __always_inline void py_name_code(const struct df_py_proc *pp, __u32 tgid
 
 	if (!r) {
 		__sync_fetch_and_add(&py_names_lost, 1);
-		bpf_map_delete_elem(&py_codes, &key);	/* named at a later sample */
+		/* Named at a later sample. */
+		bpf_map_delete_elem(&py_codes, &key);
+		py_seen_slot(s, code)->code = 0;
 		return;
 	}
 	r->hdr.type = DF_REC_PYCODE;
@@ -185,7 +204,7 @@ struct py_walk {
 	struct df_sample_rec *e;
 	struct df_py_scratch *s;
 	const struct df_py_proc *pp;
-	__u64 frame;
+	__u64 frame, now;
 	__u32 base, n, n_new, tgid;
 };
 
@@ -197,6 +216,7 @@ static long py_walk_step(__u32 i, void *arg)
 	struct df_py_scratch *s = w->s;
 	__u64 code, instr, word, *known, qualname;
 	struct df_py_code_key key;
+	struct df_py_seen *seen;
 	__u64 idx = (__u64)w->base + w->n;
 	__u32 k;
 
@@ -220,13 +240,26 @@ static long py_walk_step(__u32 i, void *arg)
 	w->n++;
 	w->frame = py_win_u64(s, o->frame_previous);
 
-	key = (struct df_py_code_key){ code, w->tgid, w->pp->cookie };
+	/* Named already?  The per-CPU cache first, then the shared map. */
+	seen = py_seen_slot(s, code);
+	if (seen->code == code && seen->pid == w->tgid && seen->cookie == w->pp->cookie &&
+	    w->now - seen->checked < DF_PY_TRUST_NS)
+		return 0;
 	qualname = py_u64(code + o->code_qualname);
+	if (seen->code == code && seen->pid == w->tgid && seen->cookie == w->pp->cookie &&
+	    seen->qualname == qualname) {
+		seen->checked = w->now;
+		return 0;
+	}
+	key = (struct df_py_code_key){ code, w->tgid, w->pp->cookie };
 	known = bpf_map_lookup_elem(&py_codes, &key);
 	k = w->n_new;
-	if ((!known || *known != qualname) && k < DF_PY_NEW_PER_SAMPLE) {
+	if (known && *known == qualname) {
+		*seen = (struct df_py_seen){ code, qualname, w->now, w->tgid, w->pp->cookie };
+	} else if (k < DF_PY_NEW_PER_SAMPLE) {
 		/* Marked now, so a recursive function is named once. */
 		bpf_map_update_elem(&py_codes, &key, &qualname, BPF_ANY);
+		*seen = (struct df_py_seen){ code, qualname, w->now, w->tgid, w->pp->cookie };
 		s->new_code[k] = code;
 		s->new_qualname[k] = qualname;
 		w->n_new = k + 1;
@@ -240,7 +273,7 @@ static long py_name_step(__u32 i, void *arg)
 
 	if (i >= DF_PY_NEW_PER_SAMPLE)
 		return 1;
-	py_name_code(w->pp, w->tgid, w->s->new_code[i], w->s->new_qualname[i]);
+	py_name_code(w->s, w->pp, w->tgid, w->s->new_code[i], w->s->new_qualname[i]);
 	return 0;
 }
 
@@ -252,7 +285,7 @@ static long py_name_step(__u32 i, void *arg)
 static __always_inline __u32 df_fill_python(struct df_sample_rec *e, __u32 tgid, __u32 tid)
 {
 	const struct df_py_proc *pp = bpf_map_lookup_elem(&py_procs, &tgid);
-	struct py_walk w = { e, NULL, pp, 0, 0, 0, 0, tgid };
+	struct py_walk w = { e, NULL, pp, 0, bpf_ktime_get_ns(), 0, 0, 0, tgid };
 	__u32 zero = 0;
 	__u64 ts;
 

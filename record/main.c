@@ -35,7 +35,7 @@ static const char doc[] =
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";
 
 enum { OPT_NO_KERNEL = 0x100, OPT_NO_DEBUGINFO, OPT_CALL_GRAPH, OPT_MIN_BLOCK, OPT_NO_OBJECTS,
-       OPT_DEBUG_DIR, OPT_MEM_SAMPLE, OPT_FREE_AT_ENTRY, OPT_NO_JVM_PERFMAP };
+       OPT_DEBUG_DIR, OPT_MEM_SAMPLE, OPT_FREE_AT_ENTRY, OPT_NO_JVM_PERFMAP, OPT_NO_PYTHON };
 
 #define LEAF_BYTES 512		/* stack copied with every sample to repair leaf frames */
 #define DWARF_BYTES 8192
@@ -68,6 +68,8 @@ static const struct argp_option options[] = {
 	  "Separate debug files by build-id under DIR/.build-id/ (default /usr/lib/debug)", 3 },
 	{ "no-jvm-perfmap", OPT_NO_JVM_PERFMAP, NULL, 0,
 	  "Do not ask running JVMs for a perf map at the end (jcmd PID Compiler.perfmap)", 3 },
+	{ "no-python", OPT_NO_PYTHON, NULL, 0,
+	  "Do not read Python frames (the interpreter's native frames remain)", 3 },
 	{ "verbose", 'v', NULL, 0, "More messages; repeat for more", 3 },
 	{ 0 }
 };
@@ -208,6 +210,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_JVM_PERFMAP:
 		a->o.no_jvm_perfmap = true;
+		break;
+	case OPT_NO_PYTHON:
+		a->o.no_python = true;
 		break;
 	case OPT_FREE_AT_ENTRY:
 		a->o.free_at_entry = true;

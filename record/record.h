@@ -30,6 +30,7 @@ struct record_opts {
 	bool no_debuginfo;	/* leave DWARF .debug_* out of object snapshots */
 	bool no_objects;	/* key objects by build-id but store none */
 	bool no_jvm_perfmap;	/* do not ask JVMs for a perf map at the end */
+	bool no_python;		/* do not walk Python frames */
 	const char *debug_dir;	/* where separate debug files live (/usr/lib/debug) */
 };
 

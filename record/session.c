@@ -584,7 +584,7 @@ int record__run(const struct record_opts *o)
 	s.objs = objects__new(s.w, !o->no_debuginfo, o->debug_dir);
 	s.py = pycodes__new(s.w);
 	hooks = (struct procs_hooks){ o->dwarf_bytes && !o->dwarf_all ? add_dwarf_pid : NULL,
-				      record_wants_memory(o) ? add_allocator : NULL, add_python, &s };
+				      record_wants_memory(o) ? add_allocator : NULL, o->no_python ? NULL : add_python, &s };
 	s.procs = procs__new(s.w, s.objs, &hooks);
 	if (s.procs) {
 		procs__set_no_objects(s.procs, o->no_objects);
