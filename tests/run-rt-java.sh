@@ -19,6 +19,10 @@ expect_exit 0 "$DFREPORT" --folded java.dfa
 s=$(percent_matching stdout 'Hot[.:]+hotMethod')
 note "Hot.hotMethod in $s% of samples"
 within "$s" 40 100 || fail "Java method not named: $(sort -k2 -nr stdout | head -2 | cut -c1-300)"
+# main() runs interpreted: its frame is the JVM's interpreter, named so.
+i=$(percent_matching stdout ';Interpreter;.*Hot[.:]+hotMethod')
+note "hotMethod called from an interpreted frame in $i% of samples"
+within "$i" 40 100 || fail "interpreted caller not labelled Interpreter: $(sort -k2 -nr stdout | head -1 | cut -c1-400)"
 expect_exit 0 "$DFREPORT" --info java.dfa
 grep -q '^jit/ ' stdout || fail "no perf map in the archive"
 exit 0
