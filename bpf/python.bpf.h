@@ -226,6 +226,14 @@ static long py_walk_step(__u32 i, void *arg)
 		__sync_fetch_and_add(&py_read_failed, 1);
 		return 1;
 	}
+	/* 3.12+: a shim frame marks the frame before it (nearer the leaf) as the
+	 * first one its eval-loop call ran; it is not a Python function. */
+	if (o->frame_owner != DF_PY_NONE && s->win[o->frame_owner & 127] == DF_PY_OWNED_BY_CSTACK) {
+		if (w->n > 0 && idx - 1 < DF_MAX_KERN + DF_MAX_USER + DF_MAX_PY)
+			w->e->ips[idx - 1] |= DF_PY_ENTRY;
+		w->frame = py_win_u64(s, o->frame_previous);
+		return 0;
+	}
 	code = py_win_u64(s, o->frame_code);
 	if (!code)
 		return 1;
@@ -234,7 +242,7 @@ static long py_walk_step(__u32 i, void *arg)
 	if (instr > DF_PY_INSTR_UNKNOWN)
 		instr = DF_PY_INSTR_UNKNOWN;
 	word = (code & DF_PY_ADDR_MASK) | instr << DF_PY_INSTR_SHIFT;
-	if (s->win[o->frame_is_entry & 127])
+	if (o->frame_is_entry != DF_PY_NONE && s->win[o->frame_is_entry & 127])
 		word |= DF_PY_ENTRY;
 	w->e->ips[idx] = word;
 	w->n++;
@@ -293,7 +301,7 @@ static __always_inline __u32 df_fill_python(struct df_sample_rec *e, __u32 tgid,
 	if (!pp || !(w.s = bpf_map_lookup_elem(&py_scratch, &zero)))
 		return 0;
 	ts = py_tstate(pp, tid);
-	if (ts)
+	if (ts && pp->off.tstate_cframe != DF_PY_NONE)
 		ts = py_u64(ts + pp->off.tstate_cframe);
 	if (ts)
 		w.frame = py_u64(ts + pp->off.cframe_current);

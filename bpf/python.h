@@ -15,12 +15,13 @@ struct df_py_offsets {
 	__u16 interp_tstate_head;	/* PyInterpreterState.threads.head */
 	__u16 tstate_next;		/* PyThreadState.next */
 	__u16 tstate_native_tid;	/* PyThreadState.native_thread_id */
-	__u16 tstate_cframe;		/* PyThreadState.cframe */
-	__u16 cframe_current;		/* _PyCFrame.current_frame */
-	__u16 frame_code;		/* _PyInterpreterFrame.f_code */
+	__u16 tstate_cframe;		/* PyThreadState.cframe, or DF_PY_NONE (3.13: no cframe) */
+	__u16 cframe_current;		/* _PyCFrame.current_frame (3.13: PyThreadState.current_frame) */
+	__u16 frame_code;		/* _PyInterpreterFrame.f_code (3.13: f_executable) */
 	__u16 frame_previous;
-	__u16 frame_prev_instr;
-	__u16 frame_is_entry;
+	__u16 frame_prev_instr;		/* (3.13: instr_ptr) */
+	__u16 frame_is_entry;		/* 3.11; DF_PY_NONE from 3.12 */
+	__u16 frame_owner;		/* 3.12+: entries are shim frames owned by the C stack */
 	__u16 code_firstlineno;		/* PyCodeObject */
 	__u16 code_filename;
 	__u16 code_qualname;
@@ -32,8 +33,10 @@ struct df_py_offsets {
 	__u16 unicode_compact_data;	/* data of other compact strings */
 	__u16 bytes_size;		/* PyBytesObject.ob_size */
 	__u16 bytes_data;		/* PyBytesObject.ob_sval */
-	__u16 pad;
 };
+
+#define DF_PY_NONE 0xffff		/* a field this version does not have */
+#define DF_PY_OWNED_BY_CSTACK 3		/* 3.12+: the shim frame an eval-loop call starts with */
 
 /* The bytes of a frame read at once: every frame field must lie within them. */
 #define DF_PY_FRAME_WINDOW 72

@@ -96,7 +96,7 @@ struct dfa_stack {
 
 enum dfa_func_kind {
 	/* A CPython code object: instructions in code units, lines is
-	 * co_linetable (the 3.11 location table), version major << 8 | minor. */
+	 * co_linetable (the location table of 3.11 to 3.13), version major << 8 | minor. */
 	DFA_FUNC_PYTHON = 1,
 };
 

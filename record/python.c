@@ -5,6 +5,7 @@
  * version, and the archive ids of the code objects the BPF walk names.
  */
 #include <linux/types.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
@@ -12,37 +13,104 @@
 #include "record.h"
 #include "python.h"
 
-/* CPython 3.11 on x86-64, read from its headers (Include/internal/pycore_*.h)
- * and checked against a running interpreter with ctypes. */
-static const struct df_py_offsets py311 = {
-	.runtime_interp_head = 40,
-	.interp_tstate_head = 16,
-	.tstate_next = 8,
-	.tstate_native_tid = 160,
-	.tstate_cframe = 56,
-	.cframe_current = 8,
-	.frame_code = 32,
-	.frame_previous = 48,
-	.frame_prev_instr = 56,
-	.frame_is_entry = 68,
-	.code_firstlineno = 72,
-	.code_filename = 112,
-	.code_qualname = 128,
-	.code_linetable = 136,
-	.code_code = 184,
-	.unicode_state = 32,
-	.unicode_length = 16,
-	.unicode_ascii_data = 48,
-	.unicode_compact_data = 72,
-	.bytes_size = 16,
-	.bytes_data = 32,
+/* CPython on x86-64, read from its headers (Include/internal/pycore_*.h) and
+ * checked against running interpreters with ctypes (3.13 also against the
+ * _Py_DebugOffsets it carries). */
+static const struct python_layout {
+	uint32_t version;
+	struct df_py_offsets off;
+} layouts[] = {
+	{ 0x30b, {
+		.runtime_interp_head = 40, .interp_tstate_head = 16, .tstate_next = 8,
+		.tstate_native_tid = 160, .tstate_cframe = 56, .cframe_current = 8,
+		.frame_code = 32, .frame_previous = 48, .frame_prev_instr = 56,
+		.frame_is_entry = 68, .frame_owner = DF_PY_NONE,
+		.code_firstlineno = 72, .code_filename = 112, .code_qualname = 128,
+		.code_linetable = 136, .code_code = 184,
+		.unicode_state = 32, .unicode_length = 16, .unicode_ascii_data = 48,
+		.unicode_compact_data = 72, .bytes_size = 16, .bytes_data = 32 } },
+	{ 0x30c, {
+		.runtime_interp_head = 40, .interp_tstate_head = 72, .tstate_next = 8,
+		.tstate_native_tid = 144, .tstate_cframe = 56, .cframe_current = 0,
+		.frame_code = 0, .frame_previous = 8, .frame_prev_instr = 56,
+		.frame_is_entry = DF_PY_NONE, .frame_owner = 70,
+		.code_firstlineno = 68, .code_filename = 112, .code_qualname = 128,
+		.code_linetable = 136, .code_code = 192,
+		.unicode_state = 32, .unicode_length = 16, .unicode_ascii_data = 40,
+		.unicode_compact_data = 56, .bytes_size = 16, .bytes_data = 32 } },
+	{ 0x30d, {
+		.runtime_interp_head = 632, .interp_tstate_head = 7344, .tstate_next = 8,
+		.tstate_native_tid = 160, .tstate_cframe = DF_PY_NONE, .cframe_current = 72,
+		.frame_code = 0, .frame_previous = 8, .frame_prev_instr = 56,
+		.frame_is_entry = DF_PY_NONE, .frame_owner = 70,
+		.code_firstlineno = 68, .code_filename = 112, .code_qualname = 128,
+		.code_linetable = 136, .code_code = 200,
+		.unicode_state = 32, .unicode_length = 16, .unicode_ascii_data = 40,
+		.unicode_compact_data = 56, .bytes_size = 16, .bytes_data = 32 } },
 };
+
+static const struct df_py_offsets *layout_of(uint32_t version)
+{
+	for (size_t i = 0; i < sizeof(layouts) / sizeof(*layouts); i++)
+		if (layouts[i].version == version)
+			return &layouts[i].off;
+	return NULL;
+}
 
 bool python__offsets(uint32_t version, struct df_py_offsets *out)
 {
-	if (version != 0x30b)
+	const struct df_py_offsets *o = layout_of(version);
+
+	if (!o)
 		return false;
-	*out = py311;
+	*out = *o;
+	return true;
+}
+
+/*
+ * 3.13 starts _PyRuntime with _Py_DebugOffsets ("xdebugpy"), for debuggers:
+ * the layout is used only if it says what the table says, and the build is
+ * not free-threaded (whose objects are laid out otherwise).
+ */
+static bool debug_offsets_agree(const uint8_t *rt, size_t len, const struct df_py_offsets *o)
+{
+	/* u64 indices in 3.13's struct: cookie, version, free_threaded, then
+	 * runtime_state {size, finalizing, interpreters_head}, interpreter_state
+	 * {size, id, next, threads_head, ... 13 in all}, thread_state {size,
+	 * prev, next, interp, current_frame, thread_id, native_thread_id, ... 9},
+	 * interpreter_frame {size, previous, executable, instr_ptr, localsplus,
+	 * owner}, code_object {size, filename, name, qualname, linetable,
+	 * firstlineno, argcount, localsplusnames, localspluskinds, co_code_adaptive}. */
+	static const struct { unsigned idx; size_t field; } checks[] = {
+		{ 5, offsetof(struct df_py_offsets, runtime_interp_head) },
+		{ 9, offsetof(struct df_py_offsets, interp_tstate_head) },
+		{ 21, offsetof(struct df_py_offsets, tstate_next) },
+		{ 23, offsetof(struct df_py_offsets, cframe_current) },
+		{ 25, offsetof(struct df_py_offsets, tstate_native_tid) },
+		{ 29, offsetof(struct df_py_offsets, frame_previous) },
+		{ 30, offsetof(struct df_py_offsets, frame_code) },
+		{ 31, offsetof(struct df_py_offsets, frame_prev_instr) },
+		{ 33, offsetof(struct df_py_offsets, frame_owner) },
+		{ 35, offsetof(struct df_py_offsets, code_filename) },
+		{ 37, offsetof(struct df_py_offsets, code_qualname) },
+		{ 38, offsetof(struct df_py_offsets, code_linetable) },
+		{ 39, offsetof(struct df_py_offsets, code_firstlineno) },
+		{ 43, offsetof(struct df_py_offsets, code_code) },
+	};
+	uint64_t v[44];
+
+	if (len < sizeof(v) || memcmp(rt, "xdebugpy", 8))
+		return false;
+	memcpy(v, rt, sizeof(v));
+	if (v[2] != 0)
+		return false;	/* free-threaded */
+	for (size_t i = 0; i < sizeof(checks) / sizeof(*checks); i++) {
+		uint16_t want;
+
+		memcpy(&want, (const uint8_t *)o + checks[i].field, sizeof(want));
+		if (v[checks[i].idx] != want)
+			return false;
+	}
 	return true;
 }
 
@@ -106,6 +174,10 @@ bool python__detect(Elf *elf, const uint8_t *bytes, size_t len, struct python_im
 	memcpy(&hex, v, 4);
 	out->version = (hex >> 24) << 8 | ((hex >> 16) & 0xff);
 	out->runtime_vaddr = runtime.st_value;
+	/* Known layout: 3.11 and 3.12 by version; 3.13 when its own offsets agree. */
+	out->layout_ok = out->version < 0x30d ? layout_of(out->version) != NULL
+		: layout_of(out->version) && (v = symbol_bytes(elf, bytes, len, &runtime, 44 * 8)) &&
+		  debug_offsets_agree(v, 44 * 8, layout_of(out->version));
 	if (elf_getphdrnum(elf, &n))
 		return false;
 	for (size_t i = 0; i < n; i++) {

@@ -79,7 +79,7 @@ int probes__events_fd(const struct probes *p);
 int probes__add_target(struct probes *p, uint32_t pid);
 /* 0 when added, 1 when it was there already, <0 on error */
 int probes__add_dwarf_pid(struct probes *p, uint32_t pid);
-/* Walks pid's Python frames from now on; -1 if the version is not supported. */
+/* Walks pid's Python frames from now on; -1 if the version's layout is not known. */
 int probes__add_python(struct probes *p, uint32_t pid, uint64_t runtime, uint32_t version, uint32_t cookie);
 void probes__counters(const struct probes *p, struct probes_counters *c);
 /* Probes another allocator library (jemalloc, ...) too, once; 0 or -1. */
@@ -107,6 +107,7 @@ bool elfsnap__find_func(Elf *elf, const char *name, GElf_Sym *sym);
 /* python.c: CPython interpreters and their code objects */
 struct python_image {
 	bool found;		/* exports _PyRuntime and Py_Version (3.11 and later) */
+	bool layout_ok;		/* a version whose structures dfrecord knows */
 	uint32_t version;	/* major << 8 | minor */
 	uint64_t runtime_vaddr;	/* link-time address of _PyRuntime */
 	int64_t exec_delta;	/* p_offset - p_vaddr of the executable segment */
@@ -163,7 +164,7 @@ struct procs_hooks {
 	/* for each mapping of an allocator library (path as the process sees it) */
 	void (*allocator)(void *ctx, uint32_t pid, const char *path);
 	/* for each executable mapping of a Python interpreter: where its _PyRuntime is */
-	void (*python)(void *ctx, uint32_t pid, uint64_t runtime, uint32_t version);
+	void (*python)(void *ctx, uint32_t pid, uint64_t runtime, const struct python_image *py);
 	void *ctx;
 };
 struct procs *procs__new(struct dfa_writer *w, struct objects *o, const struct procs_hooks *hooks);

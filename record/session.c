@@ -266,16 +266,16 @@ static void find_allocators(struct session *s)
 }
 
 /* A Python interpreter mapped in pid: its frames are walked from now on. */
-static void add_python(void *ctx, uint32_t pid, uint64_t runtime, uint32_t version)
+static void add_python(void *ctx, uint32_t pid, uint64_t runtime, const struct python_image *py)
 {
 	struct session *s = ctx;
-	uint32_t cookie = pycodes__new_image(s->py, pid);
+	uint32_t cookie = pycodes__new_image(s->py, pid), version = py->version;
 
 	if (!cookie)
 		return;	/* this image's interpreter is known already */
-	if (probes__add_python(s->probes, pid, runtime, version, cookie))
-		pr_info("pid %u: Python %u.%u: its function names are not read (supported: 3.11)", pid,
-			version >> 8, version & 0xff);
+	if (!py->layout_ok || probes__add_python(s->probes, pid, runtime, version, cookie))
+		pr_info("pid %u: Python %u.%u: its function names are not read (supported: 3.11, 3.12, 3.13)",
+			pid, version >> 8, version & 0xff);
 	else
 		pr_debug("pid %u: Python %u.%u, _PyRuntime at %#llx", pid, version >> 8, version & 0xff,
 			 (unsigned long long)runtime);

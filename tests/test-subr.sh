@@ -67,3 +67,16 @@ percent_matching() {
 within() {
 	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'
 }
+
+# other_pythons: CPython 3.12 and 3.13 interpreters this machine happens to
+# have (pyenv, /usr/local), one per version; Debian 12 itself has only 3.11.
+other_pythons() {
+	local py v seen=" "
+	for py in /usr/local/bin/python3.1[23] /usr/bin/python3.1[23] "${PYENV_ROOT:-${HOME:-/nonexistent}/.pyenv}"/versions/3.1[23].*/bin/python3; do
+		[ -x "$py" ] || continue
+		v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || continue
+		case "$seen" in *" $v "*) continue ;; esac
+		seen="$seen$v "
+		echo "$py"
+	done
+}
