@@ -7,7 +7,8 @@ need_tool javac openjdk-17-jdk-headless
 need_tool jcmd openjdk-17-jdk-headless
 cp "$WORKLOADS/Hot.java" .
 javac Hot.java || fail "cannot compile Hot.java"
-java -XX:+PreserveFramePointer -cp . Hot 5 >/dev/null &
+# main stays interpreted, so the stacks hold an interpreted frame too.
+java -XX:+PreserveFramePointer -XX:CompileCommand=quiet -XX:CompileCommand=exclude,Hot::main -cp . Hot 5 >/dev/null &
 jvm=$!
 cleanup_hooks="kill $jvm 2>/dev/null;"
 sleep 1.5
@@ -23,6 +24,11 @@ within "$s" 40 100 || fail "Java method not named: $(sort -k2 -nr stdout | head 
 i=$(percent_matching stdout ';Interpreter;.*Hot[.:]+hotMethod')
 note "hotMethod called from an interpreted frame in $i% of samples"
 within "$i" 40 100 || fail "interpreted caller not labelled Interpreter: $(sort -k2 -nr stdout | head -1 | cut -c1-400)"
+# Java calling native code: Deflater's JNI method, then zlib, in that order.
+z=$(percent_matching stdout 'Hot[.:]+compressBlob.*;Java_java_util_zip_Deflater_deflateBytesBytes;.*deflate')
+note "compressBlob -> JNI -> zlib in $z% of samples"
+within "$z" 0.5 100 || fail "no Java -> JNI -> zlib stacks: $(grep compressBlob stdout | head -1 | cut -c1-400)"
+grep -Eq 'Java_java_util_zip.*Hot[.:]+compressBlob' stdout && fail "a native frame sits above its Java caller"
 expect_exit 0 "$DFREPORT" --info java.dfa
 grep -q '^jit/ ' stdout || fail "no perf map in the archive"
 exit 0
