@@ -197,7 +197,8 @@ static __always_inline void py_name_code(struct df_py_scratch *s, const struct d
 	if (n == 0 || bpf_probe_read_user(r->lines, n, (void *)(table + o->bytes_data)))
 		n = 0;
 	r->lines_len = n;
-	bpf_ringbuf_submit(r, 0);
+	/* The sample that follows decides on waking dfrecord. */
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 }
 
 struct py_walk {
@@ -305,6 +306,8 @@ static __always_inline __u32 df_fill_python(struct df_sample_rec *e, __u32 tgid,
 		ts = py_u64(ts + pp->off.tstate_cframe);
 	if (ts)
 		w.frame = py_u64(ts + pp->off.cframe_current);
+	if (!w.frame)
+		return 0;	/* a thread the interpreter does not know, or not in Python */
 	w.base = e->n_kern + e->n_user;
 	bpf_loop(DF_MAX_PY, py_walk_step, &w, 0);
 	if (w.frame && w.n == DF_MAX_PY)

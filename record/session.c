@@ -88,10 +88,11 @@ static int handle_sample(struct session *s, const void *data, size_t size)
 	uint64_t py[DF_MAX_PY];
 	struct dfa_sample smp;
 	struct dfa_ustack us, *usp = NULL;
-	size_t need = __builtin_offsetof(struct df_sample_rec, ips) +
-		      (e->n_kern + e->n_user + e->n_py) * sizeof(__u64);
+	size_t need = __builtin_offsetof(struct df_sample_rec, ips);
 
-	if (size < __builtin_offsetof(struct df_sample_rec, ips) || size < need || e->n_py > DF_MAX_PY) {
+	if (size >= need)
+		need += (e->n_kern + e->n_user + e->n_py) * sizeof(__u64);
+	if (size < need || e->n_py > DF_MAX_PY) {
 		s->bad_records++;
 		return 0;
 	}
