@@ -331,11 +331,29 @@ static void keep_fd(struct objects *o, struct file_id *f, int fd)
 	}
 }
 
+/* The key of an opened file (kept open with its entry); NULL if it is not an object. */
+static const char *key_fd(struct objects *o, int fd, const struct stat *st, const char *path)
+{
+	struct file_id *f = file_lookup(o, st);
+	void *bytes;
+
+	if (!f) {
+		f = file_add(o, st);
+		bytes = map_fd(fd, st->st_size);
+		if (f && (!bytes || image_key(bytes, st->st_size, f->key, &f->has_fp, &f->py, path)))
+			f->key[0] = 0;
+		if (f && f->key[0])
+			pr_debug("%s: %s, %s frame pointers", path, f->key, f->has_fp ? "with" : "without");
+		if (bytes)
+			munmap(bytes, st->st_size);
+	}
+	keep_fd(o, f, fd);
+	return f && f->key[0] ? f->key : NULL;
+}
+
 const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path)
 {
-	struct file_id *f;
 	struct stat st;
-	void *bytes;
 	int fd;
 
 	if (!strcmp(path, "[vdso]"))
@@ -347,19 +365,32 @@ const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64
 		o->st.failed++;
 		return NULL;
 	}
-	f = file_lookup(o, &st);
-	if (!f) {
-		f = file_add(o, &st);
-		bytes = map_fd(fd, st.st_size);
-		if (f && (!bytes || image_key(bytes, st.st_size, f->key, &f->has_fp, &f->py, path)))
-			f->key[0] = 0;
-		if (f && f->key[0])
-			pr_debug("%s: %s, %s frame pointers", path, f->key, f->has_fp ? "with" : "without");
-		if (bytes)
-			munmap(bytes, st.st_size);
+	return key_fd(o, fd, &st, path);
+}
+
+const char *objects__key_inode(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, dev_t dev,
+			       uint64_t ino, const char *path)
+{
+	struct stat st;
+	int fd;
+
+	for (size_t i = o->n_files; i-- > 0;)
+		if (o->files[i].dev == dev && o->files[i].ino == ino)
+			return o->files[i].key[0] ? o->files[i].key : NULL;
+	/* Not seen yet: through the process while it lives, else the path as
+	 * this host sees it; either only if it is the mapped file. */
+	fd = open_mapped(pid, start, end, path);
+	if (fd < 0)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_dev != dev || st.st_ino != ino ||
+	    st.st_size == 0) {
+		pr_debug("pid %u: %s: the mapped file cannot be opened", pid, path);
+		if (fd >= 0)
+			close(fd);
+		o->st.failed++;
+		return NULL;
 	}
-	keep_fd(o, f, fd);
-	return f && f->key[0] ? f->key : NULL;
+	return key_fd(o, fd, &st, path);
 }
 
 /*

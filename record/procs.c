@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -358,6 +359,57 @@ static int read_maps(struct procs *ps, struct proc *p)
 	p->maps = maps;
 	p->n_maps = n;
 	return 0;
+}
+
+void procs__on_mmap(struct procs *ps, const struct mmap_event *e)
+{
+	struct proc *p = lookup(ps, e->pid);
+	struct map m = { .start = e->start, .end = e->start + e->len, .offset = e->pgoff, .prot = e->prot & 7 };
+	const char *key;
+	size_t n = 0;
+
+	/* Images whose maps were never read get them all at their first sample. */
+	if (!p || !p->have_maps || !e->len)
+		return;
+	for (size_t i = 0; i < p->n_maps; i++)
+		if (p->maps[i].start == m.start && p->maps[i].end == m.end && p->maps[i].offset == m.offset &&
+		    !strcmp(p->maps[i].path, e->path))
+			return;	/* read from /proc already */
+	key = objects__key_inode(ps->o, p->pid, m.start, m.end, makedev(e->maj, e->min), e->ino, e->path);
+	m.path = strdup(e->path);
+	m.object = key ? strdup(key) : NULL;
+	if (!m.path || (key && !m.object)) {
+		free(m.path);
+		free(m.object);
+		return;
+	}
+	m.no_fp = key && !objects__has_fp(ps->o, key);
+	/* What it replaces is gone (as when /proc is read again). */
+	for (size_t i = 0; i < p->n_maps; i++) {
+		if (p->maps[i].start < m.end && m.start < p->maps[i].end) {
+			free(p->maps[i].path);
+			free(p->maps[i].object);
+		} else {
+			p->maps[n++] = p->maps[i];
+		}
+	}
+	struct map *g = realloc(p->maps, (n + 1) * sizeof(*g));
+
+	if (!g) {
+		p->n_maps = n;
+		free(m.path);
+		free(m.object);
+		return;
+	}
+	g[n++] = m;
+	qsort(g, n, sizeof(*g), cmp_map);
+	p->maps = g;
+	p->n_maps = n;
+	p->dirty = true;
+	if (ps->hooks.allocator && allocator_library(e->path))
+		ps->hooks.allocator(ps->hooks.ctx, p->pid, e->path);
+	if (ps->hooks.python && key)
+		tell_python(ps, p->pid, &m, key);
 }
 
 static void copy_maps(struct proc *dst, const struct proc *src)

@@ -129,6 +129,28 @@ int pycodes__on_name(struct pycodes *c, const struct df_pycode_rec *r);
 /* A sample's Python frames (python.h words) as archive frames (DFA_IFRAME); 0 or -1. */
 int pycodes__frames(struct pycodes *c, uint32_t pid, const uint64_t *words, uint32_t n, uint64_t *out);
 
+/* mmaps.c: executable mappings as the kernel reports them (PERF_RECORD_MMAP2) */
+struct mmap_event {
+	uint64_t ts, start, len, pgoff;
+	uint32_t pid, prot;
+	uint32_t maj, min;	/* the file's device */
+	uint64_t ino;
+	char *path;
+};
+struct mmaps;
+/* NULL (with a warning) if the kernel does not report mappings. */
+struct mmaps *mmaps__new(void);
+void mmaps__free(struct mmaps *m);
+/* Hands the mappings made up to until to cb, in time order (m may be NULL). */
+void mmaps__apply(struct mmaps *m, uint64_t until, void (*cb)(void *ctx, const struct mmap_event *e),
+		  void *ctx);
+/* pid's exec record was handled: the mappings its execve made go to cb now. */
+void mmaps__exec_done(struct mmaps *m, uint32_t pid, void (*cb)(void *ctx, const struct mmap_event *e),
+		      void *ctx);
+/* pid forked or exited: what was held for it is dropped. */
+void mmaps__forget(struct mmaps *m, uint32_t pid);
+uint64_t mmaps__lost(const struct mmaps *m);
+
 /* objects.c: snapshots of mapped files, one per build-id. */
 struct objects;
 struct objects_stats {
@@ -142,6 +164,11 @@ struct objects *objects__new(struct dfa_writer *w, bool keep_debug, const char *
 void objects__free(struct objects *o);
 /* Key (build-id) of the file behind pid's mapping, or NULL if it cannot be read; borrowed. */
 const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path);
+/* The same for a mapping whose process may be gone: the file by device and
+ * inode among those seen, else opened through the process or by path here,
+ * if it is that file. */
+const char *objects__key_inode(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, dev_t dev,
+			       uint64_t ino, const char *path);
 /* Whether the object with this key keeps frame pointers (push %rbp; mov %rsp,%rbp prologues). */
 bool objects__has_fp(const struct objects *o, const char *key);
 /* The Python interpreter in the object with this key, or NULL; borrowed. */
@@ -174,6 +201,8 @@ void procs__free(struct procs *ps);
 void procs__on_fork(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t ts, const char *comm);
 void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm);
 void procs__on_exit(struct procs *ps, uint32_t pid, uint64_t ts);
+/* A mapping the kernel reported (mmaps.c) for pid's current image. */
+void procs__on_mmap(struct procs *ps, const struct mmap_event *e);
 /* Makes sure pid's maps cover the sampled user ips (reads /proc when not) and
  * that the objects they, or words of the stack copy, point into are stored. */
 void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm,

@@ -38,6 +38,7 @@ struct session {
 	struct procs *procs;
 	struct kernel *kern;
 	struct pycodes *py;
+	struct mmaps *mm;	/* NULL if the kernel does not report mappings */
 	struct command cmd;
 	uint64_t samples, waits, bad_records, write_errors;
 	bool output_created;
@@ -126,6 +127,13 @@ static int handle_sample(struct session *s, const void *data, size_t size)
 	return 0;
 }
 
+static void on_mmap(void *ctx, const struct mmap_event *e)
+{
+	struct session *s = ctx;
+
+	procs__on_mmap(s->procs, e);
+}
+
 static int handle_record(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
@@ -135,6 +143,8 @@ static int handle_record(void *ctx, void *data, size_t size)
 		s->bad_records++;
 		return 0;
 	}
+	/* The mappings made before it, first. */
+	mmaps__apply(s->mm, h->ts, on_mmap, s);
 	if (h->type == DF_REC_SAMPLE)
 		return handle_sample(s, data, size);
 	if (h->type == DF_REC_PYCODE) {
@@ -164,13 +174,16 @@ static int handle_record(void *ctx, void *data, size_t size)
 	comm[DF_COMM_LEN] = 0;
 	switch (h->type) {
 	case DF_REC_FORK:
+		mmaps__forget(s->mm, h->pid);
 		procs__on_fork(s->procs, h->pid, p->ppid, h->ts, comm);
 		break;
 	case DF_REC_EXEC:
 		pycodes__forget(s->py, h->pid);
 		procs__on_exec(s->procs, h->pid, h->ts, comm);
+		mmaps__exec_done(s->mm, h->pid, on_mmap, s);
 		break;
 	case DF_REC_EXIT:
+		mmaps__forget(s->mm, h->pid);
 		pycodes__forget(s->py, h->pid);
 		procs__on_exit(s->procs, h->pid, h->ts);
 		break;
@@ -415,6 +428,7 @@ static void set_counters(struct session *s, uint64_t open)
 	probes__counters(s->probes, &c);
 	set_meta_u64(s->w, "lost", c.lost);
 	set_meta_u64(s->w, "stack_copies_failed", c.copy_failed);
+	set_meta_u64(s->w, "mmap_events_lost", mmaps__lost(s->mm));
 	/* Python walks: names that could not be sent, walks cut short. */
 	set_meta_u64(s->w, "python_names_lost", c.py_names_lost);
 	set_meta_u64(s->w, "python_walks_truncated", c.py_truncated);
@@ -456,6 +470,7 @@ static int finish(struct session *s, uint64_t t0)
 
 	/* Waits still in progress end with the recording: closed now, flagged. */
 	open = probes__close_waits(s->probes, t1, close_wait, s);
+	mmaps__apply(s->mm, UINT64_MAX, on_mmap, s);
 	procs__finish(s->procs);
 	if (flush(s) != DFA_OK)
 		return -1;
@@ -494,6 +509,7 @@ static void session_free(struct session *s)
 	objects__free(s->objs);
 	kernel__free(s->kern);
 	pycodes__free(s->py);
+	mmaps__free(s->mm);
 	dfa_writer__free(s->w);
 	command__release_fds(&s->cmd);
 }
@@ -570,6 +586,7 @@ int record__run(const struct record_opts *o)
 	if (probes__attach(s.probes, ncpu, online))
 		goto cleanup;
 	find_allocators(&s);
+	s.mm = mmaps__new();
 	s.rb = ring_buffer__new(probes__events_fd(s.probes), handle_record, &s, NULL);
 	s.w = dfa_writer__new();
 	if (!s.rb || !s.w) {

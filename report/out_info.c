@@ -18,7 +18,7 @@ static void print_meta(struct dfa_reader *r, FILE *f)
 		"format", "features", "host", "kernel", "arch", "ncpu", "cmdline", "scope", "events",
 		"clock", "freq", "start_wall_ns", "duration_ns", "samples", "lost", "bad_records",
 		"write_errors", "images", "images_without_maps", "objects", "objects_unreadable",
-		"stacks", "stack_copies_failed", "kallsyms", "min_block_ns", "offcpu_recorded", "offcpu_open_at_end",
+		"stacks", "stack_copies_failed", "mmap_events_lost", "kallsyms", "min_block_ns", "offcpu_recorded", "offcpu_open_at_end",
 		"offcpu_not_sleeping", "offcpu_no_user_stack", "offcpu_below_min_block", "offcpu_over_1h",
 		"offcpu_slots_full", "mem_sample_bytes", "mem_allocs", "mem_not_sampled",
 		"mem_frees_recorded", "mem_frees_unmatched", "mem_live_table_full", "mem_nested_calls", "status",
