@@ -26,6 +26,8 @@
 #include "record.h"
 
 #define PAGES 64		/* per CPU: 256 KiB, thousands of mappings between drains */
+/* Held mappings whose exec record never came (processes not recorded) go after this. */
+#define HOLD_NS 2000000000ULL
 
 struct pending {
 	struct mmap_event e;
@@ -221,14 +223,20 @@ static void poll_events(struct mmaps *m)
 	m->sorted = true;
 }
 
-/* Hands on (cb) or drops pid's held mappings, and ends its execve. */
-static void release(struct mmaps *m, uint32_t pid, void (*cb)(void *ctx, const struct mmap_event *e), void *ctx)
+static void end_exec(struct mmaps *m, uint32_t pid)
 {
 	struct slot *sl = map2_find(&m->execing, pid, 0, false);
-	size_t n = 0;
 
 	if (sl)
 		sl->val = 0;
+}
+
+/* Hands on (cb) or drops pid's held mappings, and ends its execve. */
+static void release(struct mmaps *m, uint32_t pid, void (*cb)(void *ctx, const struct mmap_event *e), void *ctx)
+{
+	size_t n = 0;
+
+	end_exec(m, pid);
 	for (size_t i = 0; i < m->n_held; i++) {
 		if (m->held[i].e.pid != pid) {
 			m->held[n++] = m->held[i];
@@ -236,6 +244,22 @@ static void release(struct mmaps *m, uint32_t pid, void (*cb)(void *ctx, const s
 		}
 		if (cb)
 			cb(ctx, &m->held[i].e);
+		free(m->held[i].e.path);
+	}
+	m->n_held = n;
+}
+
+/* Held mappings of processes whose exec record never came (not recorded). */
+static void drop_stale(struct mmaps *m, uint64_t before)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->n_held; i++) {
+		if (m->held[i].e.ts >= before) {
+			m->held[n++] = m->held[i];
+			continue;
+		}
+		end_exec(m, m->held[i].e.pid);
 		free(m->held[i].e.path);
 	}
 	m->n_held = n;
@@ -283,6 +307,8 @@ void mmaps__apply(struct mmaps *m, uint64_t until, void (*cb)(void *ctx, const s
 		free(p->e.path);
 		p->e.path = NULL;
 	}
+	if (m->n_held && until != UINT64_MAX && until > HOLD_NS && m->held[0].e.ts < until - HOLD_NS)
+		drop_stale(m, until - HOLD_NS);
 }
 
 uint64_t mmaps__lost(const struct mmaps *m)
