@@ -40,7 +40,8 @@ static const struct argp_option options[] = {
 	{ "flame", OPT_FLAME, NULL, 0, "Interactive SVG flame graph (default file: ARCHIVE with .svg)", 1 },
 	{ "info", OPT_INFO, NULL, 0, "Metadata, counters, member sizes and symbol coverage", 1 },
 	{ "diff", OPT_DIFF, "BASE.dfa", 0, "Compare with BASE: the top table by change of self share, "
-	  "or with --folded \"stack base new\" lines (flamegraph.pl's difffolded)", 1 },
+	  "with --folded \"stack base new\" lines (flamegraph.pl's difffolded), with --flame a "
+	  "differential flame graph", 1 },
 	{ "timeline", OPT_TIMELINE, NULL, 0, "Memory in use over time, and its peak", 1 },
 	{ "speedscope", OPT_SPEEDSCOPE, NULL, 0, "JSON for speedscope.app (default file: ARCHIVE with .speedscope.json)", 1 },
 	{ "pprof", OPT_PPROF, NULL, 0, "pprof's profile.proto (default file: ARCHIVE with .pb)", 1 },
@@ -208,8 +209,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "no archive given");
 		if (a->modes > 1)
 			argp_error(state, "give one mode only");
-		if (a->o.diff && a->o.mode != MODE_TOP && a->o.mode != MODE_FOLDED)
-			argp_error(state, "--diff goes with the top table or --folded");
+		if (a->o.diff && a->o.mode != MODE_TOP && a->o.mode != MODE_FOLDED && a->o.mode != MODE_FLAME)
+			argp_error(state, "--diff goes with the top table, --folded or --flame");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -252,10 +253,10 @@ static int write_output(struct dfa_reader *r, const struct profile *pf, const st
 			return 1;
 		}
 	}
-	switch (base ? -1 : (int)o->mode) {
+	switch (base && o->mode != MODE_FLAME ? -1 : (int)o->mode) {
 	case -1: ret = out_diff(base, pf, o, f); break;
 	case MODE_FOLDED: ret = out_folded(pf, f); break;
-	case MODE_FLAME: ret = out_flame(pf, o, f); break;
+	case MODE_FLAME: ret = out_flame(pf, base, o, f); break;
 	case MODE_INFO: ret = out_info(r, pf, o, f); break;
 	case MODE_TIMELINE: ret = out_timeline(r, o, f); break;
 	case MODE_SPEEDSCOPE: ret = out_speedscope(pf, o, f); break;

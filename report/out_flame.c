@@ -4,8 +4,14 @@
  * hover shows a frame's name, value and share; click zooms; Ctrl-F or
  * "Search" highlights frames matching a regular expression.  Frames narrower
  * than a pixel are left out, which keeps huge profiles small.
+ *
+ * With --diff BASE it is a differential flame graph: widths are the new
+ * profile's, colours the change of each frame's share of its profile's
+ * total (red grew, blue shrank, white unchanged), as flamegraph.pl draws
+ * difffolded input.  Frames only the base has do not show.
  */
 #define _GNU_SOURCE
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
@@ -19,13 +25,16 @@
 struct node {
 	uint32_t frame;
 	uint64_t value;
+	uint64_t base;		/* --diff: the same path's value in the base profile */
 	struct node *child, *next;
 };
 
 struct flame {
 	const struct profile *pf;
+	const struct profile *base;	/* --diff, else NULL */
 	FILE *f;
 	double scale;		/* px per unit of value */
+	double max_delta;	/* --diff: the largest change of share, for colours */
 	unsigned depth;
 	unsigned height;
 };
@@ -62,15 +71,24 @@ static void tree_free(struct node *n)
 	}
 }
 
-static int cmp_node_name(const void *a, const void *b, void *pf)
+/* Name, then object (ld.so and the program both have a _start), then kind. */
+static int cmp_frames(const struct profile *pa, const struct node *a, const struct profile *pb,
+		      const struct node *b)
 {
-	const struct node *x = *(struct node *const *)a, *y = *(struct node *const *)b;
-	const struct symbolizer *s = ((const struct profile *)pf)->sym;
+	const struct frame *x = symbolizer__frame(pa->sym, a->frame), *y = symbolizer__frame(pb->sym, b->frame);
+	int c = strcmp(x->name, y->name);
 
-	return strcmp(symbolizer__frame(s, x->frame)->name, symbolizer__frame(s, y->frame)->name);
+	if (!c)
+		c = strcmp(x->object, y->object);
+	return c ? c : (int)x->kind - (int)y->kind;
 }
 
-/* Children in name order, as flame graphs conventionally are. */
+static int cmp_node_name(const void *a, const void *b, void *pf)
+{
+	return cmp_frames(pf, *(struct node *const *)a, pf, *(struct node *const *)b);
+}
+
+/* Children in name order, as flame graphs conventionally are (cmp_frames). */
 static void sort_children(struct node *n, const struct profile *pf)
 {
 	size_t k = 0, i = 0;
@@ -93,6 +111,67 @@ static void sort_children(struct node *n, const struct profile *pf)
 	}
 	for (struct node *c = n->child; c; c = c->next)
 		sort_children(c, pf);
+}
+
+/* The tree of a profile's paths, children in cmp_frames order. */
+static struct node *build_tree(const struct profile *pf)
+{
+	struct node *root = node_new(UINT32_MAX);
+
+	for (size_t i = 0; i < pf->n_paths; i++) {
+		const struct path *p = &pf->paths[i];
+		struct node *n = root;
+
+		root->value += p->value;
+		for (uint32_t j = 0; j < p->n; j++) {
+			n = child_of(n, pf->ids[p->off + j]);
+			n->value += p->value;
+		}
+	}
+	sort_children(root, pf);
+	return root;
+}
+
+/* Gives each node of the new tree the value of the same path in the base
+ * tree: both have their children in cmp_frames order. */
+static void pair(const struct profile *pf, struct node *n, const struct profile *bpf, const struct node *b)
+{
+	struct node *c = n->child;
+	const struct node *d = b->child;
+
+	n->base = b->value;
+	while (c && d) {
+		int k = cmp_frames(pf, c, bpf, d);
+
+		if (k == 0)
+			pair(pf, c, bpf, d);
+		if (k <= 0)
+			c = c->next;
+		if (k >= 0)
+			d = d->next;
+	}
+}
+
+/* The change of a node's share of its profile's total, in points. */
+static double delta(const struct flame *fl, const struct node *n)
+{
+	double now = fl->pf->total ? 100.0 * n->value / fl->pf->total : 0;
+	double was = fl->base->total ? 100.0 * n->base / fl->base->total : 0;
+
+	return now - was;
+}
+
+static double max_delta(const struct flame *fl, const struct node *n)
+{
+	double m = fabs(delta(fl, n));
+
+	for (const struct node *c = n->child; c; c = c->next) {
+		double cm = c->value * fl->scale >= 1.0 ? max_delta(fl, c) : 0;
+
+		if (cm > m)
+			m = cm;
+	}
+	return m;
 }
 
 static void put_escaped(FILE *f, const char *s)
@@ -162,15 +241,31 @@ static unsigned max_depth(const struct node *n, double scale)
 	return d;
 }
 
+/* Red for a share that grew, blue for one that shrank, by how much. */
+static void diff_color(const struct flame *fl, const struct node *n, char *buf, size_t len)
+{
+	double d = delta(fl, n), t = fl->max_delta > 0 ? fabs(d) / fl->max_delta : 0;
+	unsigned v = 255 - (unsigned)(t * 200);
+
+	if (d > 0)
+		snprintf(buf, len, "rgb(255,%u,%u)", v, v);
+	else
+		snprintf(buf, len, "rgb(%u,%u,255)", v, v);
+}
+
 static void emit(struct flame *fl, const struct node *n, double x, unsigned level, const char *name_all)
 {
 	const struct profile *pf = fl->pf;
 	const struct frame *fr = n->frame == UINT32_MAX ? NULL : symbolizer__frame(pf->sym, n->frame);
 	double w = n->value * fl->scale, y = fl->height - BOTTOM - (level + 1) * ROW;
+	double share = 100.0 * n->value / (pf->total ? pf->total : 1);
 	uint64_t shown = profile__shown(pf, n->value);
 	char fill[32];
 
-	color(fr ? fr : &(struct frame){ .name = "all", .kind = FRAME_ROOT }, fill, sizeof(fill));
+	if (fl->base)
+		diff_color(fl, n, fill, sizeof(fill));
+	else
+		color(fr ? fr : &(struct frame){ .name = "all", .kind = FRAME_ROOT }, fill, sizeof(fill));
 	fputs("<g><title>", fl->f);
 	put_escaped(fl->f, fr ? fr->name : name_all);
 	if (fr && fr->object[0] && (fr->kind == FRAME_USER || fr->kind == FRAME_INTERP)) {
@@ -178,9 +273,13 @@ static void emit(struct flame *fl, const struct node *n, double x, unsigned leve
 		put_escaped(fl->f, fr->object);
 		fputs("]", fl->f);
 	}
-	fprintf(fl->f, " (%llu %s, %.2f%%)</title><rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%d\" "
+	if (fl->base)	/* one parenthesis: the script strips it to get the name */
+		fprintf(fl->f, " (%llu %s, %.2f%%, was %.2f%%: %+.2f points)", (unsigned long long)shown,
+			profile__unit(pf), share, share - delta(fl, n), delta(fl, n));
+	else
+		fprintf(fl->f, " (%llu %s, %.2f%%)", (unsigned long long)shown, profile__unit(pf), share);
+	fprintf(fl->f, "</title><rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%d\" "
 		"fill=\"%s\" rx=\"2\"/><text x=\"%.1f\" y=\"%.0f\">",
-		(unsigned long long)shown, profile__unit(pf), 100.0 * n->value / (pf->total ? pf->total : 1),
 		x, y, w, ROW - 1, fill, x + 3, y + ROW - 4.5);
 	put_label(fl->f, fr ? fr->name : name_all, w);
 	fputs("</text></g>\n", fl->f);
@@ -225,24 +324,21 @@ static const char script[] =
 	" mt.textContent=s===''?'':'Matched: '+(100*sum/(W-2*P)).toFixed(1)+'%%';}\n"
 	"]]></script>\n";
 
-int out_flame(const struct profile *pf, const struct report_opts *o, FILE *f)
+int out_flame(const struct profile *pf, const struct profile *base, const struct report_opts *o, FILE *f)
 {
-	struct node *root = node_new(UINT32_MAX);
-	struct flame fl = { .pf = pf, .f = f };
+	struct node *root = build_tree(pf);
+	struct flame fl = { .pf = pf, .base = base, .f = f };
 	char all[96];
 
-	for (size_t i = 0; i < pf->n_paths; i++) {
-		const struct path *p = &pf->paths[i];
-		struct node *n = root;
-
-		root->value += p->value;
-		for (uint32_t j = 0; j < p->n; j++) {
-			n = child_of(n, pf->ids[p->off + j]);
-			n->value += p->value;
-		}
-	}
-	sort_children(root, pf);
 	fl.scale = root->value ? (double)(WIDTH - 2 * PAD) / root->value : 0;
+	if (base) {
+		struct node *broot = build_tree(base);
+
+		/* The roots are the process names: "all" pairs with "all". */
+		pair(pf, root, base, broot);
+		tree_free(broot);
+		fl.max_delta = max_delta(&fl, root);
+	}
 	fl.depth = root->value ? max_depth(root, fl.scale) + 1 : 1;
 	fl.height = TOP + BOTTOM + fl.depth * ROW;
 	snprintf(all, sizeof(all), "all");
@@ -258,6 +354,9 @@ int out_flame(const struct profile *pf, const struct report_opts *o, FILE *f)
 		"<text x=\"%d\" y=\"24\" text-anchor=\"middle\" style=\"font-size:17px\">", WIDTH / 2);
 	if (o->title)
 		put_escaped(f, o->title);
+	else if (base)
+		fprintf(f, "dfprof differential flame graph (%s): red grew, blue shrank, against ",
+			profile__event_name(pf)), put_escaped(f, o->diff);
 	else
 		fprintf(f, "%s (%s)", "dfprof flame graph", profile__event_name(pf));
 	fprintf(f, "</text>\n<text id=\"reset\" x=\"%d\" y=\"24\" style=\"display:none\">Reset zoom</text>\n"

@@ -188,7 +188,8 @@ void folded_lines__free(struct folded_line *lines, size_t n);
 int out_diff(const struct profile *base, const struct profile *pf, const struct report_opts *o, FILE *f);
 /* Frame text as folded output writes it: ';' escaped, kernel frames "_[k]". */
 char *folded_frame_text(const struct frame *fr);
-int out_flame(const struct profile *pf, const struct report_opts *o, FILE *f);
+/* base: --diff, a differential flame graph; else NULL */
+int out_flame(const struct profile *pf, const struct profile *base, const struct report_opts *o, FILE *f);
 int out_info(struct dfa_reader *r, const struct profile *pf, const struct report_opts *o, FILE *f);
 int out_timeline(struct dfa_reader *r, const struct report_opts *o, FILE *f);
 int out_speedscope(const struct profile *pf, const struct report_opts *o, FILE *f);

@@ -1,6 +1,6 @@
 #!/bin/bash
-# dfreport --diff: a change between two recordings shows, as a table and as
-# difffolded lines.
+# dfreport --diff: a change between two recordings shows, as a table, as
+# difffolded lines and as a differential flame graph.
 . "$(dirname "$0")/test-subr.sh"
 need_bpf
 build_workload cpusplit -O2 -fno-omit-frame-pointer
@@ -17,6 +17,20 @@ expect_exit 0 "$DFREPORT" --folded --diff base.dfa new.dfa
 awk '$0 ~ /;hot_a / && $(NF - 1) > 0 && $NF > 0 { ok = 1 } END { exit !ok }' stdout ||
 	fail "no difffolded line with both values for hot_a: $(grep hot_a stdout | head -2)"
 awk 'NF < 3 || $NF !~ /^[0-9]+$/ || $(NF - 1) !~ /^[0-9]+$/ { exit 1 }' stdout || fail "a line is not 'stack base new'"
-expect_exit 2 "$DFREPORT" --flame --diff base.dfa new.dfa
+# Differential flame graph: hot_a's share fell (blue), hot_b's rose (red).
+expect_exit 0 "$DFREPORT" --flame --diff base.dfa -o diff.svg new.dfa
+need_tool xmllint libxml2-utils
+xmllint --noout diff.svg || fail "differential flame graph is not well-formed XML"
+# fill_of NAME: the fill colour of NAME's widest frame
+fill_of() {
+	grep -o "<title>$1 \[[^<]*</title><rect[^>]*" diff.svg |
+		sed 's/^[^(]*(\([0-9]*\) .*fill="\([^"]*\)".*/\1 \2/' | sort -nr | head -1 | cut -d' ' -f2
+}
+a=$(fill_of hot_a); b=$(fill_of hot_b)
+note "hot_a $a, hot_b $b"
+[[ "$a" =~ ^rgb\(([0-9]+),([0-9]+),255\) ]] && [ "${BASH_REMATCH[1]}" -lt 200 ] || fail "hot_a not blue: $a"
+[[ "$b" =~ ^rgb\(255,([0-9]+),([0-9]+)\) ]] && [ "${BASH_REMATCH[1]}" -lt 200 ] || fail "hot_b not red: $b"
+grep -q 'hot_a \[cpusplit\] ([0-9]* samples, [0-9.]*%, was [0-9.]*%: -' diff.svg || fail "hot_a's title lacks its change"
+expect_exit 2 "$DFREPORT" --speedscope --diff base.dfa new.dfa
 expect_exit 1 "$DFREPORT" --diff missing.dfa new.dfa
 exit 0

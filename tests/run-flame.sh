@@ -43,7 +43,7 @@ if command -v go >/dev/null; then
 	HOME="$tempdir" GOCACHE="$tempdir/gocache" go tool pprof -top prof.pb > pprof.txt 2>&1 ||
 		fail "go tool pprof cannot read prof.pb: $(tail -3 pprof.txt)"
 	a=$(awk '$NF == "hot_a" { sub(/%/, "", $2); print $2 }' pprof.txt)
-	within "${a:-0}" 52 68 || fail "pprof shows hot_a at ${a:-nothing}%: $(head -12 pprof.txt)"
+	within "${a:-0}" 45 75 || fail "pprof shows hot_a at ${a:-nothing}%: $(head -12 pprof.txt)"
 else
 	note "go not installed: prof.pb not checked with go tool pprof"
 fi
