@@ -32,6 +32,7 @@ struct df_rec_hdr {
 enum {
 	DF_F_USTACK = 1,	/* a struct df_ustack follows the ips */
 	DF_F_OPEN = 2,		/* off-cpu: still waiting when the recording ended */
+	DF_F_PY_CUT = 4,	/* the Python frames go on beyond the n_py taken */
 };
 
 /* One stack sample (on-cpu, off-cpu, memory); only the first n_kern + n_user

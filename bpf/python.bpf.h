@@ -207,6 +207,7 @@ struct py_walk {
 	const struct df_py_proc *pp;
 	__u64 frame, now;
 	__u32 base, n, n_new, tgid;
+	bool ended;		/* the chain ended (or could not be read), not the room */
 };
 
 /* One frame: its word into the sample; its code object marked to be named if new. */
@@ -221,10 +222,15 @@ static long py_walk_step(__u32 i, void *arg)
 	__u64 idx = (__u64)w->base + w->n;
 	__u32 k;
 
-	if (!w->frame || idx >= DF_MAX_KERN + DF_MAX_USER + DF_MAX_PY)
+	if (!w->frame) {
+		w->ended = true;
 		return 1;
+	}
+	if (w->n >= DF_MAX_PY || idx >= DF_MAX_KERN + DF_MAX_USER + DF_MAX_PY)
+		return 1;	/* no room: truncated */
 	if (bpf_probe_read_user(s->win, DF_PY_FRAME_WINDOW, (void *)w->frame)) {
 		__sync_fetch_and_add(&py_read_failed, 1);
+		w->ended = true;
 		return 1;
 	}
 	/* 3.12+: a shim frame marks the frame before it (nearer the leaf) as the
@@ -236,8 +242,10 @@ static long py_walk_step(__u32 i, void *arg)
 		return 0;
 	}
 	code = py_win_u64(s, o->frame_code);
-	if (!code)
+	if (!code) {
+		w->ended = true;
 		return 1;
+	}
 	instr = py_win_u64(s, o->frame_prev_instr);
 	instr = instr >= code + o->code_code ? (instr - code - o->code_code) / 2 : DF_PY_INSTR_UNKNOWN;
 	if (instr > DF_PY_INSTR_UNKNOWN)
@@ -294,7 +302,7 @@ static long py_name_step(__u32 i, void *arg)
 static __always_inline __u32 df_fill_python(struct df_sample_rec *e, __u32 tgid, __u32 tid)
 {
 	const struct df_py_proc *pp = bpf_map_lookup_elem(&py_procs, &tgid);
-	struct py_walk w = { e, NULL, pp, 0, bpf_ktime_get_ns(), 0, 0, 0, tgid };
+	struct py_walk w = { e, NULL, pp, 0, bpf_ktime_get_ns(), 0, 0, 0, tgid, false };
 	__u32 zero = 0;
 	__u64 ts;
 
@@ -309,9 +317,12 @@ static __always_inline __u32 df_fill_python(struct df_sample_rec *e, __u32 tgid,
 	if (!w.frame)
 		return 0;	/* a thread the interpreter does not know, or not in Python */
 	w.base = e->n_kern + e->n_user;
-	bpf_loop(DF_MAX_PY, py_walk_step, &w, 0);
-	if (w.frame && w.n == DF_MAX_PY)
+	/* Shim frames (3.12+) take turns too: room for them besides DF_MAX_PY. */
+	bpf_loop(2 * DF_MAX_PY, py_walk_step, &w, 0);
+	if (!w.ended) {
 		__sync_fetch_and_add(&py_truncated, 1);
+		e->flags |= DF_F_PY_CUT;
+	}
 	if (w.n_new)
 		bpf_loop(w.n_new, py_name_step, &w, 0);
 	if (w.n > DF_MAX_PY)

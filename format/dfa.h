@@ -78,6 +78,8 @@ struct dfa_ustack {
  * the frames up to and including it belong to that native frame.
  */
 #define DFA_INSTR_UNKNOWN 0x7fffffffU
+/* The function of a frame that stands for outer frames the recorder did not read. */
+#define DFA_FUNC_CUT 0xffffffffU
 #define DFA_IFRAME(func, instr, entry) \
 	((uint64_t)(func) << 32 | (uint64_t)((instr) & DFA_INSTR_UNKNOWN) << 1 | ((entry) ? 1 : 0))
 #define DFA_IFRAME_FUNC(w) ((uint32_t)((w) >> 32))

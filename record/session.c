@@ -86,7 +86,7 @@ static int handle_sample(struct session *s, const void *data, size_t size)
 {
 	const struct df_sample_rec *e = data;
 	const struct df_rec_hdr *h = &e->hdr;
-	uint64_t py[DF_MAX_PY];
+	uint64_t py[DF_MAX_PY + 1];
 	struct dfa_sample smp;
 	struct dfa_ustack us, *usp = NULL;
 	size_t need = __builtin_offsetof(struct df_sample_rec, ips);
@@ -116,6 +116,8 @@ static int handle_sample(struct session *s, const void *data, size_t size)
 		kernel__note(s->kern, kern, e->n_kern);
 	if (pycodes__frames(s->py, h->pid, user + e->n_user, e->n_py, py))
 		st.n_interp = 0;
+	else if (e->n_py && (e->flags & DF_F_PY_CUT))	/* outer frames not read: say so */
+		py[st.n_interp++] = DFA_IFRAME(DFA_FUNC_CUT, DFA_INSTR_UNKNOWN, false);
 	smp = (struct dfa_sample){ .ts = h->ts, .pid = h->pid, .tid = e->tid, .cpu = e->cpu,
 				   .event = e->event, .value = e->value, .addr = e->addr };
 	if (e->event == DFA_EV_MEM_ALLOC)

@@ -687,7 +687,9 @@ uint32_t symbolizer__interp(struct symbolizer *s, uint64_t frame)
 
 	if (sl)
 		return sl->val;
-	if (!f || f->kind != DFA_FUNC_PYTHON) {
+	if (DFA_IFRAME_FUNC(frame) == DFA_FUNC_CUT) {
+		id = intern(s, "[more python frames]", "[python]", "", FRAME_INTERP, SYM_NO_SYMBOL);
+	} else if (!f || f->kind != DFA_FUNC_PYTHON) {
 		id = intern(s, "[unknown python code]", "[python]", "", FRAME_INTERP, SYM_NO_SYMBOL);
 	} else {
 		line = instr == DFA_INSTR_UNKNOWN ? -1 : python_line(f->lines, f->lines_len, f->firstline, instr);

@@ -54,6 +54,18 @@ o=$(percent_matching stdout ';main;nap(;|$)')
 note "off-cpu: nap in $o% of the waiting time"
 within "$o" 40 100 || fail "off-cpu stacks lack nap: $(sort -k2 -nr stdout | head -2 | cut -c1-300)"
 
+# A stack deeper than a sample takes: the innermost frames, then a marker.
+cp "$WORKLOADS/pyrt.py" .
+expect_exit 0 "$DFRECORD" -F 199 -o deep.dfa -- "$PY" pyrt.py deep 1
+expect_exit 0 "$DFREPORT" --folded deep.dfa
+d=$(percent_matching stdout ';\[more python frames\](;dive)+;Hot\.spin(;|$)')
+note "deep stack: cut with a marker in $d% of samples"
+within "$d" 50 100 || fail "a deep stack is not cut with a marker: $(grep -m1 dive stdout | cut -c1-300)"
+awk '/Hot\.spin/ { n = gsub(/;dive/, ""); if (n < 90) exit 1; ok = 1 } END { exit !ok }' stdout ||
+	fail "a cut stack lacks its innermost frames"
+expect_exit 0 "$DFREPORT" --info deep.dfa
+grep -q '^python_walks_truncated *0$' stdout && fail "--info does not count cut walks"
+
 # --no-python: the interpreter's frames only.
 cp "$WORKLOADS/pyrt.py" .
 expect_exit 0 "$DFRECORD" --no-python -F 199 -o nopy.dfa -- "$PY" pyrt.py cpu 0.5

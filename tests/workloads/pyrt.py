@@ -1,6 +1,7 @@
-# Python frames for run-rt-python: pyrt.py cpu|sleep SECONDS
+# Python frames for run-rt-python: pyrt.py cpu|sleep|deep SECONDS
 # Hot.spin burns the CPU in pure Python (in two threads, one at a time under
-# the GIL); compress_blob calls into zlib, a native library; nap sleeps.
+# the GIL); compress_blob calls into zlib, a native library; nap sleeps;
+# dive recurses 150 deep before it spins.
 import sys
 import threading
 import time
@@ -38,11 +39,21 @@ def nap(end):
         time.sleep(0.05)
 
 
+def dive(depth, end):
+    if depth:
+        return dive(depth - 1, end)
+    while time.time() < end:
+        Hot().spin(20000)
+
+
 def main():
     mode, seconds = sys.argv[1], float(sys.argv[2])
     end = time.time() + seconds
     if mode == "sleep":
         nap(end)
+        return
+    if mode == "deep":
+        dive(150, end)
         return
     t = threading.Thread(target=worker, args=(end,))
     t.start()
