@@ -126,6 +126,11 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_he
 			m->lost++;
 			return LIBBPF_PERF_EVENT_CONT;
 		}
+		/* As in /proc/PID/maps: the name the file had. */
+		size_t len = strlen(p.e.path);
+
+		if (len > 10 && !strcmp(p.e.path + len - 10, " (deleted)"))
+			p.e.path[len - 10] = 0;
 	} else {
 		return LIBBPF_PERF_EVENT_CONT;
 	}

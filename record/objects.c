@@ -374,9 +374,18 @@ const char *objects__key_inode(struct objects *o, uint32_t pid, uint64_t start, 
 	struct stat st;
 	int fd;
 
-	for (size_t i = o->n_files; i-- > 0;)
-		if (o->files[i].dev == dev && o->files[i].ino == ino)
-			return o->files[i].key[0] ? o->files[i].key : NULL;
+	/* A file seen before, unless the path shows it rewritten in place since. */
+	for (size_t i = o->n_files; i-- > 0;) {
+		const struct file_id *f = &o->files[i];
+
+		if (f->dev != dev || f->ino != ino)
+			continue;
+		if (!stat(path, &st) && st.st_dev == dev && st.st_ino == ino &&
+		    (st.st_size != f->size || st.st_mtim.tv_sec != f->mtime.tv_sec ||
+		     st.st_mtim.tv_nsec != f->mtime.tv_nsec))
+			break;
+		return f->key[0] ? f->key : NULL;
+	}
 	/* Not seen yet: through the process while it lives, else the path as
 	 * this host sees it; either only if it is the mapped file. */
 	fd = open_mapped(pid, start, end, path);
