@@ -22,6 +22,7 @@ static const char doc[] =
 	"  dfreport --folded --comm nginx prof.dfa | flamegraph.pl > nginx.svg\n"
 	"  dfreport --info prof.dfa              metadata, losses, archive size, symbol coverage\n"
 	"  dfreport --time 2.5:4 --pid 1234 prof.dfa\n"
+	"  dfreport --flame --diff before.dfa -o what-changed.svg after.dfa\n"
 	"\n"
 	"EXIT STATUS:\n"
 	"  0  report written\n"
