@@ -21,6 +21,8 @@ const volatile bool kernel_stacks = true;
 const volatile __u64 min_block_ns = 100000;
 const volatile __u64 max_block_ns = 3600ULL * 1000000000ULL;
 const volatile __u32 ustack_bytes = DF_OFFCPU_COPY;
+const volatile __u32 dwarf_bytes = 0;	/* for processes in dwarf_pids, at most DF_OFFCPU_DWARF_COPY */
+const volatile bool dwarf_all = false;	/* ... for every process */
 const volatile __u32 skip_kernel = 0;	/* BPF trampoline frames on top of the kernel stack */
 
 /* What each rule filtered; dfrecord stores them. */
@@ -48,6 +50,22 @@ struct {
 	__type(value, struct df_offcpu_slot);
 } scratch SEC(".maps");
 
+/* Threads of processes without frame pointers: whole-stack copies, fewer slots. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2048);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct df_offcpu_big_slot);
+} waiting_big SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct df_offcpu_big_slot);
+} scratch_big SEC(".maps");
+
 /* __state on new kernels, state on old ones (CO-RE). */
 struct task_struct___old {
 	long state;
@@ -60,16 +78,16 @@ static __always_inline __u64 task_state(struct task_struct *t)
 	return BPF_CORE_READ((struct task_struct___old *)t, state);
 }
 
-static __always_inline void switch_out(void *ctx, struct task_struct *prev, __u32 tid, __u32 tgid, __u64 now)
+/*
+ * Fills the record at e (a slot's) with the stacks of prev and a copy of up
+ * to want (at most max, a constant) bytes of its user stack; returns the
+ * record's length, 0 if it is not to be kept.
+ */
+static __always_inline __u64 fill_wait(void *ctx, struct df_sample_rec *e, struct task_struct *prev, __u32 tid,
+				       __u32 tgid, __u64 now, __u32 want, __u32 max)
 {
-	__u32 zero = 0;
-	struct df_offcpu_slot *s = bpf_map_lookup_elem(&scratch, &zero);
-	struct df_sample_rec *e;
 	__u64 size;
 
-	if (!s)
-		return;
-	e = &s->rec;
 	e->hdr.type = DF_REC_SAMPLE;
 	e->hdr.pid = tgid;
 	e->hdr.ts = now;
@@ -82,48 +100,84 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev, __u3
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), prev->comm);
 	size = df_fill_stacks(ctx, e, kernel_stacks, skip_kernel);
 	if (!size)
-		return;
+		return 0;
 	if (e->n_user == 0) {
 		__sync_fetch_and_add(&no_user, 1);
-		return;
+		return 0;
 	}
 	size = df_add_python(e, size, tgid, tid);
-	if (ustack_bytes) {
-		__u32 used = df_copy_ustack(df_user_regs(NULL), (void *)e + size, ustack_bytes, DF_OFFCPU_COPY);
+	if (want) {
+		__u32 used = df_copy_ustack(df_user_regs(NULL), (void *)e + size, want, max);
 
 		if (used) {
 			e->flags |= DF_F_USTACK;
 			size += used;
 		}
 	}
-	if (size > sizeof(*s) - sizeof(s->size))
-		return;
-	s->size = size;
-	if (bpf_map_update_elem(&waiting, &tid, s, BPF_ANY))
+	return size;
+}
+
+static __always_inline void switch_out(void *ctx, struct task_struct *prev, __u32 tid, __u32 tgid, __u64 now)
+{
+	__u32 zero = 0;
+	__u64 size;
+	long err;
+
+	if (dwarf_bytes && (dwarf_all || bpf_map_lookup_elem(&dwarf_pids, &tgid))) {
+		struct df_offcpu_big_slot *b = bpf_map_lookup_elem(&scratch_big, &zero);
+
+		if (!b)
+			return;
+		size = fill_wait(ctx, &b->rec, prev, tid, tgid, now, dwarf_bytes, DF_OFFCPU_DWARF_COPY);
+		if (!size || size > sizeof(*b) - sizeof(b->size))
+			return;
+		b->size = size;
+		err = bpf_map_update_elem(&waiting_big, &tid, b, BPF_ANY);
+	} else {
+		struct df_offcpu_slot *s = bpf_map_lookup_elem(&scratch, &zero);
+
+		if (!s)
+			return;
+		size = fill_wait(ctx, &s->rec, prev, tid, tgid, now, ustack_bytes, DF_OFFCPU_COPY);
+		if (!size || size > sizeof(*s) - sizeof(s->size))
+			return;
+		s->size = size;
+		err = bpf_map_update_elem(&waiting, &tid, s, BPF_ANY);
+	}
+	if (err)
 		__sync_fetch_and_add(&slots_full, 1);
+}
+
+/* Sends a kept wait of len d, if the rules keep it. */
+static __always_inline void send_wait(struct df_sample_rec *rec, __u64 size, __u64 max, __u64 d)
+{
+	if (d < min_block_ns) {
+		__sync_fetch_and_add(&too_short, 1);
+	} else if (d > max_block_ns) {
+		__sync_fetch_and_add(&too_long, 1);
+	} else if (size <= max) {
+		rec->value = d;
+		if (bpf_ringbuf_output(&events, rec, size, df_wakeup(rec->hdr.pid)))
+			__sync_fetch_and_add(&lost, 1);
+		else
+			__sync_fetch_and_add(&recorded, 1);
+	}
 }
 
 static __always_inline void switch_in(__u32 tid, __u64 now)
 {
 	struct df_offcpu_slot *s = bpf_map_lookup_elem(&waiting, &tid);
-	__u64 d, size;
+	struct df_offcpu_big_slot *b;
 
-	if (!s)
+	if (s) {
+		send_wait(&s->rec, s->size, sizeof(*s) - sizeof(s->size), now - s->rec.hdr.ts);
+		bpf_map_delete_elem(&waiting, &tid);
 		return;
-	d = now - s->rec.hdr.ts;
-	size = s->size;
-	if (d < min_block_ns) {
-		__sync_fetch_and_add(&too_short, 1);
-	} else if (d > max_block_ns) {
-		__sync_fetch_and_add(&too_long, 1);
-	} else if (size <= sizeof(*s) - sizeof(s->size)) {
-		s->rec.value = d;
-		if (bpf_ringbuf_output(&events, &s->rec, size, df_wakeup(s->rec.hdr.pid)))
-			__sync_fetch_and_add(&lost, 1);
-		else
-			__sync_fetch_and_add(&recorded, 1);
 	}
-	bpf_map_delete_elem(&waiting, &tid);
+	if (!dwarf_bytes || !(b = bpf_map_lookup_elem(&waiting_big, &tid)))
+		return;
+	send_wait(&b->rec, b->size, sizeof(*b) - sizeof(b->size), now - b->rec.hdr.ts);
+	bpf_map_delete_elem(&waiting_big, &tid);
 }
 
 SEC("tp_btf/sched_switch")

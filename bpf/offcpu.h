@@ -5,6 +5,7 @@
 #include "common.h"
 
 #define DF_OFFCPU_COPY 512	/* stack copied at switch-out: enough to repair the innermost frames */
+#define DF_OFFCPU_DWARF_COPY 8192	/* ... for processes without frame pointers: CFI unwinds it all */
 
 /*
  * A thread that left the CPU to wait, kept by tid until it comes back.  rec
@@ -16,6 +17,14 @@ struct df_offcpu_slot {
 	struct df_sample_rec rec;
 	struct df_ustack us;
 	__u8 stack[DF_COPY_ROOM(DF_OFFCPU_COPY)];
+};
+
+/* The same with a whole-stack copy, for processes in dwarf_pids. */
+struct df_offcpu_big_slot {
+	__u64 size;
+	struct df_sample_rec rec;
+	struct df_ustack us;
+	__u8 stack[DF_COPY_ROOM(DF_OFFCPU_DWARF_COPY)];
 };
 
 #endif

@@ -96,6 +96,9 @@ static int load_offcpu(struct probes *p)
 	p->offcpu->rodata->kernel_stacks = !o->no_kernel;
 	p->offcpu->rodata->min_block_ns = o->min_block_us * 1000ULL;
 	p->offcpu->rodata->ustack_bytes = o->leaf_bytes ? DF_OFFCPU_COPY : 0;
+	/* Processes without frame pointers: their whole stack, as on-CPU. */
+	p->offcpu->rodata->dwarf_bytes = o->dwarf_bytes < DF_OFFCPU_DWARF_COPY ? o->dwarf_bytes : DF_OFFCPU_DWARF_COPY;
+	p->offcpu->rodata->dwarf_all = o->dwarf_all;
 	p->offcpu->rodata->skip_kernel = OFFCPU_SKIP;
 	p->offcpu->rodata->df_wake_bytes = p->wake_bytes;
 	err = reuse_maps(p, p->offcpu->obj);
@@ -481,21 +484,22 @@ void probes__counters(const struct probes *p, struct probes_counters *c)
 	}
 }
 
-int probes__close_waits(struct probes *p, uint64_t now, int (*cb)(void *ctx, void *rec, size_t size),
-			void *ctx)
+/* Hands each wait in one of the slot maps still open at now to cb. */
+static int close_waits_in(struct probes *p, int fd, uint64_t now, int (*cb)(void *ctx, void *rec, size_t size),
+			  void *ctx)
 {
-	struct df_offcpu_slot slot;
+	struct df_offcpu_big_slot slot;	/* the larger of the two slot types */
+	size_t room = sizeof(slot) - sizeof(slot.size);
 	__u32 key, next, *prev = NULL;
-	int fd, n = 0;
+	int n = 0;
 
-	if (!p->offcpu)
+	if (bpf_map__value_size(p->offcpu->maps.waiting) > sizeof(slot))
 		return 0;
-	fd = bpf_map__fd(p->offcpu->maps.waiting);
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &slot) || slot.size > sizeof(slot) - sizeof(slot.size) ||
-		    now < slot.rec.hdr.ts || now - slot.rec.hdr.ts < p->o->min_block_us * 1000ULL)
+		if (bpf_map_lookup_elem(fd, &key, &slot) || slot.size > room || now < slot.rec.hdr.ts ||
+		    now - slot.rec.hdr.ts < p->o->min_block_us * 1000ULL)
 			continue;
 		slot.rec.value = now - slot.rec.hdr.ts;
 		slot.rec.flags |= DF_F_OPEN;
@@ -503,4 +507,13 @@ int probes__close_waits(struct probes *p, uint64_t now, int (*cb)(void *ctx, voi
 		n++;
 	}
 	return n;
+}
+
+int probes__close_waits(struct probes *p, uint64_t now, int (*cb)(void *ctx, void *rec, size_t size),
+			void *ctx)
+{
+	if (!p->offcpu)
+		return 0;
+	return close_waits_in(p, bpf_map__fd(p->offcpu->maps.waiting), now, cb, ctx) +
+	       close_waits_in(p, bpf_map__fd(p->offcpu->maps.waiting_big), now, cb, ctx);
 }
