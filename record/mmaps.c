@@ -101,8 +101,11 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_he
 	struct pending p = { 0 };
 
 	(void)cpu;
-	if (h->type == PERF_RECORD_LOST) {
-		m->lost++;
+	if (h->type == PERF_RECORD_LOST && h->size >= sizeof(*h) + 16) {
+		uint64_t n;	/* after the header: id, then the count */
+
+		memcpy(&n, (const char *)h + sizeof(*h) + 8, 8);
+		m->lost += n;
 		return LIBBPF_PERF_EVENT_CONT;
 	}
 	if (h->type == PERF_RECORD_COMM && (h->misc & PERF_RECORD_MISC_COMM_EXEC) &&
