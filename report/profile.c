@@ -234,7 +234,8 @@ static void push_user(struct profile *pf, size_t *cap, const struct agg *a, cons
 	size_t first = pf->n_ids;
 	int n;
 
-	/* Native frames are symbolized first, to count the eval loops among them. */
+	/* Native frames are symbolized first, to count the eval loops among them.
+	 * Only the innermost frame of all is an exact ip; the rest are return addresses. */
 	for (uint32_t i = st->n_user; i-- > 0;) {
 		n = symbolizer__user(pf->sym, a->proc, st->user[i], i > 0 || st->n_kern > 0, ids, 32);
 		for (int j = 0; j < n; j++) {
