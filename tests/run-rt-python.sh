@@ -58,6 +58,14 @@ r=$(percent_matching stdout ';Py_BytesMain;.*;main;nap(;|$)')
 note "off-cpu: nap's stacks unwound down to Py_BytesMain in $r% of the waiting time"
 within "$r" 40 100 || fail "off-cpu native stacks are cut: $(grep ';nap' stdout | head -1 | cut -c1-300)"
 
+# Memory: zlib's allocations under the Python function that compresses.
+cp "$WORKLOADS/pyrt.py" .
+expect_exit 0 "$DFRECORD" -e mem-alloc -o mem.dfa -- "$PY" pyrt.py cpu 1
+expect_exit 0 "$DFREPORT" --folded mem.dfa
+c=$(percent_matching stdout ';main_loop;compress_blob;.*deflateInit')
+note "mem-alloc: zlib's allocations under compress_blob: $c% of the bytes"
+within "$c" 30 100 || fail "allocations not attributed to compress_blob: $(sort -k2 -nr stdout | head -1 | cut -c1-300)"
+
 # A stack deeper than a sample takes: the innermost frames, then a marker.
 cp "$WORKLOADS/pyrt.py" .
 expect_exit 0 "$DFRECORD" -F 199 -o deep.dfa -- "$PY" pyrt.py deep 1
