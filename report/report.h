@@ -88,6 +88,20 @@ int archive_memfd(const char *name, const void *data, size_t len);
 /* Objects whose symbol tables could not be read, for --info. */
 const char *symbolizer__object_error(const struct symbolizer *s, const char *key);
 
+/* ehframe.c: function starts from call-frame information, for code no symbol names */
+#ifdef _LIBELF_H
+struct ehframe {
+	bool ok;
+	const uint8_t *hdr, *frame, *table;	/* .eh_frame_hdr, .eh_frame, the hdr's search table */
+	size_t hdr_len, frame_len, entry;	/* entry: bytes of one table value */
+	uint64_t hdr_vaddr, frame_vaddr, count;
+	uint8_t table_enc;
+};
+void ehframe__init(struct ehframe *e, Elf *elf);
+/* The link-time address where the function holding vaddr starts; false if no FDE covers it. */
+bool ehframe__func_start(const struct ehframe *e, uint64_t vaddr, uint64_t *start);
+#endif
+
 /* pylines.c: the line of code unit instr in a CPython 3.11 location table; -1 if none */
 int python_line(const uint8_t *table, uint32_t len, int firstline, uint32_t instr);
 

@@ -52,6 +52,7 @@ struct sobj {
 	GElf_Phdr *ph;
 	size_t n_ph;
 	struct gopcln go;	/* .gopclntab, for Go binaries without symbols */
+	struct ehframe eh;	/* function starts, for code without symbols */
 };
 
 struct symbolizer {
@@ -338,6 +339,7 @@ static void load_object(struct symbolizer *s, struct sobj *o)
 	if (!elf || load_phdrs(o, elf))
 		goto fail_dwfl;
 	load_gopclntab(o, elf);
+	ehframe__init(&o->eh, elf);
 	return;
 fail_dwfl:
 	o->error = strdup(dwfl_errmsg(-1));
@@ -391,6 +393,20 @@ static const struct dfa_map *find_map(const struct dfa_proc *p, uint64_t ip)
 			return &p->maps[mid];
 	}
 	return NULL;
+}
+
+/* Link-time address to file offset, through the PT_LOAD that holds it. */
+static bool vaddr_to_offset(const struct sobj *o, uint64_t vaddr, uint64_t *off)
+{
+	for (size_t i = 0; i < o->n_ph; i++) {
+		const GElf_Phdr *ph = &o->ph[i];
+
+		if (ph->p_type == PT_LOAD && vaddr >= ph->p_vaddr && vaddr < ph->p_vaddr + ph->p_filesz) {
+			*off = vaddr - ph->p_vaddr + ph->p_offset;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* File offset to link-time address, through the PT_LOAD that holds it. */
@@ -513,6 +529,11 @@ static int resolve_user(struct symbolizer *s, const struct dfa_map *m, struct so
 	if ((!name || !*name) && have_vaddr)
 		name = gopcln__lookup(&o->go, vaddr);
 	if (!name || !*name) {
+		uint64_t fstart, foff;
+
+		/* No name: the function's start, from its CFI, so its samples add up. */
+		if (have_vaddr && ehframe__func_start(&o->eh, vaddr, &fstart) && vaddr_to_offset(o, fstart, &foff))
+			off = foff;
 		out[0] = intern_offset(s, obj, off, o->key, o->mod ? SYM_NO_SYMBOL : SYM_NO_OBJECT);
 		return 1;
 	}

@@ -84,6 +84,24 @@ cp cpusplit stripped2 && strip -s stripped2
 expect_exit 0 "$DFRECORD" -F 199 --debug-dir "$tempdir/nodbg" -o strip2.dfa -- ./stripped2 0.5
 expect_exit 0 "$DFREPORT" --folded strip2.dfa
 grep -q ';hot_a ' stdout && fail "hot_a named without any debug file: the check above proves nothing"
+# Unnamed, a function's samples still add up: under its start (from its CFI),
+# the file offset of hot_a in the unstripped binary.
+off_of() {
+	local v type off va pa fs rest
+	v=$((16#$(nm cpusplit | awk -v s="$1" '$3 == s { print $1 }')))
+	while read -r type off va pa fs rest; do
+		[ "$type" = LOAD ] || continue
+		if ((v >= va && v < va + fs)); then
+			printf '%x\n' $((v - va + off))
+			return
+		fi
+	done < <(readelf -lW cpusplit)
+}
+a=$(percent_matching stdout ";stripped2\\+0x$(off_of hot_a)\$")
+b=$(percent_matching stdout ";stripped2\\+0x$(off_of hot_b)\$")
+note "stripped, no debug file: hot_a's start 0x$(off_of hot_a) holds $a%, hot_b's $b%"
+within "$a" 45 75 || fail "hot_a's samples not gathered under its start: $(sort -k2 -nr stdout | head -3)"
+within "$b" 15 45 || fail "hot_b's samples not gathered under its start"
 
 # 5. --no-objects: build-ids only, and --info says the objects were not captured.
 expect_exit 0 "$DFRECORD" -F 199 --no-objects -o noobj.dfa -- ./cpusplit 0.5
