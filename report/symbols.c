@@ -395,32 +395,32 @@ static const struct dfa_map *find_map(const struct dfa_proc *p, uint64_t ip)
 	return NULL;
 }
 
-/* Link-time address to file offset, through the PT_LOAD that holds it. */
-static bool vaddr_to_offset(const struct sobj *o, uint64_t vaddr, uint64_t *off)
+/*
+ * Maps a file offset to a link-time address (or back, with to_offset)
+ * through the PT_LOAD that holds it.
+ */
+static bool map_through_load(const struct sobj *o, uint64_t in, bool to_offset, uint64_t *out)
 {
 	for (size_t i = 0; i < o->n_ph; i++) {
 		const GElf_Phdr *ph = &o->ph[i];
+		uint64_t from = to_offset ? ph->p_vaddr : ph->p_offset, to = to_offset ? ph->p_offset : ph->p_vaddr;
 
-		if (ph->p_type == PT_LOAD && vaddr >= ph->p_vaddr && vaddr < ph->p_vaddr + ph->p_filesz) {
-			*off = vaddr - ph->p_vaddr + ph->p_offset;
+		if (ph->p_type == PT_LOAD && in >= from && in < from + ph->p_filesz) {
+			*out = in - from + to;
 			return true;
 		}
 	}
 	return false;
 }
 
-/* File offset to link-time address, through the PT_LOAD that holds it. */
 static bool offset_to_vaddr(const struct sobj *o, uint64_t off, uint64_t *vaddr)
 {
-	for (size_t i = 0; i < o->n_ph; i++) {
-		const GElf_Phdr *ph = &o->ph[i];
+	return map_through_load(o, off, false, vaddr);
+}
 
-		if (ph->p_type == PT_LOAD && off >= ph->p_offset && off < ph->p_offset + ph->p_filesz) {
-			*vaddr = off - ph->p_offset + ph->p_vaddr;
-			return true;
-		}
-	}
-	return false;
+static bool vaddr_to_offset(const struct sobj *o, uint64_t vaddr, uint64_t *off)
+{
+	return map_through_load(o, vaddr, true, off);
 }
 
 static const char *base_name(const char *path)
