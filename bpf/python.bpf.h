@@ -61,6 +61,11 @@ struct df_py_scratch {
 	__u64 new_code[DF_PY_NEW_PER_SAMPLE];
 	__u64 new_qualname[DF_PY_NEW_PER_SAMPLE];
 	struct df_py_seen seen[DF_PY_SEEN];	/* direct-mapped by code address */
+	/* The walk's progress.  Kept here, not on the stack: the verifier does
+	 * not follow map memory, so one pass over the loop body covers all. */
+	__u64 frame;		/* the next frame to read */
+	__u32 n, n_new;		/* frames taken, code objects to name */
+	__u32 ended;		/* the chain ended (or could not be read), not the room */
 };
 
 struct {
@@ -203,11 +208,10 @@ static __always_inline void py_name_code(struct df_py_scratch *s, const struct d
 
 struct py_walk {
 	struct df_sample_rec *e;
-	struct df_py_scratch *s;
+	struct df_py_scratch *s;	/* also holds the walk's progress */
 	const struct df_py_proc *pp;
-	__u64 frame, now;
-	__u32 base, n, n_new, tgid;
-	bool ended;		/* the chain ended (or could not be read), not the room */
+	__u64 now;
+	__u32 base, tgid;
 };
 
 /* One frame: its word into the sample; its code object marked to be named if new. */
@@ -219,31 +223,31 @@ static long py_walk_step(__u32 i, void *arg)
 	__u64 code, instr, word, *known, qualname;
 	struct df_py_code_key key;
 	struct df_py_seen *seen;
-	__u64 idx = (__u64)w->base + w->n;
+	__u64 idx = (__u64)w->base + s->n;
 	__u32 k;
 
-	if (!w->frame) {
-		w->ended = true;
+	if (!s->frame) {
+		s->ended = 1;
 		return 1;
 	}
-	if (w->n >= DF_MAX_PY || idx >= DF_MAX_KERN + DF_MAX_USER + DF_MAX_PY)
+	if (s->n >= DF_MAX_PY || idx >= DF_MAX_KERN + DF_MAX_USER + DF_MAX_PY)
 		return 1;	/* no room: truncated */
-	if (bpf_probe_read_user(s->win, DF_PY_FRAME_WINDOW, (void *)w->frame)) {
+	if (bpf_probe_read_user(s->win, DF_PY_FRAME_WINDOW, (void *)s->frame)) {
 		__sync_fetch_and_add(&py_read_failed, 1);
-		w->ended = true;
+		s->ended = 1;
 		return 1;
 	}
 	/* 3.12+: a shim frame marks the frame before it (nearer the leaf) as the
 	 * first one its eval-loop call ran; it is not a Python function. */
 	if (o->frame_owner != DF_PY_NONE && s->win[o->frame_owner & 127] == DF_PY_OWNED_BY_CSTACK) {
-		if (w->n > 0 && idx - 1 < DF_MAX_KERN + DF_MAX_USER + DF_MAX_PY)
+		if (s->n > 0 && idx - 1 < DF_MAX_KERN + DF_MAX_USER + DF_MAX_PY)
 			w->e->ips[idx - 1] |= DF_PY_ENTRY;
-		w->frame = py_win_u64(s, o->frame_previous);
+		s->frame = py_win_u64(s, o->frame_previous);
 		return 0;
 	}
 	code = py_win_u64(s, o->frame_code);
 	if (!code) {
-		w->ended = true;
+		s->ended = 1;
 		return 1;
 	}
 	instr = py_win_u64(s, o->frame_prev_instr);
@@ -254,8 +258,8 @@ static long py_walk_step(__u32 i, void *arg)
 	if (o->frame_is_entry != DF_PY_NONE && s->win[o->frame_is_entry & 127])
 		word |= DF_PY_ENTRY;
 	w->e->ips[idx] = word;
-	w->n++;
-	w->frame = py_win_u64(s, o->frame_previous);
+	s->n++;
+	s->frame = py_win_u64(s, o->frame_previous);
 
 	/* Named already?  The per-CPU cache first, then the shared map. */
 	seen = py_seen_slot(s, code);
@@ -270,7 +274,7 @@ static long py_walk_step(__u32 i, void *arg)
 	}
 	key = (struct df_py_code_key){ code, w->tgid, w->pp->cookie };
 	known = bpf_map_lookup_elem(&py_codes, &key);
-	k = w->n_new;
+	k = s->n_new;
 	if (known && *known == qualname) {
 		*seen = (struct df_py_seen){ code, qualname, w->now, w->tgid, w->pp->cookie };
 	} else if (k < DF_PY_NEW_PER_SAMPLE) {
@@ -279,7 +283,7 @@ static long py_walk_step(__u32 i, void *arg)
 		*seen = (struct df_py_seen){ code, qualname, w->now, w->tgid, w->pp->cookie };
 		s->new_code[k] = code;
 		s->new_qualname[k] = qualname;
-		w->n_new = k + 1;
+		s->n_new = k + 1;
 	}
 	return 0;
 }
@@ -297,38 +301,46 @@ static long py_name_step(__u32 i, void *arg)
 /*
  * Appends the Python frames of the current thread to e->ips after its n_kern
  * + n_user native frames and sets e->n_py; names the code objects not seen
- * before.  Returns the bytes added to the record.
+ * before.  Returns the bytes added to the record.  A global function: the
+ * verifier checks it once, not again on every path of each caller (which
+ * took a quarter of a second per program).
  */
-static __always_inline __u32 df_fill_python(struct df_sample_rec *e, __u32 tgid, __u32 tid)
+__noinline __u32 df_fill_python(struct df_sample_rec *e, __u32 tgid, __u32 tid)
 {
 	const struct df_py_proc *pp = bpf_map_lookup_elem(&py_procs, &tgid);
-	struct py_walk w = { e, NULL, pp, 0, bpf_ktime_get_ns(), 0, 0, 0, tgid, false };
-	__u32 zero = 0;
+	struct py_walk w = { e, NULL, pp, bpf_ktime_get_ns(), 0, tgid };
+	struct df_py_scratch *s;
+	__u32 zero = 0, n;
 	__u64 ts;
 
-	e->n_py = 0;
-	if (!pp || !(w.s = bpf_map_lookup_elem(&py_scratch, &zero)))
+	if (!e)
 		return 0;
+	e->n_py = 0;
+	if (!pp || !(s = w.s = bpf_map_lookup_elem(&py_scratch, &zero)))
+		return 0;
+	s->frame = 0;
+	s->n = s->n_new = s->ended = 0;
 	ts = py_tstate(pp, tid);
 	if (ts && pp->off.tstate_cframe != DF_PY_NONE)
 		ts = py_u64(ts + pp->off.tstate_cframe);
 	if (ts)
-		w.frame = py_u64(ts + pp->off.cframe_current);
-	if (!w.frame)
+		s->frame = py_u64(ts + pp->off.cframe_current);
+	if (!s->frame)
 		return 0;	/* a thread the interpreter does not know, or not in Python */
 	w.base = e->n_kern + e->n_user;
 	/* Shim frames (3.12+) take turns too: room for them besides DF_MAX_PY. */
 	bpf_loop(2 * DF_MAX_PY, py_walk_step, &w, 0);
-	if (!w.ended) {
+	if (!s->ended) {
 		__sync_fetch_and_add(&py_truncated, 1);
 		e->flags |= DF_F_PY_CUT;
 	}
-	if (w.n_new)
-		bpf_loop(w.n_new, py_name_step, &w, 0);
-	if (w.n > DF_MAX_PY)
+	if (s->n_new)
+		bpf_loop(s->n_new, py_name_step, &w, 0);
+	n = s->n;
+	if (n > DF_MAX_PY)
 		return 0;
-	e->n_py = w.n;
-	return w.n * sizeof(__u64);
+	e->n_py = n;
+	return n * sizeof(__u64);
 }
 
 /* A record of size bytes (at most sizeof(*e)) with the Python frames added:
