@@ -20,12 +20,17 @@ struct {
 	__type(value, struct df_py_proc);
 } py_procs SEC(".maps");
 
-/* tid -> its PyThreadState; checked against native_thread_id at each use. */
+/* A thread's PyThreadState (checked against native_thread_id at each use),
+ * or 0: none ran Python when last looked for, at checked. */
+struct df_py_thread {
+	__u64 ts, checked;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct df_py_thread);
 } py_threads SEC(".maps");
 
 struct df_py_code_key {
@@ -43,7 +48,8 @@ struct {
 	__type(value, __u64);
 } py_codes SEC(".maps");
 
-#define DF_PY_MAX_THREADS 64	/* thread states searched for a thread not yet cached */
+#define DF_PY_MAX_THREADS 512	/* thread states (and interpreters) searched for a thread */
+#define DF_PY_RESCAN_NS 100000000ULL	/* a thread found in no Python frame is looked for again after */
 #define DF_PY_NEW_PER_SAMPLE 16	/* code objects named per sample; others at the next */
 
 #define DF_PY_SEEN 256		/* per-CPU cache of named code objects, in front of py_codes */
@@ -92,46 +98,67 @@ static __always_inline __u64 py_win_u64(const struct df_py_scratch *s, __u16 off
 	return *(const __u64 *)&s->win[off & 127];
 }
 
+/* The frame a thread state runs, if the state is thread tid's; else 0. */
+static __always_inline __u64 py_frame_of(const struct df_py_offsets *o, __u64 ts, __u32 tid)
+{
+	if (!ts || py_u64(ts + o->tstate_native_tid) != tid)
+		return 0;
+	if (o->tstate_cframe != DF_PY_NONE && !(ts = py_u64(ts + o->tstate_cframe)))
+		return 0;
+	return py_u64(ts + o->cframe_current);
+}
+
 struct py_thread_search {
 	const struct df_py_offsets *o;
-	__u64 ts;
+	__u64 interp, ts, frame;
 	__u32 tid;
-	bool found;
 };
 
+/* One thread state: tid's running one ends the search.  Every interpreter's
+ * states are looked at (embedders such as mod_wsgi run subinterpreters, and
+ * the newest interpreter heads the list). */
 static long py_thread_step(__u32 i, void *arg)
 {
 	struct py_thread_search *t = arg;
+	const struct df_py_offsets *o = t->o;
 
-	if (!t->ts)
-		return 1;
-	if (py_u64(t->ts + t->o->tstate_native_tid) == t->tid) {
-		t->found = true;
-		return 1;
+	if (!t->ts) {
+		t->interp = t->interp ? py_u64(t->interp + o->interp_next) : 0;
+		if (!t->interp)
+			return 1;
+		t->ts = py_u64(t->interp + o->interp_tstate_head);
+		return 0;
 	}
-	t->ts = py_u64(t->ts + t->o->tstate_next);
+	t->frame = py_frame_of(o, t->ts, t->tid);
+	if (t->frame)
+		return 1;
+	t->ts = py_u64(t->ts + o->tstate_next);
 	return 0;
 }
 
-/* The PyThreadState of thread tid, or 0 (a thread the interpreter does not know). */
-static __always_inline __u64 py_tstate(const struct df_py_proc *pp, __u32 tid)
+/* The Python frame thread tid runs, in whichever interpreter; 0 if none. */
+static __always_inline __u64 py_current_frame(const struct df_py_proc *pp, __u32 tid, __u64 now)
 {
 	const struct df_py_offsets *o = &pp->off;
-	__u64 *cached = bpf_map_lookup_elem(&py_threads, &tid), ts;
-	struct py_thread_search t = { o, 0, tid, false };
+	struct df_py_thread *c = bpf_map_lookup_elem(&py_threads, &tid), v;
+	struct py_thread_search t = { o, 0, 0, 0, tid };
+	__u64 frame;
 
-	if (cached && *cached && py_u64(*cached + o->tstate_native_tid) == tid)
-		return *cached;
-	ts = py_u64(pp->runtime + o->runtime_interp_head);
-	if (!ts)
-		return 0;
-	t.ts = py_u64(ts + o->interp_tstate_head);
-	bpf_loop(DF_PY_MAX_THREADS, py_thread_step, &t, 0);
-	if (!t.found)
-		return 0;
-	ts = t.ts;
-	bpf_map_update_elem(&py_threads, &tid, &ts, BPF_ANY);
-	return ts;
+	if (c) {
+		frame = py_frame_of(o, c->ts, tid);
+		if (frame)
+			return frame;
+		if (now - c->checked < DF_PY_RESCAN_NS)
+			return 0;	/* not in Python a moment ago: not searched at every sample */
+	}
+	t.interp = py_u64(pp->runtime + o->runtime_interp_head);
+	if (t.interp) {
+		t.ts = py_u64(t.interp + o->interp_tstate_head);
+		bpf_loop(DF_PY_MAX_THREADS, py_thread_step, &t, 0);
+	}
+	v = (struct df_py_thread){ t.frame ? t.ts : 0, now };
+	bpf_map_update_elem(&py_threads, &tid, &v, BPF_ANY);
+	return t.frame;
 }
 
 /* A str object's bytes into dst: UTF-8 when ASCII, else its 1/2/4-byte code points. */
@@ -311,7 +338,6 @@ __noinline __u32 df_fill_python(struct df_sample_rec *e, __u32 tgid, __u32 tid)
 	struct py_walk w = { e, NULL, pp, bpf_ktime_get_ns(), 0, tgid };
 	struct df_py_scratch *s;
 	__u32 zero = 0, n;
-	__u64 ts;
 
 	if (!e)
 		return 0;
@@ -320,11 +346,7 @@ __noinline __u32 df_fill_python(struct df_sample_rec *e, __u32 tgid, __u32 tid)
 		return 0;
 	s->frame = 0;
 	s->n = s->n_new = s->ended = 0;
-	ts = py_tstate(pp, tid);
-	if (ts && pp->off.tstate_cframe != DF_PY_NONE)
-		ts = py_u64(ts + pp->off.tstate_cframe);
-	if (ts)
-		s->frame = py_u64(ts + pp->off.cframe_current);
+	s->frame = py_current_frame(pp, tid, w.now);
 	if (!s->frame)
 		return 0;	/* a thread the interpreter does not know, or not in Python */
 	w.base = e->n_kern + e->n_user;

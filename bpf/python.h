@@ -12,6 +12,7 @@
 /* Byte offsets into the interpreter's structures; one set per Python version. */
 struct df_py_offsets {
 	__u16 runtime_interp_head;	/* _PyRuntimeState.interpreters.head */
+	__u16 interp_next;		/* PyInterpreterState.next */
 	__u16 interp_tstate_head;	/* PyInterpreterState.threads.head */
 	__u16 tstate_next;		/* PyThreadState.next */
 	__u16 tstate_native_tid;	/* PyThreadState.native_thread_id */
@@ -33,6 +34,7 @@ struct df_py_offsets {
 	__u16 unicode_compact_data;	/* data of other compact strings */
 	__u16 bytes_size;		/* PyBytesObject.ob_size */
 	__u16 bytes_data;		/* PyBytesObject.ob_sval */
+	__u16 pad;
 };
 
 #define DF_PY_NONE 0xffff		/* a field this version does not have */

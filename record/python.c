@@ -21,7 +21,8 @@ static const struct python_layout {
 	struct df_py_offsets off;
 } layouts[] = {
 	{ 0x30b, {
-		.runtime_interp_head = 40, .interp_tstate_head = 16, .tstate_next = 8,
+		.runtime_interp_head = 40,
+		.interp_next = 0, .interp_tstate_head = 16, .tstate_next = 8,
 		.tstate_native_tid = 160, .tstate_cframe = 56, .cframe_current = 8,
 		.frame_code = 32, .frame_previous = 48, .frame_prev_instr = 56,
 		.frame_is_entry = 68, .frame_owner = DF_PY_NONE,
@@ -30,7 +31,8 @@ static const struct python_layout {
 		.unicode_state = 32, .unicode_length = 16, .unicode_ascii_data = 48,
 		.unicode_compact_data = 72, .bytes_size = 16, .bytes_data = 32 } },
 	{ 0x30c, {
-		.runtime_interp_head = 40, .interp_tstate_head = 72, .tstate_next = 8,
+		.runtime_interp_head = 40,
+		.interp_next = 0, .interp_tstate_head = 72, .tstate_next = 8,
 		.tstate_native_tid = 144, .tstate_cframe = 56, .cframe_current = 0,
 		.frame_code = 0, .frame_previous = 8, .frame_prev_instr = 56,
 		.frame_is_entry = DF_PY_NONE, .frame_owner = 70,
@@ -39,7 +41,8 @@ static const struct python_layout {
 		.unicode_state = 32, .unicode_length = 16, .unicode_ascii_data = 40,
 		.unicode_compact_data = 56, .bytes_size = 16, .bytes_data = 32 } },
 	{ 0x30d, {
-		.runtime_interp_head = 632, .interp_tstate_head = 7344, .tstate_next = 8,
+		.runtime_interp_head = 632,
+		.interp_next = 7264, .interp_tstate_head = 7344, .tstate_next = 8,
 		.tstate_native_tid = 160, .tstate_cframe = DF_PY_NONE, .cframe_current = 72,
 		.frame_code = 0, .frame_previous = 8, .frame_prev_instr = 56,
 		.frame_is_entry = DF_PY_NONE, .frame_owner = 70,
@@ -83,6 +86,7 @@ static bool debug_offsets_agree(const uint8_t *rt, size_t len, const struct df_p
 	 * firstlineno, argcount, localsplusnames, localspluskinds, co_code_adaptive}. */
 	static const struct { unsigned idx; size_t field; } checks[] = {
 		{ 5, offsetof(struct df_py_offsets, runtime_interp_head) },
+		{ 8, offsetof(struct df_py_offsets, interp_next) },
 		{ 9, offsetof(struct df_py_offsets, interp_tstate_head) },
 		{ 21, offsetof(struct df_py_offsets, tstate_next) },
 		{ 23, offsetof(struct df_py_offsets, cframe_current) },

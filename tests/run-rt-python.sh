@@ -11,13 +11,22 @@ ver=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 [ "$ver" = 3.11 ] || skip "$PY is Python $ver; this test is written for Debian 12's 3.11"
 hot_line=$(grep -n 'HOT LINE' "$WORKLOADS/pyrt.py" | cut -d: -f1)
 
+# record_py PYTHON OUT MODE SECONDS [DFRECORD OPTIONS...]: records pyrt.py
+# MODE, removes the script (names come from the archive alone), and leaves
+# the folded stacks in ./stdout
+record_py() {
+	local py=$1 out=$2 mode=$3 secs=$4
+	shift 4
+	cp "$WORKLOADS/pyrt.py" .
+	expect_exit 0 "$DFRECORD" "$@" -o "$out" -- "$py" pyrt.py "$mode" "$secs"
+	rm -f pyrt.py
+	expect_exit 0 "$DFREPORT" --folded "$out"
+}
+
 # check_cpu PYTHON: on-CPU names, order, threads, native callees and lines
 check_cpu() {
 	local py=$1 s m w z l
-	cp "$WORKLOADS/pyrt.py" .
-	expect_exit 0 "$DFRECORD" -F 499 -o cpu.dfa -- "$py" pyrt.py cpu 2
-	rm -f pyrt.py	# names come from the archive alone
-	expect_exit 0 "$DFREPORT" --folded cpu.dfa
+	record_py "$py" cpu.dfa cpu 2 -F 499
 	mv stdout cpu.folded
 	s=$(percent_matching cpu.folded ';Hot\.spin(;|$)')
 	note "$py: Hot.spin in $s% of samples"
@@ -41,15 +50,18 @@ check_cpu() {
 
 	expect_exit 0 "$DFREPORT" --info cpu.dfa
 	grep -q '^python_names_lost *0$' stdout || fail "$py: Python names lost: $(grep python_ stdout)"
+
+	# A thread of the main interpreter while a subinterpreter heads the list.
+	record_py "$py" sub.dfa subinterp 1 -F 499
+	s=$(percent_matching stdout ';worker;Hot\.spin(;|$)')
+	note "$py: with a subinterpreter, Hot.spin in $s% of samples"
+	within "$s" 40 100 || fail "$py: threads not found past a subinterpreter: $(sort -k2 -nr stdout | head -1 | cut -c1-300)"
 }
 
 check_cpu "$PY"
 
 # Off-CPU: the sleeping Python function.
-cp "$WORKLOADS/pyrt.py" .
-expect_exit 0 "$DFRECORD" -e off-cpu -o off.dfa -- "$PY" pyrt.py sleep 1
-rm -f pyrt.py
-expect_exit 0 "$DFREPORT" --folded off.dfa
+record_py "$PY" off.dfa sleep 1 -e off-cpu
 o=$(percent_matching stdout ';main;nap(;|$)')
 note "off-cpu: nap in $o% of the waiting time"
 within "$o" 40 100 || fail "off-cpu stacks lack nap: $(sort -k2 -nr stdout | head -2 | cut -c1-300)"
@@ -59,17 +71,13 @@ note "off-cpu: nap's stacks unwound down to Py_BytesMain in $r% of the waiting t
 within "$r" 40 100 || fail "off-cpu native stacks are cut: $(grep ';nap' stdout | head -1 | cut -c1-300)"
 
 # Memory: zlib's allocations under the Python function that compresses.
-cp "$WORKLOADS/pyrt.py" .
-expect_exit 0 "$DFRECORD" -e mem-alloc -o mem.dfa -- "$PY" pyrt.py cpu 1
-expect_exit 0 "$DFREPORT" --folded mem.dfa
+record_py "$PY" mem.dfa cpu 1 -e mem-alloc
 c=$(percent_matching stdout ';main_loop;compress_blob;.*deflateInit')
 note "mem-alloc: zlib's allocations under compress_blob: $c% of the bytes"
 within "$c" 30 100 || fail "allocations not attributed to compress_blob: $(sort -k2 -nr stdout | head -1 | cut -c1-300)"
 
 # A stack deeper than a sample takes: the innermost frames, then a marker.
-cp "$WORKLOADS/pyrt.py" .
-expect_exit 0 "$DFRECORD" -F 199 -o deep.dfa -- "$PY" pyrt.py deep 1
-expect_exit 0 "$DFREPORT" --folded deep.dfa
+record_py "$PY" deep.dfa deep 1 -F 199
 d=$(percent_matching stdout ';\[more python frames\](;dive)+;Hot\.spin(;|$)')
 note "deep stack: cut with a marker in $d% of samples"
 within "$d" 50 100 || fail "a deep stack is not cut with a marker: $(grep -m1 dive stdout | cut -c1-300)"
@@ -79,9 +87,7 @@ expect_exit 0 "$DFREPORT" --info deep.dfa
 grep -q '^python_walks_truncated *0$' stdout && fail "--info does not count cut walks"
 
 # --no-python: the interpreter's frames only.
-cp "$WORKLOADS/pyrt.py" .
-expect_exit 0 "$DFRECORD" --no-python -F 199 -o nopy.dfa -- "$PY" pyrt.py cpu 0.5
-expect_exit 0 "$DFREPORT" --folded nopy.dfa
+record_py "$PY" nopy.dfa cpu 0.5 --no-python -F 199
 grep -q 'Hot\.spin' stdout && fail "--no-python still read Python frames"
 
 for py in $(other_pythons); do

@@ -1,7 +1,8 @@
-# Python frames for run-rt-python: pyrt.py cpu|sleep|deep SECONDS
+# Python frames for run-rt-python: pyrt.py cpu|sleep|deep|subinterp SECONDS
 # Hot.spin burns the CPU in pure Python (in two threads, one at a time under
 # the GIL); compress_blob calls into zlib, a native library; nap sleeps;
-# dive recurses 150 deep before it spins.
+# dive recurses 150 deep before it spins; subinterp spins in a thread of the
+# main interpreter started once a subinterpreter heads the interpreter list.
 import sys
 import threading
 import time
@@ -54,6 +55,17 @@ def main():
         return
     if mode == "deep":
         dive(150, end)
+        return
+    if mode == "subinterp":
+        try:
+            import _xxsubinterpreters as interpreters
+        except ImportError:
+            import _interpreters as interpreters
+        sub = interpreters.create()  # alive (destroyed with its last reference)
+        t = threading.Thread(target=worker, args=(end,))
+        t.start()
+        t.join()
+        interpreters.destroy(sub)
         return
     t = threading.Thread(target=worker, args=(end,))
     t.start()
