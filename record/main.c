@@ -24,6 +24,7 @@ static const char doc[] =
 	"  dfrecord -F 999 -- ./bench --fast  profile a command and its descendants until it exits\n"
 	"  dfrecord -e on-cpu,off-cpu -p 1234 where a process runs and where it waits\n"
 	"  dfrecord -e mem-alloc,mem-inuse -- ./app   every allocation, and what stays allocated\n"
+	"  dfrecord -- python3 app.py         Python functions named too (CPython 3.11-3.13)\n"
 	"\n"
 	"EXIT STATUS:\n"
 	"  0  recorded; the archive is complete\n"
