@@ -251,6 +251,7 @@ static long py_walk_step(__u32 i, void *arg)
 	struct df_py_code_key key;
 	struct df_py_seen *seen;
 	__u64 idx = (__u64)w->base + s->n;
+	bool mine;
 	__u32 k;
 
 	if (!s->frame) {
@@ -290,12 +291,11 @@ static long py_walk_step(__u32 i, void *arg)
 
 	/* Named already?  The per-CPU cache first, then the shared map. */
 	seen = py_seen_slot(s, code);
-	if (seen->code == code && seen->pid == w->tgid && seen->cookie == w->pp->cookie &&
-	    w->now - seen->checked < DF_PY_TRUST_NS)
+	mine = seen->code == code && seen->pid == w->tgid && seen->cookie == w->pp->cookie;
+	if (mine && w->now - seen->checked < DF_PY_TRUST_NS)
 		return 0;
 	qualname = py_u64(code + o->code_qualname);
-	if (seen->code == code && seen->pid == w->tgid && seen->cookie == w->pp->cookie &&
-	    seen->qualname == qualname) {
+	if (mine && seen->qualname == qualname) {
 		seen->checked = w->now;
 		return 0;
 	}

@@ -239,38 +239,35 @@ static void end_exec(struct mmaps *m, uint32_t pid)
 		sl->val = 0;
 }
 
-/* Hands on (cb) or drops pid's held mappings, and ends its execve. */
-static void release(struct mmaps *m, uint32_t pid, void (*cb)(void *ctx, const struct mmap_event *e), void *ctx)
+/*
+ * Takes out the held mappings of pid, or made before before, ending those
+ * processes' execve: handed to cb (when given) and dropped.
+ */
+static void sweep_held(struct mmaps *m, uint32_t pid, uint64_t before,
+		       void (*cb)(void *ctx, const struct mmap_event *e), void *ctx)
 {
 	size_t n = 0;
 
-	end_exec(m, pid);
 	for (size_t i = 0; i < m->n_held; i++) {
-		if (m->held[i].e.pid != pid) {
-			m->held[n++] = m->held[i];
+		struct pending *h = &m->held[i];
+
+		if (h->e.pid != pid && h->e.ts >= before) {
+			m->held[n++] = *h;
 			continue;
 		}
+		end_exec(m, h->e.pid);
 		if (cb)
-			cb(ctx, &m->held[i].e);
-		free(m->held[i].e.path);
+			cb(ctx, &h->e);
+		free(h->e.path);
 	}
 	m->n_held = n;
 }
 
-/* Held mappings of processes whose exec record never came (not recorded). */
-static void drop_stale(struct mmaps *m, uint64_t before)
+/* Hands on (cb) or drops pid's held mappings, and ends its execve. */
+static void release(struct mmaps *m, uint32_t pid, void (*cb)(void *ctx, const struct mmap_event *e), void *ctx)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < m->n_held; i++) {
-		if (m->held[i].e.ts >= before) {
-			m->held[n++] = m->held[i];
-			continue;
-		}
-		end_exec(m, m->held[i].e.pid);
-		free(m->held[i].e.path);
-	}
-	m->n_held = n;
+	end_exec(m, pid);
+	sweep_held(m, pid, 0, cb, ctx);
 }
 
 void mmaps__exec_done(struct mmaps *m, uint32_t pid, void (*cb)(void *ctx, const struct mmap_event *e),
@@ -315,8 +312,9 @@ void mmaps__apply(struct mmaps *m, uint64_t until, void (*cb)(void *ctx, const s
 		free(p->e.path);
 		p->e.path = NULL;
 	}
+	/* Held mappings of processes whose exec record never came (not recorded). */
 	if (m->n_held && until != UINT64_MAX && until > HOLD_NS && m->held[0].e.ts < until - HOLD_NS)
-		drop_stale(m, until - HOLD_NS);
+		sweep_held(m, 0, until - HOLD_NS, NULL, NULL);
 }
 
 uint64_t mmaps__lost(const struct mmaps *m)

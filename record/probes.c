@@ -485,15 +485,15 @@ void probes__counters(const struct probes *p, struct probes_counters *c)
 }
 
 /* Hands each wait in one of the slot maps still open at now to cb. */
-static int close_waits_in(struct probes *p, int fd, uint64_t now, int (*cb)(void *ctx, void *rec, size_t size),
-			  void *ctx)
+static int close_waits_in(struct probes *p, const struct bpf_map *map, uint64_t now,
+			  int (*cb)(void *ctx, void *rec, size_t size), void *ctx)
 {
 	struct df_offcpu_big_slot slot;	/* the larger of the two slot types */
 	size_t room = sizeof(slot) - sizeof(slot.size);
 	__u32 key, next, *prev = NULL;
-	int n = 0;
+	int n = 0, fd = bpf_map__fd(map);
 
-	if (bpf_map__value_size(p->offcpu->maps.waiting) > sizeof(slot))
+	if (bpf_map__value_size(map) > sizeof(slot))
 		return 0;
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
@@ -514,6 +514,6 @@ int probes__close_waits(struct probes *p, uint64_t now, int (*cb)(void *ctx, voi
 {
 	if (!p->offcpu)
 		return 0;
-	return close_waits_in(p, bpf_map__fd(p->offcpu->maps.waiting), now, cb, ctx) +
-	       close_waits_in(p, bpf_map__fd(p->offcpu->maps.waiting_big), now, cb, ctx);
+	return close_waits_in(p, p->offcpu->maps.waiting, now, cb, ctx) +
+	       close_waits_in(p, p->offcpu->maps.waiting_big, now, cb, ctx);
 }

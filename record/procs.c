@@ -287,6 +287,19 @@ static void tell_python(struct procs *ps, uint32_t pid, const struct map *m, con
 		ps->hooks.python(ps->hooks.ctx, pid, m->start - m->offset + py->exec_delta + py->runtime_vaddr, py);
 }
 
+/* A mapping new to the image: its object (key; NULL if none), whether it
+ * keeps frame pointers, and what the hooks are told of it. */
+static void adopt_map(struct procs *ps, struct proc *p, struct map *m, const char *key)
+{
+	m->object = key ? strdup(key) : NULL;
+	m->no_fp = key && !objects__has_fp(ps->o, key);
+	if (ps->hooks.allocator && allocator_library(m->path))
+		ps->hooks.allocator(ps->hooks.ctx, p->pid, m->path);
+	if (ps->hooks.python && key)
+		tell_python(ps, p->pid, m, key);
+	p->dirty = true;
+}
+
 /* Reads the image's current executable maps, merged with those it had. */
 static int read_maps(struct procs *ps, struct proc *p)
 {
@@ -319,15 +332,7 @@ static int read_maps(struct procs *ps, struct proc *p)
 			m.stored = old->stored;
 			m.no_fp = old->no_fp;
 		} else {
-			const char *key = objects__key(ps->o, p->pid, m.start, m.end, m.path);
-
-			m.object = key ? strdup(key) : NULL;
-			m.no_fp = key && !objects__has_fp(ps->o, key);
-			if (ps->hooks.allocator && allocator_library(m.path))
-				ps->hooks.allocator(ps->hooks.ctx, p->pid, m.path);
-			if (ps->hooks.python && key)
-				tell_python(ps, p->pid, &m, key);
-			p->dirty = true;
+			adopt_map(ps, p, &m, objects__key(ps->o, p->pid, m.start, m.end, m.path));
 		}
 		maps[n++] = m;
 	}
@@ -365,25 +370,18 @@ void procs__on_mmap(struct procs *ps, const struct mmap_event *e)
 {
 	struct proc *p = lookup(ps, e->pid);
 	struct map m = { .start = e->start, .end = e->start + e->len, .offset = e->pgoff, .prot = e->prot & 7 };
-	const char *key;
+	const struct map *old;
+	struct map *g;
 	size_t n = 0;
 
 	/* Images whose maps were never read get them all at their first sample. */
-	if (!p || !p->have_maps || !e->len)
+	if (!p || !p->have_maps || !e->len || !(m.path = strdup(e->path)))
 		return;
-	for (size_t i = 0; i < p->n_maps; i++)
-		if (p->maps[i].start == m.start && p->maps[i].end == m.end && p->maps[i].offset == m.offset &&
-		    !strcmp(p->maps[i].path, e->path))
-			return;	/* read from /proc already */
-	key = objects__key_inode(ps->o, p->pid, m.start, m.end, makedev(e->maj, e->min), e->ino, e->path);
-	m.path = strdup(e->path);
-	m.object = key ? strdup(key) : NULL;
-	if (!m.path || (key && !m.object)) {
+	old = find_map(p->maps, p->n_maps, m.start);
+	if (old && same_map(old, &m)) {
 		free(m.path);
-		free(m.object);
-		return;
+		return;	/* read from /proc already */
 	}
-	m.no_fp = key && !objects__has_fp(ps->o, key);
 	/* What it replaces is gone (as when /proc is read again). */
 	for (size_t i = 0; i < p->n_maps; i++) {
 		if (p->maps[i].start < m.end && m.start < p->maps[i].end) {
@@ -393,23 +391,18 @@ void procs__on_mmap(struct procs *ps, const struct mmap_event *e)
 			p->maps[n++] = p->maps[i];
 		}
 	}
-	struct map *g = realloc(p->maps, (n + 1) * sizeof(*g));
-
+	p->n_maps = n;
+	g = realloc(p->maps, (n + 1) * sizeof(*g));
 	if (!g) {
-		p->n_maps = n;
 		free(m.path);
-		free(m.object);
 		return;
 	}
+	adopt_map(ps, p, &m, objects__key_inode(ps->o, p->pid, m.start, m.end, makedev(e->maj, e->min), e->ino,
+						 m.path));
 	g[n++] = m;
 	qsort(g, n, sizeof(*g), cmp_map);
 	p->maps = g;
 	p->n_maps = n;
-	p->dirty = true;
-	if (ps->hooks.allocator && allocator_library(e->path))
-		ps->hooks.allocator(ps->hooks.ctx, p->pid, e->path);
-	if (ps->hooks.python && key)
-		tell_python(ps, p->pid, &m, key);
 }
 
 static void copy_maps(struct proc *dst, const struct proc *src)
