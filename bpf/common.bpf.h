@@ -34,6 +34,10 @@ struct {
 /* Stack copies of which not a byte could be read (each program has its own). */
 __u64 copy_failed = 0;
 
+/* Set by dfrecord as it stops (each program has its own): no new records, so
+ * its last drain of the ring buffer ends. */
+__u32 df_paused = 0;
+
 /*
  * Writes struct df_ustack and up to want (at most max, a constant) bytes of
  * the current task's user stack at dst, a page at a time, stopping at the
@@ -48,7 +52,7 @@ static __always_inline __u32 df_copy_ustack(struct pt_regs *uregs, void *dst, __
 {
 	struct df_ustack *us = dst;
 	__u8 *buf = (__u8 *)(us + 1);
-	__u64 sp, cs, done = 0;
+	__u64 sp, cs, arg_start, done = 0;
 
 	if (!uregs)
 		return 0;
@@ -62,6 +66,11 @@ static __always_inline __u32 df_copy_ustack(struct pt_regs *uregs, void *dst, __
 	us->pad = 0;
 	if (want > max)
 		want = max;
+	/* Never the command line and environment strings at the top of the main
+	 * thread's stack: they hold secrets, and no frame lives there. */
+	arg_start = BPF_CORE_READ(bpf_get_current_task_btf(), mm, arg_start);
+	if (arg_start > sp && arg_start - sp < want)
+		want = arg_start - sp;
 	want &= ~7U;
 #pragma unroll
 	for (int i = 0; i < DF_MAX_USTACK / DF_PAGE + 2; i++) {
@@ -152,6 +161,8 @@ static __always_inline __u64 df_wakeup(__u32 tgid)
 
 static __always_inline bool df_wanted(bool filter, __u32 tgid)
 {
+	if (df_paused)
+		return false;
 	return !filter || bpf_map_lookup_elem(&targets, &tgid);
 }
 

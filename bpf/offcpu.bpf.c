@@ -186,6 +186,9 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	__u64 now = bpf_ktime_get_ns();
 	__u32 tid = prev->pid, tgid = prev->tgid;
 
+	/* Stopping: waits still open are closed from the slots by dfrecord. */
+	if (df_paused)
+		return 0;
 	/* The idle task (pid 0) neither waits nor is waited for. */
 	if (tid != 0 && df_wanted(filter, tgid)) {
 		if (preempt || !(task_state(prev) & (TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE)))

@@ -33,7 +33,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ptgid = parent->tgid, ctgid = child->tgid;
 	__u8 one = 1;
 
-	if (child->pid != ctgid)	/* a new thread */
+	if (child->pid != ctgid || df_paused)	/* a new thread, or stopping */
 		return 0;
 	if (filter) {
 		if (!bpf_map_lookup_elem(&targets, &ptgid))

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #define DFA_FORMAT_MAJOR 1
 #define DFA_FORMAT_MINOR 2
@@ -43,6 +44,11 @@ int dfa_event__parse(const char *name);		/* -1 if unknown */
 #define DFA_MAX_STRING (1U << 20)
 #define DFA_MAX_MAPS (1U << 20)		/* mappings of one process */
 #define DFA_MAX_NAME 99			/* member name length */
+/* Decompressed bytes of a whole archive: DFA_MAX_RATIO times its size, at
+ * least DFA_MIN_BUDGET, at most DFA_MAX_TOTAL. */
+#define DFA_MAX_RATIO 1000ULL
+#define DFA_MIN_BUDGET (64ULL << 20)
+#define DFA_MAX_TOTAL (16ULL << 30)
 
 struct dfa_sample {
 	uint64_t ts;		/* CLOCK_MONOTONIC ns */
@@ -153,12 +159,21 @@ struct dfa_writer_stats {
 	uint64_t bytes;		/* archive bytes written so far */
 	uint64_t sample_bytes;	/* of which sample chunks */
 	uint64_t object_bytes;	/* of which objects */
+	uint64_t objects_no_room;	/* not stored: the file system's last space is kept for samples */
 };
+/* Free space an archive's file system keeps for samples: objects that would
+ * eat into it are not stored (at most a quarter of the file system). */
+#define DFA_SAMPLE_RESERVE (8ULL << 20)
 
 struct dfa_writer *dfa_writer__new(void);
-/* Leaves an unfinished archive (no "end" member) if dfa_writer__finish was not called. */
+/* Leaves an unfinished archive (no "end" member) if dfa_writer__finish was not
+ * called, or no file at all if it was never published. */
 void dfa_writer__free(struct dfa_writer *w);
+/* Starts the archive in a new private (0600) file beside path (dfa_outfile). */
 int dfa_writer__open(struct dfa_writer *w, const char *path);
+/* Puts the archive at its path, replacing what was there: once the recording
+ * has really started.  Later writes go on into the same file. */
+int dfa_writer__publish(struct dfa_writer *w);
 int dfa_writer__set_meta(struct dfa_writer *w, const char *key, const char *value);
 /* Writes the meta member; set_meta calls after this go to the end member. */
 int dfa_writer__begin(struct dfa_writer *w);
@@ -176,9 +191,36 @@ int dfa_writer__add_object(struct dfa_writer *w, const char *key, const void *da
 int dfa_writer__add_file(struct dfa_writer *w, const char *name, const void *data, size_t len);
 /* Writes pending process records, then pending samples. */
 int dfa_writer__flush(struct dfa_writer *w);
+/* Ends the archive (the end member) and publishes it if that was not done. */
 int dfa_writer__finish(struct dfa_writer *w);
 void dfa_writer__stats(const struct dfa_writer *w, struct dfa_writer_stats *st);
 const char *dfa_writer__error(const struct dfa_writer *w);
+
+/*
+ * A write failure (a full disk) leaves the archive readable up to the last
+ * complete member: the call that failed returns DFA_FAILED, its message names
+ * the file and the system's reason, and later calls may succeed.
+ */
+
+/* ---- output files ---- */
+/*
+ * A file written under a temporary name beside path (created with
+ * O_CREAT|O_EXCL|O_NOFOLLOW, so nothing planted there is followed or opened)
+ * and renamed over path by commit; freed uncommitted, it is removed and path
+ * stays as it was.
+ */
+struct dfa_outfile;
+struct dfa_outfile *dfa_outfile__new(void);
+void dfa_outfile__free(struct dfa_outfile *f);
+/* mode is applied as given, whatever the umask. */
+int dfa_outfile__create(struct dfa_outfile *f, const char *path, mode_t mode);
+int dfa_outfile__fd(const struct dfa_outfile *f);
+/* The descriptor becomes the caller's (to fdopen): free no longer closes it. */
+int dfa_outfile__take_fd(struct dfa_outfile *f);
+const char *dfa_outfile__path(const struct dfa_outfile *f);
+int dfa_outfile__commit(struct dfa_outfile *f);
+bool dfa_outfile__committed(const struct dfa_outfile *f);
+const char *dfa_outfile__error(const struct dfa_outfile *f);
 
 /* ---- reader ---- */
 struct dfa_reader;
@@ -220,6 +262,30 @@ size_t dfa_reader__proc_count(const struct dfa_reader *r);
 const struct dfa_proc *dfa_reader__proc(const struct dfa_reader *r, size_t i);
 /* The process image pid was running at ts; NULL if the archive has none. */
 const struct dfa_proc *dfa_reader__find_proc(const struct dfa_reader *r, uint32_t pid, uint64_t ts);
+
+/*
+ * Kernel symbols (kernel/ksyms.* members), sorted by start; borrowed.  At
+ * most DFA_MAX_KSYMS of them from DFA_MAX_KSYMS_BYTES of text; DFA_WARN
+ * when lines were malformed (skipped), DFA_FAILED when a member could not
+ * be read (the symbols before it are kept).
+ */
+struct dfa_ksym {
+	uint64_t start, end;	/* [start, end) */
+	const char *name;	/* "name" or "name [module]" */
+};
+#define DFA_KSYMS_PREFIX "kernel/ksyms."
+#define DFA_MAX_KSYMS (1U << 22)
+#define DFA_MAX_KSYMS_BYTES (64ULL << 20)
+int dfa_reader__ksyms(struct dfa_reader *r, const struct dfa_ksym **syms, size_t *n);
+/* Writes kernel symbols as the next kernel/ksyms.N member. */
+int dfa_writer__add_ksyms(struct dfa_writer *w, const struct dfa_ksym *syms, size_t n);
+
+/*
+ * Decompressed bytes outside the archive's own members (compressed sections
+ * of an object, say) counted against the archive's budget: DFA_FAILED, with
+ * a message naming what, once the budget is spent.
+ */
+int dfa_reader__charge(struct dfa_reader *r, const char *what, uint64_t bytes);
 
 /* Objects and other members, decompressed on first use; borrowed pointers. */
 int dfa_reader__object(struct dfa_reader *r, const char *key, const void **data, size_t *len);

@@ -37,6 +37,13 @@ struct proc_rec {
 struct dfa_reader {
 	char err[512];
 	bool incomplete, have_meta, have_end;
+	uint64_t file_size;	/* of the archive: no member can be larger */
+	uint64_t budget;	/* decompressed bytes the archive may still take */
+	uint64_t budget_all;
+	struct dfa_ksym *ksyms;	/* kernel symbols, parsed on first use */
+	size_t n_ksyms;
+	char *ksym_names;
+	bool ksyms_read;
 	struct dfa_kv *kv;
 	size_t n_kv;
 	struct dfa_sample *samples;
@@ -107,6 +114,8 @@ void dfa_reader__free(struct dfa_reader *r)
 	}
 	free(r->members);
 	dfa_buf__release(&r->scratch);
+	free(r->ksyms);
+	free(r->ksym_names);
 	free(r);
 }
 
@@ -136,6 +145,52 @@ static int grow(void *arr, size_t *cap, size_t n, size_t sz)
 	*p = q;
 	*cap = c;
 	return 0;
+}
+
+/*
+ * What an archive may decompress to, all members together: DFA_MAX_RATIO
+ * times its size (at least DFA_MIN_BUDGET, at most DFA_MAX_TOTAL), so a
+ * small hostile file cannot make the reader allocate gigabytes.
+ */
+static void set_budget(struct dfa_reader *r, uint64_t size)
+{
+	uint64_t b = size > DFA_MAX_TOTAL / DFA_MAX_RATIO ? DFA_MAX_TOTAL : size * DFA_MAX_RATIO;
+
+	r->file_size = size;
+	r->budget = r->budget_all = b < DFA_MIN_BUDGET ? DFA_MIN_BUDGET : b;
+}
+
+static int budget_spent(struct dfa_reader *r, const char *what)
+{
+	return FAIL(r, DFA_FAILED, "%s: the archive decompresses to more than %llu MiB (the limit for "
+		    "a %llu KiB file): refused as corrupt or hostile", what,
+		    (unsigned long long)(r->budget_all >> 20), (unsigned long long)(r->file_size >> 10));
+}
+
+int dfa_reader__charge(struct dfa_reader *r, const char *what, uint64_t bytes)
+{
+	if (bytes > r->budget)
+		return budget_spent(r, what);
+	r->budget -= bytes;
+	return DFA_OK;
+}
+
+/* Decompresses member name into out, within limit and the archive's budget. */
+static int inflate(struct dfa_reader *r, const char *name, const void *src, size_t len, uint64_t limit,
+		   struct dfa_buf *out)
+{
+	bool by_budget = r->budget < limit;
+	const char *err = dfa_zstd__decompress(src, len, by_budget ? r->budget : limit, out);
+
+	if (err && by_budget && out->len > r->budget)
+		return budget_spent(r, name);
+	if (err && out->len > limit)
+		return FAIL(r, DFA_FAILED, "member %s: decompresses to more than %llu MiB, the most it may hold",
+			    name, (unsigned long long)(limit >> 20));
+	if (err)
+		return FAIL(r, DFA_FAILED, "member %s: corrupt: %s", name, err);
+	r->budget -= out->len;
+	return DFA_OK;
 }
 
 /* ---- meta ---- */
@@ -526,10 +581,10 @@ static int cmp_proc(const void *a, const void *b)
 /* ---- members ---- */
 static int decode_member(struct dfa_reader *r, struct member *m)
 {
-	const char *err = dfa_zstd__decompress(m->stored, m->stored_len, DFA_MAX_MEMBER, &r->scratch);
+	int ret = inflate(r, m->name, m->stored, m->stored_len, DFA_MAX_MEMBER, &r->scratch);
 
-	if (err)
-		return FAIL(r, DFA_FAILED, "member %s: corrupt: %s", m->name, err);
+	if (ret != DFA_OK)
+		return ret;
 	if (!strcmp(m->name, "meta") || !strcmp(m->name, "end"))
 		return parse_meta(r, m->name, &r->scratch);
 	if (!strncmp(m->name, "samples/", 8))
@@ -560,6 +615,11 @@ static int read_entry(struct dfa_reader *r, struct archive *a, struct archive_en
 		return FAIL(r, DFA_FAILED, "not a dfprof archive: first member is '%s', not 'meta'", name);
 	if (archive_entry_filetype(e) != AE_IFREG || size < 0 || (uint64_t)size > DFA_MAX_MEMBER)
 		return FAIL(r, DFA_FAILED, "member %s: size or type out of bounds", name);
+	/* A header may claim more than the file holds: no allocation beyond it. */
+	if ((uint64_t)size > r->file_size) {
+		r->incomplete = true;
+		return FAIL(r, DFA_WARN, "member %s is truncated", name);
+	}
 	m.name = strdup(name);
 	m.stored = malloc(size ? size : 1);
 	m.stored_len = size;
@@ -628,8 +688,10 @@ static int read_all(struct dfa_reader *r, struct archive *a, const char *what)
 	}
 	if (!r->have_meta)
 		return FAIL(r, DFA_FAILED, "%s: not a dfprof archive (no meta member)", what);
-	qsort(r->procs, r->n_procs, sizeof(*r->procs), cmp_proc);
-	qsort(r->funcs, r->n_funcs, sizeof(*r->funcs), cmp_func);
+	if (r->n_procs)
+		qsort(r->procs, r->n_procs, sizeof(*r->procs), cmp_proc);
+	if (r->n_funcs)
+		qsort(r->funcs, r->n_funcs, sizeof(*r->funcs), cmp_func);
 	if (!r->have_end) {
 		r->incomplete = true;
 		if (ret == DFA_OK)
@@ -665,6 +727,11 @@ int dfa_reader__open(struct dfa_reader *r, const char *path)
 		ret = FAIL(r, DFA_FAILED, "%s: is a directory", path);
 		goto cleanup;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = FAIL(r, DFA_FAILED, "%s: not a regular file", path);
+		goto cleanup;
+	}
+	set_budget(r, st.st_size);
 	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
 		ret = FAIL(r, DFA_FAILED, "%s: not a dfprof archive (%s)", path, archive_error_string(a));
 		goto cleanup;
@@ -682,6 +749,7 @@ int dfa_reader__open_memory(struct dfa_reader *r, const void *buf, size_t len)
 
 	if (!a)
 		return FAIL(r, DFA_FATAL, "out of memory");
+	set_budget(r, len);
 	if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK) {
 		ret = FAIL(r, DFA_FAILED, "archive: not a dfprof archive (%s)", archive_error_string(a));
 		goto cleanup;
@@ -791,20 +859,22 @@ const struct dfa_proc *dfa_reader__find_proc(const struct dfa_reader *r, uint32_
 	return best;
 }
 
-static int member_data(struct dfa_reader *r, const char *name, const void **data, size_t *len)
+static int member_data(struct dfa_reader *r, const char *name, uint64_t limit, const void **data, size_t *len)
 {
 	for (size_t i = 0; i < r->n_members; i++) {
 		struct member *m = &r->members[i];
-		const char *err;
 
 		if (strcmp(m->name, name))
 			continue;
 		if (!m->stored && !m->decoded)
 			break;
 		if (!m->decoded) {
-			err = dfa_zstd__decompress(m->stored, m->stored_len, DFA_MAX_MEMBER, &m->data);
-			if (err)
-				return FAIL(r, DFA_FAILED, "member %s: corrupt: %s", name, err);
+			int ret = inflate(r, name, m->stored, m->stored_len, limit, &m->data);
+
+			if (ret != DFA_OK) {
+				dfa_buf__release(&m->data);
+				return ret;
+			}
 			m->decoded = true;
 			free(m->stored);
 			m->stored = NULL;
@@ -822,12 +892,12 @@ int dfa_reader__object(struct dfa_reader *r, const char *key, const void **data,
 
 	if ((size_t)snprintf(name, sizeof(name), "objects/%s", key) >= sizeof(name))
 		return FAIL(r, DFA_FAILED, "object key too long");
-	return member_data(r, name, data, len);
+	return member_data(r, name, DFA_MAX_MEMBER, data, len);
 }
 
 int dfa_reader__file(struct dfa_reader *r, const char *name, const void **data, size_t *len)
 {
-	return member_data(r, name, data, len);
+	return member_data(r, name, DFA_MAX_MEMBER, data, len);
 }
 
 size_t dfa_reader__member_count(const struct dfa_reader *r)
@@ -843,4 +913,97 @@ int dfa_reader__member_info(const struct dfa_reader *r, size_t i, struct dfa_mem
 	out->stored = r->members[i].stored_len;
 	out->size = r->members[i].data.len;
 	return DFA_OK;
+}
+
+/* ---- kernel symbols ---- */
+static int cmp_ksym(const void *a, const void *b)
+{
+	const struct dfa_ksym *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static bool hex_field(const char **p, const char *end, uint64_t *v)
+{
+	const char *s = *p;
+
+	*v = 0;
+	if (end - s > 2 && s[0] == '0' && s[1] == 'x')
+		s += 2;
+	for (const char *q = s; q < end; q++) {
+		int d = *q >= '0' && *q <= '9' ? *q - '0' : *q >= 'a' && *q <= 'f' ? *q - 'a' + 10 : -1;
+
+		if (d < 0) {
+			*p = q;
+			return q > s && q - s <= 16;
+		}
+		*v = *v << 4 | d;
+	}
+	return false;
+}
+
+/* "start end name\n" lines (docs/format.md): appended to r->ksyms, names
+ * (as offsets until the end) to the pool; returns how many lines were bad. */
+static uint64_t parse_ksyms(struct dfa_reader *r, const uint8_t *text, size_t len, struct dfa_buf *pool,
+			    size_t *cap)
+{
+	const char *p = (const char *)text, *end = p + len;
+	uint64_t bad = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p), *q = p;
+		struct dfa_ksym k;
+
+		if (!nl)
+			nl = end;
+		if (!hex_field(&q, nl, &k.start) || *q++ != ' ' || !hex_field(&q, nl, &k.end) || *q++ != ' ' ||
+		    q >= nl || k.end <= k.start || memchr(q, 0, nl - q) || r->n_ksyms >= DFA_MAX_KSYMS ||
+		    grow(&r->ksyms, cap, r->n_ksyms, sizeof(k))) {
+			bad++;
+		} else {
+			k.name = (const char *)(uintptr_t)pool->len;
+			if (dfa_buf__put(pool, q, nl - q) || dfa_buf__put(pool, "", 1))
+				bad++;
+			else
+				r->ksyms[r->n_ksyms++] = k;
+		}
+		p = nl + 1;
+	}
+	return bad;
+}
+
+int dfa_reader__ksyms(struct dfa_reader *r, const struct dfa_ksym **syms, size_t *n)
+{
+	struct dfa_buf pool = { 0 }, text = { 0 };
+	uint64_t bad = 0, used = 0;
+	size_t cap = 0;
+	int ret = DFA_OK;
+
+	if (r->ksyms_read)
+		goto done;
+	r->ksyms_read = true;
+	for (size_t i = 0; i < r->n_members && ret == DFA_OK; i++) {
+		struct member *m = &r->members[i];
+
+		if (strncmp(m->name, DFA_KSYMS_PREFIX, strlen(DFA_KSYMS_PREFIX)) || !m->stored)
+			continue;
+		/* Kernel symbols a recording needs are a few hundred KiB: bounded well below a member. */
+		ret = inflate(r, m->name, m->stored, m->stored_len, DFA_MAX_KSYMS_BYTES - used, &text);
+		if (ret == DFA_OK) {
+			used += text.len;
+			bad += parse_ksyms(r, text.data, text.len, &pool, &cap);
+		}
+	}
+	dfa_buf__release(&text);
+	for (size_t i = 0; i < r->n_ksyms; i++)
+		r->ksyms[i].name = (const char *)pool.data + (uintptr_t)r->ksyms[i].name;
+	r->ksym_names = (char *)pool.data;	/* owns the names */
+	if (r->n_ksyms)
+		qsort(r->ksyms, r->n_ksyms, sizeof(*r->ksyms), cmp_ksym);
+	if (ret == DFA_OK && bad)
+		ret = FAIL(r, DFA_WARN, "kernel symbols: %llu malformed lines skipped", (unsigned long long)bad);
+done:
+	*syms = r->ksyms;
+	*n = r->n_ksyms;
+	return ret;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/statvfs.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,14 +20,18 @@ struct stack_ent {
 
 struct dfa_writer {
 	struct archive *a;
+	struct dfa_outfile *out;
 	int fd;
 	char err[512];
 	bool began, finished;
+	bool discard;		/* recovering from a failed write: drop what libarchive flushes */
+	int write_errno;	/* of the last failed write */
+	uint64_t good_off;	/* file offset after the last complete member */
 	struct dfa_buf meta, end;	/* key=value text */
 	struct dfa_buf samples, procs;	/* pending records */
 	struct dfa_buf rec, z;		/* scratch: one record, compressed member */
 	uint64_t prev_ts;
-	uint32_t sample_chunk, proc_chunk;
+	uint32_t sample_chunk, proc_chunk, ksym_chunk;
 	/* stack deduplication */
 	uint64_t *ips;
 	size_t ips_len, ips_cap;
@@ -57,10 +62,11 @@ void dfa_writer__free(struct dfa_writer *w)
 {
 	if (!w)
 		return;
-	if (w->a)
-		archive_write_free(w->a);	/* closes the tar without end marker handling of ours */
-	if (w->fd >= 0)
-		close(w->fd);
+	if (w->a) {
+		w->discard = true;	/* no tar trailer: an unfinished archive stays one */
+		archive_write_free(w->a);
+	}
+	dfa_outfile__free(w->out);	/* removes the file unless it was published */
 	dfa_buf__release(&w->meta);
 	dfa_buf__release(&w->end);
 	dfa_buf__release(&w->samples);
@@ -93,13 +99,16 @@ static ssize_t write_cb(struct archive *a, void *data, const void *buf, size_t l
 	const char *p = buf;
 	size_t left = len;
 
+	if (w->discard)
+		return len;
 	while (left) {
 		ssize_t n = write(w->fd, p, left);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			archive_set_error(a, errno, "write: %s", strerror(errno));
+			w->write_errno = errno;
+			archive_set_error(a, errno, "%s", strerror(errno));
 			return -1;
 		}
 		p += n;
@@ -109,11 +118,8 @@ static ssize_t write_cb(struct archive *a, void *data, const void *buf, size_t l
 	return len;
 }
 
-int dfa_writer__open(struct dfa_writer *w, const char *path)
+static int start_archive(struct dfa_writer *w)
 {
-	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (w->fd < 0)
-		return FAIL(w, DFA_FATAL, "%s: %s", path, strerror(errno));
 	w->a = archive_write_new();
 	if (!w->a)
 		return FAIL(w, DFA_FATAL, "out of memory");
@@ -122,19 +128,68 @@ int dfa_writer__open(struct dfa_writer *w, const char *path)
 	if (archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(w->a, 0) != ARCHIVE_OK ||
 	    archive_write_open(w->a, w, NULL, write_cb, NULL) != ARCHIVE_OK)
-		return FAIL(w, DFA_FATAL, "%s: %s", path, archive_error_string(w->a));
+		return FAIL(w, DFA_FATAL, "%s: %s", dfa_outfile__path(w->out), archive_error_string(w->a));
 	return DFA_OK;
 }
 
-static int write_member(struct dfa_writer *w, const char *name, const void *data, size_t len)
+int dfa_writer__open(struct dfa_writer *w, const char *path)
 {
+	int ret;
+
+	w->out = dfa_outfile__new();
+	if (!w->out)
+		return FAIL(w, DFA_FATAL, "out of memory");
+	/* Archives hold stack bytes and command lines: for their owner only. */
+	ret = dfa_outfile__create(w->out, path, 0600);
+	if (ret != DFA_OK)
+		return FAIL(w, ret, "%s", dfa_outfile__error(w->out));
+	w->fd = dfa_outfile__fd(w->out);
+	return start_archive(w);
+}
+
+int dfa_writer__publish(struct dfa_writer *w)
+{
+	if (!w->out || dfa_outfile__commit(w->out) != DFA_OK)
+		return FAIL(w, DFA_FAILED, "%s", w->out ? dfa_outfile__error(w->out) : "archive is not open");
+	return DFA_OK;
+}
+
+/*
+ * After a failed write (a full disk, say) the file is cut back to the last
+ * complete member and a new tar stream continues there: what was written
+ * stays a readable archive, and later members may still fit.
+ */
+static int recover(struct dfa_writer *w, const char *name)
+{
+	const char *what = w->write_errno ? strerror(w->write_errno) : archive_error_string(w->a);
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "%s", what ? what : "write failed");
+	w->discard = true;
+	archive_write_free(w->a);
+	w->a = NULL;
+	w->discard = false;
+	w->st.bytes = w->good_off;
+	if (ftruncate(w->fd, w->good_off) || lseek(w->fd, w->good_off, SEEK_SET) < 0) {
+		SET_ERR(w, "%s: %s: %s (and cannot cut it back: %s)", dfa_outfile__path(w->out), name, msg,
+			strerror(errno));
+		return DFA_FATAL;
+	}
+	if (start_archive(w) != DFA_OK)
+		return DFA_FATAL;
+	SET_ERR(w, "%s: writing %s: %s", dfa_outfile__path(w->out), name, msg);
+	return DFA_FAILED;
+}
+
+/* Writes w->z as member name; on failure the archive ends at the member before. */
+static int write_compressed(struct dfa_writer *w, const char *name)
+{
+	if (!w->a)
+		return FAIL(w, DFA_FATAL, "archive is not open");
 	struct archive_entry *e;
 	int ret = DFA_FATAL;
 
-	if (!w->a)
-		return FAIL(w, DFA_FATAL, "archive is not open");
-	if (dfa_zstd__compress(data, len, &w->z))
-		return FAIL(w, DFA_FATAL, "%s: compression failed", name);
+	w->write_errno = 0;
 	e = archive_entry_new();
 	if (!e)
 		return FAIL(w, DFA_FATAL, "out of memory");
@@ -146,13 +201,23 @@ static int write_member(struct dfa_writer *w, const char *name, const void *data
 	if (archive_write_header(w->a, e) != ARCHIVE_OK ||
 	    archive_write_data(w->a, w->z.data, w->z.len) != (la_ssize_t)w->z.len ||
 	    archive_write_finish_entry(w->a) != ARCHIVE_OK) {
-		SET_ERR(w, "%s: %s", name, archive_error_string(w->a));
+		ret = recover(w, name);
 		goto cleanup;
 	}
+	w->good_off = w->st.bytes;
 	ret = DFA_OK;
 cleanup:
 	archive_entry_free(e);
 	return ret;
+}
+
+static int write_member(struct dfa_writer *w, const char *name, const void *data, size_t len)
+{
+	if (!w->a)
+		return FAIL(w, DFA_FATAL, "archive is not open");
+	if (dfa_zstd__compress(data, len, &w->z))
+		return FAIL(w, DFA_FATAL, "%s: compression failed", name);
+	return write_compressed(w, name);
 }
 
 int dfa_writer__set_meta(struct dfa_writer *w, const char *key, const char *value)
@@ -218,14 +283,25 @@ static int stack_tab_grow(struct dfa_writer *w)
 	return 0;
 }
 
+/* A stack side may be empty with no array behind it (NULL): memcmp/memcpy may not see that. */
+static bool words_equal(const uint64_t *a, const uint64_t *b, uint32_t n)
+{
+	return !n || !memcmp(a, b, n * sizeof(*a));
+}
+
+static void words_copy(uint64_t *dst, const uint64_t *src, uint32_t n)
+{
+	if (n)
+		memcpy(dst, src, n * sizeof(*dst));
+}
+
 static bool stack_equal(const struct dfa_writer *w, const struct stack_ent *s, const struct dfa_stack *st)
 {
 	const uint64_t *ips = w->ips + s->off;
 
 	return s->n_user == st->n_user && s->n_kern == st->n_kern && s->n_interp == st->n_interp &&
-	       !memcmp(ips, st->user, st->n_user * sizeof(*ips)) &&
-	       !memcmp(ips + st->n_user, st->kern, st->n_kern * sizeof(*ips)) &&
-	       !memcmp(ips + st->n_user + st->n_kern, st->interp, st->n_interp * sizeof(*ips));
+	       words_equal(ips, st->user, st->n_user) && words_equal(ips + st->n_user, st->kern, st->n_kern) &&
+	       words_equal(ips + st->n_user + st->n_kern, st->interp, st->n_interp);
 }
 
 static int put_ip_deltas(struct dfa_buf *b, const uint64_t *ips, uint32_t n)
@@ -290,9 +366,9 @@ static int64_t stack_id(struct dfa_writer *w, const struct dfa_stack *st)
 		return -1;
 	s = &w->stacks[w->n_stacks];
 	*s = (struct stack_ent){ h, w->ips_len, st->n_user, st->n_kern, st->n_interp };
-	memcpy(w->ips + w->ips_len, st->user, st->n_user * sizeof(uint64_t));
-	memcpy(w->ips + w->ips_len + st->n_user, st->kern, st->n_kern * sizeof(uint64_t));
-	memcpy(w->ips + w->ips_len + st->n_user + st->n_kern, st->interp, st->n_interp * sizeof(uint64_t));
+	words_copy(w->ips + w->ips_len, st->user, st->n_user);
+	words_copy(w->ips + w->ips_len + st->n_user, st->kern, st->n_kern);
+	words_copy(w->ips + w->ips_len + st->n_user + st->n_kern, st->interp, st->n_interp);
 	w->ips_len += n;
 	w->stack_tab[j] = ++w->n_stacks;
 
@@ -452,10 +528,28 @@ static int objs_insert(struct dfa_writer *w, const char *key)
 	return 0;
 }
 
+/*
+ * Room kept on the archive's file system for samples: object snapshots are
+ * large and can be done without (frames show as object+offset), samples
+ * cannot.  A quarter of a small file system, 8 MiB of a large one.
+ */
+static bool room_for(const struct dfa_writer *w, uint64_t len, uint64_t *avail)
+{
+	struct statvfs vfs;
+	uint64_t size, reserve;
+
+	if (fstatvfs(w->fd, &vfs))
+		return true;	/* cannot tell: let the write itself say */
+	*avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	size = (uint64_t)vfs.f_blocks * vfs.f_frsize;
+	reserve = size / 4 < DFA_SAMPLE_RESERVE ? size / 4 : DFA_SAMPLE_RESERVE;
+	return *avail >= len + reserve;
+}
+
 int dfa_writer__add_object(struct dfa_writer *w, const char *key, const void *data, size_t len)
 {
 	char name[DFA_MAX_NAME + 2];
-	uint64_t before = w->st.bytes;
+	uint64_t before = w->st.bytes, avail = 0;
 	int ret;
 
 	if (dfa_writer__has_object(w, key))
@@ -463,7 +557,14 @@ int dfa_writer__add_object(struct dfa_writer *w, const char *key, const void *da
 	if ((size_t)snprintf(name, sizeof(name), "objects/%s", key) >= sizeof(name) ||
 	    !dfa_name__valid(name) || strchr(key, '/'))
 		return FAIL(w, DFA_FAILED, "invalid object key '%s'", key);
-	ret = write_member(w, name, data, len);
+	if (dfa_zstd__compress(data, len, &w->z))
+		return FAIL(w, DFA_FATAL, "%s: compression failed", name);
+	if (!room_for(w, w->z.len + 2048, &avail)) {
+		w->st.objects_no_room++;
+		return FAIL(w, DFA_FAILED, "%s: %s not stored: %llu KiB free, kept for samples",
+			    dfa_outfile__path(w->out), name, (unsigned long long)(avail >> 10));
+	}
+	ret = write_compressed(w, name);
 	if (ret != DFA_OK)
 		return ret;
 	if (objs_insert(w, key))
@@ -475,7 +576,7 @@ int dfa_writer__add_object(struct dfa_writer *w, const char *key, const void *da
 
 int dfa_writer__add_file(struct dfa_writer *w, const char *name, const void *data, size_t len)
 {
-	static const char *const reserved[] = { "meta", "end", "samples/", "procs/", "objects/" };
+	static const char *const reserved[] = { "meta", "end", "samples/", "procs/", "objects/", DFA_KSYMS_PREFIX };
 
 	if (!dfa_name__valid(name))
 		return FAIL(w, DFA_FAILED, "invalid member name '%s'", name);
@@ -483,6 +584,35 @@ int dfa_writer__add_file(struct dfa_writer *w, const char *name, const void *dat
 		if (!strncmp(name, reserved[i], strlen(reserved[i])))
 			return FAIL(w, DFA_FAILED, "member name '%s' is reserved", name);
 	return write_member(w, name, data, len);
+}
+
+int dfa_writer__add_ksyms(struct dfa_writer *w, const struct dfa_ksym *syms, size_t n)
+{
+	struct dfa_buf text = { 0 };
+	char name[32], line[64];
+	int ret;
+
+	if (!n)
+		return DFA_OK;
+	for (size_t i = 0; i < n; i++) {
+		int len = snprintf(line, sizeof(line), "%llx %llx ", (unsigned long long)syms[i].start,
+				   (unsigned long long)syms[i].end);
+
+		if (syms[i].end <= syms[i].start || !syms[i].name[0] || strchr(syms[i].name, '\n')) {
+			dfa_buf__release(&text);
+			return FAIL(w, DFA_FAILED, "kernel symbol at %llx: empty range or bad name",
+				    (unsigned long long)syms[i].start);
+		}
+		if (dfa_buf__put(&text, line, len) || dfa_buf__put(&text, syms[i].name, strlen(syms[i].name)) ||
+		    dfa_buf__put(&text, "\n", 1)) {
+			dfa_buf__release(&text);
+			return FAIL(w, DFA_FATAL, "out of memory");
+		}
+	}
+	snprintf(name, sizeof(name), DFA_KSYMS_PREFIX "%08u", w->ksym_chunk++);
+	ret = write_member(w, name, text.data, text.len);
+	dfa_buf__release(&text);
+	return ret;
 }
 
 int dfa_writer__flush(struct dfa_writer *w)
@@ -531,5 +661,6 @@ int dfa_writer__finish(struct dfa_writer *w)
 	if (fsync(w->fd) && errno != EINVAL)
 		return FAIL(w, DFA_FATAL, "fsync: %s", strerror(errno));
 	w->finished = true;
-	return DFA_OK;
+	/* A finished archive is a good one: in place now if it was not already. */
+	return dfa_outfile__committed(w->out) ? DFA_OK : dfa_writer__publish(w);
 }

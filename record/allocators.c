@@ -16,7 +16,8 @@
 #include "log.h"
 #include "record.h"
 
-int allocators__of_pid(uint32_t pid, void (*cb)(void *ctx, uint32_t pid, const char *path), void *ctx)
+int allocators__of_pid(uint32_t pid,
+		       void (*cb)(void *ctx, uint32_t pid, uint64_t start, uint64_t end, const char *path), void *ctx)
 {
 	char path[64], *line = NULL;
 	size_t cap = 0;
@@ -28,12 +29,13 @@ int allocators__of_pid(uint32_t pid, void (*cb)(void *ctx, uint32_t pid, const c
 		return -1;
 	while (getline(&line, &cap, f) > 0) {
 		char *p = strchr(line, '/');
+		unsigned long long start, end;
 
-		if (!p)
+		if (!p || sscanf(line, "%llx-%llx", &start, &end) != 2)
 			continue;
 		p[strcspn(p, "\n")] = 0;
 		if (allocator_library(p))
-			cb(ctx, pid, p);
+			cb(ctx, pid, start, end, p);
 	}
 	free(line);
 	fclose(f);

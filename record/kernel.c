@@ -22,10 +22,10 @@ struct kernel {
 	struct ksym *syms;
 	size_t n;
 	bool restricted;
-	char *pending;	/* lines not yet written */
-	size_t pending_len;
-	FILE *pending_f;
-	unsigned chunk;
+	struct dfa_ksym *pending;	/* symbols not yet written */
+	size_t n_pending, cap_pending;
+	char *modules;		/* /proc/modules, read at start (addresses need privilege) */
+	size_t modules_len;
 	bool modules_done;
 };
 
@@ -35,6 +35,8 @@ static int cmp_ksym(const void *a, const void *b)
 
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
+
+static void read_modules(struct kernel *k);
 
 static int load(struct kernel *k)
 {
@@ -72,7 +74,8 @@ static int load(struct kernel *k)
 	free(line);
 	fclose(f);
 	k->restricted = k->n && !nonzero;
-	qsort(k->syms, k->n, sizeof(*k->syms), cmp_ksym);
+	if (k->n)
+		qsort(k->syms, k->n, sizeof(*k->syms), cmp_ksym);
 	return 0;
 }
 
@@ -88,11 +91,7 @@ struct kernel *kernel__new(struct dfa_writer *w)
 	else if (k->restricted)
 		pr_warn("/proc/kallsyms shows only zero addresses (kernel.kptr_restrict or missing "
 			"privilege): kernel frames will be unnamed");
-	k->pending_f = open_memstream(&k->pending, &k->pending_len);
-	if (!k->pending_f) {
-		kernel__free(k);
-		return NULL;
-	}
+	read_modules(k);
 	return k;
 }
 
@@ -103,9 +102,8 @@ void kernel__free(struct kernel *k)
 	for (size_t i = 0; i < k->n; i++)
 		free(k->syms[i].name);
 	free(k->syms);
-	if (k->pending_f)
-		fclose(k->pending_f);
 	free(k->pending);
+	free(k->modules);
 	free(k);
 }
 
@@ -132,48 +130,50 @@ void kernel__note(struct kernel *k, const uint64_t *ips, uint32_t n)
 		if (lo == 0 || k->syms[lo - 1].stored)
 			continue;
 		j = lo - 1;
+		if (k->n_pending == k->cap_pending) {
+			size_t cap = k->cap_pending ? k->cap_pending * 2 : 256;
+			struct dfa_ksym *g = realloc(k->pending, cap * sizeof(*g));
+
+			if (!g)
+				return;	/* unnamed in the report, nothing worse */
+			k->pending = g;
+			k->cap_pending = cap;
+		}
 		k->syms[j].stored = true;
 		/* A symbol ends where the next one begins (syms[lo] lies above ip). */
-		fprintf(k->pending_f, "%llx %llx %s\n", (unsigned long long)k->syms[j].addr,
-			(unsigned long long)(lo < k->n ? k->syms[lo].addr : ips[i] + 1),
-			k->syms[j].name);
+		k->pending[k->n_pending++] = (struct dfa_ksym){ k->syms[j].addr,
+			lo < k->n ? k->syms[lo].addr : ips[i] + 1, k->syms[j].name };
 	}
 }
 
-/* The module list (names, sizes, load addresses), once: kallsyms names the symbols. */
-static int store_modules(struct kernel *k)
+/* The module list (names, sizes, load addresses): kallsyms names the symbols. */
+static void read_modules(struct kernel *k)
 {
+	FILE *f = fopen("/proc/modules", "re");
 	char buf[1 << 16];
 	size_t n;
-	FILE *f;
-	int ret = DFA_OK;
 
-	k->modules_done = true;
-	f = fopen("/proc/modules", "re");
 	if (!f)
-		return DFA_OK;	/* a kernel without modules */
+		return;	/* a kernel without modules */
 	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
-	if (n)
-		ret = dfa_writer__add_file(k->w, "kernel/modules", buf, n);
-	return ret;
+	k->modules = n ? malloc(n) : NULL;
+	if (k->modules) {
+		memcpy(k->modules, buf, n);
+		k->modules_len = n;
+	}
 }
 
 int kernel__flush(struct kernel *k)
 {
-	char name[32];
-	int ret;
+	int ret = DFA_OK;
 
-	if (!k->modules_done && (ret = store_modules(k)) != DFA_OK)
+	if (!k->modules_done && k->modules_len)
+		ret = dfa_writer__add_file(k->w, "kernel/modules", k->modules, k->modules_len);
+	k->modules_done = true;
+	if (ret != DFA_OK || !k->n_pending)
 		return ret;
-	if (fflush(k->pending_f) || !k->pending_len)
-		return DFA_OK;
-	snprintf(name, sizeof(name), "kernel/ksyms.%08u", k->chunk++);
-	ret = dfa_writer__add_file(k->w, name, k->pending, k->pending_len);
-	fclose(k->pending_f);
-	free(k->pending);
-	k->pending = NULL;
-	k->pending_len = 0;
-	k->pending_f = open_memstream(&k->pending, &k->pending_len);
+	ret = dfa_writer__add_ksyms(k->w, k->pending, k->n_pending);
+	k->n_pending = 0;
 	return ret;
 }

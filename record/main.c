@@ -36,7 +36,7 @@ static const char doc[] =
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";
 
 enum { OPT_NO_KERNEL = 0x100, OPT_NO_DEBUGINFO, OPT_CALL_GRAPH, OPT_MIN_BLOCK, OPT_NO_OBJECTS,
-       OPT_DEBUG_DIR, OPT_MEM_SAMPLE, OPT_FREE_AT_ENTRY, OPT_NO_JVM_PERFMAP, OPT_NO_PYTHON };
+       OPT_DEBUG_DIR, OPT_MEM_SAMPLE, OPT_FREE_AT_ENTRY, OPT_NO_JVM_PERFMAP, OPT_NO_PYTHON, OPT_NO_CMDLINE };
 
 #define LEAF_BYTES 512		/* stack copied with every sample to repair leaf frames */
 #define DWARF_BYTES 8192
@@ -71,6 +71,8 @@ static const struct argp_option options[] = {
 	  "Do not ask running JVMs for a perf map at the end (jcmd PID Compiler.perfmap)", 3 },
 	{ "no-python", OPT_NO_PYTHON, NULL, 0,
 	  "Do not read Python frames (the interpreter's native frames remain)", 3 },
+	{ "no-cmdline", OPT_NO_CMDLINE, NULL, 0,
+	  "Leave command lines (the processes' and the recorded command's) out of the archive", 3 },
 	{ "verbose", 'v', NULL, 0, "More messages; repeat for more", 3 },
 	{ 0 }
 };
@@ -169,8 +171,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'F':
 		errno = 0;
 		f = strtoul(arg, &end, 10);
-		if (errno || *end || f < 1 || f > 100000)
-			argp_error(state, "invalid frequency '%s' (1..100000 Hz)", arg);
+		if (errno || *end || end == arg || f < 1 || f > 1000000)
+			argp_error(state, "invalid frequency '%s' (1..1000000 Hz)", arg);
 		a->o.freq = f;
 		break;
 	case 'd':
@@ -215,6 +217,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_PYTHON:
 		a->o.no_python = true;
 		break;
+	case OPT_NO_CMDLINE:
+		a->o.no_cmdline = true;
+		break;
 	case OPT_FREE_AT_ENTRY:
 		a->o.free_at_entry = true;
 		break;
@@ -241,6 +246,33 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
+}
+
+/*
+ * The kernel refuses sampling rates above kernel.perf_event_max_sample_rate
+ * (and lowers that limit itself when sampling eats too much CPU), and above
+ * MAX_FREQ per CPU the sampling interrupt and the BPF programs take the
+ * time dfrecord needs to drain them (measured on a 2-CPU machine with both
+ * CPUs busy: records are lost from 40 kHz, the recorder falls behind from
+ * 60 kHz).  A higher -F is capped, saying so, as perf record does.
+ */
+#define MAX_FREQ 20000
+
+static void cap_frequency(struct record_opts *o)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_max_sample_rate", "re");
+	unsigned max = MAX_FREQ, kmax = 0;
+
+	if (f) {
+		if (fscanf(f, "%u", &kmax) == 1 && kmax && kmax < max)
+			max = kmax;
+		fclose(f);
+	}
+	if (o->freq > max) {
+		pr_warn("-F %u is above what this machine can take (%u Hz; kernel.perf_event_max_sample_rate "
+			"is %u): sampling at %u Hz", o->freq, max, kmax, max);
+		o->freq = max;
+	}
 }
 
 int main(int argc, char **argv)
@@ -271,6 +303,7 @@ int main(int argc, char **argv)
 		argp_parse(&argp, argc, argv, 0, NULL, &a);
 	}
 	log_init("dfrecord", a.verbose);
+	cap_frequency(&a.o);
 	/* Every allocation of a command or a few processes; a sample system-wide. */
 	a.o.mem_sample = a.mem_sample_set ? a.mem_sample : a.o.all ? 524288 : 0;
 	ret = record__run(&a.o);

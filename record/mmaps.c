@@ -224,10 +224,12 @@ static void poll_events(struct mmaps *m)
 	if (m->sorted)
 		return;
 	/* Drop what was handed on, then order what waits. */
-	memmove(m->q, m->q + m->head, (m->n - m->head) * sizeof(*m->q));
+	if (m->head)
+		memmove(m->q, m->q + m->head, (m->n - m->head) * sizeof(*m->q));
 	m->n -= m->head;
 	m->head = 0;
-	qsort(m->q, m->n, sizeof(*m->q), cmp_pending);
+	if (m->n)
+		qsort(m->q, m->n, sizeof(*m->q), cmp_pending);
 	m->sorted = true;
 }
 

@@ -207,7 +207,11 @@ static int store_image(struct objects *o, const void *bytes, size_t len, const c
 		goto cleanup;
 	}
 	if (dfa_writer__add_object(o->w, key, snap, snap_len) != DFA_OK) {
-		pr_warn("%s: %s", what, dfa_writer__error(o->w));
+		/* Once: on a full disk every later object says the same. */
+		if (!o->st.not_written++)
+			pr_warn("%s (later objects may not be stored either)", dfa_writer__error(o->w));
+		else
+			pr_debug("%s: %s", what, dfa_writer__error(o->w));
 		goto cleanup;
 	}
 	pr_debug("stored %s as %s (%zu of %zu bytes)", what, key, snap_len, len);
@@ -250,23 +254,28 @@ static const char *vdso(struct objects *o, bool store)
 	return o->vdso_key;
 }
 
-static int open_mapped(uint32_t pid, uint64_t start, uint64_t end, const char *path)
+/*
+ * The file behind a mapping, as the process maps it: through the kernel's
+ * link in /proc/PID/map_files (deleted files too), else by its path inside
+ * the process's root, where no symbolic link is followed (the kernel
+ * reports mapped paths with links resolved).
+ */
+static int open_mapped(uint32_t pid, uint64_t start, uint64_t end, const char *path, struct stat *st)
 {
-	char p[PATH_MAX + 64], clean[PATH_MAX];
+	char p[96], clean[PATH_MAX];
 	const char *del;
 	int fd;
 
 	snprintf(p, sizeof(p), "/proc/%u/map_files/%llx-%llx", pid,
 		 (unsigned long long)start, (unsigned long long)end);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
+	fd = safefile__open_proc(p, st);
 	if (fd >= 0)
 		return fd;
 	snprintf(clean, sizeof(clean), "%s", path);
 	del = strstr(clean, " (deleted)");
 	if (del)
 		clean[del - clean] = 0;
-	snprintf(p, sizeof(p), "/proc/%u/root%s", pid, clean);
-	return open(p, O_RDONLY | O_CLOEXEC);
+	return safefile__open(pid, clean, SAFEFILE_NO_LINKS, st);
 }
 
 static struct file_id *file_lookup(struct objects *o, const struct stat *st)
@@ -302,9 +311,9 @@ static struct file_id *file_add(struct objects *o, const struct stat *st)
 /* Opens the regular file behind a mapping; -1 if it cannot. */
 static int open_file(uint32_t pid, uint64_t start, uint64_t end, const char *path, struct stat *st)
 {
-	int fd = open_mapped(pid, start, end, path);
+	int fd = open_mapped(pid, start, end, path, st);
 
-	if (fd < 0 || fstat(fd, st) || !S_ISREG(st->st_mode) || st->st_size == 0) {
+	if (fd < 0 || st->st_size == 0) {
 		pr_debug("pid %u: cannot open %s: %s", pid, path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -388,11 +397,10 @@ const char *objects__key_inode(struct objects *o, uint32_t pid, uint64_t start, 
 	}
 	/* Not seen yet: through the process while it lives, else the path as
 	 * this host sees it; either only if it is the mapped file. */
-	fd = open_mapped(pid, start, end, path);
+	fd = open_mapped(pid, start, end, path, &st);
 	if (fd < 0)
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_dev != dev || st.st_ino != ino ||
-	    st.st_size == 0) {
+		fd = safefile__open(0, path, SAFEFILE_NO_LINKS, &st);
+	if (fd < 0 || st.st_dev != dev || st.st_ino != ino || st.st_size == 0) {
 		pr_debug("pid %u: %s: the mapped file cannot be opened", pid, path);
 		if (fd >= 0)
 			close(fd);
@@ -409,7 +417,7 @@ const char *objects__key_inode(struct objects *o, uint32_t pid, uint64_t start, 
  */
 static void store_debug_file(struct objects *o, uint32_t pid, const char *key)
 {
-	char root[48], path[PATH_MAX], dkey[KEY_LEN + 8], found[KEY_LEN];
+	char path[PATH_MAX], dkey[KEY_LEN + 8], found[KEY_LEN];
 	struct stat st;
 
 	if (!o->debug_dir || !strncmp(key, "nobuildid", 9) || strlen(key) < 3)
@@ -417,16 +425,16 @@ static void store_debug_file(struct objects *o, uint32_t pid, const char *key)
 	snprintf(dkey, sizeof(dkey), "%s.debug", key);
 	if (dfa_writer__has_object(o->w, dkey))
 		return;
+	snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", o->debug_dir, key, key + 2);
 	for (int i = 0; i < 2; i++) {
 		void *bytes;
-		int fd;
+		/* Links are followed inside the process's root only; what is found
+		 * counts only if it is an ELF file of that very build-id. */
+		int fd = safefile__open(i ? 0 : pid, path, 0, &st);
 
-		snprintf(root, sizeof(root), i ? "" : "/proc/%u/root", pid);
-		snprintf(path, sizeof(path), "%s%s/.build-id/%.2s/%s.debug", root, o->debug_dir, key, key + 2);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		bytes = fstat(fd, &st) || !S_ISREG(st.st_mode) || !st.st_size ? NULL : map_fd(fd, st.st_size);
+		bytes = st.st_size ? map_fd(fd, st.st_size) : NULL;
 		close(fd);
 		if (!bytes)
 			continue;

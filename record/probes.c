@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -40,6 +41,8 @@ struct probes {
 	struct mem_bpf *mem;		/* NULL unless memory is recorded */
 	struct bpf_link **links;
 	int n_links, cap_links;
+	int *perf_fds;		/* the cpu-clock events, to stop at once when pausing */
+	int n_perf;
 	uint32_t ptable[DF_MEM_PTABLE];	/* memory sampling probabilities, as BPF has them */
 	uint64_t wake_bytes;
 	struct lib_id {
@@ -194,6 +197,7 @@ void probes__free(struct probes *p)
 	for (int i = 0; i < p->n_links; i++)
 		bpf_link__destroy(p->links[i]);
 	free(p->links);
+	free(p->perf_fds);
 	oncpu_bpf__destroy(p->oncpu);
 	offcpu_bpf__destroy(p->offcpu);
 	mem_bpf__destroy(p->mem);
@@ -245,6 +249,10 @@ static int attach_perf(struct probes *p, int ncpu, const bool *online)
 			close(fd);
 			return -1;
 		}
+		/* The link owns fd (closed with it); kept to be stopped by probes__pause. */
+		if (!p->perf_fds && !(p->perf_fds = calloc(ncpu, sizeof(*p->perf_fds))))
+			return -1;
+		p->perf_fds[p->n_perf++] = fd;
 	}
 	return 0;
 }
@@ -482,6 +490,20 @@ void probes__counters(const struct probes *p, struct probes_counters *c)
 		c->mem_live_full = p->mem->bss->live_full;
 		c->mem_nested = p->mem->bss->nested;
 	}
+}
+
+void probes__pause(struct probes *p)
+{
+	/* The sampling interrupt itself stops: at high rates it is what loads the machine. */
+	for (int i = 0; i < p->n_perf; i++)
+		ioctl(p->perf_fds[i], PERF_EVENT_IOC_DISABLE, 0);
+	p->procs->bss->df_paused = 1;
+	if (p->oncpu)
+		p->oncpu->bss->df_paused = 1;
+	if (p->offcpu)
+		p->offcpu->bss->df_paused = 1;
+	if (p->mem)
+		p->mem->bss->df_paused = 1;
 }
 
 /* Hands each wait in one of the slot maps still open at now to cb. */

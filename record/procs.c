@@ -10,8 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -35,6 +35,10 @@ struct map {
 
 struct proc {
 	uint32_t pid, ppid;
+	uint32_t nspid;		/* in its own namespace: names its /tmp/perf-NSPID.map */
+	uint32_t uid, euid;	/* who may write its perf map */
+	bool have_status;
+	bool jvm;		/* maps HotSpot's libjvm.so */
 	uint64_t begin;
 	char comm[16];
 	char *exe, *cmdline;
@@ -58,6 +62,7 @@ struct procs {
 	struct procs_hooks hooks;
 	bool no_objects;
 	bool ask_jvm;
+	bool no_cmdline;
 	struct procs_stats st;
 };
 
@@ -195,9 +200,10 @@ static char *read_file(const char *path, size_t *len, size_t max)
 	return buf;
 }
 
-static void read_identity(struct proc *p)
+static void read_identity(struct proc *p, bool no_cmdline)
 {
 	char path[64], exe[PATH_MAX];
+	struct proc_status st;
 	size_t len;
 	ssize_t n;
 	char *s;
@@ -210,7 +216,7 @@ static void read_identity(struct proc *p)
 	}
 	free(s);
 	snprintf(path, sizeof(path), "/proc/%u/cmdline", p->pid);
-	s = read_file(path, &len, 1 << 20);
+	s = no_cmdline ? NULL : read_file(path, &len, 1 << 20);
 	if (s) {
 		for (size_t i = 0; i + 1 < len; i++)
 			if (!s[i])
@@ -224,6 +230,12 @@ static void read_identity(struct proc *p)
 		exe[n] = 0;
 		free(p->exe);
 		p->exe = strdup(exe);
+	}
+	if (proc_status__read(p->pid, &st) == 0) {
+		p->have_status = true;
+		p->nspid = st.nspid;
+		p->uid = st.uid;
+		p->euid = st.euid;
 	}
 }
 
@@ -289,12 +301,20 @@ static void tell_python(struct procs *ps, uint32_t pid, const struct map *m, con
 
 /* A mapping new to the image: its object (key; NULL if none), whether it
  * keeps frame pointers, and what the hooks are told of it. */
+static bool is_libjvm(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n >= 10 && !strcmp(path + n - 10, "/libjvm.so");
+}
+
 static void adopt_map(struct procs *ps, struct proc *p, struct map *m, const char *key)
 {
+	p->jvm |= is_libjvm(m->path);
 	m->object = key ? strdup(key) : NULL;
 	m->no_fp = key && !objects__has_fp(ps->o, key);
 	if (ps->hooks.allocator && allocator_library(m->path))
-		ps->hooks.allocator(ps->hooks.ctx, p->pid, m->path);
+		ps->hooks.allocator(ps->hooks.ctx, p->pid, m->start, m->end, m->path);
 	if (ps->hooks.python && key)
 		tell_python(ps, p->pid, m, key);
 	p->dirty = true;
@@ -360,7 +380,8 @@ static int read_maps(struct procs *ps, struct proc *p)
 		o->path = o->object = NULL;
 	}
 	maps_free(p->maps, p->n_maps);
-	qsort(maps, n, sizeof(*maps), cmp_map);
+	if (n)
+		qsort(maps, n, sizeof(*maps), cmp_map);
 	p->maps = maps;
 	p->n_maps = n;
 	return 0;
@@ -418,6 +439,11 @@ static void copy_maps(struct proc *dst, const struct proc *src)
 	dst->n_maps = src->n_maps;
 	if (!dst->exe && src->exe)
 		dst->exe = strdup(src->exe);
+	/* A fork has its parent's credentials (its own pid, though). */
+	dst->have_status = src->have_status;
+	dst->uid = src->uid;
+	dst->euid = src->euid;
+	dst->jvm = src->jvm;
 }
 
 void procs__on_fork(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t ts, const char *comm)
@@ -441,71 +467,67 @@ void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *com
 
 /*
  * JIT runtimes (Node --perf-basic-prof, Java agents, Python -X perf, LuaJIT)
- * describe their code in /tmp/perf-PID.map.  It is read from the process's
- * own root while it runs, from ours after it exited; stored as
- * jit/PID.BEGIN.map for the image.
+ * describe their code in /tmp/perf-PID.map (PID as the process knows
+ * itself).  Any user can put anything there, a link to a secret or a FIFO
+ * among them: the file is read inside the process's root while it runs
+ * (from this host's root after it exited), only if it is a regular file,
+ * no link, owned by the process's user (or root, and readable by all), and
+ * at most JIT_MAP_MAX bytes.  Stored as the image's JIT map.
  */
-/*
- * A HotSpot JVM writes no perf map until asked: jcmd PID Compiler.perfmap
- * (JDK 17+), with the jcmd beside the JVM's java.  Waits at most 10 s.
- */
-static void ask_jvm(const struct proc *p)
+static bool jit_map_owner_ok(const struct proc *p, const struct stat *st)
 {
-	char jcmd[PATH_MAX], pid[16];
-	const char *slash = strrchr(p->exe, '/');
-	pid_t child;
-	int status;
+	if (!p->have_status)
+		return false;
+	if (st->st_uid == p->uid || st->st_uid == p->euid)
+		return true;
+	return st->st_uid == 0 && (st->st_mode & S_IROTH);
+}
 
-	if (!slash || strcmp(slash, "/java"))
-		return;
-	snprintf(jcmd, sizeof(jcmd), "/proc/%u/root%.*s/jcmd", p->pid, (int)(slash - p->exe), p->exe);
-	if (access(jcmd, X_OK))
-		return;
-	snprintf(pid, sizeof(pid), "%u", p->pid);
-	child = fork();
-	if (child == 0) {
-		int null = open("/dev/null", O_RDWR);
+static char *read_jit_map(const struct proc *p, size_t *len)
+{
+	char path[48];
+	struct stat st;
+	char *data = NULL;
+	int fd;
 
-		dup2(null, 1);
-		dup2(null, 2);
-		execl(jcmd, "jcmd", pid, "Compiler.perfmap", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; child > 0 && i < 100; i++) {
-		if (waitpid(child, &status, WNOHANG) == child)
-			return;
-		usleep(100000);
-	}
-	if (child > 0) {
-		pr_warn("pid %u: jcmd Compiler.perfmap did not finish: Java frames may be unnamed", p->pid);
-		kill(child, SIGKILL);
-		waitpid(child, &status, 0);
-	}
+	*len = 0;
+	snprintf(path, sizeof(path), "/tmp/perf-%u.map", p->nspid ? p->nspid : p->pid);
+	fd = p->dead ? -1 : safefile__open(p->pid, path, SAFEFILE_NO_LINKS, &st);
+	/* Gone: this host's /tmp is its only if it shared our pid namespace. */
+	if (fd < 0 && (!p->nspid || p->nspid == p->pid))
+		fd = safefile__open(0, path, SAFEFILE_NO_LINKS, &st);
+	if (fd < 0)
+		return NULL;
+	if (!jit_map_owner_ok(p, &st))
+		pr_warn("pid %u: %s belongs to uid %u, not the process's: not read", p->pid, path,
+			(unsigned)st.st_uid);
+	else if (st.st_nlink != 1)
+		pr_warn("pid %u: %s has other names (hard links): not read", p->pid, path);
+	else if (!(data = safefile__read(fd, &st, JIT_MAP_MAX, len)))
+		pr_warn("pid %u: %s: %s", p->pid, path, strerror(errno));
+	close(fd);
+	return data;
 }
 
 static void save_jit_map(struct procs *ps, struct proc *p)
 {
-	char path[96], name[64], *data;
+	char name[64], *data;
 	size_t len;
 
 	if (!p->sampled || p->jit_saved)
 		return;
 	p->jit_saved = true;
-	if (ps->ask_jvm && !p->dead && p->exe)
-		ask_jvm(p);
-	snprintf(path, sizeof(path), "/proc/%u/root/tmp/perf-%u.map", p->pid, p->pid);
-	data = read_file(path, &len, JIT_MAP_MAX);
-	if (!data) {
-		snprintf(path, sizeof(path), "/tmp/perf-%u.map", p->pid);
-		data = read_file(path, &len, JIT_MAP_MAX);
-	}
+	/* A HotSpot JVM writes no perf map until asked. */
+	if (ps->ask_jvm && !p->dead && p->jvm)
+		jvm__write_perfmap(p->pid);
+	data = read_jit_map(p, &len);
 	if (!data)
 		return;
 	snprintf(name, sizeof(name), "jit/%u.%llu.map", p->pid, (unsigned long long)p->begin);
 	if (len && dfa_writer__add_file(ps->w, name, data, len) != DFA_OK)
-		pr_warn("%s: %s", path, dfa_writer__error(ps->w));
+		pr_warn("pid %u: JIT map: %s", p->pid, dfa_writer__error(ps->w));
 	else if (len)
-		pr_debug("stored %s (%zu bytes)", path, len);
+		pr_debug("pid %u: stored its JIT map (%zu bytes)", p->pid, len);
 	free(data);
 }
 
@@ -597,7 +619,7 @@ static void load_maps(struct procs *ps, struct proc *p, uint64_t ts)
 	p->reads++;
 	if (read_maps(ps, p) == 0) {
 		if (!p->have_maps) {
-			read_identity(p);
+			read_identity(p, ps->no_cmdline);
 			check_fp(ps, p);
 		}
 	} else if (!p->have_maps) {
@@ -712,6 +734,11 @@ void procs__tick(struct procs *ps)
 void procs__set_no_objects(struct procs *ps, bool on)
 {
 	ps->no_objects = on;
+}
+
+void procs__set_no_cmdline(struct procs *ps, bool on)
+{
+	ps->no_cmdline = on;
 }
 
 void procs__set_ask_jvm(struct procs *ps, bool on)

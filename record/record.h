@@ -31,10 +31,20 @@ struct record_opts {
 	bool no_objects;	/* key objects by build-id but store none */
 	bool no_jvm_perfmap;	/* do not ask JVMs for a perf map at the end */
 	bool no_python;		/* do not walk Python frames */
+	bool no_cmdline;	/* leave command lines out of the archive */
 	const char *debug_dir;	/* where separate debug files live (/usr/lib/debug) */
 };
 
 int record__run(const struct record_opts *o);
+
+/* privs.c: capabilities */
+uint64_t privs__effective(void);
+/* CAP_BPF+CAP_PERFMON (or CAP_SYS_ADMIN) in the effective set. */
+bool privs__can_record(void);
+/* Whether this kernel knows a capability. */
+bool privs__known(int cap);
+/* Keeps the capabilities in keep (1 << CAP_x) and drops every other, bounding set too. */
+int privs__keep(uint64_t keep);
 
 static inline bool record_wants(const struct record_opts *o, int event)
 {
@@ -63,6 +73,29 @@ bool command__exited(struct command *c);
 /* Closes what is left; a child not yet let go exits, and is waited for. */
 void command__release_fds(struct command *c);
 
+/* safefile.c: files a recorded process controls, opened by root without harm:
+ * resolved inside the process's root, never a FIFO or device, read-only. */
+enum { SAFEFILE_NO_LINKS = 1 };	/* refuse a symbolic link anywhere in the path */
+struct stat;
+/* path as process pid sees it (0: as this host does); -1 with errno if not a regular file. */
+int safefile__open(uint32_t pid, const char *path, unsigned flags, struct stat *st);
+/* A link of the kernel's in /proc (map_files, exe): the file it stands for. */
+int safefile__open_proc(const char *proc_link, struct stat *st);
+/* At most max bytes, no more than st says; NULL (errno EFBIG) if larger. */
+char *safefile__read(int fd, const struct stat *st, size_t max, size_t *len);
+
+/* procfs.c: a process's credentials and the pid it knows itself by */
+struct proc_status {
+	uint32_t uid, euid, gid, egid;
+	uint32_t nspid;		/* in its own pid namespace */
+	uint64_t sig_caught;	/* SigCgt: bit n-1 for signal n */
+};
+int proc_status__read(uint32_t pid, struct proc_status *st);
+
+/* jvm.c: asks a HotSpot JVM for /tmp/perf-NSPID.map through its attach
+ * protocol, as the JVM's owner; 0 when it wrote one (warns when not). */
+int jvm__write_perfmap(uint32_t pid);
+
 /* probes.c: the BPF programs of a recording */
 struct probes;
 struct probes_counters {
@@ -82,12 +115,15 @@ int probes__add_dwarf_pid(struct probes *p, uint32_t pid);
 /* Walks pid's Python frames from now on; -1 if the version's layout is not known. */
 int probes__add_python(struct probes *p, uint32_t pid, uint64_t runtime, uint32_t version, uint32_t cookie);
 void probes__counters(const struct probes *p, struct probes_counters *c);
+/* Stops every program from sending records (they stay attached), so a last drain ends. */
+void probes__pause(struct probes *p);
 /* Probes another allocator library (jemalloc, ...) too, once; 0 or -1. */
 int probes__add_allocator(struct probes *p, const char *lib);
 /* Whether a file name is an allocator library dfrecord probes besides the C library's. */
 bool allocator_library(const char *path);
 /* allocators.c: allocator libraries to probe before the targets allocate */
-int allocators__of_pid(uint32_t pid, void (*cb)(void *ctx, uint32_t pid, const char *path), void *ctx);
+int allocators__of_pid(uint32_t pid,
+		       void (*cb)(void *ctx, uint32_t pid, uint64_t start, uint64_t end, const char *path), void *ctx);
 void allocators__of_command(const char *cmd, void (*cb)(void *ctx, const char *path), void *ctx);
 
 /* The value of a memory sample of size bytes: the size, or its unbiased estimate when sampled. */
@@ -157,6 +193,7 @@ struct objects_stats {
 	uint64_t captured;	/* written to the archive */
 	uint64_t reused;	/* already there */
 	uint64_t failed;	/* could not be opened or read */
+	uint64_t not_written;	/* read, but the archive could not take them (a full disk) */
 	/* Objects are keyed when a process is first seen and stored when a
 	 * sampled address first falls in them. */
 };
@@ -189,7 +226,7 @@ struct procs_hooks {
 	/* once for each image whose executable keeps no frame pointers */
 	void (*no_fp)(void *ctx, uint32_t pid);
 	/* for each mapping of an allocator library (path as the process sees it) */
-	void (*allocator)(void *ctx, uint32_t pid, const char *path);
+	void (*allocator)(void *ctx, uint32_t pid, uint64_t start, uint64_t end, const char *path);
 	/* for each executable mapping of a Python interpreter: where its _PyRuntime is */
 	void (*python)(void *ctx, uint32_t pid, uint64_t runtime, const struct python_image *py);
 	void *ctx;
@@ -215,6 +252,8 @@ void procs__set_ask_jvm(struct procs *ps, bool on);
 /* At the end of the recording: what running images still hold (JIT maps). */
 void procs__finish(struct procs *ps);
 void procs__stats(const struct procs *ps, struct procs_stats *st);
+/* Leave command lines out of process records (--no-cmdline). */
+void procs__set_no_cmdline(struct procs *ps, bool on);
 
 /* kernel.c: kernel symbols, stored as they are first needed. */
 struct kernel;

@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -28,6 +29,10 @@
 
 #define DRAIN_MS 100
 #define FLUSH_NS 1000000000ULL	/* crash safety: a chunk at least every second */
+/* Records handled in one go before the loop looks at signals, -d and the
+ * flush timer again: under any load they are seen within a second. */
+#define DRAIN_BUDGET_NS 100000000ULL
+#define FINAL_DRAIN_NS 5000000000ULL	/* after the programs are paused */
 
 struct session {
 	const struct record_opts *o;
@@ -40,8 +45,12 @@ struct session {
 	struct pycodes *py;
 	struct mmaps *mm;	/* NULL if the kernel does not report mappings */
 	struct command cmd;
+	int *pidfds;		/* -p: one per target still running (-1: gone) */
+	size_t n_pidfds;
 	uint64_t samples, waits, bad_records, write_errors;
-	bool output_created;
+	uint64_t deadline;	/* of the current drain */
+	unsigned since_check;
+	bool write_failed;	/* samples could not be written: the recording stops */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -65,21 +74,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if ((level == LIBBPF_WARN && log_verbosity() < 1) || (level == LIBBPF_DEBUG && log_verbosity() < 3))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
-}
-
-/* CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN) in the effective set. */
-static bool have_privilege(void)
-{
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2] = { 0 };
-	uint64_t eff;
-
-	if (syscall(SYS_capget, &hdr, data))
-		return geteuid() == 0;
-	eff = data[0].effective | (uint64_t)data[1].effective << 32;
-	if (eff & (1ULL << CAP_SYS_ADMIN))
-		return true;
-	return (eff & (1ULL << CAP_BPF)) && (eff & (1ULL << CAP_PERFMON));
 }
 
 static int handle_sample(struct session *s, const void *data, size_t size)
@@ -136,9 +130,8 @@ static void on_mmap(void *ctx, const struct mmap_event *e)
 	procs__on_mmap(s->procs, e);
 }
 
-static int handle_record(void *ctx, void *data, size_t size)
+static int handle_record(struct session *s, void *data, size_t size)
 {
-	struct session *s = ctx;
 	const struct df_rec_hdr *h = data;
 
 	if (size < sizeof(*h)) {
@@ -192,6 +185,17 @@ static int handle_record(void *ctx, void *data, size_t size)
 	default:
 		s->bad_records++;
 	}
+	return 0;
+}
+
+/* A ring-buffer record; a negative return ends this drain (the record is consumed). */
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+
+	handle_record(s, data, size);
+	if (++s->since_check % 64 == 0 && now_ns(CLOCK_MONOTONIC) > s->deadline)
+		return -EAGAIN;
 	return 0;
 }
 
@@ -251,13 +255,14 @@ static size_t ringbuf_size(const struct record_opts *o, int ncpu)
 	return size;
 }
 
-/* An allocator library in a process: probed through the process's own root. */
-static void add_allocator(void *ctx, uint32_t pid, const char *path)
+/* An allocator library in a process: probed through the kernel's link to the mapped file. */
+static void add_allocator(void *ctx, uint32_t pid, uint64_t start, uint64_t end, const char *path)
 {
 	struct session *s = ctx;
-	char full[PATH_MAX + 32];
+	char full[96];
 
-	snprintf(full, sizeof(full), "/proc/%u/root%s", pid, path);
+	snprintf(full, sizeof(full), "/proc/%u/map_files/%llx-%llx", pid, (unsigned long long)start,
+		 (unsigned long long)end);
 	if (probes__add_allocator(s->probes, full))
 		pr_warn("cannot probe the allocator %s of pid %u: its allocations are not seen", path, pid);
 }
@@ -362,24 +367,71 @@ static int flush(struct session *s)
 		ret = procs__flush(s->procs);
 	if (ret == DFA_OK)
 		ret = dfa_writer__flush(s->w);
-	if (ret != DFA_OK)
-		pr_err("%s: %s", s->o->output, dfa_writer__error(s->w));
+	if (ret != DFA_OK) {
+		/* The message names the file and the system's reason. */
+		pr_err("%s; the recording stops (what was written before stays readable)", dfa_writer__error(s->w));
+		s->write_failed = true;
+	}
 	return ret;
+}
+
+/* -p: whether every target has exited. */
+static bool targets_gone(struct session *s)
+{
+	size_t left = 0;
+
+	for (size_t i = 0; i < s->n_pidfds; i++) {
+		struct pollfd pfd = { s->pidfds[i], POLLIN, 0 };
+
+		if (s->pidfds[i] >= 0 && poll(&pfd, 1, 0) == 1) {
+			close(s->pidfds[i]);
+			s->pidfds[i] = -1;
+		}
+		left += s->pidfds[i] >= 0;
+	}
+	return s->n_pidfds && !left;
+}
+
+static void open_pidfds(struct session *s)
+{
+	s->pidfds = calloc(s->o->n_pids, sizeof(*s->pidfds));
+	if (!s->pidfds)
+		return;
+	s->n_pidfds = s->o->n_pids;
+	for (size_t i = 0; i < s->n_pidfds; i++) {
+		s->pidfds[i] = syscall(SYS_pidfd_open, s->o->pids[i], 0);
+		if (s->pidfds[i] < 0)
+			pr_info("pid %u: cannot watch for its exit (%s): recording until stopped", s->o->pids[i],
+				strerror(errno));
+	}
+}
+
+/* Takes what the ring buffer holds; -EAGAIN if the budget ran out first. */
+static int drain(struct session *s, uint64_t budget, int wait_ms)
+{
+	int err;
+
+	s->deadline = now_ns(CLOCK_MONOTONIC) + budget;
+	err = wait_ms ? ring_buffer__poll(s->rb, wait_ms) : 0;
+	/* Samples never wake us: take whatever is there. */
+	if (err >= 0 || err == -EINTR)
+		err = ring_buffer__consume(s->rb);
+	return err == -EINTR ? 0 : err;
 }
 
 static int drain_loop(struct session *s)
 {
 	uint64_t start = now_ns(CLOCK_MONOTONIC), last_flush = start;
 	uint64_t limit = s->o->duration > 0 ? (uint64_t)(s->o->duration * 1e9) : 0;
+	bool busy = false;
 
 	while (!stop_requested) {
 		uint64_t t;
-		int err = ring_buffer__poll(s->rb, DRAIN_MS);
+		/* Records left over from a drain cut short: at once, no wait. */
+		int err = drain(s, DRAIN_BUDGET_NS, busy ? 0 : DRAIN_MS);
 
-		/* Samples never wake us: take whatever is there. */
-		if (err >= 0 || err == -EINTR)
-			err = ring_buffer__consume(s->rb);
-		if (err < 0 && err != -EINTR) {
+		busy = err == -EAGAIN;
+		if (err < 0 && !busy) {
 			pr_err("reading ring buffer: %s", strerror(-err));
 			return -1;
 		}
@@ -392,10 +444,18 @@ static int drain_loop(struct session *s)
 		}
 		if (limit && t - start >= limit)
 			break;
-		if (command__exited(&s->cmd))
+		if (command__exited(&s->cmd) || targets_gone(s))
 			break;
 	}
-	ring_buffer__consume(s->rb);
+	/* The programs stop sending; what they sent before is taken. */
+	probes__pause(s->probes);
+	usleep(10000);	/* records being written as the flag was set */
+	for (uint64_t t0 = now_ns(CLOCK_MONOTONIC); now_ns(CLOCK_MONOTONIC) - t0 < FINAL_DRAIN_NS;) {
+		int n = drain(s, FINAL_DRAIN_NS, 0);
+
+		if (n == 0 || (n < 0 && n != -EAGAIN))
+			break;
+	}
 	return 0;
 }
 
@@ -421,6 +481,40 @@ static void summary(struct session *s, uint64_t ns, uint64_t lost)
 static int close_wait(void *ctx, void *rec, size_t size)
 {
 	return handle_record(ctx, rec, size);
+}
+
+/*
+ * What dfrecord still uses once its programs are attached; the rest goes.
+ * CAP_SYS_PTRACE: /proc/PID/{maps,root,status} of other users' processes.
+ * CAP_DAC_READ_SEARCH: the files they map and their debug files, for
+ * snapshots.  CAP_CHECKPOINT_RESTORE (CAP_SYS_ADMIN before Linux 5.9):
+ * /proc/PID/map_files, which reaches deleted and replaced files.  With
+ * memory events, CAP_BPF+CAP_PERFMON: uprobes on the allocator libraries
+ * processes load while recording.  Asking JVMs for perf maps,
+ * CAP_SETUID+CAP_SETGID: the attach runs as the JVM's owner.
+ */
+static uint64_t caps_needed(const struct record_opts *o)
+{
+	uint64_t keep = 1ULL << CAP_SYS_PTRACE | 1ULL << CAP_DAC_READ_SEARCH;
+
+	keep |= privs__known(CAP_CHECKPOINT_RESTORE) ? 1ULL << CAP_CHECKPOINT_RESTORE : 1ULL << CAP_SYS_ADMIN;
+	if (record_wants_memory(o))
+		keep |= 1ULL << CAP_BPF | 1ULL << CAP_PERFMON;
+	if (!o->no_jvm_perfmap)
+		keep |= 1ULL << CAP_SETUID | 1ULL << CAP_SETGID;
+	return keep;
+}
+
+/* The archive takes its name once the recording has really started; then the privileges go. */
+static int started(struct session *s)
+{
+	if (dfa_writer__publish(s->w) != DFA_OK) {
+		pr_err("%s", dfa_writer__error(s->w));
+		return -1;
+	}
+	if (privs__keep(caps_needed(s->o)))
+		pr_warn("cannot drop capabilities: %s", strerror(errno));
+	return 0;
 }
 
 static void set_counters(struct session *s, uint64_t open)
@@ -490,6 +584,7 @@ static int finish(struct session *s, uint64_t t0)
 	set_meta_u64(s->w, "images_without_maps", ps.no_maps);
 	set_meta_u64(s->w, "objects", os.captured);
 	set_meta_u64(s->w, "objects_unreadable", os.failed);
+	set_meta_u64(s->w, "objects_not_stored", os.not_written);
 	set_meta_u64(s->w, "stacks", ws.stacks);
 	if (dfa_writer__finish(s->w) != DFA_OK) {
 		pr_err("%s: %s", s->o->output, dfa_writer__error(s->w));
@@ -514,17 +609,27 @@ static void session_free(struct session *s)
 	mmaps__free(s->mm);
 	dfa_writer__free(s->w);
 	command__release_fds(&s->cmd);
+	for (size_t i = 0; i < s->n_pidfds; i++)
+		if (s->pidfds[i] >= 0)
+			close(s->pidfds[i]);
+	free(s->pidfds);
 }
 
-static char *join_args(int argc, char **argv)
+/* dfrecord's command line; with --no-cmdline, without the recorded command's. */
+static char *join_args(int argc, char **argv, bool no_cmd)
 {
-	size_t len = 1;
+	static const char left_out[] = " -- (command left out)";
+	size_t len = sizeof(left_out);
 	char *s;
 
 	for (int i = 0; i < argc; i++)
 		len += strlen(argv[i]) + 1;
 	s = calloc(1, len);
 	for (int i = 0; s && i < argc; i++) {
+		if (no_cmd && !strcmp(argv[i], "--")) {
+			strcat(s, left_out);
+			break;
+		}
 		if (i)
 			strcat(s, " ");
 		strcat(s, argv[i]);
@@ -557,7 +662,7 @@ int record__run(const struct record_opts *o)
 	struct procs_hooks hooks;
 
 	command__init(&s.cmd);
-	if (!have_privilege()) {
+	if (!privs__can_record()) {
 		pr_err("recording needs root or CAP_BPF+CAP_PERFMON");
 		return 1;
 	}
@@ -588,19 +693,19 @@ int record__run(const struct record_opts *o)
 	if (probes__attach(s.probes, ncpu, online))
 		goto cleanup;
 	find_allocators(&s);
+	open_pidfds(&s);
 	s.mm = mmaps__new();
-	s.rb = ring_buffer__new(probes__events_fd(s.probes), handle_record, &s, NULL);
+	s.rb = ring_buffer__new(probes__events_fd(s.probes), on_record, &s, NULL);
 	s.w = dfa_writer__new();
 	if (!s.rb || !s.w) {
 		pr_err("out of memory");
 		goto cleanup;
 	}
-	/* The archive exists only once recording can work. */
+	/* Under a temporary name until the recording has started (started()). */
 	if (dfa_writer__open(s.w, o->output) != DFA_OK) {
 		pr_err("%s", dfa_writer__error(s.w));
 		goto cleanup;
 	}
-	s.output_created = true;
 	s.objs = objects__new(s.w, !o->no_debuginfo, o->debug_dir);
 	s.py = pycodes__new(s.w);
 	hooks = (struct procs_hooks){ o->dwarf_bytes && !o->dwarf_all ? add_dwarf_pid : NULL,
@@ -609,10 +714,11 @@ int record__run(const struct record_opts *o)
 	if (s.procs) {
 		procs__set_no_objects(s.procs, o->no_objects);
 		procs__set_ask_jvm(s.procs, !o->no_jvm_perfmap);
+		procs__set_no_cmdline(s.procs, o->no_cmdline);
 	}
 	if (!o->no_kernel)
 		s.kern = kernel__new(s.w);
-	cmdline = join_args(df_argc, df_argv);
+	cmdline = join_args(df_argc, df_argv, o->no_cmdline);
 	if (!s.objs || !s.procs || !s.py || (!o->no_kernel && !s.kern) || !cmdline) {
 		pr_err("out of memory");
 		goto cleanup;
@@ -627,13 +733,12 @@ int record__run(const struct record_opts *o)
 	t0 = now_ns(CLOCK_MONOTONIC);
 	if (s.cmd.pid > 0 && command__release(&s.cmd))
 		goto cleanup;
-	if (drain_loop(&s) || finish(&s, t0))
+	if (started(&s) || drain_loop(&s) || finish(&s, t0))
 		goto cleanup;
 	ret = 0;
 cleanup:
-	/* A failed start leaves nothing behind; a failure mid-way keeps what was flushed. */
-	if (ret && s.output_created && s.samples == 0)
-		unlink(o->output);
+	/* A failed start leaves no archive (and an old one of that name as it
+	 * was); a failure mid-way keeps what was written. */
 	free(cmdline);
 	free(online);
 	session_free(&s);

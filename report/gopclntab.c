@@ -35,8 +35,9 @@ int gopcln__init(struct gopcln *g, const uint8_t *d, size_t len)
 	g->text_start = rd(d + 8 + 2 * ps, ps);
 	nameoff = rd(d + 8 + 3 * ps, ps);
 	pclnoff = rd(d + 8 + 7 * ps, ps);
-	/* Everything the lookups touch must lie inside the section. */
-	if (nameoff >= len || pclnoff >= len || nfunc == 0 || nfunc + 1 > (len - pclnoff) / 8)
+	/* Everything the lookups touch must lie inside the section: nfunc + 1
+	 * entries of 8 bytes from pclnoff, written so that nothing can wrap. */
+	if (nameoff >= len || pclnoff >= len || nfunc == 0 || nfunc >= (len - pclnoff) / 8)
 		return -1;
 	g->d = d;
 	g->len = len;

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "config.h"
 #include "log.h"
 #include "report.h"
@@ -232,9 +234,33 @@ static char *derived_name(const char *archive, const char *suffix)
 	return s;
 }
 
+/*
+ * An output file: made beside path and renamed into place once written
+ * (dfa_outfile: no planted link or FIFO is followed), private when dfreport
+ * runs as root (an archive's frames and command lines are sensitive).
+ */
+static FILE *open_output(struct dfa_outfile *out, const char *path)
+{
+	mode_t mask = umask(0), mode = geteuid() == 0 ? 0600 : 0666 & ~mask;
+	FILE *f;
+
+	umask(mask);
+	if (dfa_outfile__create(out, path, mode) != DFA_OK) {
+		pr_err("%s", dfa_outfile__error(out));
+		return NULL;
+	}
+	f = fdopen(dfa_outfile__fd(out), "w");
+	if (!f)
+		pr_err("%s: %s", path, strerror(errno));
+	else
+		dfa_outfile__take_fd(out);
+	return f;
+}
+
 static int write_output(struct dfa_reader *r, const struct profile *pf, const struct profile *base,
 			const struct report_opts *o)
 {
+	struct dfa_outfile *out = NULL;
 	char *derived = NULL;
 	const char *path = o->output;
 	FILE *f = stdout;
@@ -247,9 +273,12 @@ static int write_output(struct dfa_reader *r, const struct profile *pf, const st
 	if (!path && o->mode == MODE_PPROF)
 		path = derived = derived_name(o->archive, ".pb");
 	if (path && strcmp(path, "-")) {
-		f = fopen(path, "w");
+		out = dfa_outfile__new();
+		if (!out)
+			oom();
+		f = open_output(out, path);
 		if (!f) {
-			pr_err("%s: %s", path, strerror(errno));
+			dfa_outfile__free(out);
 			free(derived);
 			return 1;
 		}
@@ -267,11 +296,75 @@ static int write_output(struct dfa_reader *r, const struct profile *pf, const st
 	if ((f != stdout ? fclose(f) : fflush(f)) || ret) {
 		pr_err("%s: write failed: %s", path ? path : "standard output", strerror(errno));
 		ret = -1;
+	} else if (out && dfa_outfile__commit(out) != DFA_OK) {
+		pr_err("%s", dfa_outfile__error(out));
+		ret = -1;
 	} else if (o->mode == MODE_FLAME || o->mode == MODE_SPEEDSCOPE || o->mode == MODE_PPROF) {
 		fprintf(stderr, "dfreport: wrote %s\n", path);
 	}
+	dfa_outfile__free(out);	/* removes the file unless it was committed */
 	free(derived);
 	return ret ? 1 : 0;
+}
+
+static uint64_t meta_u64(struct dfa_reader *r, const char *key)
+{
+	const char *v = dfa_reader__meta(r, key);
+
+	return v ? strtoull(v, NULL, 10) : 0;
+}
+
+/*
+ * Every report says what the recording lost, with its share where there is
+ * one: a profile with holes must not pass for a whole one.
+ */
+static void warn_losses(struct dfa_reader *r, const char *path)
+{
+	static const struct {
+		const char *key, *of, *what, *so;
+	} drops[] = {
+		{ "lost", "samples", "records were lost while recording (ring buffer full)", "the profile under-counts" },
+		{ "mmap_events_lost", NULL, "mapping records were lost", "libraries of short-lived processes may be unnamed" },
+		{ "offcpu_slots_full", "offcpu_recorded", "off-cpu waits were not tracked (too many threads waited)",
+		  "off-cpu time under-counts" },
+		{ "mem_live_table_full", "mem_allocs", "allocations were not tracked for mem-inuse (table full)",
+		  "mem-inuse under-counts" },
+		{ "python_names_lost", NULL, "Python functions could not be named (ring buffer full)",
+		  "their frames are unnamed" },
+		{ "objects_not_stored", NULL, "objects could not be stored (a full disk)", "their frames are unnamed" },
+		{ "bad_records", NULL, "malformed records were dropped by the recorder", "the profile under-counts" },
+		{ "write_errors", NULL, "records could not be written", "the profile under-counts" },
+	};
+
+	for (size_t i = 0; i < sizeof(drops) / sizeof(*drops); i++) {
+		uint64_t n = meta_u64(r, drops[i].key), of = drops[i].of ? meta_u64(r, drops[i].of) : 0;
+		char share[48] = "";
+
+		if (!n)
+			continue;
+		/* The share of what was seen and what was lost together. */
+		if (drops[i].of)
+			snprintf(share, sizeof(share), " of %llu (%.1f%%)", (unsigned long long)(n + of),
+				 100.0 * n / (n + of));
+		pr_warn("%s: %llu%s %s: %s", path, (unsigned long long)n, share, drops[i].what, drops[i].so);
+	}
+	if (dfa_reader__incomplete(r))
+		pr_warn("%s: the recording did not end: what it lost is not known", path);
+}
+
+/* Opens an archive for a report: a warning for what it lacks, an error if unreadable. */
+static int open_archive(struct dfa_reader *r, const char *path)
+{
+	int st = dfa_reader__open(r, path);
+
+	if (st == DFA_WARN) {
+		pr_warn("%s: %s; reporting what it holds", path, dfa_reader__error(r));
+	} else if (st != DFA_OK) {
+		pr_err("%s", dfa_reader__error(r));
+		return -1;
+	}
+	warn_losses(r, path);
+	return 0;
 }
 
 /* The base archive of --diff, read and aggregated like the main one. */
@@ -279,18 +372,12 @@ static int open_profile(const char *path, const struct report_opts *o, int event
 			struct symbolizer **s, struct profile *pf)
 {
 	struct report_opts bo = *o;
-	int st;
 
 	*r = dfa_reader__new();
 	if (!*r)
 		oom();
-	st = dfa_reader__open(*r, path);
-	if (st == DFA_WARN) {
-		pr_warn("%s: %s; reporting what it holds", path, dfa_reader__error(*r));
-	} else if (st != DFA_OK) {
-		pr_err("%s", dfa_reader__error(*r));
+	if (open_archive(*r, path))
 		return -1;
-	}
 	*s = symbolizer__new(*r, o->lines);
 	if (!*s)
 		oom();
@@ -308,7 +395,7 @@ int main(int argc, char **argv)
 	struct profile pf = { 0 }, bpf = { 0 };
 	struct dfa_reader *br = NULL;
 	struct symbolizer *bs = NULL;
-	int ret = 1, st;
+	int ret = 1;
 
 	argp_err_exit_status = 2;
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
@@ -317,13 +404,8 @@ int main(int argc, char **argv)
 	r = dfa_reader__new();
 	if (!r)
 		oom();
-	st = dfa_reader__open(r, a.o.archive);
-	if (st == DFA_WARN) {
-		pr_warn("%s: %s; reporting what it holds", a.o.archive, dfa_reader__error(r));
-	} else if (st != DFA_OK) {
-		pr_err("%s", dfa_reader__error(r));
+	if (open_archive(r, a.o.archive))
 		goto cleanup;
-	}
 	s = symbolizer__new(r, a.o.lines);
 	if (!s)
 		oom();

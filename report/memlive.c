@@ -24,6 +24,12 @@ static int cmp_ev(const void *a, const void *b)
 	return x->is_free - y->is_free;
 }
 
+/* A block's size as a signed step; an archive's absurd sizes stop at INT64_MAX. */
+static int64_t block_bytes(uint64_t v)
+{
+	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
 int memlive__replay(struct dfa_reader *r, uint64_t t_end, uint8_t *live,
 		    void (*step)(void *ctx, uint64_t ts, int64_t delta), void *ctx)
 {
@@ -49,13 +55,13 @@ int memlive__replay(struct dfa_reader *r, uint64_t t_end, uint8_t *live,
 				oom();
 			/* A block allocated again without a free seen: the old one is gone. */
 			if (sl->val && step)
-				step(ctx, ev[i].ts, -(int64_t)s[sl->val - 1].value);
+				step(ctx, ev[i].ts, -block_bytes(s[sl->val - 1].value));
 			sl->val = ev[i].idx + 1;
 			if (step)
-				step(ctx, ev[i].ts, (int64_t)s[ev[i].idx].value);
+				step(ctx, ev[i].ts, block_bytes(s[ev[i].idx].value));
 		} else if (sl && sl->val) {
 			if (step)
-				step(ctx, ev[i].ts, -(int64_t)s[sl->val - 1].value);
+				step(ctx, ev[i].ts, -block_bytes(s[sl->val - 1].value));
 			sl->val = 0;
 		}
 	}
@@ -70,35 +76,43 @@ int memlive__replay(struct dfa_reader *r, uint64_t t_end, uint8_t *live,
 	return 0;
 }
 
+/* Sums in 128 bits: an archive's values (any 64-bit number) cannot overflow them. */
 struct timeline {
 	uint64_t t0, t1;
-	int64_t cur, peak;
+	__int128 cur, peak;
 	uint64_t peak_ts;
-	int64_t *at;		/* in-use at the end of each bucket */
+	__int128 *at;		/* in-use at the end of each bucket */
+	bool *set;
 	unsigned n;
 };
 
 static void on_step(void *ctx, uint64_t ts, int64_t delta)
 {
 	struct timeline *tl = ctx;
-	unsigned b;
+	unsigned __int128 b;
 
 	tl->cur += delta;
 	if (tl->cur > tl->peak) {
 		tl->peak = tl->cur;
 		tl->peak_ts = ts;
 	}
-	b = ts <= tl->t0 ? 0 : (ts - tl->t0) * tl->n / (tl->t1 - tl->t0 + 1);
+	b = ts <= tl->t0 ? 0 : (unsigned __int128)(ts - tl->t0) * tl->n / ((unsigned __int128)(tl->t1 - tl->t0) + 1);
 	if (b >= tl->n)
 		b = tl->n - 1;
 	tl->at[b] = tl->cur;
+	tl->set[b] = true;
+}
+
+static long long shown(__int128 v)
+{
+	return v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : (long long)v;
 }
 
 int out_timeline(struct dfa_reader *r, const struct report_opts *o, FILE *f)
 {
 	const char *s0 = dfa_reader__meta(r, "start_mono_ns"), *s1 = dfa_reader__meta(r, "end_mono_ns");
 	struct timeline tl = { .n = 20 };
-	int64_t last = 0, width;
+	__int128 last = 0;
 
 	tl.t0 = s0 ? strtoull(s0, NULL, 10) : 0;
 	tl.t1 = s1 ? strtoull(s1, NULL, 10) : 0;
@@ -110,28 +124,29 @@ int out_timeline(struct dfa_reader *r, const struct report_opts *o, FILE *f)
 	if (tl.t1 <= tl.t0)
 		tl.t1 = tl.t0 + 1;
 	tl.at = calloc(tl.n, sizeof(*tl.at));
-	if (!tl.at)
+	tl.set = calloc(tl.n, sizeof(*tl.set));
+	if (!tl.at || !tl.set)
 		oom();
-	for (unsigned i = 0; i < tl.n; i++)
-		tl.at[i] = INT64_MIN;
 	memlive__replay(r, UINT64_MAX, NULL, on_step, &tl);
 	fprintf(f, "# mem-inuse over time: bytes allocated during the recording and not yet freed\n");
 	fprintf(f, "%10s %14s\n", "seconds", "in-use bytes");
-	width = tl.peak > 0 ? tl.peak : 1;
 	for (unsigned i = 0; i < tl.n; i++) {
 		char bar[41];
+		double share;
 		int len;
 
-		if (tl.at[i] != INT64_MIN)
+		if (tl.set[i])
 			last = tl.at[i];
-		len = (int)(40 * (last > 0 ? last : 0) / width);
+		/* A share of the peak: never wider than the bar, never below zero. */
+		share = tl.peak > 0 && last > 0 ? (double)last / (double)tl.peak : 0;
+		len = share >= 1 ? 40 : (int)(40 * share);
 		memset(bar, '#', len);
 		bar[len] = 0;
-		fprintf(f, "%10.2f %14lld %s\n", (i + 1) * (tl.t1 - tl.t0) / (double)tl.n / 1e9,
-			(long long)last, bar);
+		fprintf(f, "%10.2f %14lld %s\n", (i + 1) * (double)(tl.t1 - tl.t0) / tl.n / 1e9, shown(last), bar);
 	}
-	fprintf(f, "peak: %lld bytes at %.3f s\n", (long long)tl.peak,
+	fprintf(f, "peak: %lld bytes at %.3f s\n", shown(tl.peak),
 		tl.peak_ts > tl.t0 ? (tl.peak_ts - tl.t0) / 1e9 : 0.0);
 	free(tl.at);
+	free(tl.set);
 	return ferror(f) ? -1 : 0;
 }

@@ -83,7 +83,8 @@ static int diff_top(const struct profile *base, const struct profile *pf, const 
 
 	self_shares(base, 0, &v, &n, &cap);
 	self_shares(pf, 1, &v, &n, &cap);
-	qsort(v, n, sizeof(*v), cmp_name);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_name);
 	for (size_t i = 0; i < n; i++) {	/* one row per function */
 		if (m && !strcmp(v[m - 1].name, v[i].name)) {
 			v[m - 1].base += v[i].base;
@@ -93,7 +94,8 @@ static int diff_top(const struct profile *base, const struct profile *pf, const 
 		}
 		v[m++] = v[i];
 	}
-	qsort(v, m, sizeof(*v), cmp_delta);
+	if (m)
+		qsort(v, m, sizeof(*v), cmp_delta);
 	fprintf(f, "# %s: self share in BASE (%llu samples) and in this archive (%llu samples)\n",
 		profile__event_name(pf), (unsigned long long)base->samples, (unsigned long long)pf->samples);
 	fprintf(f, "%8s %8s %8s  %-24s %s\n", "Base%", "New%", "Delta", "Object", "Function");

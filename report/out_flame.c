@@ -174,39 +174,46 @@ static double max_delta(const struct flame *fl, const struct node *n)
 	return m;
 }
 
-static void put_escaped(FILE *f, const char *s)
+/* XML text of any bytes: made valid UTF-8 without control characters first (text.c). */
+static void put_escaped(FILE *f, const char *raw)
 {
-	for (; *s; s++) {
+	char *clean = text_clean(raw);
+
+	for (const char *s = clean; *s; s++) {
 		switch (*s) {
 		case '&': fputs("&amp;", f); break;
 		case '<': fputs("&lt;", f); break;
 		case '>': fputs("&gt;", f); break;
 		case '"': fputs("&quot;", f); break;
-		default:
-			if ((unsigned char)*s >= 0x20)
-				fputc(*s, f);
+		default: fputc(*s, f);
 		}
 	}
+	free(clean);
 }
 
-/* The label that fits the box (about 7 px a character), as the script fits it on zoom. */
+/* The label that fits the box (about 7 px a character), cut between
+ * characters, as the script fits it on zoom. */
 static void put_label(FILE *f, const char *name, double w)
 {
 	int c = (int)((w - 6) / 7);
-	size_t n = strlen(name);
-	char *t;
+	char *clean, *t;
+	size_t keep;
 
 	if (c < 3)
 		return;
-	if (n <= (size_t)c) {
-		put_escaped(f, name);
+	clean = text_clean(name);
+	if (utf8_length(clean) <= (size_t)c) {
+		put_escaped(f, clean);
+		free(clean);
 		return;
 	}
-	t = must_realloc(NULL, c + 1);
-	memcpy(t, name, c - 2);
-	memcpy(t + c - 2, "..", 3);
+	keep = utf8_prefix(clean, c - 2);
+	t = must_realloc(NULL, keep + 3);
+	memcpy(t, clean, keep);
+	memcpy(t + keep, "..", 3);
 	put_escaped(f, t);
 	free(t);
+	free(clean);
 }
 
 static void color(const struct frame *fr, char *buf, size_t len)
@@ -307,7 +314,7 @@ static const char script[] =
 	"layout();}\n"
 	"function fit(f,x,w){f.r.setAttribute('x',x.toFixed(1));f.r.setAttribute('width',w.toFixed(1));"
 	"f.t.setAttribute('x',(x+3).toFixed(1));const c=Math.floor((w-6)/7);"
-	"f.t.textContent=c<3?'':f.name.length<=c?f.name:f.name.slice(0,c-2)+'..';}\n"
+	"const ch=Array.from(f.name);f.t.textContent=c<3?'':ch.length<=c?f.name:ch.slice(0,c-2).join('')+'..';}\n"
 	"function layout(){for(const f of fr){f.g.style.display='';f.g.style.opacity='';fit(f,f.x,f.w);}}\n"
 	"function zoom(z){zoomed=z;document.getElementById('reset').style.display=z?'':'none';"
 	"if(!z){layout();return;}const k=(W-2*P)/z.w;\n"

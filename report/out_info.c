@@ -17,7 +17,7 @@ static void print_meta(struct dfa_reader *r, FILE *f)
 	static const char *const keys[] = {
 		"format", "features", "host", "kernel", "arch", "ncpu", "cmdline", "scope", "events",
 		"clock", "freq", "start_wall_ns", "duration_ns", "samples", "lost", "bad_records",
-		"write_errors", "images", "images_without_maps", "objects", "objects_unreadable",
+		"write_errors", "images", "images_without_maps", "objects", "objects_unreadable", "objects_not_stored",
 		"stacks", "stack_copies_failed", "mmap_events_lost", "kallsyms", "min_block_ns", "offcpu_recorded", "offcpu_open_at_end",
 		"offcpu_not_sleeping", "offcpu_no_user_stack", "offcpu_below_min_block", "offcpu_over_1h",
 		"offcpu_slots_full", "mem_sample_bytes", "mem_allocs", "mem_not_sampled",
@@ -108,7 +108,8 @@ static void print_coverage(const struct profile *pf, FILE *f)
 			}
 		}
 	}
-	qsort(v, n, sizeof(*v), cmp_cov);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_cov);
 	fprintf(f, "\n== symbol coverage (%s: frames in %llu samples)\n",
 		profile__event_name(pf),
 		(unsigned long long)pf->samples);

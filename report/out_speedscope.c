@@ -8,20 +8,19 @@
 #include <string.h>
 #include "report.h"
 
-static void put_json_string(FILE *f, const char *s)
+/* A JSON string of any bytes: made valid UTF-8 without control characters first (text.c). */
+static void put_json_string(FILE *f, const char *raw)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = *s;
+	char *clean = text_clean(raw);
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+	fputc('"', f);
+	for (const char *s = clean; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
 	}
 	fputc('"', f);
+	free(clean);
 }
 
 int out_speedscope(const struct profile *pf, const struct report_opts *o, FILE *f)

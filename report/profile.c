@@ -337,7 +337,7 @@ int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *
 	pf->derived = calloc(1, sizeof(*pf->derived));
 	if (!pf->derived)
 		oom();
-	pf->unw = o->no_unwind ? NULL : unwinder__new(r);
+	pf->unw = o->no_unwind ? NULL : unwinder__new(symbolizer__stage(s));
 	pf->event = pick_event(r, o);
 	agg = aggregate(pf, r, o, &n_agg);
 	for (size_t i = 0; i < n_agg; i++) {

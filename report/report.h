@@ -77,12 +77,25 @@ const struct frame *symbolizer__frame(const struct symbolizer *s, uint32_t id);
 uint32_t symbolizer__frame_count(const struct symbolizer *s);
 /* --debuginfod: fetch objects and debug files the archive lacks; false if not built in. */
 bool symbolizer__use_debuginfod(bool on);
+/* The objects' stage (stage.c), shared with the unwinder. */
+struct stage *symbolizer__stage(const struct symbolizer *s);
 /* libdwfl callbacks for modules reported from archive snapshots (libdwfl.h users only). */
 #ifdef _LIBDWFL_H
 extern const Dwfl_Callbacks archive_dwfl_callbacks;
-/* Gives a reported module the reader, for its debug file (objects/KEY.debug). */
-void archive_module_user(Dwfl_Module *mod, struct dfa_reader *r);
+/* Gives a reported module the stage, for its debug file (objects/KEY.debug). */
+void archive_module_user(Dwfl_Module *mod, struct stage *st);
 #endif
+
+/* stage.c: object snapshots checked for what they decompress to, staged for libdwfl */
+struct stage;
+struct stage *stage__new(struct dfa_reader *r);
+void stage__free(struct stage *st);
+/* The snapshot under key (borrowed), 0; -1 if the archive lacks it or it is refused (warned once). */
+int stage__object(struct stage *st, const char *key, const void **data, size_t *len);
+/* The same in a memfd for libdwfl, or -1. */
+int stage__fd(struct stage *st, const char *key);
+/* Why the object under key was refused, or NULL. */
+const char *stage__refused(const struct stage *st, const char *key);
 /* A memfd holding data, for libdwfl; -1 on failure. */
 int archive_memfd(const char *name, const void *data, size_t len);
 /* Objects whose symbol tables could not be read, for --info. */
@@ -102,6 +115,16 @@ void ehframe__init(struct ehframe *e, Elf *elf);
 bool ehframe__func_start(const struct ehframe *e, uint64_t vaddr, uint64_t *start);
 #endif
 
+/* text.c: names as valid UTF-8 without control characters */
+/* Bytes of the character at s (1..4); 0 for an invalid sequence or a control character. */
+int utf8_char_len(const char *s);
+bool text_is_clean(const char *s);
+/* A malloc'd copy with every byte that is not such a character written \xNN. */
+char *text_clean(const char *s);
+/* Bytes of the first chars characters; characters in s. */
+size_t utf8_prefix(const char *s, size_t chars);
+size_t utf8_length(const char *s);
+
 /* pylines.c: the line of code unit instr in a CPython 3.11 location table; -1 if none */
 int python_line(const uint8_t *table, uint32_t len, int firstline, uint32_t instr);
 
@@ -118,6 +141,8 @@ void ranges__add(struct ranges *r, uint64_t start, uint64_t end, const char *nam
 void ranges__sort(struct ranges *r);
 /* The name of a range holding ip (the last starting at or below it), or NULL; borrowed. */
 const char *ranges__lookup(const struct ranges *r, uint64_t ip);
+/* The same for any sorted array whose elements begin with uint64_t start, end: the index, or -1. */
+long ranges_find(const void *v, size_t n, size_t size, uint64_t ip);
 void ranges__release(struct ranges *r);
 
 /* gopclntab.c: Go function names from a (stripped) binary's .gopclntab */
@@ -153,7 +178,7 @@ struct unwind_stats {
 	uint64_t no_cfi;	/* a frame without CFI; the last such object: */
 	char no_cfi_object[80];
 };
-struct unwinder *unwinder__new(struct dfa_reader *r);
+struct unwinder *unwinder__new(struct stage *stage);
 void unwinder__free(struct unwinder *u);
 /* Unwinds a sample's user stack into out (innermost first); -1 if CFI found no caller. */
 int unwinder__unwind(struct unwinder *u, const struct dfa_proc *p, const struct dfa_ustack *us,

@@ -57,6 +57,7 @@ struct sobj {
 
 struct symbolizer {
 	struct dfa_reader *r;
+	struct stage *stage;	/* objects checked and staged for libdwfl */
 	struct ksyms *ksyms;
 	struct frame *frames;
 	uint32_t n_frames;
@@ -89,6 +90,7 @@ struct symbolizer *symbolizer__new(struct dfa_reader *r, bool lines)
 		return NULL;
 	s->r = r;
 	s->lines = lines;
+	s->stage = stage__new(r);
 	s->ksyms = ksyms__load(r);
 	if (!s->ksyms) {
 		free(s);
@@ -125,6 +127,7 @@ void symbolizer__free(struct symbolizer *s)
 	free(s->cache.s);
 	free(s->obj_ix.s);
 	ksyms__free(s->ksyms);
+	stage__free(s->stage);
 	free(s);
 #ifdef HAVE_DEBUGINFOD
 	if (dbgd) {
@@ -145,13 +148,12 @@ uint32_t symbolizer__frame_count(const struct symbolizer *s)
 }
 
 /* Interns a frame; the strings are copied.  Frame ids never change. */
-static uint32_t intern(struct symbolizer *s, const char *name, const char *object, const char *key,
-		       uint8_t kind, uint8_t status)
+static uint32_t intern_clean(struct symbolizer *s, const char *name, const char *object, const char *key,
+			     uint8_t kind, uint8_t status)
 {
 	uint64_t h = hash_str(object, hash_str(name, 0xcbf29ce484222325ULL)) ^ kind;
 	struct slot *sl;
 	struct frame *f;
-
 	uint64_t probe;
 
 	/* Frames whose text hashes alike sit under (h, 0), (h, 1), ... */
@@ -169,6 +171,23 @@ static uint32_t intern(struct symbolizer *s, const char *name, const char *objec
 	*f = (struct frame){ must_strdup(name), must_strdup(object), must_strdup(key), kind, status };
 	sl->val = s->n_frames;
 	return s->n_frames++;
+}
+
+/* Names and object names are anyone's bytes: clean text from here on (text.c). */
+static uint32_t intern(struct symbolizer *s, const char *name, const char *object, const char *key,
+		       uint8_t kind, uint8_t status)
+{
+	char *n, *o;
+	uint32_t id;
+
+	if (text_is_clean(name) && text_is_clean(object))
+		return intern_clean(s, name, object, key, kind, status);
+	n = text_clean(name);
+	o = text_clean(object);
+	id = intern_clean(s, n, o, key, kind, status);
+	free(n);
+	free(o);
+	return id;
 }
 
 uint32_t symbolizer__root(struct symbolizer *s, const char *comm)
@@ -224,20 +243,20 @@ static int fetch(const char *key, bool debuginfo)
 /* A module's separate debug file comes from the archive (objects/KEY.debug),
  * from a debuginfod server with --debuginfod, or from nowhere: never from
  * this host's files.  Modules are reported with their key as file name and
- * the reader as user data. */
+ * the stage (stage.c) as user data. */
 static int archive_debuginfo(Dwfl_Module *mod, void **ud, const char *modname, Dwarf_Addr base,
 			     const char *file, const char *debuglink, GElf_Word crc, char **path)
 {
-	struct dfa_reader *r = ud ? *ud : NULL;
+	struct stage *st = ud ? *ud : NULL;
 	char key[DFA_MAX_NAME + 1];
-	const void *data;
-	size_t len;
+	int fd;
 
-	if (!r || !file || (size_t)snprintf(key, sizeof(key), "%s.debug", file) >= sizeof(key))
+	if (!st || !file || (size_t)snprintf(key, sizeof(key), "%s.debug", file) >= sizeof(key))
 		return -1;
-	if (dfa_reader__object(r, key, &data, &len) != DFA_OK)
+	fd = stage__fd(st, key);
+	if (fd < 0 && !stage__refused(st, key))
 		return fetch(file, true);
-	return archive_memfd(key, data, len);
+	return fd;
 }
 
 int archive_memfd(const char *name, const void *data, size_t len)
@@ -251,12 +270,17 @@ int archive_memfd(const char *name, const void *data, size_t len)
 	return fd;
 }
 
-void archive_module_user(Dwfl_Module *mod, struct dfa_reader *r)
+void archive_module_user(Dwfl_Module *mod, struct stage *st)
 {
 	void **ud = NULL;
 
 	if (mod && dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL) && ud)
-		*ud = r;
+		*ud = st;
+}
+
+struct stage *symbolizer__stage(const struct symbolizer *s)
+{
+	return s->stage;
 }
 
 /* Modules come from the archive alone: no separate debuginfo on this host. */
@@ -304,50 +328,39 @@ static void load_gopclntab(struct sobj *o, Elf *elf)
 
 static void load_object(struct symbolizer *s, struct sobj *o)
 {
-	const void *data;
-	size_t len;
-	int fd = -1;
 	GElf_Addr bias;
-	Elf *elf;
+	Elf *elf = NULL;
+	int fd;
 
 	o->loaded = true;
-	if (dfa_reader__object(s->r, o->key, &data, &len) != DFA_OK) {
-		/* not in the archive (--no-objects): a debuginfod server may have it */
-		fd = fetch(o->key, false);
-		if (fd < 0) {
-			o->error = strdup(dfa_reader__error(s->r));
-			return;
-		}
-	} else {
-		/* libdwfl reads modules from a file descriptor. */
-		fd = archive_memfd(o->key, data, len);
+	fd = stage__fd(s->stage, o->key);
+	if (fd < 0 && stage__refused(s->stage, o->key)) {
+		o->error = must_strdup(stage__refused(s->stage, o->key));
+		return;	/* stage.c said so */
 	}
-	if (fd < 0) {
-		o->error = strdup("cannot stage the object in memory");
-		goto fail;
+	/* not in the archive (--no-objects): a debuginfod server may have it */
+	if (fd < 0 && (fd = fetch(o->key, false)) < 0) {
+		o->error = must_strdup(dfa_reader__error(s->r));
+		goto cleanup;
 	}
 	o->dwfl = dwfl_begin(&archive_dwfl_callbacks);
 	if (!o->dwfl)
-		goto fail_dwfl;
-	o->mod = dwfl_report_elf(o->dwfl, o->key, o->key, fd, 0, false);
-	fd = -1;	/* owned by libdwfl now */
-	dwfl_report_end(o->dwfl, NULL, NULL);
-	if (!o->mod)
-		goto fail_dwfl;
-	archive_module_user(o->mod, s->r);
-	elf = dwfl_module_getelf(o->mod, &bias);
-	if (!elf || load_phdrs(o, elf))
-		goto fail_dwfl;
+		close(fd);
+	else	/* libdwfl owns fd from here */
+		o->mod = dwfl_report_elf(o->dwfl, o->key, o->key, fd, 0, false);
+	if (o->dwfl)
+		dwfl_report_end(o->dwfl, NULL, NULL);
+	archive_module_user(o->mod, s->stage);
+	if (!o->mod || !(elf = dwfl_module_getelf(o->mod, &bias)) || load_phdrs(o, elf)) {
+		o->error = must_strdup(dwfl_errmsg(-1));
+		goto cleanup;
+	}
 	load_gopclntab(o, elf);
 	ehframe__init(&o->eh, elf);
-	return;
-fail_dwfl:
-	o->error = strdup(dwfl_errmsg(-1));
-fail:
-	if (fd >= 0)
-		close(fd);
+cleanup:
 	/* --info shows it per object; a warning per object would drown the report. */
-	pr_info("object %s: %s", o->key, o->error ? o->error : "unreadable");
+	if (o->error)
+		pr_info("object %s: %s", o->key, o->error);
 }
 
 static struct sobj *get_object(struct symbolizer *s, const char *key, size_t *idx)

@@ -27,7 +27,7 @@ struct image {
 };
 
 struct unwinder {
-	struct dfa_reader *r;
+	struct stage *stage;
 	struct image *images;
 	size_t n_images;
 	struct map2 ix;		/* image pointer -> index + 1 */
@@ -56,7 +56,8 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 	const struct unwinder *u = arg;
 	const struct dfa_ustack *us = u->us;
 
-	if (addr < us->sp || addr - us->sp + sizeof(*result) > us->len) {
+	/* Written so that no sum can wrap, whatever sp and addr are. */
+	if (us->len < sizeof(*result) || addr < us->sp || addr - us->sp > us->len - sizeof(*result)) {
 		((struct unwinder *)arg)->past_copy = true;
 		return false;
 	}
@@ -80,13 +81,13 @@ static const Dwfl_Thread_Callbacks thread_cb = {
 	.set_initial_registers = set_initial_registers,
 };
 
-struct unwinder *unwinder__new(struct dfa_reader *r)
+struct unwinder *unwinder__new(struct stage *stage)
 {
 	struct unwinder *u = calloc(1, sizeof(*u));
 
 	if (!u)
 		oom();
-	u->r = r;
+	u->stage = stage;
 	return u;
 }
 
@@ -154,8 +155,7 @@ static void report_objects(struct unwinder *u, Dwfl *dwfl, const struct dfa_proc
 			continue;
 		for (uint32_t j = 0; j < i && !seen; j++)
 			seen = !strcmp(p->maps[j].object, m->object);
-		if (seen || dfa_reader__object(u->r, m->object, &data, &len) != DFA_OK ||
-		    !object_bias(data, len, m, &bias))
+		if (seen || stage__object(u->stage, m->object, &data, &len) || !object_bias(data, len, m, &bias))
 			continue;
 		fd = archive_memfd(m->object, data, len);
 		if (fd < 0)
@@ -165,7 +165,7 @@ static void report_objects(struct unwinder *u, Dwfl *dwfl, const struct dfa_proc
 		mod = dwfl_report_elf(dwfl, base ? base + 1 : m->path, m->object, fd, bias, true);
 		if (!mod)
 			pr_debug("pid %u: %s: %s", p->pid, m->object, dwfl_errmsg(-1));
-		archive_module_user(mod, u->r);
+		archive_module_user(mod, u->stage);
 	}
 }
 

@@ -6,12 +6,19 @@
  *   fuzz-dfa-reader FILE...                  read each file
  *   fuzz-dfa-reader --seed FILE              write a small valid archive
  *   fuzz-dfa-reader --mutate N SEED FILE     read N random mutations of FILE
+ *   fuzz-dfa-reader --remix SEED FILE OUT    write FILE with one member's payload
+ *                                            mutated (decompressed, changed,
+ *                                            recompressed: the framing stays valid)
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <archive.h>
+#include <archive_entry.h>
 #include "dfa.h"
+#include "dfa_private.h"
+#include "test-util.h"
 
 /* Reads everything the reader offers, as dfreport would. */
 static void exercise(const uint8_t *data, size_t size)
@@ -147,10 +154,102 @@ cleanup:
 	return ret;
 }
 
+/* Changes a payload as a careless or hostile writer could: bits, extreme
+ * bytes, cuts, repeats.  ELF objects get most changes in their headers. */
+static void mutate_payload(struct dfa_buf *b, bool elf)
+{
+	size_t len = b->len, span;
+
+	if (!len)
+		return;
+	span = elf && len > 4096 && rand() % 3 ? 4096 : len;
+	switch (rand() % 5) {
+	case 0:
+		for (int k = 0; k < 1 + rand() % 16; k++)
+			b->data[rand() % span] ^= 1 << (rand() % 8);
+		break;
+	case 1: {
+		static const uint8_t extremes[] = { 0x00, 0xff, 0x7f, 0x80, 0x01, 0xfe };
+
+		for (int k = 0; k < 1 + rand() % 8; k++)
+			b->data[rand() % span] = extremes[rand() % sizeof(extremes)];
+		break;
+	}
+	case 2:
+		b->len = rand() % len;
+		break;
+	case 3: {	/* a run repeated over what follows it */
+		size_t from = rand() % len, n = 1 + rand() % 64, to = rand() % len;
+
+		for (size_t k = 0; k < n && to + k < len && from + k < len; k++)
+			b->data[to + k] = b->data[from + k];
+		break;
+	}
+	default:	/* a 64-bit field of all ones, as counts and sizes are */
+		for (size_t k = 0, at = rand() % span; k < 8 && at + k < len; k++)
+			b->data[at + k] = 0xff;
+		break;
+	}
+}
+
+static int remix(unsigned long seed_value, const char *in, const char *out)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	char **names = NULL;
+	struct dfa_buf *data = NULL;	/* decompressed */
+	size_t n = 0, target;
+	int ret = 1;
+
+	srand(seed_value);
+	archive_read_support_format_tar(a);
+	if (archive_read_open_filename(a, in, 1 << 16) != ARCHIVE_OK)
+		goto cleanup;
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		size_t size = archive_entry_size(e);
+		uint8_t *z = malloc(size ? size : 1);
+
+		names = realloc(names, (n + 1) * sizeof(*names));
+		data = realloc(data, (n + 1) * sizeof(*data));
+		names[n] = strdup(archive_entry_pathname(e));
+		data[n] = (struct dfa_buf){ 0 };
+		n++;
+		if (archive_read_data(a, z, size) != (la_ssize_t)size ||
+		    dfa_zstd__decompress(z, size, DFA_MAX_MEMBER, &data[n - 1])) {
+			free(z);
+			fprintf(stderr, "fuzz-dfa-reader: %s: cannot read member %s\n", in, names[n - 1]);
+			goto cleanup;
+		}
+		free(z);
+	}
+	if (n < 2)
+		goto cleanup;
+	/* Not meta (its format line decides everything else); objects half the time. */
+	do {
+		target = 1 + rand() % (n - 1);
+	} while (rand() % 2 && strncmp(names[target], "objects/", 8));
+	mutate_payload(&data[target], !strncmp(names[target], "objects/", 8));
+	if (raw_archive_write(out, (const char *const *)names, data, n))
+		goto cleanup;
+	printf("%s\n", names[target]);
+	ret = 0;
+cleanup:
+	archive_read_free(a);
+	for (size_t i = 0; i < n; i++) {
+		free(names[i]);
+		dfa_buf__release(&data[i]);
+	}
+	free(names);
+	free(data);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "--seed"))
 		return seed(argv[2]);
+	if (argc == 5 && !strcmp(argv[1], "--remix"))
+		return remix(strtoul(argv[2], NULL, 10), argv[3], argv[4]);
 	if (argc == 5 && !strcmp(argv[1], "--mutate")) {
 		unsigned long n = strtoul(argv[2], NULL, 10);
 		size_t len;

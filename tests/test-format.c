@@ -9,19 +9,7 @@
 #include <unistd.h>
 #include "dfa.h"
 #include "dfa_private.h"
-
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                              \
-	do {                                                                          \
-		checks++;                                                             \
-		if (!(cond)) {                                                        \
-			failures++;                                                   \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                 \
-			fputc('\n', stderr);                                          \
-		}                                                                     \
-	} while (0)
+#include "test-util.h"
 
 static char tmpdir[] = "/tmp/test-format.XXXXXX";
 
@@ -59,15 +47,21 @@ static void write_sample_archive(const char *path, bool finish)
 	};
 	struct dfa_proc p = { .pid = 100, .ppid = 1, .begin = 0, .comm = "alpha", .exe = "/usr/bin/a b",
 			      .cmdline = "a b --x", .n_maps = 2, .maps = maps };
+	/* Out of order: the reader sorts them. */
+	struct dfa_ksym ksyms[2] = { { 0xffffffff81000100, 0xffffffff81000180, "do_sys_open" },
+				     { 0xffffffff81000000, 0xffffffff81000100, "start_kernel [mod]" } };
 
 	CHECK(dfa_writer__open(w, path) == DFA_OK, "%s", dfa_writer__error(w));
 	dfa_writer__set_meta(w, "host", "test\nhost\\x");
 	CHECK(dfa_writer__begin(w) == DFA_OK, "%s", dfa_writer__error(w));
+	CHECK(dfa_writer__publish(w) == DFA_OK, "%s", dfa_writer__error(w));
 	CHECK(dfa_writer__add_object(w, "0123abcd", object_bytes, sizeof(object_bytes)) == DFA_OK, "object");
 	CHECK(dfa_writer__add_object(w, "0123abcd", object_bytes, sizeof(object_bytes)) == DFA_OK, "dup object");
 	CHECK(dfa_writer__add_object(w, "../evil", "x", 1) == DFA_FAILED, "bad key accepted");
-	CHECK(dfa_writer__add_file(w, "kernel/ksyms.00000000", "ffffffff81000000 ffffffff81000100 start_kernel\n", 48) == DFA_OK, "file");
+	CHECK(dfa_writer__add_ksyms(w, ksyms, 2) == DFA_OK, "kernel symbols: %s", dfa_writer__error(w));
+	CHECK(dfa_writer__add_file(w, "kernel/modules", "m 4096 0 - Live 0x0\n", 21) == DFA_OK, "file");
 	CHECK(dfa_writer__add_file(w, "samples/x", "x", 1) == DFA_FAILED, "reserved name accepted");
+	CHECK(dfa_writer__add_file(w, "kernel/ksyms.9", "x", 1) == DFA_FAILED, "ksyms written as a plain file");
 	CHECK(dfa_writer__add_proc(w, &p) == DFA_OK, "proc");
 	p.pid = 200;
 	p.begin = 5000;
@@ -199,7 +193,14 @@ static void test_round_trip(const char *path)
 	CHECK(dfa_reader__object(r, "0123abcd", &data, &len) == DFA_OK && len == sizeof(object_bytes) &&
 	      !memcmp(data, object_bytes, len), "object bytes");
 	CHECK(dfa_reader__object(r, "missing", &data, &len) == DFA_FAILED, "missing object");
-	CHECK(dfa_reader__file(r, "kernel/ksyms.00000000", &data, &len) == DFA_OK && len == 48, "file");
+	CHECK(dfa_reader__file(r, "kernel/modules", &data, &len) == DFA_OK && len == 21, "file");
+	{
+		const struct dfa_ksym *k;
+
+		CHECK(dfa_reader__ksyms(r, &k, &n) == DFA_OK && n == 2 && k[0].start == 0xffffffff81000000 &&
+		      k[0].end == 0xffffffff81000100 && !strcmp(k[0].name, "start_kernel [mod]") &&
+		      !strcmp(k[1].name, "do_sys_open"), "kernel symbols read back: %s", dfa_reader__error(r));
+	}
 	dfa_reader__free(r);
 }
 
@@ -311,28 +312,9 @@ static void test_corruption(const char *path)
 	free(buf);
 }
 
-/* Builds an archive by hand, member by member, for what the writer never writes. */
 static void write_raw(const char *path, const char *const *names, const struct dfa_buf *payloads, int n)
 {
-	struct archive *a = archive_write_new();
-
-	archive_write_set_format_pax_restricted(a);
-	archive_write_open_filename(a, path);
-	for (int i = 0; i < n; i++) {
-		struct archive_entry *e = archive_entry_new();
-		struct dfa_buf z = { 0 };
-
-		dfa_zstd__compress(payloads[i].data, payloads[i].len, &z);
-		archive_entry_set_pathname(e, names[i]);
-		archive_entry_set_filetype(e, AE_IFREG);
-		archive_entry_set_perm(e, 0644);
-		archive_entry_set_size(e, z.len);
-		archive_write_header(a, e);
-		archive_write_data(a, z.data, z.len);
-		archive_entry_free(e);
-		dfa_buf__release(&z);
-	}
-	archive_write_free(a);
+	CHECK(raw_archive_write(path, names, payloads, n) == 0, "cannot write %s", path);
 }
 
 static void put_rec(struct dfa_buf *chunk, uint64_t type, const struct dfa_buf *rec)
@@ -466,6 +448,6 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/raw.dfa", tmpdir);
 	unlink(path);
 	rmdir(tmpdir);
-	printf("test-format: %d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	printf("test-format: %d checks, %d failed\n", test_checks, test_failures);
+	return test_failures ? 1 : 0;
 }

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Asking a HotSpot JVM to write its perf map (jcmd PID Compiler.perfmap),
+ * without running anything: dfrecord speaks the JVM's attach protocol itself
+ * (the one jcmd speaks), from a child that has dropped to the JVM owner's
+ * credentials.  Nothing from the JVM's filesystem is executed, and the
+ * files the exchange touches (the trigger file, the socket) are the JVM
+ * owner's, in the JVM's own /tmp.
+ *
+ * The protocol (HotSpot attachListener_linux.cpp, JDK 9 and later): the
+ * listener's socket is /tmp/.java_pid<PID>; if it is not there, a file
+ * /tmp/.attach_pid<PID> and a SIGQUIT make the JVM start it.  A request is
+ * NUL-terminated strings: "1" (the protocol version), the command, three
+ * arguments; the answer starts with the result code on a line.  PID is the
+ * JVM's pid in its own namespace.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "log.h"
+#include "record.h"
+
+#define WAIT_SOCKET_MS 5000	/* for the listener to start after SIGQUIT */
+#define WAIT_CHILD_MS 10000
+
+/* The child's exit codes: why there is no map. */
+enum { ATTACH_OK = 0, ATTACH_NO_TMP = 10, ATTACH_CREDS, ATTACH_TRIGGER, ATTACH_NO_SOCKET, ATTACH_BAD_SOCKET,
+       ATTACH_CONNECT, ATTACH_IO, ATTACH_REFUSED };
+
+static const char *const attach_error[] = {
+	[ATTACH_NO_TMP] = "its /tmp cannot be opened",
+	[ATTACH_CREDS] = "cannot take its owner's credentials",
+	[ATTACH_TRIGGER] = "cannot create its attach trigger file",
+	[ATTACH_NO_SOCKET] = "its attach listener did not start",
+	[ATTACH_BAD_SOCKET] = "/tmp/.java_pid is not its owner's socket",
+	[ATTACH_CONNECT] = "cannot connect to its attach listener",
+	[ATTACH_IO] = "the attach exchange failed",
+	[ATTACH_REFUSED] = "it refused Compiler.perfmap",
+};
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The listener's socket in dir, if it is the JVM owner's socket: an O_PATH handle. */
+static int open_socket(int dir, const char *name, uid_t owner, bool *bad)
+{
+	struct stat st;
+	int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	*bad = false;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || !S_ISSOCK(st.st_mode) || st.st_uid != owner) {
+		*bad = true;
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Connects to the socket behind an O_PATH handle: that inode, not whatever a name leads to now. */
+static int connect_handle(int pfd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { 5, 0 };
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", pfd);
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+static int exchange(int s)
+{
+	static const char req[] = "1\0jcmd\0Compiler.perfmap\0\0";	/* and the literal's own NUL */
+	char answer[4096];
+	size_t got = 0;
+
+	if (write(s, req, sizeof(req)) != (ssize_t)sizeof(req))
+		return ATTACH_IO;
+	while (got < sizeof(answer) - 1) {
+		ssize_t n = read(s, answer + got, sizeof(answer) - 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	answer[got] = 0;
+	if (!got)
+		return ATTACH_IO;
+	return !strncmp(answer, "0\n", 2) ? ATTACH_OK : ATTACH_REFUSED;
+}
+
+/* In the child: the JVM owner's credentials, then the exchange. */
+static int attach_child(uint32_t pid, const struct proc_status *ps)
+{
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	char root[32], sock[32], trigger[32];
+	int rootfd, tmp, pfd = -1, s, ret;
+	bool created = false, bad = false;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	snprintf(root, sizeof(root), "/proc/%u/root", pid);
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	tmp = rootfd < 0 ? -1 : syscall(SYS_openat2, rootfd, "tmp", &how, sizeof(how));
+	if (tmp < 0)
+		return ATTACH_NO_TMP;
+	if (setgroups(0, NULL) || setresgid(ps->gid, ps->egid, ps->egid) ||
+	    setresuid(ps->uid, ps->euid, ps->euid) || geteuid() != ps->euid)
+		return ATTACH_CREDS;
+	snprintf(sock, sizeof(sock), ".java_pid%u", ps->nspid);
+	snprintf(trigger, sizeof(trigger), ".attach_pid%u", ps->nspid);
+	pfd = open_socket(tmp, sock, ps->euid, &bad);
+	if (pfd < 0 && !bad) {
+		int fd = openat(tmp, trigger, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+		if (fd < 0 && errno != EEXIST)
+			return ATTACH_TRIGGER;
+		created = fd >= 0;
+		if (fd >= 0)
+			close(fd);
+		kill(pid, SIGQUIT);
+		for (unsigned ms = 0; pfd < 0 && !bad && ms < WAIT_SOCKET_MS; ms += 50) {
+			sleep_ms(50);
+			pfd = open_socket(tmp, sock, ps->euid, &bad);
+		}
+		if (created)
+			unlinkat(tmp, trigger, 0);
+	}
+	if (pfd < 0)
+		return bad ? ATTACH_BAD_SOCKET : ATTACH_NO_SOCKET;
+	s = connect_handle(pfd);
+	if (s < 0)
+		return ATTACH_CONNECT;
+	ret = exchange(s);
+	close(s);
+	return ret;
+}
+
+/* A JVM that would not answer, or that SIGQUIT would harm: said why, or NULL. */
+static const char *unfit(uint32_t pid, const struct proc_status *ps)
+{
+	static const char *const files[] = { "cmdline", "environ" };
+
+	/* HotSpot catches SIGQUIT unless -Xrs; without a handler it would end the process. */
+	if (!(ps->sig_caught & (1ULL << (SIGQUIT - 1))))
+		return "it does not catch SIGQUIT (-Xrs?)";
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		char path[48], *text;
+		struct stat st = { .st_size = 1 << 20 };
+		size_t len;
+		int fd;
+		bool off = false;
+
+		snprintf(path, sizeof(path), "/proc/%u/%s", pid, files[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		text = safefile__read(fd, &st, 1 << 20, &len);
+		close(fd);
+		/* With attach disabled, SIGQUIT makes it print a thread dump. */
+		off = text && memmem(text, len, "-XX:+DisableAttachMechanism", 27);
+		free(text);
+		if (off)
+			return "it runs with -XX:+DisableAttachMechanism";
+	}
+	return NULL;
+}
+
+int jvm__write_perfmap(uint32_t pid)
+{
+	struct proc_status ps;
+	const char *why;
+	pid_t child;
+	int status = 0;
+
+	if (proc_status__read(pid, &ps)) {
+		pr_debug("pid %u: gone before its JVM could be asked for a perf map", pid);
+		return -1;
+	}
+	why = unfit(pid, &ps);
+	if (why) {
+		pr_warn("pid %u: the JVM is not asked for its perf map: %s; its Java frames are unnamed", pid, why);
+		return -1;
+	}
+	child = fork();
+	if (child < 0)
+		return -1;
+	if (child == 0)
+		_exit(attach_child(pid, &ps));
+	for (unsigned ms = 0; ms < WAIT_CHILD_MS; ms += 20) {
+		if (waitpid(child, &status, WNOHANG) == child) {
+			int code = WIFEXITED(status) ? WEXITSTATUS(status) : ATTACH_IO;
+
+			if (code == ATTACH_OK)
+				return 0;
+			pr_warn("pid %u: no perf map from the JVM: %s; its Java frames are unnamed", pid,
+				code < (int)(sizeof(attach_error) / sizeof(*attach_error)) && attach_error[code]
+					? attach_error[code] : "the attach child failed");
+			return -1;
+		}
+		sleep_ms(20);
+	}
+	kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+	pr_warn("pid %u: the JVM did not answer in %u s: its Java frames may be unnamed", pid, WAIT_CHILD_MS / 1000);
+	return -1;
+}

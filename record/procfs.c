@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* What /proc/PID/status says of a process's credentials and namespace pid. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "record.h"
+
+/* Number index (from 0; -1: the last) of the line "key\tA\tB ..." in base. */
+static bool field(const char *text, const char *key, int index, int base, unsigned long long *v)
+{
+	const char *p = strstr(text, key), *end;
+	bool found = false;
+
+	while (p && p != text && p[-1] != '\n')
+		p = strstr(p + 1, key);
+	if (!p)
+		return false;
+	p += strlen(key);
+	end = strchr(p, '\n');
+	if (!end)
+		end = p + strlen(p);
+	for (int i = 0;; i++) {
+		char *next;
+		unsigned long long x = strtoull(p, &next, base);
+
+		if (next == p || next > end)
+			return found;
+		*v = x;
+		found = true;
+		if (i == index)
+			return true;
+		p = next;
+	}
+}
+
+int proc_status__read(uint32_t pid, struct proc_status *st)
+{
+	char path[48], buf[8192];
+	unsigned long long v;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	memset(st, 0, sizeof(*st));
+	if (!field(buf, "Uid:", 0, 10, &v))
+		return -1;
+	st->uid = v;
+	st->euid = field(buf, "Uid:", 1, 10, &v) ? v : st->uid;
+	st->gid = field(buf, "Gid:", 0, 10, &v) ? v : 0;
+	st->egid = field(buf, "Gid:", 1, 10, &v) ? v : st->gid;
+	/* The innermost namespace's pid: the one the process knows itself by. */
+	st->nspid = field(buf, "NSpid:", -1, 10, &v) ? v : pid;
+	st->sig_caught = field(buf, "SigCgt:", 0, 16, &v) ? v : 0;
+	return 0;
+}
