@@ -235,8 +235,10 @@ int main(int argc, char **argv)
 		dfa_writer__set_meta(w, "end_mono_ns", "18446744073709551615");
 		finish();
 	} else if (!strcmp(kind, "wrapsp")) {
-		static const uint64_t sps[][2] = { { UINT64_MAX - 15, 8 }, { 8, UINT64_MAX - 7 }, { 0, UINT64_MAX },
-						   { UINT64_MAX - 7, 16 }, { 0x7ffd0000, 0x7ffcfff0 } };
+		/* sp, bp: the first makes a frame-pointer step read at bp = sp - 8, which an
+		 * unwinder's bound check must see as below the copy, not 2^64 - 8 above it. */
+		static const uint64_t sps[][2] = { { 0, UINT64_MAX - 7 }, { UINT64_MAX - 15, 8 }, { 8, UINT64_MAX - 7 },
+						   { 0, UINT64_MAX }, { UINT64_MAX - 7, 16 }, { 0x7ffd0000, 0x7ffcfff0 } };
 		uint8_t bytes[16];
 		size_t elf_len;
 		void *elf = make_elf(".debug_info", "", 0, 0, true, &elf_len);
