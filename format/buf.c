@@ -69,20 +69,6 @@ int dfa_buf__put_sv(struct dfa_buf *b, int64_t v)
 	return dfa_buf__put_uv(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
 }
 
-int dfa_words__reserve(uint64_t **v, size_t *cap, size_t need, size_t min)
-{
-	while (need > *cap) {
-		size_t c = *cap ? *cap * 2 : min;
-		uint64_t *p = realloc(*v, c * sizeof(*p));
-
-		if (!p)
-			return -1;
-		*v = p;
-		*cap = c;
-	}
-	return 0;
-}
-
 int dfa_buf__put_str(struct dfa_buf *b, const char *s)
 {
 	size_t n = s ? strlen(s) : 0;

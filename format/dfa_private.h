@@ -23,8 +23,6 @@ int dfa_buf__put(struct dfa_buf *b, const void *p, size_t n);
 int dfa_buf__put_uv(struct dfa_buf *b, uint64_t v);
 int dfa_buf__put_sv(struct dfa_buf *b, int64_t v);
 int dfa_buf__put_str(struct dfa_buf *b, const char *s);
-/* Grows the array *v of *cap words to hold need, doubling from min; 0 or -1. */
-int dfa_words__reserve(uint64_t **v, size_t *cap, size_t need, size_t min);
 
 /* Bounded decoding cursor; the first overrun sets err and every later read returns 0. */
 struct dfa_cur {

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "dfa_private.h"
+#include "util.h"
 
 struct member {
 	char *name;
@@ -129,22 +130,10 @@ bool dfa_reader__incomplete(const struct dfa_reader *r)
 	return r->incomplete;
 }
 
-/* Grows *arr to hold one more element of size sz. */
+/* Room for one more element of size sz. */
 static int grow(void *arr, size_t *cap, size_t n, size_t sz)
 {
-	void **p = arr;
-	size_t c;
-	void *q;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 64;
-	q = realloc(*p, c * sz);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = c;
-	return 0;
+	return array_grow(arr, cap, n + 1, sz, 64);
 }
 
 /*
@@ -250,7 +239,7 @@ static int read_ips(struct dfa_reader *r, struct dfa_cur *c, uint32_t n)
 
 static int reserve_ips(struct dfa_reader *r, size_t n)
 {
-	return dfa_words__reserve(&r->ips, &r->ips_cap, r->ips_len + n, 65536);
+	return array_grow(&r->ips, &r->ips_cap, r->ips_len + n, sizeof(*r->ips), 65536);
 }
 
 /* 1.2: interpreted frames after the kernel ones, as (function, position) pairs. */

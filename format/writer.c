@@ -11,9 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "dfa_private.h"
+#include "hashmap.h"
+#include "util.h"
 
 struct stack_ent {
-	uint64_t hash;
 	size_t off;		/* into ips: user, kernel, then interpreted frames */
 	uint32_t n_user, n_kern, n_interp;
 };
@@ -37,11 +38,11 @@ struct dfa_writer {
 	size_t ips_len, ips_cap;
 	struct stack_ent *stacks;
 	size_t n_stacks, stacks_cap;
-	uint32_t *stack_tab;	/* open addressing: index + 1, 0 = empty */
-	size_t stack_tab_size;
+	struct pairmap stack_ix;	/* (hash, probe) -> stack index */
 	/* object keys already written */
-	char **objs;
-	size_t objs_size, n_objs;
+	char **objs;		/* keys written */
+	size_t n_objs, cap_objs;
+	struct pairmap obj_ix;	/* (hash of key, probe) -> index in objs */
 	struct dfa_writer_stats st;
 };
 
@@ -75,10 +76,11 @@ void dfa_writer__free(struct dfa_writer *w)
 	dfa_buf__release(&w->z);
 	free(w->ips);
 	free(w->stacks);
-	free(w->stack_tab);
-	for (size_t i = 0; i < w->objs_size; i++)
+	pairmap__release(&w->stack_ix);
+	for (size_t i = 0; i < w->n_objs; i++)
 		free(w->objs[i]);
 	free(w->objs);
+	pairmap__release(&w->obj_ix);
 	free(w);
 }
 
@@ -253,36 +255,6 @@ cleanup:
 	return ret;
 }
 
-static uint64_t hash_ips(const uint64_t *v, size_t n, uint64_t h)
-{
-	for (size_t i = 0; i < n; i++) {
-		h ^= v[i];
-		h *= 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	return h;
-}
-
-static int stack_tab_grow(struct dfa_writer *w)
-{
-	size_t size = w->stack_tab_size ? w->stack_tab_size * 2 : 4096;
-	uint32_t *tab = calloc(size, sizeof(*tab));
-
-	if (!tab)
-		return -1;
-	for (size_t i = 0; i < w->n_stacks; i++) {
-		size_t j = w->stacks[i].hash & (size - 1);
-
-		while (tab[j])
-			j = (j + 1) & (size - 1);
-		tab[j] = i + 1;
-	}
-	free(w->stack_tab);
-	w->stack_tab = tab;
-	w->stack_tab_size = size;
-	return 0;
-}
-
 /* A stack side may be empty with no array behind it (NULL): memcmp/memcpy may not see that. */
 static bool words_equal(const uint64_t *a, const uint64_t *b, uint32_t n)
 {
@@ -340,37 +312,26 @@ static int put_record(struct dfa_writer *w, struct dfa_buf *dst, uint64_t type)
 /* Returns the stack id, adding a STACK record for a new stack; -1 on ENOMEM. */
 static int64_t stack_id(struct dfa_writer *w, const struct dfa_stack *st)
 {
-	uint64_t h = hash_ips(st->kern, st->n_kern, hash_ips(st->user, st->n_user, 0xcbf29ce484222325ULL ^ st->n_user));
+	uint64_t h = hash_words(st->kern, st->n_kern, hash_words(st->user, st->n_user, HASH_SEED ^ st->n_user)), probe;
 	size_t n = (size_t)st->n_user + st->n_kern + st->n_interp;
+	struct pairmap_entry *e;
 	struct stack_ent *s;
-	size_t j;
 
-	h = hash_ips(st->interp, st->n_interp, h);
-	if ((w->n_stacks + 1) * 2 > w->stack_tab_size && stack_tab_grow(w))
-		return -1;
-	for (j = h & (w->stack_tab_size - 1); w->stack_tab[j]; j = (j + 1) & (w->stack_tab_size - 1)) {
-		s = &w->stacks[w->stack_tab[j] - 1];
-		if (s->hash == h && stack_equal(w, s, st))
-			return w->stack_tab[j] - 1;
-	}
-	if (w->n_stacks == w->stacks_cap) {
-		size_t cap = w->stacks_cap ? w->stacks_cap * 2 : 1024;
-		struct stack_ent *p = realloc(w->stacks, cap * sizeof(*p));
-
-		if (!p)
-			return -1;
-		w->stacks = p;
-		w->stacks_cap = cap;
-	}
-	if (dfa_words__reserve(&w->ips, &w->ips_cap, w->ips_len + n, 16384))
+	h = hash_words(st->interp, st->n_interp, h);
+	for (probe = 0; (e = pairmap__find(&w->stack_ix, h, probe, false)); probe++)
+		if (stack_equal(w, &w->stacks[e->val], st))
+			return e->val;
+	e = pairmap__find(&w->stack_ix, h, probe, true);
+	if (!e || array_grow(&w->stacks, &w->stacks_cap, w->n_stacks + 1, sizeof(*w->stacks), 1024) ||
+	    array_grow(&w->ips, &w->ips_cap, w->ips_len + n, sizeof(*w->ips), 16384))
 		return -1;
 	s = &w->stacks[w->n_stacks];
-	*s = (struct stack_ent){ h, w->ips_len, st->n_user, st->n_kern, st->n_interp };
+	*s = (struct stack_ent){ w->ips_len, st->n_user, st->n_kern, st->n_interp };
 	words_copy(w->ips + w->ips_len, st->user, st->n_user);
 	words_copy(w->ips + w->ips_len + st->n_user, st->kern, st->n_kern);
 	words_copy(w->ips + w->ips_len + st->n_user + st->n_kern, st->interp, st->n_interp);
 	w->ips_len += n;
-	w->stack_tab[j] = ++w->n_stacks;
+	e->val = w->n_stacks++;
 
 	dfa_buf__reset(&w->rec);
 	if (dfa_buf__put_uv(&w->rec, w->n_stacks - 1) || dfa_buf__put_uv(&w->rec, st->n_user) ||
@@ -477,54 +438,29 @@ int dfa_writer__add_exit(struct dfa_writer *w, uint32_t pid, uint64_t begin, uin
 	return DFA_OK;
 }
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 0x100000001b3ULL;
-	return h;
-}
-
 bool dfa_writer__has_object(const struct dfa_writer *w, const char *key)
 {
-	if (!w->objs_size)
-		return false;
-	for (size_t j = hash_str(key) & (w->objs_size - 1); w->objs[j]; j = (j + 1) & (w->objs_size - 1))
-		if (!strcmp(w->objs[j], key))
+	uint64_t h = hash_string(key, HASH_SEED);
+	struct pairmap_entry *e;
+
+	for (uint64_t probe = 0; (e = pairmap__find((struct pairmap *)&w->obj_ix, h, probe, false)); probe++)
+		if (!strcmp(w->objs[e->val], key))
 			return true;
 	return false;
 }
 
 static int objs_insert(struct dfa_writer *w, const char *key)
 {
-	if ((w->n_objs + 1) * 2 > w->objs_size) {
-		size_t size = w->objs_size ? w->objs_size * 2 : 256;
-		char **tab = calloc(size, sizeof(*tab));
+	uint64_t h = hash_string(key, HASH_SEED), probe;
+	struct pairmap_entry *e;
 
-		if (!tab)
-			return -1;
-		for (size_t i = 0; i < w->objs_size; i++) {
-			if (!w->objs[i])
-				continue;
-			size_t j = hash_str(w->objs[i]) & (size - 1);
-
-			while (tab[j])
-				j = (j + 1) & (size - 1);
-			tab[j] = w->objs[i];
-		}
-		free(w->objs);
-		w->objs = tab;
-		w->objs_size = size;
-	}
-	size_t j = hash_str(key) & (w->objs_size - 1);
-
-	while (w->objs[j])
-		j = (j + 1) & (w->objs_size - 1);
-	w->objs[j] = strdup(key);
-	if (!w->objs[j])
+	for (probe = 0; pairmap__find(&w->obj_ix, h, probe, false); probe++)
+		;
+	e = pairmap__find(&w->obj_ix, h, probe, true);
+	if (!e || array_grow(&w->objs, &w->cap_objs, w->n_objs + 1, sizeof(*w->objs), 64) ||
+	    !(w->objs[w->n_objs] = strdup(key)))
 		return -1;
-	w->n_objs++;
+	e->val = w->n_objs++;
 	return 0;
 }
 

@@ -42,7 +42,7 @@ static int load(struct kernel *k)
 {
 	FILE *f = fopen("/proc/kallsyms", "re");
 	char *line = NULL;
-	size_t cap = 0, alloc = 0;
+	size_t cap = 0, cap_syms = 0;
 	bool nonzero = false;
 
 	if (!f)
@@ -55,13 +55,8 @@ static int load(struct kernel *k)
 		if (n < 3 || !strchr("tTwW", type))
 			continue;
 		nonzero |= addr != 0;
-		if (k->n == alloc) {
-			struct ksym *g = realloc(k->syms, (alloc = alloc ? alloc * 2 : 65536) * sizeof(*g));
-
-			if (!g)
-				break;
-			k->syms = g;
-		}
+		if (array_grow(&k->syms, &cap_syms, k->n + 1, sizeof(*k->syms), 65536))
+			break;
 		k->syms[k->n].addr = addr;
 		k->syms[k->n].stored = false;
 		if (n == 4)
@@ -130,15 +125,8 @@ void kernel__note(struct kernel *k, const uint64_t *ips, uint32_t n)
 		if (lo == 0 || k->syms[lo - 1].stored)
 			continue;
 		j = lo - 1;
-		if (k->n_pending == k->cap_pending) {
-			size_t cap = k->cap_pending ? k->cap_pending * 2 : 256;
-			struct dfa_ksym *g = realloc(k->pending, cap * sizeof(*g));
-
-			if (!g)
-				return;	/* unnamed in the report, nothing worse */
-			k->pending = g;
-			k->cap_pending = cap;
-		}
+		if (array_grow(&k->pending, &k->cap_pending, k->n_pending + 1, sizeof(*k->pending), 256))
+			return;	/* unnamed in the report, nothing worse */
 		k->syms[j].stored = true;
 		/* A symbol ends where the next one begins (syms[lo] lies above ip). */
 		k->pending[k->n_pending++] = (struct dfa_ksym){ k->syms[j].addr,

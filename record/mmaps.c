@@ -22,7 +22,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "log.h"
-#include "map2.h"
+#include "hashmap.h"
 #include "record.h"
 
 #define PAGES 64		/* per CPU: 256 KiB, thousands of mappings between drains */
@@ -40,7 +40,7 @@ struct mmaps {
 	struct pending *q;
 	size_t n, cap, head;	/* q[head..n) are waiting */
 	bool sorted;
-	struct map2 execing;	/* (pid, 0) -> 1 while its exec record has not come */
+	struct pairmap execing;	/* (pid, 0) -> 1 while its exec record has not come */
 	struct pending *held;	/* mappings of processes in execve */
 	size_t n_held, cap_held;
 	uint64_t polled;	/* every event before this time is queued */
@@ -67,15 +67,8 @@ struct comm_rec {
 
 static int append(struct pending **v, size_t *n, size_t *cap, const struct pending *p)
 {
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 256;
-		struct pending *q = realloc(*v, c * sizeof(*q));
-
-		if (!q)
-			return -1;
-		*v = q;
-		*cap = c;
-	}
+	if (array_grow(v, cap, *n + 1, sizeof(**v), 256))
+		return -1;
 	(*v)[(*n)++] = *p;
 	return 0;
 }
@@ -130,10 +123,7 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_he
 			return LIBBPF_PERF_EVENT_CONT;
 		}
 		/* As in /proc/PID/maps: the name the file had. */
-		size_t len = strlen(p.e.path);
-
-		if (len > 10 && !strcmp(p.e.path + len - 10, " (deleted)"))
-			p.e.path[len - 10] = 0;
+		path_strip_deleted(p.e.path);
 	} else {
 		return LIBBPF_PERF_EVENT_CONT;
 	}
@@ -197,7 +187,7 @@ void mmaps__free(struct mmaps *m)
 		free(m->held[i].e.path);
 	free(m->q);
 	free(m->held);
-	free(m->execing.s);
+	pairmap__release(&m->execing);
 	free(m);
 }
 
@@ -235,7 +225,7 @@ static void poll_events(struct mmaps *m)
 
 static void end_exec(struct mmaps *m, uint32_t pid)
 {
-	struct slot *sl = map2_find(&m->execing, pid, 0, false);
+	struct pairmap_entry *sl = pairmap__find(&m->execing, pid, 0, false);
 
 	if (sl)
 		sl->val = 0;
@@ -296,15 +286,15 @@ void mmaps__apply(struct mmaps *m, uint64_t until, void (*cb)(void *ctx, const s
 		poll_events(m);
 	for (; m->head < m->n && m->q[m->head].e.ts <= until; m->head++) {
 		struct pending *p = &m->q[m->head];
-		struct slot *sl;
+		struct pairmap_entry *sl;
 
 		if (p->type == PERF_RECORD_COMM) {
-			sl = map2_find(&m->execing, p->e.pid, 0, true);
+			sl = pairmap__find(&m->execing, p->e.pid, 0, true);
 			if (sl)
 				sl->val = 1;
 			continue;
 		}
-		sl = map2_find(&m->execing, p->e.pid, 0, false);
+		sl = pairmap__find(&m->execing, p->e.pid, 0, false);
 		if (sl && sl->val && !append(&m->held, &m->n_held, &m->cap_held, p)) {
 			p->e.path = NULL;	/* now the held copy's */
 			continue;

@@ -79,16 +79,6 @@ void objects__stats(const struct objects *o, struct objects_stats *st)
 	*st = o->st;
 }
 
-/* FNV-1a over the bytes: identifies objects that carry no build-id. */
-static uint64_t hash_bytes(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
-	return h;
-}
-
 static int object_key(Elf *elf, const void *bytes, size_t len, char *key)
 {
 	const uint8_t *id;
@@ -101,7 +91,7 @@ static int object_key(Elf *elf, const void *bytes, size_t len, char *key)
 	}
 	if (!bytes)
 		return -1;
-	snprintf(key, KEY_LEN, "nobuildid-%016llx-%zx", (unsigned long long)hash_bytes(bytes, len), len);
+	snprintf(key, KEY_LEN, "nobuildid-%016llx-%zx", (unsigned long long)hash_bytes(bytes, len, HASH_SEED), len);
 	return 0;
 }
 
@@ -263,7 +253,6 @@ static const char *vdso(struct objects *o, bool store)
 static int open_mapped(uint32_t pid, uint64_t start, uint64_t end, const char *path, struct stat *st)
 {
 	char p[96], clean[PATH_MAX];
-	const char *del;
 	int fd;
 
 	snprintf(p, sizeof(p), "/proc/%u/map_files/%llx-%llx", pid,
@@ -272,9 +261,7 @@ static int open_mapped(uint32_t pid, uint64_t start, uint64_t end, const char *p
 	if (fd >= 0)
 		return fd;
 	snprintf(clean, sizeof(clean), "%s", path);
-	del = strstr(clean, " (deleted)");
-	if (del)
-		clean[del - clean] = 0;
+	path_strip_deleted(clean);
 	return safefile__open(pid, clean, SAFEFILE_NO_LINKS, st);
 }
 
@@ -294,15 +281,8 @@ static struct file_id *file_add(struct objects *o, const struct stat *st)
 {
 	struct file_id *f;
 
-	if (o->n_files == o->cap_files) {
-		size_t cap = o->cap_files ? o->cap_files * 2 : 64;
-
-		f = realloc(o->files, cap * sizeof(*f));
-		if (!f)
-			return NULL;
-		o->files = f;
-		o->cap_files = cap;
-	}
+	if (array_grow(&o->files, &o->cap_files, o->n_files + 1, sizeof(*o->files), 64))
+		return NULL;
 	f = &o->files[o->n_files++];
 	*f = (struct file_id){ st->st_dev, st->st_ino, st->st_size, st->st_mtim, "", true, -1, { 0 } };
 	return f;

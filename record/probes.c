@@ -40,7 +40,7 @@ struct probes {
 	struct offcpu_bpf *offcpu;	/* NULL unless off-cpu is recorded */
 	struct mem_bpf *mem;		/* NULL unless memory is recorded */
 	struct bpf_link **links;
-	int n_links, cap_links;
+	size_t n_links, cap_links;
 	int *perf_fds;		/* the cpu-clock events, to stop at once when pausing */
 	int n_perf;
 	uint32_t ptable[DF_MEM_PTABLE];	/* memory sampling probabilities, as BPF has them */
@@ -194,7 +194,7 @@ void probes__free(struct probes *p)
 		return;
 	/* Each uprobe detaches after an RCU grace period, one after another in the
 	 * kernel (~0.1 s each here), even from parallel threads. */
-	for (int i = 0; i < p->n_links; i++)
+	for (size_t i = 0; i < p->n_links; i++)
 		bpf_link__destroy(p->links[i]);
 	free(p->links);
 	free(p->perf_fds);
@@ -209,16 +209,9 @@ static int add_link(struct probes *p, struct bpf_link *l)
 {
 	if (!l)
 		return -1;
-	if (p->n_links == p->cap_links) {
-		int cap = p->cap_links ? p->cap_links * 2 : 64;
-		struct bpf_link **g = realloc(p->links, cap * sizeof(*g));
-
-		if (!g) {
-			bpf_link__destroy(l);
-			return -1;
-		}
-		p->links = g;
-		p->cap_links = cap;
+	if (array_grow(&p->links, &p->cap_links, p->n_links + 1, sizeof(*p->links), 64)) {
+		bpf_link__destroy(l);
+		return -1;
 	}
 	p->links[p->n_links++] = l;
 	return 0;

@@ -285,8 +285,7 @@ static bool parse_map(const char *line, struct map *m)
 	if (!m->path)
 		return false;
 	/* A deleted or replaced file is still read through map_files; show its name. */
-	if (strlen(m->path) > 10 && !strcmp(m->path + strlen(m->path) - 10, " (deleted)"))
-		m->path[strlen(m->path) - 10] = 0;
+	path_strip_deleted(m->path);
 	return true;
 }
 
@@ -337,14 +336,9 @@ static int read_maps(struct procs *ps, struct proc *p)
 
 		if (!parse_map(line, &m))
 			continue;
-		if (n == alloc) {
-			struct map *g = realloc(maps, (alloc = alloc ? alloc * 2 : 32) * sizeof(*g));
-
-			if (!g) {
-				free(m.path);
-				break;
-			}
-			maps = g;
+		if (array_grow(&maps, &alloc, n + 1, sizeof(*maps), 32)) {
+			free(m.path);
+			break;
 		}
 		old = find_map(p->maps, p->n_maps, m.start);
 		if (old && same_map(old, &m)) {
@@ -360,14 +354,8 @@ static int read_maps(struct procs *ps, struct proc *p)
 	fclose(f);
 	/* Keep earlier mappings that nothing replaced: samples taken while they
 	 * were mapped must still resolve. */
-	if (p->n_maps) {
-		struct map *g = realloc(maps, (n + p->n_maps) * sizeof(*g));
-
-		if (g) {
-			maps = g;
-			alloc = n + p->n_maps;
-		}
-	}
+	if (p->n_maps)
+		array_grow(&maps, &alloc, n + p->n_maps, sizeof(*maps), 32);	/* if not, fewer are kept */
 	for (size_t i = 0; i < p->n_maps; i++) {
 		struct map *o = &p->maps[i];
 		bool overlap = false;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
-#include "map2.h"
+#include "hashmap.h"
 #include "record.h"
 #include "python.h"
 
@@ -206,8 +206,8 @@ struct code_ent {
 
 struct pycodes {
 	struct dfa_writer *w;
-	struct map2 codes;	/* (code, pid << 32 | cookie) -> index + 1 */
-	struct map2 cookies;	/* (pid, 0) -> the image's cookie */
+	struct pairmap codes;	/* (code, pid << 32 | cookie) -> index + 1 */
+	struct pairmap cookies;	/* (pid, 0) -> the image's cookie */
 	struct code_ent *v;
 	size_t n, cap;
 	uint32_t next_cookie;
@@ -226,15 +226,15 @@ void pycodes__free(struct pycodes *c)
 {
 	if (!c)
 		return;
-	free(c->codes.s);
-	free(c->cookies.s);
+	pairmap__release(&c->codes);
+	pairmap__release(&c->cookies);
 	free(c->v);
 	free(c);
 }
 
 uint32_t pycodes__new_image(struct pycodes *c, uint32_t pid)
 {
-	struct slot *sl = map2_find(&c->cookies, pid, 0, true);
+	struct pairmap_entry *sl = pairmap__find(&c->cookies, pid, 0, true);
 
 	if (!sl || sl->val)
 		return 0;
@@ -244,53 +244,37 @@ uint32_t pycodes__new_image(struct pycodes *c, uint32_t pid)
 
 void pycodes__forget(struct pycodes *c, uint32_t pid)
 {
-	struct slot *sl = map2_find(&c->cookies, pid, 0, false);
+	struct pairmap_entry *sl = pairmap__find(&c->cookies, pid, 0, false);
 
 	if (sl)
 		sl->val = 0;
 }
 
 /* A new, unnamed entry; NULL when out of memory. */
-static struct code_ent *new_ent(struct pycodes *c, struct slot *sl)
+static struct code_ent *new_ent(struct pycodes *c, struct pairmap_entry *sl)
 {
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 1024;
-		struct code_ent *v = realloc(c->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		c->v = v;
-		c->cap = cap;
-	}
+	if (array_grow(&c->v, &c->cap, c->n + 1, sizeof(*c->v), 1024))
+		return NULL;
 	c->v[c->n] = (struct code_ent){ (uint32_t)c->n, false, 0 };
 	sl->val = ++c->n;
 	return &c->v[c->n - 1];
 }
 
 /* The slot of a code object of pid's current image; NULL when out of memory. */
-static struct slot *code_slot(struct pycodes *c, uint32_t pid, uint64_t code)
+static struct pairmap_entry *code_slot(struct pycodes *c, uint32_t pid, uint64_t code)
 {
-	struct slot *ck = map2_find(&c->cookies, pid, 0, false);
+	struct pairmap_entry *ck = pairmap__find(&c->cookies, pid, 0, false);
 
-	return map2_find(&c->codes, code, (uint64_t)pid << 32 | (ck ? ck->val : 0), true);
+	return pairmap__find(&c->codes, code, (uint64_t)pid << 32 | (ck ? ck->val : 0), true);
 }
 
 static struct code_ent *entry(struct pycodes *c, uint32_t pid, uint64_t code)
 {
-	struct slot *sl = code_slot(c, pid, code);
+	struct pairmap_entry *sl = code_slot(c, pid, code);
 
 	if (!sl)
 		return NULL;
 	return sl->val ? &c->v[sl->val - 1] : new_ent(c, sl);
-}
-
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ULL;
-	return h;
 }
 
 /* A str the walk read, as UTF-8: ASCII as it is, else from its code points. */
@@ -335,9 +319,8 @@ int pycodes__on_name(struct pycodes *c, const struct df_pycode_rec *r)
 	uint32_t fl = r->file_len < DF_PY_FILE ? r->file_len : DF_PY_FILE;
 	uint32_t ll = r->lines_len < DF_PY_LINES ? r->lines_len : DF_PY_LINES;
 	char *name = py_text(r->name, nl, r->name_kind), *file = py_text(r->file, fl, r->file_kind);
-	uint64_t h = hash_bytes(hash_bytes(hash_bytes(0xcbf29ce484222325ULL ^ r->firstlineno, r->name, nl),
-					   r->file, fl), r->lines, ll);
-	struct slot *sl = code_slot(c, r->hdr.pid, r->code);
+	uint64_t h = hash_bytes(r->lines, ll, hash_bytes(r->file, fl, hash_bytes(r->name, nl, HASH_SEED ^ r->firstlineno)));
+	struct pairmap_entry *sl = code_slot(c, r->hdr.pid, r->code);
 	struct code_ent *e = NULL;
 	int ret = -1;
 

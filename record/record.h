@@ -9,6 +9,8 @@
 #include <sys/types.h>
 #include <gelf.h>
 #include "dfa.h"
+#include "hashmap.h"
+#include "util.h"
 
 struct record_opts {
 	bool all;

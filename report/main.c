@@ -90,15 +90,8 @@ void *must_realloc(void *p, size_t n)
 
 void must_grow(void *arrp, size_t *cap, size_t need, size_t size, size_t min)
 {
-	void **arr = arrp;
-	size_t c = *cap ? *cap : min;
-
-	if (need <= *cap)
-		return;
-	while (c < need)
-		c *= 2;
-	*arr = must_realloc(*arr, c * size);
-	*cap = c;
+	if (array_grow(arrp, cap, need, size, min))
+		oom();
 }
 
 char *must_strdup(const char *s)

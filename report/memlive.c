@@ -37,7 +37,7 @@ int memlive__replay(struct dfa_reader *r, uint64_t t_end, uint8_t *live,
 	const struct dfa_free *f = dfa_reader__frees(r);
 	size_t ns = dfa_reader__sample_count(r), nf = dfa_reader__free_count(r), n = 0;
 	struct ev *ev = must_realloc(NULL, (ns + nf + 1) * sizeof(*ev));
-	struct map2 blocks = { 0 };
+	struct pairmap blocks = { 0 };
 
 	for (size_t i = 0; i < ns; i++)
 		if (s[i].event == DFA_EV_MEM_ALLOC && s[i].addr)
@@ -48,7 +48,7 @@ int memlive__replay(struct dfa_reader *r, uint64_t t_end, uint8_t *live,
 	for (size_t i = 0; i < n && ev[i].ts <= t_end; i++) {
 		uint32_t pid = ev[i].is_free ? f[ev[i].idx].pid : s[ev[i].idx].pid;
 		uint64_t addr = ev[i].is_free ? f[ev[i].idx].addr : s[ev[i].idx].addr;
-		struct slot *sl = map2_find(&blocks, pid, addr, !ev[i].is_free);
+		struct pairmap_entry *sl = pairmap__find(&blocks, pid, addr, !ev[i].is_free);
 
 		if (!ev[i].is_free) {
 			if (!sl)
@@ -68,11 +68,11 @@ int memlive__replay(struct dfa_reader *r, uint64_t t_end, uint8_t *live,
 	if (live) {
 		memset(live, 0, ns);
 		for (size_t i = 0; i < blocks.size; i++)
-			if (blocks.s[i].used && blocks.s[i].val)
-				live[blocks.s[i].val - 1] = 1;
+			if (blocks.entries[i].used && blocks.entries[i].val)
+				live[blocks.entries[i].val - 1] = 1;
 	}
 	free(ev);
-	free(blocks.s);
+	pairmap__release(&blocks);
 	return 0;
 }
 

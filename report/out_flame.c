@@ -218,7 +218,7 @@ static void put_label(FILE *f, const char *name, double w)
 
 static void color(const struct frame *fr, char *buf, size_t len)
 {
-	uint64_t h = hash_str(fr->name, 0xcbf29ce484222325ULL);
+	uint64_t h = hash_string(fr->name, HASH_SEED);
 	unsigned a = h % 1000, b = (h >> 16) % 1000;
 
 	if (fr->kind == FRAME_ROOT)

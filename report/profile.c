@@ -25,37 +25,23 @@ struct derived_set {
 	size_t n, cap;
 	uint64_t *ips;
 	size_t n_ips, cap_ips;
-	struct map2 ix;		/* hash of ips -> candidates */
-	struct map2 memo;	/* (image, hash of copy and chain) -> index + 1, or UINT32_MAX: none */
+	struct pairmap ix;		/* hash of ips -> candidates */
+	struct pairmap memo;	/* (image, hash of copy and chain) -> index + 1, or UINT32_MAX: none */
 	uint64_t buf[DFA_MAX_FRAMES];
 };
 
-static uint64_t hash_words(const void *p, size_t len, uint64_t h)
-{
-	const uint8_t *b = p;
-	uint64_t w;
-
-	for (; len >= 8; len -= 8, b += 8) {
-		memcpy(&w, b, 8);
-		h = mix(h, w);
-	}
-	w = 0;
-	memcpy(&w, b, len);
-	return mix(h, w ^ len);
-}
-
 static uint32_t derived_add(struct derived_set *d, const uint64_t *ips, uint32_t n)
 {
-	uint64_t h = hash_words(ips, n * sizeof(*ips), n), probe;
-	struct slot *sl;
+	uint64_t h = hash_words(ips, n, n), probe;
+	struct pairmap_entry *sl;
 
-	for (probe = 0; (sl = map2_find(&d->ix, h, probe, false)); probe++) {
+	for (probe = 0; (sl = pairmap__find(&d->ix, h, probe, false)); probe++) {
 		const struct derived *x = &d->v[sl->val];
 
 		if (x->n == n && !memcmp(d->ips + x->off, ips, n * sizeof(*ips)))
 			return sl->val + 1;
 	}
-	sl = map2_find(&d->ix, h, probe, true);
+	sl = pairmap__find(&d->ix, h, probe, true);
 	if (!sl)
 		oom();
 	must_grow(&d->v, &d->cap, d->n + 1, sizeof(*d->v), 256);
@@ -74,7 +60,7 @@ static uint32_t unwind_sample(struct profile *pf, struct dfa_reader *r, const st
 	struct derived_set *d = pf->derived;
 	struct dfa_ustack us;
 	struct dfa_stack st;
-	struct slot *sl;
+	struct pairmap_entry *sl;
 	uint64_t h;
 	int n;
 
@@ -82,8 +68,8 @@ static uint32_t unwind_sample(struct profile *pf, struct dfa_reader *r, const st
 		return 0;
 	dfa_reader__stack(r, s->stack, &st);
 	/* Samples in a hot loop often carry identical copies: unwind each once. */
-	h = hash_words(us.data, us.len, mix(mix(us.ip, us.sp), mix(us.bp, s->stack)));
-	sl = map2_find(&d->memo, (uint64_t)(uintptr_t)p, h, true);
+	h = hash_bytes(us.data, us.len, hash_mix(hash_mix(us.ip, us.sp), hash_mix(us.bp, s->stack)));
+	sl = pairmap__find(&d->memo, (uint64_t)(uintptr_t)p, h, true);
 	if (!sl)
 		oom();
 	if (sl->val)
@@ -143,7 +129,7 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 	size_t n = dfa_reader__sample_count(r), n_agg = 0, cap = 0;
 	const char *t0s = dfa_reader__meta(r, "start_mono_ns");
 	uint64_t t0 = t0s ? strtoull(t0s, NULL, 10) : 0;
-	struct map2 ix = { 0 }, images = { 0 };
+	struct pairmap ix = { 0 }, images = { 0 };
 	struct agg *agg = NULL;
 	uint8_t *live = NULL;
 	const char *freq = dfa_reader__meta(r, "freq");
@@ -160,7 +146,7 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 		const struct dfa_proc *p;
 		uint64_t key, value;
 		uint32_t derived;
-		struct slot *sl;
+		struct pairmap_entry *sl;
 
 		if (pf->event == EV_WALL ? s->event != DFA_EV_ONCPU && s->event != DFA_EV_OFFCPU
 		    : pf->event == DFA_EV_MEM_INUSE ? s->event != DFA_EV_MEM_ALLOC || !live[i]
@@ -172,17 +158,17 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 		key = p ? (uint64_t)(uintptr_t)p : (1ULL << 63) | s->pid;
 		/* The wall view is per thread. */
 		if (pf->event == EV_WALL)
-			key = mix(key, s->tid);
+			key = hash_mix(key, s->tid);
 		value = pf->event == EV_WALL && s->event == DFA_EV_ONCPU ? oncpu_ns : s->value;
 		derived = s->ustack ? unwind_sample(pf, r, s, p) : 0;
-		sl = map2_find(&ix, key, (uint64_t)derived << 32 | s->stack, true);
+		sl = pairmap__find(&ix, key, (uint64_t)derived << 32 | s->stack, true);
 		if (!sl)
 			oom();
 		if (!sl->val) {
 			must_grow(&agg, &cap, n_agg + 1, sizeof(*agg), 1024);
 			agg[n_agg] = (struct agg){ p, s->pid, s->tid, s->stack, derived, 0, 0 };
 			sl->val = ++n_agg;	/* 0 marks a new slot */
-			if (!map2_find(&images, key, 0, true))
+			if (!pairmap__find(&images, key, 0, true))
 				oom();
 		}
 		agg[sl->val - 1].value += value;
@@ -192,8 +178,8 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 	}
 	pf->images = images.n;
 	free(live);
-	free(ix.s);
-	free(images.s);
+	pairmap__release(&ix);
+	pairmap__release(&images);
 	*n_out = n_agg;
 	return agg;
 }
@@ -290,24 +276,15 @@ static void build_path(struct profile *pf, struct dfa_reader *r, const struct ag
 		push_id(pf, cap, symbolizer__kernel(pf->sym, st.kern[i], i > 0));
 }
 
-static uint64_t hash_ids(const uint32_t *v, uint32_t n)
-{
-	uint64_t h = 0x84222325cbf29ce4ULL ^ n;
-
-	for (uint32_t i = 0; i < n; i++)
-		h = mix(h, v[i]);
-	return h;
-}
-
 /* Adds the path just pushed at ids[off..] unless an equal one exists. */
-static void add_path(struct profile *pf, struct map2 *ix, size_t *cap_paths, uint32_t off,
+static void add_path(struct profile *pf, struct pairmap *ix, size_t *cap_paths, uint32_t off,
 		     const struct agg *a)
 {
 	uint32_t n = pf->n_ids - off;
-	uint64_t h = hash_ids(pf->ids + off, n), probe;
-	struct slot *sl;
+	uint64_t h = hash_bytes(pf->ids + off, n * sizeof(*pf->ids), n), probe;
+	struct pairmap_entry *sl;
 
-	for (probe = 0; (sl = map2_find(ix, h, probe, false)); probe++) {
+	for (probe = 0; (sl = pairmap__find(ix, h, probe, false)); probe++) {
 		struct path *p = &pf->paths[sl->val];
 
 		if (p->n == n && !memcmp(pf->ids + p->off, pf->ids + off, n * sizeof(uint32_t))) {
@@ -317,7 +294,7 @@ static void add_path(struct profile *pf, struct map2 *ix, size_t *cap_paths, uin
 			return;
 		}
 	}
-	sl = map2_find(ix, h, probe, true);
+	sl = pairmap__find(ix, h, probe, true);
 	if (!sl)
 		oom();
 	must_grow(&pf->paths, cap_paths, pf->n_paths + 1, sizeof(*pf->paths), 1024);
@@ -329,7 +306,7 @@ int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *
 		   const struct report_opts *o)
 {
 	size_t n_agg, cap_ids = 0, cap_paths = 0;
-	struct map2 ix = { 0 };
+	struct pairmap ix = { 0 };
 	struct agg *agg;
 
 	memset(pf, 0, sizeof(*pf));
@@ -346,7 +323,7 @@ int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *
 		build_path(pf, r, &agg[i], &cap_ids);
 		add_path(pf, &ix, &cap_paths, off, &agg[i]);
 	}
-	free(ix.s);
+	pairmap__release(&ix);
 	free(agg);
 	return 0;
 }
@@ -356,8 +333,8 @@ void profile__release(struct profile *pf)
 	if (pf->derived) {
 		free(pf->derived->v);
 		free(pf->derived->ips);
-		free(pf->derived->ix.s);
-		free(pf->derived->memo.s);
+		pairmap__release(&pf->derived->ix);
+		pairmap__release(&pf->derived->memo);
 		free(pf->derived);
 	}
 	unwinder__free(pf->unw);

@@ -23,27 +23,6 @@ void ranges__sort(struct ranges *r)
 		qsort(r->v, r->n, sizeof(*r->v), cmp_range);
 }
 
-long ranges_find(const void *v, size_t n, size_t size, uint64_t ip)
-{
-	const uint8_t *base = v;
-	size_t lo = 0, hi = n;
-	uint64_t se[2];
-
-	while (lo < hi) {	/* first range starting above ip */
-		size_t mid = (lo + hi) / 2;
-
-		memcpy(se, base + mid * size, sizeof(se));
-		if (se[0] <= ip)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
-		return -1;
-	memcpy(se, base + (lo - 1) * size, sizeof(se));
-	return ip < se[1] ? (long)(lo - 1) : -1;
-}
-
 const char *ranges__lookup(const struct ranges *r, uint64_t ip)
 {
 	long i = ranges_find(r->v, r->n, sizeof(*r->v), ip);

@@ -37,7 +37,8 @@ void *must_realloc(void *p, size_t n);
 void must_grow(void *arrp, size_t *cap, size_t need, size_t size, size_t min);
 char *must_strdup(const char *s);
 
-#include "map2.h"
+#include "hashmap.h"
+#include "util.h"
 
 /* ---- frames ---- */
 enum frame_kind { FRAME_ROOT, FRAME_USER, FRAME_KERNEL, FRAME_INTERP };
@@ -141,8 +142,7 @@ void ranges__add(struct ranges *r, uint64_t start, uint64_t end, const char *nam
 void ranges__sort(struct ranges *r);
 /* The name of a range holding ip (the last starting at or below it), or NULL; borrowed. */
 const char *ranges__lookup(const struct ranges *r, uint64_t ip);
-/* The same for any sorted array whose elements begin with uint64_t start, end: the index, or -1. */
-long ranges_find(const void *v, size_t n, size_t size, uint64_t ip);
+
 void ranges__release(struct ranges *r);
 
 /* gopclntab.c: Go function names from a (stripped) binary's .gopclntab */

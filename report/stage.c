@@ -34,7 +34,7 @@ struct stage {
 	struct dfa_reader *r;
 	struct verdict *v;
 	size_t n, cap;
-	struct map2 ix;		/* hash of key -> index, candidates in turn */
+	struct pairmap ix;		/* hash of key -> index, candidates in turn */
 };
 
 struct stage *stage__new(struct dfa_reader *r)
@@ -56,7 +56,7 @@ void stage__free(struct stage *st)
 		free(st->v[i].error);
 	}
 	free(st->v);
-	free(st->ix.s);
+	pairmap__release(&st->ix);
 	free(st);
 }
 
@@ -150,10 +150,10 @@ static char *check(struct stage *st, const char *member, const void *data, size_
 
 static struct verdict *verdict_for(struct stage *st, const char *key)
 {
-	uint64_t h = hash_str(key, 0xcbf29ce484222325ULL), probe;
-	struct slot *sl;
+	uint64_t h = hash_string(key, HASH_SEED), probe;
+	struct pairmap_entry *sl;
 
-	for (probe = 0; (sl = map2_find(&st->ix, h, probe, false)); probe++)
+	for (probe = 0; (sl = pairmap__find(&st->ix, h, probe, false)); probe++)
 		if (!strcmp(st->v[sl->val].key, key))
 			return &st->v[sl->val];
 	return NULL;
@@ -161,12 +161,12 @@ static struct verdict *verdict_for(struct stage *st, const char *key)
 
 static struct verdict *verdict_add(struct stage *st, const char *key, char *error)
 {
-	uint64_t h = hash_str(key, 0xcbf29ce484222325ULL), probe;
-	struct slot *sl;
+	uint64_t h = hash_string(key, HASH_SEED), probe;
+	struct pairmap_entry *sl;
 
-	for (probe = 0; map2_find(&st->ix, h, probe, false); probe++)
+	for (probe = 0; pairmap__find(&st->ix, h, probe, false); probe++)
 		;
-	sl = map2_find(&st->ix, h, probe, true);
+	sl = pairmap__find(&st->ix, h, probe, true);
 	if (!sl)
 		oom();
 	must_grow(&st->v, &st->cap, st->n + 1, sizeof(*st->v), 64);

@@ -62,11 +62,11 @@ struct symbolizer {
 	struct frame *frames;
 	uint32_t n_frames;
 	size_t cap_frames;
-	struct map2 frame_ix;	/* hash of frame text -> candidates */
-	struct map2 cache;	/* (object index + 1 | kernel 0, address) -> frame id */
+	struct pairmap frame_ix;	/* hash of frame text -> candidates */
+	struct pairmap cache;	/* (object index + 1 | kernel 0, address) -> frame id */
 	struct sobj *objs;
 	size_t n_objs;
-	struct map2 obj_ix;	/* string hash -> object index */
+	struct pairmap obj_ix;	/* string hash -> object index */
 	struct ranges *jits;	/* perf-PID.map per image */
 	bool lines;		/* "name (file:line)" */
 	/* frames at one address (inlines), by cache entry */
@@ -77,7 +77,7 @@ struct symbolizer {
 	uint32_t *pool;
 	size_t n_pool, cap_pool;
 	size_t n_jits;
-	struct map2 jit_ix;	/* image pointer -> jits index + 1 (0: none) */
+	struct pairmap jit_ix;	/* image pointer -> jits index + 1 (0: none) */
 };
 
 #define MAX_INLINE 32
@@ -120,12 +120,12 @@ void symbolizer__free(struct symbolizer *s)
 	for (size_t i = 0; i < s->n_jits; i++)
 		ranges__release(&s->jits[i]);
 	free(s->jits);
-	free(s->jit_ix.s);
+	pairmap__release(&s->jit_ix);
 	free(s->chains);
 	free(s->pool);
-	free(s->frame_ix.s);
-	free(s->cache.s);
-	free(s->obj_ix.s);
+	pairmap__release(&s->frame_ix);
+	pairmap__release(&s->cache);
+	pairmap__release(&s->obj_ix);
 	ksyms__free(s->ksyms);
 	stage__free(s->stage);
 	free(s);
@@ -151,19 +151,19 @@ uint32_t symbolizer__frame_count(const struct symbolizer *s)
 static uint32_t intern_clean(struct symbolizer *s, const char *name, const char *object, const char *key,
 			     uint8_t kind, uint8_t status)
 {
-	uint64_t h = hash_str(object, hash_str(name, 0xcbf29ce484222325ULL)) ^ kind;
-	struct slot *sl;
+	uint64_t h = hash_string(object, hash_string(name, HASH_SEED)) ^ kind;
+	struct pairmap_entry *sl;
 	struct frame *f;
 	uint64_t probe;
 
 	/* Frames whose text hashes alike sit under (h, 0), (h, 1), ... */
-	for (probe = 0; (sl = map2_find(&s->frame_ix, h, probe, false)); probe++) {
+	for (probe = 0; (sl = pairmap__find(&s->frame_ix, h, probe, false)); probe++) {
 		f = &s->frames[sl->val];
 		if (f->kind == kind && f->status == status && !strcmp(f->name, name) &&
 		    !strcmp(f->object, object) && !strcmp(f->key, key))
 			return sl->val;
 	}
-	sl = map2_find(&s->frame_ix, h, probe, true);
+	sl = pairmap__find(&s->frame_ix, h, probe, true);
 	if (!sl)
 		oom();
 	must_grow(&s->frames, &s->cap_frames, s->n_frames + 1, sizeof(*s->frames), 1024);
@@ -365,15 +365,15 @@ cleanup:
 
 static struct sobj *get_object(struct symbolizer *s, const char *key, size_t *idx)
 {
-	uint64_t h = hash_str(key, 0xcbf29ce484222325ULL), probe;
-	struct slot *sl;
+	uint64_t h = hash_string(key, HASH_SEED), probe;
+	struct pairmap_entry *sl;
 
-	for (probe = 0; (sl = map2_find(&s->obj_ix, h, probe, false)); probe++)
+	for (probe = 0; (sl = pairmap__find(&s->obj_ix, h, probe, false)); probe++)
 		if (!strcmp(s->objs[sl->val].key, key)) {
 			*idx = sl->val;
 			return &s->objs[sl->val];
 		}
-	sl = map2_find(&s->obj_ix, h, probe, true);
+	sl = pairmap__find(&s->obj_ix, h, probe, true);
 	if (!sl)
 		oom();
 	s->objs = must_realloc(s->objs, (s->n_objs + 1) * sizeof(*s->objs));
@@ -614,7 +614,7 @@ static void parse_jit(struct ranges *j, const char *text, size_t len)
 /* The JIT map the archive holds for image p, or NULL. */
 static const struct ranges *jit_for(struct symbolizer *s, const struct dfa_proc *p)
 {
-	struct slot *sl = map2_find(&s->jit_ix, (uint64_t)(uintptr_t)p, 0, true);
+	struct pairmap_entry *sl = pairmap__find(&s->jit_ix, (uint64_t)(uintptr_t)p, 0, true);
 	char name[64];
 	const void *data;
 	size_t len;
@@ -666,7 +666,7 @@ int symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip
 	int n;
 	const struct dfa_map *m;
 	struct sobj *o;
-	struct slot *sl;
+	struct pairmap_entry *sl;
 	uint64_t off, vaddr = 0;
 	size_t idx;
 	bool have_vaddr;
@@ -689,14 +689,14 @@ int symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip
 		return single(out, intern_offset(s, obj, off, "", SYM_NO_OBJECT));
 	}
 	o = get_object(s, m->object, &idx);
-	sl = map2_find(&s->cache, idx + 1, off, false);
+	sl = pairmap__find(&s->cache, idx + 1, off, false);
 	if (!sl) {
 		if (!o->loaded)
 			load_object(s, o);
 		o = &s->objs[idx];
 		have_vaddr = offset_to_vaddr(o, off, &vaddr);
 		n = resolve_user(s, m, o, off, vaddr, have_vaddr, ids, MAX_INLINE);
-		sl = map2_find(&s->cache, idx + 1, off, true);
+		sl = pairmap__find(&s->cache, idx + 1, off, true);
 		if (!sl)
 			oom();
 		sl->val = add_chain(s, ids, n);
@@ -715,7 +715,7 @@ uint32_t symbolizer__interp(struct symbolizer *s, uint64_t frame)
 	uint32_t instr = DFA_IFRAME_INSTR(frame);
 	/* Without --lines every instruction of a function is one frame. */
 	uint64_t key = s->lines ? frame & ~1ULL : frame & ~0xffffffffULL;
-	struct slot *sl = map2_find(&s->cache, INTERP_CACHE, key, false);
+	struct pairmap_entry *sl = pairmap__find(&s->cache, INTERP_CACHE, key, false);
 	uint32_t id;
 	int line;
 
@@ -731,7 +731,7 @@ uint32_t symbolizer__interp(struct symbolizer *s, uint64_t frame)
 		id = intern_named(s, must_strdup(f->name), base_name(f->file), line > 0 ? line : (int)f->firstline,
 				  base_name(f->file), "", FRAME_INTERP);
 	}
-	sl = map2_find(&s->cache, INTERP_CACHE, key, true);
+	sl = pairmap__find(&s->cache, INTERP_CACHE, key, true);
 	if (!sl)
 		oom();
 	sl->val = id;
@@ -749,19 +749,19 @@ bool symbolizer__is_eval_loop(const struct symbolizer *s, uint32_t id)
 
 uint32_t symbolizer__kernel(struct symbolizer *s, uint64_t ip, bool ret)
 {
-	struct slot *sl;
+	struct pairmap_entry *sl;
 	const char *name;
 	uint32_t id;
 
 	if (ret && ip)
 		ip--;
-	sl = map2_find(&s->cache, 0, ip, false);
+	sl = pairmap__find(&s->cache, 0, ip, false);
 	if (sl)
 		return sl->val;
 	name = ksyms__lookup(s->ksyms, ip);
 	id = name ? intern(s, name, "[kernel]", "", FRAME_KERNEL, SYM_OK)
 		  : intern(s, "[unknown]", "[kernel]", "", FRAME_KERNEL, SYM_NO_SYMBOL);
-	sl = map2_find(&s->cache, 0, ip, true);
+	sl = pairmap__find(&s->cache, 0, ip, true);
 	if (sl)
 		sl->val = id;
 	return id;

@@ -30,7 +30,7 @@ struct unwinder {
 	struct stage *stage;
 	struct image *images;
 	size_t n_images;
-	struct map2 ix;		/* image pointer -> index + 1 */
+	struct pairmap ix;		/* image pointer -> index + 1 */
 	/* the sample being unwound */
 	const struct dfa_ustack *us;
 	bool past_copy;		/* a read fell outside the copy */
@@ -99,7 +99,7 @@ void unwinder__free(struct unwinder *u)
 		if (u->images[i].dwfl)
 			dwfl_end(u->images[i].dwfl);
 	free(u->images);
-	free(u->ix.s);
+	pairmap__release(&u->ix);
 	free(u);
 }
 
@@ -171,7 +171,7 @@ static void report_objects(struct unwinder *u, Dwfl *dwfl, const struct dfa_proc
 
 static struct image *image_for(struct unwinder *u, const struct dfa_proc *p)
 {
-	struct slot *sl = map2_find(&u->ix, (uint64_t)(uintptr_t)p, 0, true);
+	struct pairmap_entry *sl = pairmap__find(&u->ix, (uint64_t)(uintptr_t)p, 0, true);
 	struct image *img;
 	Dwfl *dwfl;
 

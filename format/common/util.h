@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Small pieces both programs and libdfa use, each written once. */
+#ifndef DF_UTIL_H
+#define DF_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Grows *arrp (an array of *cap elements of size bytes) to hold need,
+ * doubling from min; 0, or -1 (out of memory, *arrp unchanged). */
+int array_grow(void *arrp, size_t *cap, size_t need, size_t size, size_t min);
+
+/* In a sorted array of n elements of size bytes, each beginning with
+ * uint64_t start, end ([start, end)): the index of the one holding ip, or -1. */
+long ranges_find(const void *v, size_t n, size_t size, uint64_t ip);
+
+/* The kernel names a mapped file that was deleted or replaced "PATH (deleted)":
+ * cuts the suffix off in place; whether there was one. */
+bool path_strip_deleted(char *path);
+
+#endif
