@@ -8,6 +8,7 @@
 #define DF_COMMON_BPF_H
 
 #include "common.h"
+#include "arch.h"
 #include <bpf/bpf_core_read.h>
 
 struct {
@@ -52,17 +53,16 @@ static __always_inline __u32 df_copy_ustack(struct pt_regs *uregs, void *dst, __
 {
 	struct df_ustack *us = dst;
 	__u8 *buf = (__u8 *)(us + 1);
-	__u64 sp, cs, arg_start, done = 0;
+	__u64 sp, arg_start, done = 0;
 
 	if (!uregs)
 		return 0;
-	cs = BPF_CORE_READ(uregs, cs);
-	if (!(cs & 3))	/* a kernel thread: no user context */
+	if (!DF_REGS_USER(uregs))	/* a kernel thread: no user context */
 		return 0;
-	sp = BPF_CORE_READ(uregs, sp);
-	us->ip = BPF_CORE_READ(uregs, ip);
+	sp = DF_REGS_SP(uregs);
+	us->ip = DF_REGS_IP(uregs);
 	us->sp = sp;
-	us->bp = BPF_CORE_READ(uregs, bp);
+	us->bp = DF_REGS_FP(uregs);
 	us->pad = 0;
 	if (want > max)
 		want = max;
@@ -99,7 +99,7 @@ static __always_inline __u32 df_copy_ustack(struct pt_regs *uregs, void *dst, __
 /* The user registers of the current task: ctx's if it was in user mode. */
 static __always_inline struct pt_regs *df_user_regs(struct pt_regs *ctx_regs)
 {
-	if (ctx_regs && (BPF_CORE_READ(ctx_regs, cs) & 3))
+	if (ctx_regs && DF_REGS_USER(ctx_regs))
 		return ctx_regs;
 	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }

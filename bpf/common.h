@@ -3,13 +3,22 @@
 #ifndef DF_BPF_COMMON_H
 #define DF_BPF_COMMON_H
 
-enum df_rec_type {
-	DF_REC_SAMPLE = 1,	/* struct df_sample_rec */
-	DF_REC_FORK = 2,	/* struct df_proc_rec (procs.h) */
-	DF_REC_EXEC = 3,
-	DF_REC_EXIT = 4,
-	DF_REC_FREE = 5,	/* struct df_free_rec (mem.h) */
-	DF_REC_PYCODE = 6,	/* struct df_pycode_rec (python.h) */
+/* Events the programs record: the archive's ids (format/dfa.h; record/probes.c checks). */
+enum df_event {
+	DF_EV_ONCPU = 0,
+	DF_EV_OFFCPU = 1,
+	DF_EV_MEM_ALLOC = 2,
+};
+
+/* Ring-buffer record types: between the programs and dfrecord only (the
+ * archive's own record types are format/dfa_private.h's). */
+enum df_rb_type {
+	DF_RB_SAMPLE = 1,	/* struct df_sample_rec */
+	DF_RB_FORK = 2,	/* struct df_proc_rec (procs.h) */
+	DF_RB_EXEC = 3,
+	DF_RB_EXIT = 4,
+	DF_RB_FREE = 5,	/* struct df_free_rec (mem.h) */
+	DF_RB_PYCODE = 6,	/* struct df_pycode_rec (python.h) */
 };
 
 #define DF_COMM_LEN 16
@@ -38,7 +47,7 @@ enum {
 /* One stack sample (on-cpu, off-cpu, memory); only the first n_kern + n_user
  * + n_py ips travel, then, with DF_F_USTACK, a struct df_ustack and its bytes. */
 struct df_sample_rec {
-	struct df_rec_hdr hdr;	/* type DF_REC_SAMPLE */
+	struct df_rec_hdr hdr;	/* type DF_RB_SAMPLE */
 	__u32 tid;
 	__u32 cpu;
 	__u64 value;

@@ -106,7 +106,7 @@ static __always_inline void record_free(__u32 tgid, __u64 addr)
 		__sync_fetch_and_add(&lost, 1);
 		return;
 	}
-	e->hdr.type = DF_REC_FREE;
+	e->hdr.type = DF_RB_FREE;
 	e->hdr.pid = tgid;
 	e->hdr.ts = bpf_ktime_get_ns();
 	e->addr = addr;
@@ -132,14 +132,14 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u32 tgid, __u32 
 	if (!s)
 		return;
 	e = &s->rec;
-	e->hdr.type = DF_REC_SAMPLE;
+	e->hdr.type = DF_RB_SAMPLE;
 	e->hdr.pid = tgid;
 	e->hdr.ts = bpf_ktime_get_ns();
 	e->tid = tid;
 	e->cpu = bpf_get_smp_processor_id();
 	e->value = size;
 	e->addr = addr;
-	e->event = 2;	/* DFA_EV_MEM_ALLOC */
+	e->event = DF_EV_MEM_ALLOC;
 	e->flags = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	len = df_fill_stacks(ctx, e, false, 0);

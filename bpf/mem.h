@@ -16,7 +16,7 @@ enum df_mem_kind {
 
 /* A freed block that was recorded as allocated. */
 struct df_free_rec {
-	struct df_rec_hdr hdr;	/* type DF_REC_FREE */
+	struct df_rec_hdr hdr;	/* type DF_RB_FREE */
 	__u64 addr;
 };
 

@@ -88,14 +88,14 @@ static __always_inline __u64 fill_wait(void *ctx, struct df_sample_rec *e, struc
 {
 	__u64 size;
 
-	e->hdr.type = DF_REC_SAMPLE;
+	e->hdr.type = DF_RB_SAMPLE;
 	e->hdr.pid = tgid;
 	e->hdr.ts = now;
 	e->tid = tid;
 	e->cpu = bpf_get_smp_processor_id();
 	e->value = 0;
 	e->addr = 0;
-	e->event = 1;	/* DFA_EV_OFFCPU */
+	e->event = DF_EV_OFFCPU;
 	e->flags = 0;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), prev->comm);
 	size = df_fill_stacks(ctx, e, kernel_stacks, skip_kernel);

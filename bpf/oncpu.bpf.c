@@ -35,19 +35,19 @@ int on_cpu(struct bpf_perf_event_data *ctx)
 	e = bpf_map_lookup_elem(&scratch, &zero);
 	if (!e)
 		return 0;
-	e->hdr.type = DF_REC_SAMPLE;
+	e->hdr.type = DF_RB_SAMPLE;
 	e->hdr.pid = tgid;
 	e->hdr.ts = bpf_ktime_get_ns();
 	e->tid = tid;
 	e->cpu = bpf_get_smp_processor_id();
 	e->value = 1;
 	e->addr = 0;
-	e->event = 0;
+	e->event = DF_EV_ONCPU;
 	e->flags = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	/* A sample taken in user mode has no kernel stack: skip the walk.  (The
 	 * context's registers are read whole, as the verifier wants.) */
-	user_mode = BPF_CORE_READ((struct pt_regs *)&ctx->regs, cs) & 3;
+	user_mode = DF_REGS_USER((struct pt_regs *)&ctx->regs);
 	size = df_fill_stacks(ctx, e, kernel_stacks && !user_mode, 0);
 	if (!size)
 		return 0;

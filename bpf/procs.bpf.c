@@ -40,7 +40,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 			return 0;
 		bpf_map_update_elem(&targets, &ctgid, &one, BPF_ANY);
 	}
-	emit(DF_REC_FORK, ctgid, ptgid, BPF_RB_NO_WAKEUP);
+	emit(DF_RB_FORK, ctgid, ptgid, BPF_RB_NO_WAKEUP);
 	return 0;
 }
 
@@ -54,7 +54,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	/* A new image: dfrecord says again whether it is Python. */
 	bpf_map_delete_elem(&py_procs, &tgid);
 	/* Wake dfrecord: it reads the new image's maps while they are there. */
-	emit(DF_REC_EXEC, tgid, 0, BPF_RB_FORCE_WAKEUP);
+	emit(DF_RB_EXEC, tgid, 0, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
@@ -65,7 +65,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 
 	if (p->pid != tgid || !df_wanted(filter, tgid))
 		return 0;
-	emit(DF_REC_EXIT, tgid, 0, BPF_RB_NO_WAKEUP);
+	emit(DF_RB_EXIT, tgid, 0, BPF_RB_NO_WAKEUP);
 	bpf_map_delete_elem(&seen, &tgid);	/* the pid may come back as another process */
 	bpf_map_delete_elem(&py_procs, &tgid);
 	if (filter)

@@ -212,7 +212,7 @@ static __always_inline void py_name_code(struct df_py_scratch *s, const struct d
 		py_seen_slot(s, code)->code = 0;
 		return;
 	}
-	r->hdr.type = DF_REC_PYCODE;
+	r->hdr.type = DF_RB_PYCODE;
 	r->hdr.pid = tgid;
 	r->hdr.ts = bpf_ktime_get_ns();
 	r->code = code;

@@ -69,7 +69,7 @@ enum { DF_PY_STR_UTF8 = 0 };	/* else the string's kind: 1, 2 or 4 bytes per code
 
 /* What a code object is called; sent the first time a walk meets it. */
 struct df_pycode_rec {
-	struct df_rec_hdr hdr;	/* type DF_REC_PYCODE */
+	struct df_rec_hdr hdr;	/* type DF_RB_PYCODE */
 	__u64 code;		/* its address */
 	__u32 firstlineno;
 	__u32 version;		/* as in df_py_proc: says how to read lines */

@@ -310,23 +310,3 @@ void dfa_errorf(char *dst, size_t len, const char *fmt, ...)
 	vsnprintf(dst, len, fmt, ap);
 	va_end(ap);
 }
-
-static const char *const event_names[DFA_EV__COUNT] = {
-	[DFA_EV_ONCPU] = "on-cpu",
-	[DFA_EV_OFFCPU] = "off-cpu",
-	[DFA_EV_MEM_ALLOC] = "mem-alloc",
-	[DFA_EV_MEM_INUSE] = "mem-inuse",
-};
-
-const char *dfa_event__name(uint32_t event)
-{
-	return event < DFA_EV__COUNT ? event_names[event] : NULL;
-}
-
-int dfa_event__parse(const char *name)
-{
-	for (int i = 0; i < DFA_EV__COUNT; i++)
-		if (!strcmp(name, event_names[i]))
-			return i;
-	return -1;
-}

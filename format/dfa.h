@@ -27,16 +27,94 @@ enum dfa_status {
 	DFA_FATAL = -30,	/* the handle is unusable */
 };
 
-/* Sample kinds.  Values: on-cpu in samples, off-cpu in ns, memory in bytes. */
+/*
+ * Events (format/events.c has the table).  Recorded events are what samples
+ * carry (their ids are the archive's and the BPF programs'); views are
+ * computed from recorded ones at report time and no sample carries them.
+ */
 enum dfa_event {
-	DFA_EV_ONCPU = 0,
-	DFA_EV_OFFCPU = 1,
-	DFA_EV_MEM_ALLOC = 2,
-	DFA_EV_MEM_INUSE = 3,
+	DFA_EV_ONCPU = 0,	/* values: samples */
+	DFA_EV_OFFCPU = 1,	/* ns */
+	DFA_EV_MEM_ALLOC = 2,	/* bytes */
+	DFA_EV_MEM_INUSE = 3,	/* view: mem-alloc samples not freed */
+	DFA_EV_WALL = 4,	/* view: on-cpu as time plus off-cpu, per thread */
 	DFA_EV__COUNT,
 };
+enum dfa_unit { DFA_UNIT_COUNT, DFA_UNIT_NS, DFA_UNIT_BYTES };
+struct dfa_event_info {
+	uint32_t id;
+	const char *name;	/* -e, --event, outputs */
+	const char *help;
+	enum dfa_unit unit;	/* of the values (for a view, of what it shows) */
+	uint32_t sources;	/* 1 << id of the recorded events it is made of (itself if recorded) */
+	bool view;		/* computed at report time */
+	bool live;		/* allocations not freed: frees are paired with them */
+	bool per_thread;	/* shown per thread */
+	const char *probe;	/* the recorder's probe that records its sources; NULL: several */
+};
+const struct dfa_event_info *dfa_event__info(uint32_t id);	/* NULL if unknown */
+const struct dfa_event_info *dfa_event__find(const char *name);
 const char *dfa_event__name(uint32_t event);	/* NULL if unknown */
 int dfa_event__parse(const char *name);		/* -1 if unknown */
+const char *dfa_unit__name(enum dfa_unit unit);	/* count, nanoseconds, bytes */
+/* "on-cpu, off-cpu, ..." (with help: "on-cpu: what it shows; ..."), for usage texts. */
+size_t dfa_event__list(char *buf, size_t len, bool help);
+
+/*
+ * Keys of the meta and end members (docs/format.md says what each means).
+ * Readers and writers name them only through these.
+ */
+#define DFA_META_FORMAT "format"
+#define DFA_META_FEATURES "features"
+#define DFA_META_HOST "host"
+#define DFA_META_KERNEL "kernel"
+#define DFA_META_ARCH "arch"
+#define DFA_META_NCPU "ncpu"
+#define DFA_META_PAGE_SIZE "page_size"
+#define DFA_META_START_MONO "start_mono_ns"
+#define DFA_META_START_WALL "start_wall_ns"
+#define DFA_META_END_MONO "end_mono_ns"
+#define DFA_META_END_WALL "end_wall_ns"
+#define DFA_META_DURATION "duration_ns"
+#define DFA_META_CMDLINE "cmdline"
+#define DFA_META_SCOPE "scope"
+#define DFA_META_EVENTS "events"
+#define DFA_META_CLOCK "clock"
+#define DFA_META_FREQ "freq"
+#define DFA_META_KALLSYMS "kallsyms"
+#define DFA_META_MIN_BLOCK "min_block_ns"
+#define DFA_META_MEM_SAMPLE "mem_sample_bytes"
+#define DFA_META_STATUS "status"
+#define DFA_META_SAMPLES "samples"
+#define DFA_META_LOST "lost"
+#define DFA_META_STACK_COPIES_FAILED "stack_copies_failed"
+#define DFA_META_MMAP_EVENTS_LOST "mmap_events_lost"
+#define DFA_META_BAD_RECORDS "bad_records"
+#define DFA_META_WRITE_ERRORS "write_errors"
+#define DFA_META_IMAGES "images"
+#define DFA_META_IMAGES_WITHOUT_MAPS "images_without_maps"
+#define DFA_META_OBJECTS "objects"
+#define DFA_META_OBJECTS_UNREADABLE "objects_unreadable"
+#define DFA_META_OBJECTS_NOT_STORED "objects_not_stored"
+#define DFA_META_STACKS "stacks"
+#define DFA_META_PY_NAMES_LOST "python_names_lost"
+#define DFA_META_PY_TRUNCATED "python_walks_truncated"
+#define DFA_META_PY_READ_FAILED "python_reads_failed"
+#define DFA_META_OFFCPU_RECORDED "offcpu_recorded"
+#define DFA_META_OFFCPU_OPEN "offcpu_open_at_end"
+#define DFA_META_OFFCPU_NOT_SLEEPING "offcpu_not_sleeping"
+#define DFA_META_OFFCPU_NO_USER "offcpu_no_user_stack"
+#define DFA_META_OFFCPU_SHORT "offcpu_below_min_block"
+#define DFA_META_OFFCPU_LONG "offcpu_over_1h"
+#define DFA_META_OFFCPU_SLOTS_FULL "offcpu_slots_full"
+#define DFA_META_MEM_ALLOCS "mem_allocs"
+#define DFA_META_MEM_NOT_SAMPLED "mem_not_sampled"
+#define DFA_META_MEM_FREES "mem_frees_recorded"
+#define DFA_META_MEM_FREES_UNMATCHED "mem_frees_unmatched"
+#define DFA_META_MEM_LIVE_FULL "mem_live_table_full"
+#define DFA_META_MEM_NESTED "mem_nested_calls"
+/* Every key above, in the order --info shows them; NULL-terminated. */
+extern const char *const dfa_meta_keys[];
 
 /* Hard bounds a reader enforces; writers stay within them. */
 #define DFA_MAX_FRAMES 1024		/* per stack side (user or kernel) */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "arch.h"
 #include "log.h"
 #include "record.h"
 
@@ -45,17 +46,12 @@ int allocators__of_pid(uint32_t pid,
 /* A library name as the dynamic loader would find it in the usual places. */
 static bool resolve_lib(const char *name, char *out, size_t len)
 {
-	static const char *const dirs[] = {
-		"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
-		"/usr/lib/aarch64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib", "/usr/local/lib",
-	};
-
 	if (strchr(name, '/')) {
 		snprintf(out, len, "%s", name);
 		return access(out, R_OK) == 0;
 	}
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++) {
-		snprintf(out, len, "%s/%s", dirs[i], name);
+	for (const char *const *dir = arch_lib_dirs; *dir; dir++) {
+		snprintf(out, len, "%s/%s", *dir, name);
 		if (access(out, R_OK) == 0)
 			return true;
 	}

@@ -11,9 +11,6 @@
 #include "log.h"
 #include "record.h"
 
-int df_argc;
-char **df_argv;
-
 const char *argp_program_version = "dfrecord " PACKAGE_VERSION;
 
 static const char doc[] =
@@ -41,12 +38,13 @@ enum { OPT_NO_KERNEL = 0x100, OPT_NO_DEBUGINFO, OPT_CALL_GRAPH, OPT_MIN_BLOCK, O
 #define LEAF_BYTES 512		/* stack copied with every sample to repair leaf frames */
 #define DWARF_BYTES 8192
 
-static const struct argp_option options[] = {
+/* The -e and --event docs come from the event table (event_doc). */
+static struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Scope (one of):", 1 },
 	{ "all-cpus", 'a', NULL, 0, "Profile every process on every CPU", 1 },
 	{ "pid", 'p', "PID[,PID..]", 0, "Profile these processes and their descendants", 1 },
 	{ NULL, 0, NULL, 0, "Sampling:", 2 },
-	{ "event", 'e', "EVENTS", 0, "Comma list of events: on-cpu (default), off-cpu, mem-alloc, mem-inuse", 2 },
+	{ "event", 'e', "EVENTS", 0, NULL, 2 },
 	{ "mem-sample", OPT_MEM_SAMPLE, "BYTES", 0, "Memory: sample about one allocation per BYTES allocated, "
 	  "weighted to estimate totals (default: 0 = every allocation, 524288 with -a)", 2 },
 	{ "free-at-entry", OPT_FREE_AT_ENTRY, NULL, 0, "Memory: probe free at its first instruction, "
@@ -83,6 +81,26 @@ struct args {
 	uint64_t mem_sample;
 	bool mem_sample_set;
 };
+
+static const char *event_list(void)
+{
+	static char buf[256];
+
+	dfa_event__list(buf, sizeof(buf), false);
+	return buf;
+}
+
+/* -e's doc: each event of the table with what it shows. */
+static void event_doc(void)
+{
+	static char buf[1024];
+	size_t n = snprintf(buf, sizeof(buf), "Comma list of events (default on-cpu): ");
+
+	dfa_event__list(buf + n, sizeof(buf) - n, true);
+	for (struct argp_option *opt = options; opt->name || opt->doc; opt++)
+		if (opt->key == 'e')
+			opt->doc = buf;
+}
 
 /* strtok writes into its string: work on a copy, so the command line stays as typed. */
 static int parse_pids(struct record_opts *o, const char *text)
@@ -166,7 +184,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'e':
 		if (parse_events(&a->o, arg))
-			argp_error(state, "invalid event list '%s' (on-cpu, off-cpu, mem-alloc, mem-inuse)", arg);
+			argp_error(state, "invalid event list '%s' (%s)", arg, event_list());
 		break;
 	case 'F':
 		errno = 0;
@@ -284,8 +302,9 @@ int main(int argc, char **argv)
 	int idx = 0, ret;
 
 	argp_err_exit_status = 2;
-	df_argc = argc;
-	df_argv = argv;
+	event_doc();
+	a.o.argc = argc;
+	a.o.argv = argv;
 	/* Stop option parsing at "--" so the command's own options stay its own. */
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--")) {

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "arch.h"
 #include "log.h"
 #include "record.h"
 
@@ -111,14 +112,13 @@ static bool crt_function(const char *name)
 
 /*
  * Frame pointers, judged from the code: the share of functions that open
- * with push %rbp; mov %rsp,%rbp (after an optional endbr64).  gcc builds
+ * by setting one up (arch__fp_prologue: push %rbp; mov %rsp,%rbp).  gcc builds
  * leaves without a frame even with -fno-omit-frame-pointer, so a fifth is
  * enough; code built without frame pointers sets one up only for alloca and
  * over-aligned stacks, far fewer.  Go always keeps frame pointers on x86-64.
  */
 static bool elf_has_fp(Elf *elf, const uint8_t *bytes, size_t len)
 {
-	static const uint8_t endbr[] = { 0xf3, 0x0f, 0x1e, 0xfa }, prologue[] = { 0x55, 0x48, 0x89, 0xe5 };
 	Elf_Scn *scn = NULL;
 	size_t shstrndx, with = 0, seen = 0;
 	GElf_Shdr sh;
@@ -146,10 +146,8 @@ static bool elf_has_fp(Elf *elf, const uint8_t *bytes, size_t len)
 				    sym.st_size < 8 || !(code = elfsnap__func_code(elf, bytes, len, &sym, 8)) ||
 				    crt_function(elf_strptr(elf, sh.sh_link, sym.st_name)))
 					continue;
-				if (!memcmp(code, endbr, 4))
-					code += 4;
 				seen++;
-				with += !memcmp(code, prologue, 4);
+				with += arch__fp_prologue(code, 8);
 			}
 		}
 		scn = NULL;

@@ -16,11 +16,13 @@ struct record_opts {
 	bool all;
 	uint32_t *pids;
 	size_t n_pids;
+	int argc;		/* dfrecord's own command line, for the archive */
+	char **argv;
 	char **cmd;		/* NULL-terminated argv after "--" */
 	unsigned freq;
 	double duration;	/* seconds; 0 = until interrupted */
 	const char *output;
-	unsigned events;	/* 1 << enum dfa_event */
+	unsigned events;	/* 1 << enum dfa_event, as asked (a view records its sources) */
 	bool no_kernel;
 	/* Stack copies (--call-graph): leaf_bytes with every sample, dwarf_bytes
 	 * for processes whose executable has no frame pointers (or all, in dwarf mode). */
@@ -38,6 +40,8 @@ struct record_opts {
 };
 
 int record__run(const struct record_opts *o);
+/* A number as a meta key's value. */
+void set_meta_u64(struct dfa_writer *w, const char *key, uint64_t v);
 
 /* privs.c: capabilities */
 uint64_t privs__effective(void);
@@ -48,16 +52,6 @@ bool privs__known(int cap);
 /* Keeps the capabilities in keep (1 << CAP_x) and drops every other, bounding set too. */
 int privs__keep(uint64_t keep);
 
-static inline bool record_wants(const struct record_opts *o, int event)
-{
-	return o->events & (1u << event);
-}
-
-/* mem-alloc and mem-inuse record the same: allocations and frees. */
-static inline bool record_wants_memory(const struct record_opts *o)
-{
-	return record_wants(o, DFA_EV_MEM_ALLOC) || record_wants(o, DFA_EV_MEM_INUSE);
-}
 
 /* command.c: -- COMMAND, forked stopped before exec */
 struct command {
@@ -98,15 +92,10 @@ int proc_status__read(uint32_t pid, struct proc_status *st);
  * protocol, as the JVM's owner; 0 when it wrote one (warns when not). */
 int jvm__write_perfmap(uint32_t pid);
 
-/* probes.c: the BPF programs of a recording */
+/* probes.c: the BPF programs of a recording, a probe per event program (probes.h) */
 struct probes;
-struct probes_counters {
-	uint64_t lost;		/* records the ring buffer had no room for */
-	uint64_t copy_failed;	/* stack copies of which nothing could be read */
-	uint64_t off_recorded, off_preempted, off_no_user, off_too_short, off_too_long, off_slots_full;
-	uint64_t mem_allocs, mem_sampled_out, mem_frees, mem_frees_unknown, mem_live_full, mem_nested;
-	uint64_t py_names_lost, py_truncated, py_read_failed;
-};
+/* The ring-buffer room the probes the events need want for their bursts, at least. */
+size_t probes__ring_bytes(const struct record_opts *o);
 struct probes *probes__new(const struct record_opts *o, size_t rb_size);
 void probes__free(struct probes *p);
 int probes__attach(struct probes *p, int ncpu, const bool *online);
@@ -116,11 +105,17 @@ int probes__add_target(struct probes *p, uint32_t pid);
 int probes__add_dwarf_pid(struct probes *p, uint32_t pid);
 /* Walks pid's Python frames from now on; -1 if the version's layout is not known. */
 int probes__add_python(struct probes *p, uint32_t pid, uint64_t runtime, uint32_t version, uint32_t cookie);
-void probes__counters(const struct probes *p, struct probes_counters *c);
+/* The probes' settings (start meta), and at the end their counters (end meta); returns
+ * the records the ring buffer had no room for. */
+void probes__start_meta(const struct probes *p, struct dfa_writer *w);
+uint64_t probes__write_counters(const struct probes *p, struct dfa_writer *w);
 /* Stops every program from sending records (they stay attached), so a last drain ends. */
 void probes__pause(struct probes *p);
-/* Probes another allocator library (jemalloc, ...) too, once; 0 or -1. */
+/* Memory (probe-mem.c): whether allocators are probed; another allocator
+ * library (jemalloc, ...) probed too, once: by path (0 or -1), or as pid maps it. */
+bool probes__allocators(const struct probes *p);
 int probes__add_allocator(struct probes *p, const char *lib);
+void probes__add_pid_allocator(struct probes *p, uint32_t pid, uint64_t start, uint64_t end, const char *path);
 /* Whether a file name is an allocator library dfrecord probes besides the C library's. */
 bool allocator_library(const char *path);
 /* allocators.c: allocator libraries to probe before the targets allocate */

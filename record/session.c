@@ -140,16 +140,16 @@ static int handle_record(struct session *s, void *data, size_t size)
 	}
 	/* The mappings made before it, first. */
 	mmaps__apply(s->mm, h->ts, on_mmap, s);
-	if (h->type == DF_REC_SAMPLE)
+	if (h->type == DF_RB_SAMPLE)
 		return handle_sample(s, data, size);
-	if (h->type == DF_REC_PYCODE) {
+	if (h->type == DF_RB_PYCODE) {
 		if (size < sizeof(struct df_pycode_rec))
 			s->bad_records++;
 		else if (pycodes__on_name(s->py, data))
 			s->write_errors++;
 		return 0;
 	}
-	if (h->type == DF_REC_FREE) {
+	if (h->type == DF_RB_FREE) {
 		const struct df_free_rec *f = data;
 
 		if (size < sizeof(*f))
@@ -168,16 +168,16 @@ static int handle_record(struct session *s, void *data, size_t size)
 	memcpy(comm, p->comm, DF_COMM_LEN);
 	comm[DF_COMM_LEN] = 0;
 	switch (h->type) {
-	case DF_REC_FORK:
+	case DF_RB_FORK:
 		mmaps__forget(s->mm, h->pid);
 		procs__on_fork(s->procs, h->pid, p->ppid, h->ts, comm);
 		break;
-	case DF_REC_EXEC:
+	case DF_RB_EXEC:
 		pycodes__forget(s->py, h->pid);
 		procs__on_exec(s->procs, h->pid, h->ts, comm);
 		mmaps__exec_done(s->mm, h->pid, on_mmap, s);
 		break;
-	case DF_REC_EXIT:
+	case DF_RB_EXIT:
 		mmaps__forget(s->mm, h->pid);
 		pycodes__forget(s->py, h->pid);
 		procs__on_exit(s->procs, h->pid, h->ts);
@@ -246,44 +246,21 @@ static size_t ringbuf_size(const struct record_opts *o, int ncpu)
 	unsigned copy = o->dwarf_all ? o->dwarf_bytes : o->leaf_bytes + o->dwarf_bytes / 4;
 	uint64_t want = (uint64_t)o->freq * ncpu * (1024 + copy) / 4, size = 4 << 20;
 
-	/* Allocations come far faster than timer samples: room for bursts. */
-	if (record_wants_memory(o))
-		want = want > (64 << 20) ? want : (64 << 20);
+	/* Some probes need more, for bursts (allocations come faster than timer samples). */
+	if (want < probes__ring_bytes(o))
+		want = probes__ring_bytes(o);
 
 	while (size < want && size < (256 << 20))
 		size <<= 1;
 	return size;
 }
 
-/* An allocator library in a process: probed through the kernel's link to the mapped file. */
+/* An allocator library a process maps: probed as that process maps it. */
 static void add_allocator(void *ctx, uint32_t pid, uint64_t start, uint64_t end, const char *path)
 {
 	struct session *s = ctx;
-	char full[96];
 
-	snprintf(full, sizeof(full), "/proc/%u/map_files/%llx-%llx", pid, (unsigned long long)start,
-		 (unsigned long long)end);
-	if (probes__add_allocator(s->probes, full))
-		pr_warn("cannot probe the allocator %s of pid %u: its allocations are not seen", path, pid);
-}
-
-static void add_command_allocator(void *ctx, const char *path)
-{
-	struct session *s = ctx;
-
-	if (probes__add_allocator(s->probes, path))
-		pr_warn("cannot probe the allocator %s: the command's allocations there are not seen", path);
-}
-
-/* Allocators the targets use, probed before the recording starts. */
-static void find_allocators(struct session *s)
-{
-	if (!record_wants_memory(s->o))
-		return;
-	for (size_t i = 0; i < s->o->n_pids; i++)
-		allocators__of_pid(s->o->pids[i], add_allocator, s);
-	if (s->o->cmd)
-		allocators__of_command(s->o->cmd[0], add_command_allocator, s);
+	probes__add_pid_allocator(s->probes, pid, start, end, path);
 }
 
 /* A Python interpreter mapped in pid: its frames are walked from now on. */
@@ -310,14 +287,6 @@ static void add_dwarf_pid(void *ctx, uint32_t pid)
 		pr_info("pid %u: no frame pointers: copying %u bytes of stack per sample", pid, s->o->dwarf_bytes);
 }
 
-static void set_meta_u64(struct dfa_writer *w, const char *key, uint64_t v)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-	dfa_writer__set_meta(w, key, buf);
-}
-
 static const char *events_text(unsigned events, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -335,25 +304,22 @@ static void write_start_meta(struct session *s, int ncpu, const char *cmdline)
 	char buf[64];
 
 	uname(&u);
-	dfa_writer__set_meta(s->w, "host", u.nodename);
-	dfa_writer__set_meta(s->w, "kernel", u.release);
-	dfa_writer__set_meta(s->w, "arch", u.machine);
-	set_meta_u64(s->w, "ncpu", ncpu);
-	set_meta_u64(s->w, "page_size", sysconf(_SC_PAGESIZE));
+	dfa_writer__set_meta(s->w, DFA_META_HOST, u.nodename);
+	dfa_writer__set_meta(s->w, DFA_META_KERNEL, u.release);
+	dfa_writer__set_meta(s->w, DFA_META_ARCH, u.machine);
+	set_meta_u64(s->w, DFA_META_NCPU, ncpu);
+	set_meta_u64(s->w, DFA_META_PAGE_SIZE, sysconf(_SC_PAGESIZE));
 	/* Samples use CLOCK_MONOTONIC: this pair lines them up with wall-clock logs. */
-	set_meta_u64(s->w, "start_mono_ns", now_ns(CLOCK_MONOTONIC));
-	set_meta_u64(s->w, "start_wall_ns", now_ns(CLOCK_REALTIME));
-	dfa_writer__set_meta(s->w, "cmdline", cmdline);
-	dfa_writer__set_meta(s->w, "events", events_text(s->o->events, buf, sizeof(buf)));
-	if (record_wants(s->o, DFA_EV_OFFCPU))
-		set_meta_u64(s->w, "min_block_ns", s->o->min_block_us * 1000ULL);
-	if (record_wants_memory(s->o))
-		set_meta_u64(s->w, "mem_sample_bytes", s->o->mem_sample);
-	dfa_writer__set_meta(s->w, "clock", "cpu-clock");
-	set_meta_u64(s->w, "freq", s->o->freq);
+	set_meta_u64(s->w, DFA_META_START_MONO, now_ns(CLOCK_MONOTONIC));
+	set_meta_u64(s->w, DFA_META_START_WALL, now_ns(CLOCK_REALTIME));
+	dfa_writer__set_meta(s->w, DFA_META_CMDLINE, cmdline);
+	dfa_writer__set_meta(s->w, DFA_META_EVENTS, events_text(s->o->events, buf, sizeof(buf)));
+	probes__start_meta(s->probes, s->w);
+	dfa_writer__set_meta(s->w, DFA_META_CLOCK, "cpu-clock");
+	set_meta_u64(s->w, DFA_META_FREQ, s->o->freq);
 	snprintf(buf, sizeof(buf), "%s", s->o->all ? "system" : s->o->cmd ? "command" : "pids");
-	dfa_writer__set_meta(s->w, "scope", buf);
-	dfa_writer__set_meta(s->w, "kallsyms", s->kern && kernel__restricted(s->kern) ? "restricted" : "ok");
+	dfa_writer__set_meta(s->w, DFA_META_SCOPE, buf);
+	dfa_writer__set_meta(s->w, DFA_META_KALLSYMS, s->kern && kernel__restricted(s->kern) ? "restricted" : "ok");
 }
 
 
@@ -469,7 +435,7 @@ static void summary(struct session *s, uint64_t ns, uint64_t lost)
 	dfa_writer__stats(s->w, &ws);
 	procs__stats(s->procs, &ps);
 	objects__stats(s->objs, &os);
-	if (record_wants(s->o, DFA_EV_OFFCPU))
+	if (s->waits)
 		snprintf(waits, sizeof(waits), " (%llu off-cpu waits)", (unsigned long long)s->waits);
 	fprintf(stderr, "dfrecord: %.1f s, %llu samples%s, %llu lost, %llu processes, %llu objects "
 		"(%llu unreadable), %.1f KiB written to %s\n",
@@ -493,12 +459,13 @@ static int close_wait(void *ctx, void *rec, size_t size)
  * processes load while recording.  Asking JVMs for perf maps,
  * CAP_SETUID+CAP_SETGID: the attach runs as the JVM's owner.
  */
-static uint64_t caps_needed(const struct record_opts *o)
+static uint64_t caps_needed(const struct session *s)
 {
+	const struct record_opts *o = s->o;
 	uint64_t keep = 1ULL << CAP_SYS_PTRACE | 1ULL << CAP_DAC_READ_SEARCH;
 
 	keep |= privs__known(CAP_CHECKPOINT_RESTORE) ? 1ULL << CAP_CHECKPOINT_RESTORE : 1ULL << CAP_SYS_ADMIN;
-	if (record_wants_memory(o))
+	if (probes__allocators(s->probes))
 		keep |= 1ULL << CAP_BPF | 1ULL << CAP_PERFMON;
 	if (!o->no_jvm_perfmap)
 		keep |= 1ULL << CAP_SETUID | 1ULL << CAP_SETGID;
@@ -512,60 +479,20 @@ static int started(struct session *s)
 		pr_err("%s", dfa_writer__error(s->w));
 		return -1;
 	}
-	if (privs__keep(caps_needed(s->o)))
+	if (privs__keep(caps_needed(s)))
 		pr_warn("cannot drop capabilities: %s", strerror(errno));
 	return 0;
 }
 
-static void set_counters(struct session *s, uint64_t open)
-{
-	struct probes_counters c;
-
-	probes__counters(s->probes, &c);
-	set_meta_u64(s->w, "lost", c.lost);
-	set_meta_u64(s->w, "stack_copies_failed", c.copy_failed);
-	set_meta_u64(s->w, "mmap_events_lost", mmaps__lost(s->mm));
-	/* Python walks: names that could not be sent, walks cut short. */
-	set_meta_u64(s->w, "python_names_lost", c.py_names_lost);
-	set_meta_u64(s->w, "python_walks_truncated", c.py_truncated);
-	set_meta_u64(s->w, "python_reads_failed", c.py_read_failed);
-	if (record_wants_memory(s->o)) {
-		/* Every allocation seen, what sampling left out, what frees matched. */
-		set_meta_u64(s->w, "mem_allocs", c.mem_allocs);
-		set_meta_u64(s->w, "mem_not_sampled", c.mem_sampled_out);
-		set_meta_u64(s->w, "mem_frees_recorded", c.mem_frees);
-		set_meta_u64(s->w, "mem_frees_unmatched", c.mem_frees_unknown);
-		set_meta_u64(s->w, "mem_live_table_full", c.mem_live_full);
-		set_meta_u64(s->w, "mem_nested_calls", c.mem_nested);
-		if (c.mem_live_full)
-			pr_warn("%llu allocations not tracked for mem-inuse: the live-block table was full",
-				(unsigned long long)c.mem_live_full);
-	}
-	if (!record_wants(s->o, DFA_EV_OFFCPU))
-		return;
-	/* What each off-cpu rule of the feature sheet filtered. */
-	set_meta_u64(s->w, "offcpu_recorded", c.off_recorded + open);
-	set_meta_u64(s->w, "offcpu_open_at_end", open);
-	set_meta_u64(s->w, "offcpu_not_sleeping", c.off_preempted);
-	set_meta_u64(s->w, "offcpu_no_user_stack", c.off_no_user);
-	set_meta_u64(s->w, "offcpu_below_min_block", c.off_too_short);
-	set_meta_u64(s->w, "offcpu_over_1h", c.off_too_long);
-	set_meta_u64(s->w, "offcpu_slots_full", c.off_slots_full);
-	if (c.off_slots_full)
-		pr_warn("%llu off-cpu waits not tracked: more threads waited at once than there are slots",
-			(unsigned long long)c.off_slots_full);
-}
-
 static int finish(struct session *s, uint64_t t0)
 {
-	uint64_t t1 = now_ns(CLOCK_MONOTONIC), open;
-	struct probes_counters c;
+	uint64_t t1 = now_ns(CLOCK_MONOTONIC), lost;
 	struct procs_stats ps;
 	struct objects_stats os;
 	struct dfa_writer_stats ws;
 
 	/* Waits still in progress end with the recording: closed now, flagged. */
-	open = probes__close_waits(s->probes, t1, close_wait, s);
+	probes__close_waits(s->probes, t1, close_wait, s);
 	mmaps__apply(s->mm, UINT64_MAX, on_mmap, s);
 	procs__finish(s->procs);
 	if (flush(s) != DFA_OK)
@@ -573,28 +500,28 @@ static int finish(struct session *s, uint64_t t0)
 	procs__stats(s->procs, &ps);
 	objects__stats(s->objs, &os);
 	dfa_writer__stats(s->w, &ws);
-	set_meta_u64(s->w, "end_mono_ns", t1);
-	set_meta_u64(s->w, "end_wall_ns", now_ns(CLOCK_REALTIME));
-	set_meta_u64(s->w, "duration_ns", t1 - t0);
-	set_meta_u64(s->w, "samples", s->samples);
-	set_counters(s, open);
-	set_meta_u64(s->w, "bad_records", s->bad_records);
-	set_meta_u64(s->w, "write_errors", s->write_errors);
-	set_meta_u64(s->w, "images", ps.images);
-	set_meta_u64(s->w, "images_without_maps", ps.no_maps);
-	set_meta_u64(s->w, "objects", os.captured);
-	set_meta_u64(s->w, "objects_unreadable", os.failed);
-	set_meta_u64(s->w, "objects_not_stored", os.not_written);
-	set_meta_u64(s->w, "stacks", ws.stacks);
+	set_meta_u64(s->w, DFA_META_END_MONO, t1);
+	set_meta_u64(s->w, DFA_META_END_WALL, now_ns(CLOCK_REALTIME));
+	set_meta_u64(s->w, DFA_META_DURATION, t1 - t0);
+	set_meta_u64(s->w, DFA_META_SAMPLES, s->samples);
+	lost = probes__write_counters(s->probes, s->w);
+	set_meta_u64(s->w, DFA_META_MMAP_EVENTS_LOST, mmaps__lost(s->mm));
+	set_meta_u64(s->w, DFA_META_BAD_RECORDS, s->bad_records);
+	set_meta_u64(s->w, DFA_META_WRITE_ERRORS, s->write_errors);
+	set_meta_u64(s->w, DFA_META_IMAGES, ps.images);
+	set_meta_u64(s->w, DFA_META_IMAGES_WITHOUT_MAPS, ps.no_maps);
+	set_meta_u64(s->w, DFA_META_OBJECTS, os.captured);
+	set_meta_u64(s->w, DFA_META_OBJECTS_UNREADABLE, os.failed);
+	set_meta_u64(s->w, DFA_META_OBJECTS_NOT_STORED, os.not_written);
+	set_meta_u64(s->w, DFA_META_STACKS, ws.stacks);
 	if (dfa_writer__finish(s->w) != DFA_OK) {
 		pr_err("%s: %s", s->o->output, dfa_writer__error(s->w));
 		return -1;
 	}
-	probes__counters(s->probes, &c);
-	if (c.lost)
+	if (lost)
 		pr_warn("%llu records lost (ring buffer full): lower -F, or use --call-graph fp for smaller records",
-			(unsigned long long)c.lost);
-	summary(s, t1 - t0, c.lost);
+			(unsigned long long)lost);
+	summary(s, t1 - t0, lost);
 	return 0;
 }
 
@@ -648,9 +575,6 @@ static void raise_fd_limit(void)
 	}
 }
 
-extern int df_argc;
-extern char **df_argv;
-
 int record__run(const struct record_opts *o)
 {
 	struct session s = { .o = o };
@@ -692,7 +616,6 @@ int record__run(const struct record_opts *o)
 		probes__add_target(s.probes, s.cmd.pid);
 	if (probes__attach(s.probes, ncpu, online))
 		goto cleanup;
-	find_allocators(&s);
 	open_pidfds(&s);
 	s.mm = mmaps__new();
 	s.rb = ring_buffer__new(probes__events_fd(s.probes), on_record, &s, NULL);
@@ -709,7 +632,7 @@ int record__run(const struct record_opts *o)
 	s.objs = objects__new(s.w, !o->no_debuginfo, o->debug_dir);
 	s.py = pycodes__new(s.w);
 	hooks = (struct procs_hooks){ o->dwarf_bytes && !o->dwarf_all ? add_dwarf_pid : NULL,
-				      record_wants_memory(o) ? add_allocator : NULL, o->no_python ? NULL : add_python, &s };
+				      probes__allocators(s.probes) ? add_allocator : NULL, o->no_python ? NULL : add_python, &s };
 	s.procs = procs__new(s.w, s.objs, &hooks);
 	if (s.procs) {
 		procs__set_no_objects(s.procs, o->no_objects);
@@ -718,7 +641,7 @@ int record__run(const struct record_opts *o)
 	}
 	if (!o->no_kernel)
 		s.kern = kernel__new(s.w);
-	cmdline = join_args(df_argc, df_argv, o->no_cmdline);
+	cmdline = join_args(o->argc, o->argv, o->no_cmdline);
 	if (!s.objs || !s.procs || !s.py || (!o->no_kernel && !s.kern) || !cmdline) {
 		pr_err("out of memory");
 		goto cleanup;

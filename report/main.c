@@ -36,7 +36,8 @@ static const char args_doc[] = "ARCHIVE";
 enum { OPT_FOLDED = 0x100, OPT_FLAME, OPT_INFO, OPT_TOP, OPT_EVENT, OPT_PID, OPT_TID, OPT_COMM,
        OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND, OPT_TIMELINE, OPT_LINES, OPT_SPEEDSCOPE, OPT_PPROF, OPT_DEBUGINFOD, OPT_DIFF };
 
-static const struct argp_option options[] = {
+/* --event's doc comes from the event table (event_doc). */
+static struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Mode (one of):", 1 },
 	{ "top", OPT_TOP, NULL, 0, "Table of functions by self and total share (default)", 1 },
 	{ "folded", OPT_FOLDED, NULL, 0, "Folded stacks, one line per stack: comm;frame;...;leaf value", 1 },
@@ -49,8 +50,7 @@ static const struct argp_option options[] = {
 	{ "speedscope", OPT_SPEEDSCOPE, NULL, 0, "JSON for speedscope.app (default file: ARCHIVE with .speedscope.json)", 1 },
 	{ "pprof", OPT_PPROF, NULL, 0, "pprof's profile.proto (default file: ARCHIVE with .pb)", 1 },
 	{ NULL, 0, NULL, 0, "Filters:", 2 },
-	{ "event", OPT_EVENT, "EVENT", 0, "on-cpu (default), off-cpu, mem-alloc, mem-inuse, or wall: "
-	  "on-cpu samples as time plus off-cpu time, per thread", 2 },
+	{ "event", OPT_EVENT, "EVENT", 0, NULL, 2 },
 	{ "pid", OPT_PID, "PID[,PID..]", 0, "Only these processes", 2 },
 	{ "tid", OPT_TID, "TID[,TID..]", 0, "Only these threads", 2 },
 	{ "comm", OPT_COMM, "NAME", 0, "Only processes with this name", 2 },
@@ -101,6 +101,26 @@ char *must_strdup(const char *s)
 	if (!d)
 		oom();
 	return d;
+}
+
+static const char *event_list(void)
+{
+	static char buf[256];
+
+	dfa_event__list(buf, sizeof(buf), false);
+	return buf;
+}
+
+/* --event's doc: each event of the table with what it shows. */
+static void event_doc(struct argp_option *opts)
+{
+	static char buf[1024];
+	size_t n = snprintf(buf, sizeof(buf), "The event to show (default: on-cpu if recorded): ");
+
+	dfa_event__list(buf + n, sizeof(buf) - n, true);
+	for (struct argp_option *opt = opts; opt->name || opt->doc; opt++)
+		if (opt->key == OPT_EVENT)
+			opt->doc = buf;
 }
 
 static int parse_ids(const char *text, uint32_t **v, size_t *n)
@@ -159,9 +179,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_SPEEDSCOPE: a->o.mode = MODE_SPEEDSCOPE; a->modes++; break;
 	case OPT_PPROF: a->o.mode = MODE_PPROF; a->modes++; break;
 	case OPT_EVENT:
-		a->o.event = strcmp(arg, "wall") ? dfa_event__parse(arg) : EV_WALL;
+		a->o.event = dfa_event__parse(arg);
 		if (a->o.event < 0)
-			argp_error(state, "unknown event '%s' (on-cpu, off-cpu, wall, mem-alloc, mem-inuse)", arg);
+			argp_error(state, "unknown event '%s' (%s)", arg, event_list());
 		break;
 	case OPT_PID:
 		if (parse_ids(arg, &a->o.pids, &a->o.n_pids))
@@ -316,17 +336,17 @@ static void warn_losses(struct dfa_reader *r, const char *path)
 	static const struct {
 		const char *key, *of, *what, *so;
 	} drops[] = {
-		{ "lost", "samples", "records were lost while recording (ring buffer full)", "the profile under-counts" },
-		{ "mmap_events_lost", NULL, "mapping records were lost", "libraries of short-lived processes may be unnamed" },
-		{ "offcpu_slots_full", "offcpu_recorded", "off-cpu waits were not tracked (too many threads waited)",
+		{ DFA_META_LOST, DFA_META_SAMPLES, "records were lost while recording (ring buffer full)", "the profile under-counts" },
+		{ DFA_META_MMAP_EVENTS_LOST, NULL, "mapping records were lost", "libraries of short-lived processes may be unnamed" },
+		{ DFA_META_OFFCPU_SLOTS_FULL, DFA_META_OFFCPU_RECORDED, "off-cpu waits were not tracked (too many threads waited)",
 		  "off-cpu time under-counts" },
-		{ "mem_live_table_full", "mem_allocs", "allocations were not tracked for mem-inuse (table full)",
+		{ DFA_META_MEM_LIVE_FULL, DFA_META_MEM_ALLOCS, "allocations were not tracked for mem-inuse (table full)",
 		  "mem-inuse under-counts" },
-		{ "python_names_lost", NULL, "Python functions could not be named (ring buffer full)",
+		{ DFA_META_PY_NAMES_LOST, NULL, "Python functions could not be named (ring buffer full)",
 		  "their frames are unnamed" },
-		{ "objects_not_stored", NULL, "objects could not be stored (a full disk)", "their frames are unnamed" },
-		{ "bad_records", NULL, "malformed records were dropped by the recorder", "the profile under-counts" },
-		{ "write_errors", NULL, "records could not be written", "the profile under-counts" },
+		{ DFA_META_OBJECTS_NOT_STORED, NULL, "objects could not be stored (a full disk)", "their frames are unnamed" },
+		{ DFA_META_BAD_RECORDS, NULL, "malformed records were dropped by the recorder", "the profile under-counts" },
+		{ DFA_META_WRITE_ERRORS, NULL, "records could not be written", "the profile under-counts" },
 	};
 
 	for (size_t i = 0; i < sizeof(drops) / sizeof(*drops); i++) {
@@ -391,6 +411,7 @@ int main(int argc, char **argv)
 	int ret = 1;
 
 	argp_err_exit_status = 2;
+	event_doc(options);
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	log_init("dfreport", a.verbose);
 	elf_version(EV_CURRENT);

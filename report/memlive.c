@@ -110,7 +110,7 @@ static long long shown(__int128 v)
 
 int out_timeline(struct dfa_reader *r, const struct report_opts *o, FILE *f)
 {
-	const char *s0 = dfa_reader__meta(r, "start_mono_ns"), *s1 = dfa_reader__meta(r, "end_mono_ns");
+	const char *s0 = dfa_reader__meta(r, DFA_META_START_MONO), *s1 = dfa_reader__meta(r, DFA_META_END_MONO);
 	struct timeline tl = { .n = 20 };
 	__int128 last = 0;
 

@@ -14,22 +14,13 @@ struct cov {
 
 static void print_meta(struct dfa_reader *r, FILE *f)
 {
-	static const char *const keys[] = {
-		"format", "features", "host", "kernel", "arch", "ncpu", "cmdline", "scope", "events",
-		"clock", "freq", "start_wall_ns", "duration_ns", "samples", "lost", "bad_records",
-		"write_errors", "images", "images_without_maps", "objects", "objects_unreadable", "objects_not_stored",
-		"stacks", "stack_copies_failed", "mmap_events_lost", "kallsyms", "min_block_ns", "offcpu_recorded", "offcpu_open_at_end",
-		"offcpu_not_sleeping", "offcpu_no_user_stack", "offcpu_below_min_block", "offcpu_over_1h",
-		"offcpu_slots_full", "mem_sample_bytes", "mem_allocs", "mem_not_sampled",
-		"mem_frees_recorded", "mem_frees_unmatched", "mem_live_table_full", "mem_nested_calls", "status",
-	};
 
 	fprintf(f, "== recording\n");
-	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
-		const char *v = dfa_reader__meta(r, keys[i]);
+	for (const char *const *k = dfa_meta_keys; *k; k++) {
+		const char *v = dfa_reader__meta(r, *k);
 
 		if (v)
-			fprintf(f, "%-22s %s\n", keys[i], v);
+			fprintf(f, "%-22s %s\n", *k, v);
 	}
 	if (dfa_reader__incomplete(r))
 		fprintf(f, "%-22s %s\n", "status", "INCOMPLETE (recorder did not finish)");
@@ -191,7 +182,7 @@ static void print_unwinding(struct dfa_reader *r, const struct profile *pf, FILE
 /* Python frames walked by the recorder: functions named, and what the walks missed. */
 static void print_python(struct dfa_reader *r, FILE *f)
 {
-	static const char *const keys[] = { "python_names_lost", "python_walks_truncated", "python_reads_failed" };
+	static const char *const keys[] = { DFA_META_PY_NAMES_LOST, DFA_META_PY_TRUNCATED, DFA_META_PY_READ_FAILED };
 	bool any = dfa_reader__func_count(r) > 0;
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {

@@ -67,10 +67,9 @@ int out_pprof(const struct profile *pf, const struct report_opts *o, FILE *f)
 {
 	uint32_t n_frames = symbolizer__frame_count(pf->sym);
 	struct pb out = { 0 }, m = { 0 }, line = { 0 };
-	bool time_unit = pf->event == DFA_EV_OFFCPU || pf->event == EV_WALL;
+	enum dfa_unit unit = profile__event(pf)->unit;
 	/* string table: 0 "", then the types, then frame names and objects */
-	const char *fixed[] = { "", profile__event_name(pf), pf->event == DFA_EV_ONCPU ? "count" :
-				time_unit ? "microseconds" : "bytes" };
+	const char *fixed[] = { "", profile__event_name(pf), unit == DFA_UNIT_NS ? "microseconds" : dfa_unit__name(unit) };
 	enum { S_TYPE = 1, S_UNIT = 2, S_FRAMES = 3 };
 	int ret;
 

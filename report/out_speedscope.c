@@ -26,8 +26,8 @@ static void put_json_string(FILE *f, const char *raw)
 int out_speedscope(const struct profile *pf, const struct report_opts *o, FILE *f)
 {
 	uint32_t n_frames = symbolizer__frame_count(pf->sym);
-	const char *unit = pf->event == DFA_EV_ONCPU ? "none" :
-			   pf->event == DFA_EV_OFFCPU || pf->event == EV_WALL ? "microseconds" : "bytes";
+	enum dfa_unit u = profile__event(pf)->unit;
+	const char *unit = u == DFA_UNIT_COUNT ? "none" : u == DFA_UNIT_NS ? "microseconds" : "bytes";
 
 	fputs("{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\"exporter\":\"dfprof\",\"name\":", f);
 	put_json_string(f, o->archive);

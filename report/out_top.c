@@ -47,12 +47,12 @@ int out_top(const struct profile *pf, const struct report_opts *o, FILE *f)
 			rows[pf->ids[p->off + p->n - 1]].self += p->value;
 	}
 	qsort(rows, n_frames, sizeof(*rows), cmp_row);
-	if (pf->event == DFA_EV_ONCPU)
-		fprintf(f, "# on-cpu: %llu samples, %llu process images\n", (unsigned long long)pf->samples,
-			(unsigned long long)pf->images);
+	if (profile__event(pf)->unit == DFA_UNIT_COUNT)
+		fprintf(f, "# %s: %llu samples, %llu process images\n", profile__event_name(pf),
+			(unsigned long long)pf->samples, (unsigned long long)pf->images);
 	else
-		fprintf(f, pf->event == EV_WALL ? "# %s: %llu %s in %llu samples, %llu threads\n"
-						: "# %s: %llu %s in %llu samples, %llu process images\n",
+		fprintf(f, profile__event(pf)->per_thread ? "# %s: %llu %s in %llu samples, %llu threads\n"
+							  : "# %s: %llu %s in %llu samples, %llu process images\n",
 			profile__event_name(pf),
 			(unsigned long long)profile__shown(pf, pf->total),
 			profile__unit(pf), (unsigned long long)pf->samples, (unsigned long long)pf->images);

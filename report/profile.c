@@ -100,7 +100,8 @@ static int pick_event(const struct dfa_reader *r, const struct report_opts *o)
 	for (size_t i = 0; i < n; i++)
 		if (smp[i].event == DFA_EV_OFFCPU)
 			return DFA_EV_OFFCPU;
-	return n ? (int)smp[0].event : DFA_EV_ONCPU;
+	/* Else the first sample's, if this reader knows it (a newer recorder's may not). */
+	return n && dfa_event__info(smp[0].event) ? (int)smp[0].event : DFA_EV_ONCPU;
 }
 
 static bool wanted(const struct dfa_sample *s, const struct dfa_proc *p, const struct report_opts *o,
@@ -127,17 +128,18 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 {
 	const struct dfa_sample *smp = dfa_reader__samples(r);
 	size_t n = dfa_reader__sample_count(r), n_agg = 0, cap = 0;
-	const char *t0s = dfa_reader__meta(r, "start_mono_ns");
+	const char *t0s = dfa_reader__meta(r, DFA_META_START_MONO);
 	uint64_t t0 = t0s ? strtoull(t0s, NULL, 10) : 0;
 	struct pairmap ix = { 0 }, images = { 0 };
 	struct agg *agg = NULL;
 	uint8_t *live = NULL;
-	const char *freq = dfa_reader__meta(r, "freq");
-	/* On-CPU samples stand for 1/freq seconds each in the wall view. */
+	const struct dfa_event_info *ev = dfa_event__info(pf->event);
+	const char *freq = dfa_reader__meta(r, DFA_META_FREQ);
+	/* Counted samples stand for 1/freq seconds each in a view of time (wall). */
 	uint64_t oncpu_ns = freq && strtoull(freq, NULL, 10) ? 1000000000ULL / strtoull(freq, NULL, 10) : 0;
 
 	/* In use: allocated (in the time range) and not freed by its end. */
-	if (pf->event == DFA_EV_MEM_INUSE) {
+	if (ev->live) {
 		live = must_realloc(NULL, n + 1);
 		memlive__replay(r, o->has_time ? t0 + (uint64_t)(o->t_end * 1e9) : UINT64_MAX, live, NULL, NULL);
 	}
@@ -148,18 +150,17 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 		uint32_t derived;
 		struct pairmap_entry *sl;
 
-		if (pf->event == EV_WALL ? s->event != DFA_EV_ONCPU && s->event != DFA_EV_OFFCPU
-		    : pf->event == DFA_EV_MEM_INUSE ? s->event != DFA_EV_MEM_ALLOC || !live[i]
-						    : s->event != (uint32_t)pf->event)
+		const struct dfa_event_info *sev = dfa_event__info(s->event);
+
+		if (!sev || !(ev->sources & 1u << s->event) || (ev->live && !live[i]))
 			continue;
 		p = dfa_reader__find_proc(r, s->pid, s->ts);
 		if (!wanted(s, p, o, t0))
 			continue;
 		key = p ? (uint64_t)(uintptr_t)p : (1ULL << 63) | s->pid;
-		/* The wall view is per thread. */
-		if (pf->event == EV_WALL)
+		if (ev->per_thread)
 			key = hash_mix(key, s->tid);
-		value = pf->event == EV_WALL && s->event == DFA_EV_ONCPU ? oncpu_ns : s->value;
+		value = ev->unit == DFA_UNIT_NS && sev->unit == DFA_UNIT_COUNT ? oncpu_ns * s->value : s->value;
 		derived = s->ustack ? unwind_sample(pf, r, s, p) : 0;
 		sl = pairmap__find(&ix, key, (uint64_t)derived << 32 | s->stack, true);
 		if (!sl)
@@ -267,7 +268,7 @@ static void build_path(struct profile *pf, struct dfa_reader *r, const struct ag
 	if (!a->proc)
 		snprintf(comm, sizeof(comm), "[pid %u]", a->pid);
 	push_id(pf, cap, symbolizer__root(pf->sym, a->proc && a->proc->comm[0] ? a->proc->comm : comm));
-	if (pf->event == EV_WALL) {
+	if (dfa_event__info(pf->event)->per_thread) {
 		snprintf(comm, sizeof(comm), "[tid %u]", a->tid);
 		push_id(pf, cap, symbolizer__root(pf->sym, comm));
 	}
@@ -343,28 +344,30 @@ void profile__release(struct profile *pf)
 	memset(pf, 0, sizeof(*pf));
 }
 
+const struct dfa_event_info *profile__event(const struct profile *pf)
+{
+	return dfa_event__info(pf->event);
+}
+
+/* Counts as samples, times (kept in ns) in us, bytes as they are. */
 const char *profile__unit(const struct profile *pf)
 {
-	switch (pf->event) {
-	case DFA_EV_ONCPU:
+	switch (profile__event(pf)->unit) {
+	case DFA_UNIT_COUNT:
 		return "samples";
-	case DFA_EV_OFFCPU:
-	case EV_WALL:
+	case DFA_UNIT_NS:
 		return "us";
 	default:
 		return "bytes";
 	}
 }
 
-/* Times are kept in ns and shown in us. */
 uint64_t profile__shown(const struct profile *pf, uint64_t value)
 {
-	return pf->event == DFA_EV_OFFCPU || pf->event == EV_WALL ? value / 1000 : value;
+	return profile__event(pf)->unit == DFA_UNIT_NS ? value / 1000 : value;
 }
 
 const char *profile__event_name(const struct profile *pf)
 {
-	if (pf->event == EV_WALL)
-		return "wall";
-	return dfa_event__name(pf->event) ? dfa_event__name(pf->event) : "?";
+	return profile__event(pf)->name;
 }

@@ -10,14 +10,11 @@
 
 enum report_mode { MODE_TOP, MODE_FOLDED, MODE_FLAME, MODE_INFO, MODE_TIMELINE, MODE_SPEEDSCOPE, MODE_PPROF };
 
-/* A report-only event: on-cpu samples as time at the recorded rate, plus off-cpu time, per thread. */
-#define EV_WALL 100
-
 struct report_opts {
 	enum report_mode mode;
 	const char *archive;
 	const char *output;	/* NULL: stdout (flame: derived from archive) */
-	int event;		/* -1: on-cpu if present, else the first recorded; or EV_WALL */
+	int event;		/* -1: on-cpu if present, else the first recorded */
 	uint32_t *pids, *tids;
 	size_t n_pids, n_tids;
 	const char *comm;
@@ -210,6 +207,8 @@ struct profile {
 int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *s,
 		   const struct report_opts *o);
 void profile__release(struct profile *pf);
+const struct dfa_event_info *profile__event(const struct profile *pf);
+/* The unit values are shown in (samples, us, bytes), and a value so. */
 const char *profile__unit(const struct profile *pf);
 uint64_t profile__shown(const struct profile *pf, uint64_t value);
 const char *profile__event_name(const struct profile *pf);

@@ -15,11 +15,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "arch.h"
 #include "log.h"
 #include "report.h"
 
-/* x86-64 DWARF register numbers */
-enum { DW_RBP = 6, DW_RSP = 7 };
 
 struct image {
 	const struct dfa_proc *p;
@@ -68,10 +67,11 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 static bool set_initial_registers(Dwfl_Thread *thread, void *arg)
 {
 	const struct unwinder *u = arg;
-	Dwarf_Word regs[2] = { u->us->bp, u->us->sp };
+	Dwarf_Word fp = u->us->bp, sp = u->us->sp;
 
 	dwfl_thread_state_register_pc(thread, u->us->ip);
-	return dwfl_thread_state_registers(thread, DW_RBP, 2, regs);
+	return dwfl_thread_state_registers(thread, arch_dwarf_fp, 1, &fp) &&
+	       dwfl_thread_state_registers(thread, arch_dwarf_sp, 1, &sp);
 }
 
 static const Dwfl_Thread_Callbacks thread_cb = {

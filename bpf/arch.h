@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/* Registers of the architecture the programs are built for (format/common/arch.h is user space's). */
+#ifndef DF_BPF_ARCH_H
+#define DF_BPF_ARCH_H
+
+#include <bpf/bpf_core_read.h>
+
+#if defined(__TARGET_ARCH_x86)
+/* Whether saved registers are a user context (CPL 3 in cs). */
+#define DF_REGS_USER(r) ((BPF_CORE_READ((r), cs) & 3) != 0)
+#define DF_REGS_SP(r) BPF_CORE_READ((r), sp)
+#define DF_REGS_FP(r) BPF_CORE_READ((r), bp)
+#define DF_REGS_IP(r) BPF_CORE_READ((r), ip)
+#else
+#error "bpf/arch.h knows no registers of this architecture"
+#endif
+
+#endif

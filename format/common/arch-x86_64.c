@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* x86-64 (arch.h). */
+#include <string.h>
+#include "arch.h"
+
+const int arch_dwarf_fp = 6, arch_dwarf_sp = 7;	/* rbp, rsp */
+
+const char *const arch_lib_dirs[] = {
+	"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib",
+	"/usr/local/lib", NULL,
+};
+
+bool arch__fp_prologue(const uint8_t *code, size_t len)
+{
+	static const uint8_t endbr[] = { 0xf3, 0x0f, 0x1e, 0xfa }, prologue[] = { 0x55, 0x48, 0x89, 0xe5 };
+
+	if (len >= 8 && !memcmp(code, endbr, 4)) {
+		code += 4;
+		len -= 4;
+	}
+	return len >= 4 && !memcmp(code, prologue, 4);
+}
+
+/*
+ * glibc's free opens with test %rdi,%rdi; je (free(NULL) does nothing), then
+ * a push.  A push is emulated by the kernel (~1 us a hit), a test is
+ * single-stepped (~9 us): probing the push skips only free(NULL).
+ */
+size_t arch__free_probe_offset(const uint8_t *code, size_t len)
+{
+	static const uint8_t test_rdi[] = { 0x48, 0x85, 0xff };
+	size_t off;
+
+	if (len < 16 || memcmp(code, test_rdi, 3))
+		return 0;
+	off = code[3] == 0x74 ? 5 : code[3] == 0x0f && code[4] == 0x84 ? 9 : 0;
+	/* the instruction after the je must be a push: no registers changed yet */
+	if (off && !((code[off] & 0xf8) == 0x50 || (code[off] == 0x41 && (code[off + 1] & 0xf8) == 0x50)))
+		off = 0;
+	return off;
+}

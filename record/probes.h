@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The recorder's probes, one per BPF program that records events: a row of
+ * operations each (probes.c keeps the table).  Adding an event is one row of
+ * format/events.c, one BPF program (bpf/X.bpf.c, bpf/X.h) and one probe file
+ * (record/probe-X.c) with its operations.  For the probe files only.
+ */
+#ifndef DF_PROBES_H
+#define DF_PROBES_H
+
+#include <bpf/libbpf.h>
+#include "record.h"
+
+/* Counters every program keeps alike (common.bpf.h), summed over them. */
+struct probe_totals {
+	uint64_t lost, copy_failed, py_names_lost, py_truncated, py_read_failed;
+};
+#define PROBE_ADD_TOTALS(t, bss)                                  \
+	do {                                                      \
+		(t)->lost += (bss)->lost;                         \
+		(t)->copy_failed += (bss)->copy_failed;           \
+		(t)->py_names_lost += (bss)->py_names_lost;       \
+		(t)->py_truncated += (bss)->py_truncated;         \
+		(t)->py_read_failed += (bss)->py_read_failed;     \
+	} while (0)
+
+struct probe_ops {
+	const char *name;	/* as the event table (format/events.c) names it */
+	size_t ring_bytes;	/* room its bursts need in the ring buffer at least */
+	/* open, rodata knobs, the shared maps reused, load; *state its own */
+	int (*load)(struct probes *p, void **state);
+	int (*attach)(struct probes *p, void *state);
+	/* meta the recording's settings put in the archive at start (may be NULL) */
+	void (*start_meta)(void *state, struct dfa_writer *w);
+	/* stops sending records (stays attached) */
+	void (*pause)(void *state);
+	/* adds the shared counters to t, writes its own to the archive, warns of what it dropped */
+	void (*counters)(void *state, struct probe_totals *t, struct dfa_writer *w);
+	void (*destroy)(void *state);
+};
+extern const struct probe_ops probe_oncpu, probe_offcpu, probe_mem;
+
+const struct record_opts *probes__opts(const struct probes *p);
+/* What a program sets df_wake_bytes to. */
+uint64_t probes__wake_bytes(const struct probes *p);
+/* An event program uses procs.bpf.c's maps (the ring buffer, targets, ...): before its load. */
+int probes__reuse_maps(struct probes *p, struct bpf_object *obj);
+/* Keeps a link to destroy at the end; 0, or -1 (l destroyed) */
+int probes__add_link(struct probes *p, struct bpf_link *l);
+/* The online CPUs attach gave: n, and whether each is online. */
+int probes__ncpu(const struct probes *p, const bool **online);
+/* The state of a probe that was loaded, or NULL. */
+void *probes__state(const struct probes *p, const struct probe_ops *ops);
+
+#endif
