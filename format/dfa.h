@@ -265,7 +265,14 @@ int dfa_writer__add_proc(struct dfa_writer *w, const struct dfa_proc *p);
 int dfa_writer__add_exit(struct dfa_writer *w, uint32_t pid, uint64_t begin, uint64_t ts);
 bool dfa_writer__has_object(const struct dfa_writer *w, const char *key);
 int dfa_writer__add_object(struct dfa_writer *w, const char *key, const void *data, size_t len);
-/* Any other member (kernel/kallsyms, jit/...); written at once. */
+/* The separate debug file of the object with that key. */
+bool dfa_writer__has_debug_file(const struct dfa_writer *w, const char *key);
+int dfa_writer__add_debug_file(struct dfa_writer *w, const char *key, const void *data, size_t len);
+/* The JIT map (perf-PID.map text) of process image (pid, begin). */
+int dfa_writer__add_jit_map(struct dfa_writer *w, uint32_t pid, uint64_t begin, const void *data, size_t len);
+/* The kernel's module list (/proc/modules text). */
+int dfa_writer__add_kernel_modules(struct dfa_writer *w, const void *data, size_t len);
+/* Any other member, of a name no call above owns; written at once. */
 int dfa_writer__add_file(struct dfa_writer *w, const char *name, const void *data, size_t len);
 /* Writes pending process records, then pending samples. */
 int dfa_writer__flush(struct dfa_writer *w);
@@ -302,7 +309,15 @@ const char *dfa_outfile__error(const struct dfa_outfile *f);
 
 /* ---- reader ---- */
 struct dfa_reader;
+/* What a member holds (its name says; only libdfa reads names). */
+enum dfa_member_kind {
+	DFA_MEMBER_META, DFA_MEMBER_END, DFA_MEMBER_SAMPLES, DFA_MEMBER_PROCS, DFA_MEMBER_OBJECT,
+	DFA_MEMBER_DEBUG_FILE, DFA_MEMBER_KERNEL, DFA_MEMBER_JIT, DFA_MEMBER_OTHER, DFA_MEMBER__COUNT,
+};
+/* "meta", "samples/", ...: how --info groups members. */
+const char *dfa_member_kind__name(enum dfa_member_kind kind);
 struct dfa_member_info {
+	enum dfa_member_kind kind;
 	const char *name;
 	uint64_t stored;	/* compressed bytes */
 	uint64_t size;		/* decompressed bytes, 0 if not yet known */
@@ -352,6 +367,9 @@ struct dfa_ksym {
 	const char *name;	/* "name" or "name [module]" */
 };
 #define DFA_KSYMS_PREFIX "kernel/ksyms."
+#define DFA_MODULES_MEMBER "kernel/modules"
+#define DFA_JIT_PREFIX "jit/"
+#define DFA_DEBUG_SUFFIX ".debug"
 #define DFA_MAX_KSYMS (1U << 22)
 #define DFA_MAX_KSYMS_BYTES (64ULL << 20)
 int dfa_reader__ksyms(struct dfa_reader *r, const struct dfa_ksym **syms, size_t *n);
@@ -367,6 +385,10 @@ int dfa_reader__charge(struct dfa_reader *r, const char *what, uint64_t bytes);
 
 /* Objects and other members, decompressed on first use; borrowed pointers. */
 int dfa_reader__object(struct dfa_reader *r, const char *key, const void **data, size_t *len);
+int dfa_reader__debug_file(struct dfa_reader *r, const char *key, const void **data, size_t *len);
+/* The JIT map of an image, the kernel's module list: DFA_FAILED if the archive has none. */
+int dfa_reader__jit_map(struct dfa_reader *r, const struct dfa_proc *p, const void **data, size_t *len);
+int dfa_reader__kernel_modules(struct dfa_reader *r, const void **data, size_t *len);
 int dfa_reader__file(struct dfa_reader *r, const char *name, const void **data, size_t *len);
 size_t dfa_reader__member_count(const struct dfa_reader *r);
 int dfa_reader__member_info(const struct dfa_reader *r, size_t i, struct dfa_member_info *out);

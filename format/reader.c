@@ -884,9 +884,63 @@ int dfa_reader__object(struct dfa_reader *r, const char *key, const void **data,
 	return member_data(r, name, DFA_MAX_MEMBER, data, len);
 }
 
+int dfa_reader__debug_file(struct dfa_reader *r, const char *key, const void **data, size_t *len)
+{
+	char name[DFA_MAX_NAME + 2];
+
+	if ((size_t)snprintf(name, sizeof(name), "objects/%s" DFA_DEBUG_SUFFIX, key) >= sizeof(name))
+		return FAIL(r, DFA_FAILED, "object key too long");
+	return member_data(r, name, DFA_MAX_MEMBER, data, len);
+}
+
+int dfa_reader__jit_map(struct dfa_reader *r, const struct dfa_proc *p, const void **data, size_t *len)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), DFA_JIT_PREFIX "%u.%llu.map", p->pid, (unsigned long long)p->begin);
+	return member_data(r, name, DFA_MAX_MEMBER, data, len);
+}
+
+int dfa_reader__kernel_modules(struct dfa_reader *r, const void **data, size_t *len)
+{
+	return member_data(r, DFA_MODULES_MEMBER, DFA_MAX_MEMBER, data, len);
+}
+
 int dfa_reader__file(struct dfa_reader *r, const char *name, const void **data, size_t *len)
 {
 	return member_data(r, name, DFA_MAX_MEMBER, data, len);
+}
+
+static enum dfa_member_kind member_kind(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!strcmp(name, "meta"))
+		return DFA_MEMBER_META;
+	if (!strcmp(name, "end"))
+		return DFA_MEMBER_END;
+	if (!strncmp(name, "samples/", 8))
+		return DFA_MEMBER_SAMPLES;
+	if (!strncmp(name, "procs/", 6))
+		return DFA_MEMBER_PROCS;
+	if (!strncmp(name, "objects/", 8))
+		return n > 8 + 6 && !strcmp(name + n - 6, DFA_DEBUG_SUFFIX) ? DFA_MEMBER_DEBUG_FILE : DFA_MEMBER_OBJECT;
+	if (!strncmp(name, "kernel/", 7))
+		return DFA_MEMBER_KERNEL;
+	if (!strncmp(name, DFA_JIT_PREFIX, strlen(DFA_JIT_PREFIX)))
+		return DFA_MEMBER_JIT;
+	return DFA_MEMBER_OTHER;
+}
+
+const char *dfa_member_kind__name(enum dfa_member_kind kind)
+{
+	static const char *const names[DFA_MEMBER__COUNT] = {
+		[DFA_MEMBER_META] = "meta", [DFA_MEMBER_END] = "end", [DFA_MEMBER_SAMPLES] = "samples/",
+		[DFA_MEMBER_PROCS] = "procs/", [DFA_MEMBER_OBJECT] = "objects/", [DFA_MEMBER_DEBUG_FILE] = "debug/",
+		[DFA_MEMBER_KERNEL] = "kernel/", [DFA_MEMBER_JIT] = "jit/", [DFA_MEMBER_OTHER] = "other",
+	};
+
+	return (unsigned)kind < DFA_MEMBER__COUNT ? names[kind] : "other";
 }
 
 size_t dfa_reader__member_count(const struct dfa_reader *r)
@@ -898,6 +952,7 @@ int dfa_reader__member_info(const struct dfa_reader *r, size_t i, struct dfa_mem
 {
 	if (i >= r->n_members)
 		return DFA_FAILED;
+	out->kind = member_kind(r->members[i].name);
 	out->name = r->members[i].name;
 	out->stored = r->members[i].stored_len;
 	out->size = r->members[i].data.len;

@@ -482,17 +482,19 @@ static bool room_for(const struct dfa_writer *w, uint64_t len, uint64_t *avail)
 	return *avail >= len + reserve;
 }
 
-int dfa_writer__add_object(struct dfa_writer *w, const char *key, const void *data, size_t len)
+/* objects/NAME: an object (NAME its key) or a debug file (KEY.debug). */
+static int add_object_member(struct dfa_writer *w, const char *key, const char *suffix, const void *data, size_t len)
 {
-	char name[DFA_MAX_NAME + 2];
+	char name[DFA_MAX_NAME + 2], set_key[DFA_MAX_NAME + 2];
 	uint64_t before = w->st.bytes, avail = 0;
 	int ret;
 
-	if (dfa_writer__has_object(w, key))
-		return DFA_OK;
-	if ((size_t)snprintf(name, sizeof(name), "objects/%s", key) >= sizeof(name) ||
-	    !dfa_name__valid(name) || strchr(key, '/'))
+	if ((size_t)snprintf(set_key, sizeof(set_key), "%s%s", key, suffix) >= sizeof(set_key) ||
+	    (size_t)snprintf(name, sizeof(name), "objects/%s", set_key) >= sizeof(name) ||
+	    !dfa_name__valid(name) || strchr(key, '/') || !*key)
 		return FAIL(w, DFA_FAILED, "invalid object key '%s'", key);
+	if (dfa_writer__has_object(w, set_key))
+		return DFA_OK;
 	if (dfa_zstd__compress(data, len, &w->z))
 		return FAIL(w, DFA_FATAL, "%s: compression failed", name);
 	if (!room_for(w, w->z.len + 2048, &avail)) {
@@ -503,16 +505,48 @@ int dfa_writer__add_object(struct dfa_writer *w, const char *key, const void *da
 	ret = write_compressed(w, name);
 	if (ret != DFA_OK)
 		return ret;
-	if (objs_insert(w, key))
+	if (objs_insert(w, set_key))
 		return FAIL(w, DFA_FATAL, "out of memory");
 	w->st.objects++;
 	w->st.object_bytes += w->st.bytes - before;
 	return DFA_OK;
 }
 
+int dfa_writer__add_object(struct dfa_writer *w, const char *key, const void *data, size_t len)
+{
+	return add_object_member(w, key, "", data, len);
+}
+
+int dfa_writer__add_debug_file(struct dfa_writer *w, const char *key, const void *data, size_t len)
+{
+	return add_object_member(w, key, DFA_DEBUG_SUFFIX, data, len);
+}
+
+bool dfa_writer__has_debug_file(const struct dfa_writer *w, const char *key)
+{
+	char set_key[DFA_MAX_NAME + 2];
+
+	snprintf(set_key, sizeof(set_key), "%s" DFA_DEBUG_SUFFIX, key);
+	return dfa_writer__has_object(w, set_key);
+}
+
+int dfa_writer__add_jit_map(struct dfa_writer *w, uint32_t pid, uint64_t begin, const void *data, size_t len)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), DFA_JIT_PREFIX "%u.%llu.map", pid, (unsigned long long)begin);
+	return write_member(w, name, data, len);
+}
+
+int dfa_writer__add_kernel_modules(struct dfa_writer *w, const void *data, size_t len)
+{
+	return write_member(w, DFA_MODULES_MEMBER, data, len);
+}
+
 int dfa_writer__add_file(struct dfa_writer *w, const char *name, const void *data, size_t len)
 {
-	static const char *const reserved[] = { "meta", "end", "samples/", "procs/", "objects/", DFA_KSYMS_PREFIX };
+	static const char *const reserved[] = { "meta", "end", "samples/", "procs/", "objects/", DFA_KSYMS_PREFIX,
+						DFA_JIT_PREFIX, DFA_MODULES_MEMBER };
 
 	if (!dfa_name__valid(name))
 		return FAIL(w, DFA_FAILED, "invalid member name '%s'", name);

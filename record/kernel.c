@@ -157,7 +157,7 @@ int kernel__flush(struct kernel *k)
 	int ret = DFA_OK;
 
 	if (!k->modules_done && k->modules_len)
-		ret = dfa_writer__add_file(k->w, "kernel/modules", k->modules, k->modules_len);
+		ret = dfa_writer__add_kernel_modules(k->w, k->modules, k->modules_len);
 	k->modules_done = true;
 	if (ret != DFA_OK || !k->n_pending)
 		return ret;

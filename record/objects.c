@@ -176,16 +176,22 @@ static int image_key(const void *bytes, size_t len, char *key, bool *has_fp, str
 	return ret;
 }
 
-/* Reduces and stores an ELF image under key, unless the archive has it. */
-static int store_image(struct objects *o, const void *bytes, size_t len, const char *key, bool keep_debug,
+/*
+ * Reduces and stores an ELF image under key (as the object's debug file with
+ * debug_file), unless the archive has it.  A debug file keeps its symbols and
+ * CFI: distribution debug files are large, and their DWARF (inlines, lines)
+ * is rarely worth its size.
+ */
+static int store_image(struct objects *o, const void *bytes, size_t len, const char *key, bool debug_file,
 		       const char *what)
 {
+	bool keep_debug = o->keep_debug && !debug_file;
 	Elf *elf;
 	void *snap = NULL;
 	size_t snap_len;
 	int ret = -1;
 
-	if (dfa_writer__has_object(o->w, key)) {
+	if (debug_file ? dfa_writer__has_debug_file(o->w, key) : dfa_writer__has_object(o->w, key)) {
 		o->st.reused++;
 		return 0;
 	}
@@ -194,7 +200,7 @@ static int store_image(struct objects *o, const void *bytes, size_t len, const c
 		pr_debug("%s: cannot reduce: %s", what, elf_errmsg(-1));
 		goto cleanup;
 	}
-	if (dfa_writer__add_object(o->w, key, snap, snap_len) != DFA_OK) {
+	if ((debug_file ? dfa_writer__add_debug_file : dfa_writer__add_object)(o->w, key, snap, snap_len) != DFA_OK) {
 		/* Once: on a full disk every later object says the same. */
 		if (!o->st.not_written++)
 			pr_warn("%s (later objects may not be stored either)", dfa_writer__error(o->w));
@@ -237,7 +243,7 @@ static const char *vdso(struct objects *o, bool store)
 	}
 	if (!o->vdso_key[0])
 		return NULL;
-	if (store && store_image(o, (const void *)base, o->vdso_len, o->vdso_key, o->keep_debug, "[vdso]"))
+	if (store && store_image(o, (const void *)base, o->vdso_len, o->vdso_key, false, "[vdso]"))
 		return NULL;
 	return o->vdso_key;
 }
@@ -395,13 +401,10 @@ const char *objects__key_inode(struct objects *o, uint32_t pid, uint64_t start, 
  */
 static void store_debug_file(struct objects *o, uint32_t pid, const char *key)
 {
-	char path[PATH_MAX], dkey[KEY_LEN + 8], found[KEY_LEN];
+	char path[PATH_MAX], found[KEY_LEN];
 	struct stat st;
 
-	if (!o->debug_dir || !strncmp(key, "nobuildid", 9) || strlen(key) < 3)
-		return;
-	snprintf(dkey, sizeof(dkey), "%s.debug", key);
-	if (dfa_writer__has_object(o->w, dkey))
+	if (!o->debug_dir || !strncmp(key, "nobuildid", 9) || strlen(key) < 3 || dfa_writer__has_debug_file(o->w, key))
 		return;
 	snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", o->debug_dir, key, key + 2);
 	for (int i = 0; i < 2; i++) {
@@ -417,10 +420,8 @@ static void store_debug_file(struct objects *o, uint32_t pid, const char *key)
 		if (!bytes)
 			continue;
 		/* The same build-id, or it describes another build. */
-		/* Its symbols and CFI: distribution debug files are large, and their
-		 * DWARF (inlines, lines) is rarely worth its size. */
 		if (!image_key(bytes, st.st_size, found, NULL, NULL, path) && !strcmp(found, key))
-			store_image(o, bytes, st.st_size, dkey, false, path);
+			store_image(o, bytes, st.st_size, key, true, path);
 		munmap(bytes, st.st_size);
 		return;
 	}
@@ -469,7 +470,7 @@ int objects__store(struct objects *o, uint32_t pid, uint64_t start, uint64_t end
 	bytes = fd >= 0 ? map_fd(fd, size) : NULL;
 	/* The file may have been replaced since: store it only if it is the same. */
 	if (bytes && !image_key(bytes, size, now, NULL, NULL, path) && !strcmp(now, key))
-		ret = store_image(o, bytes, size, key, o->keep_debug, path);
+		ret = store_image(o, bytes, size, key, false, path);
 	if (ret == 0)
 		store_debug_file(o, pid, key);
 	if (bytes)

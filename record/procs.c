@@ -499,7 +499,7 @@ static char *read_jit_map(const struct proc *p, size_t *len)
 
 static void save_jit_map(struct procs *ps, struct proc *p)
 {
-	char name[64], *data;
+	char *data;
 	size_t len;
 
 	if (!p->sampled || p->jit_saved)
@@ -511,8 +511,7 @@ static void save_jit_map(struct procs *ps, struct proc *p)
 	data = read_jit_map(p, &len);
 	if (!data)
 		return;
-	snprintf(name, sizeof(name), "jit/%u.%llu.map", p->pid, (unsigned long long)p->begin);
-	if (len && dfa_writer__add_file(ps->w, name, data, len) != DFA_OK)
+	if (len && dfa_writer__add_jit_map(ps->w, p->pid, p->begin, data, len) != DFA_OK)
 		pr_warn("pid %u: JIT map: %s", p->pid, dfa_writer__error(ps->w));
 	else if (len)
 		pr_debug("pid %u: stored its JIT map (%zu bytes)", p->pid, len);

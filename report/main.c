@@ -211,8 +211,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_UNWIND: a->o.no_unwind = true; break;
 	case OPT_LINES: a->o.lines = true; break;
 	case OPT_DEBUGINFOD:
-		if (!symbolizer__use_debuginfod(true))
+		if (!fetcher__available())
 			argp_error(state, "--debuginfod: this dfreport was built without libdebuginfod");
+		a->o.debuginfod = true;
 		break;
 	case 'v': a->verbose++; break;
 	case ARGP_KEY_ARG:
@@ -391,7 +392,7 @@ static int open_profile(const char *path, const struct report_opts *o, int event
 		oom();
 	if (open_archive(*r, path))
 		return -1;
-	*s = symbolizer__new(*r, o->lines);
+	*s = symbolizer__new(*r, o);
 	if (!*s)
 		oom();
 	bo.event = event;	/* the same event as the archive it is compared with */
@@ -420,7 +421,7 @@ int main(int argc, char **argv)
 		oom();
 	if (open_archive(r, a.o.archive))
 		goto cleanup;
-	s = symbolizer__new(r, a.o.lines);
+	s = symbolizer__new(r, &a.o);
 	if (!s)
 		oom();
 	profile__build(&pf, r, s, &a.o);

@@ -28,32 +28,26 @@ static void print_meta(struct dfa_reader *r, FILE *f)
 
 static void print_members(struct dfa_reader *r, FILE *f, uint64_t samples)
 {
-	static const char *const kinds[] = { "meta", "end", "samples/", "procs/", "objects/", "kernel/",
-					     "jit/", NULL };
-	uint64_t stored[8] = { 0 }, count[8] = { 0 }, all = 0;
+	uint64_t stored[DFA_MEMBER__COUNT] = { 0 }, count[DFA_MEMBER__COUNT] = { 0 }, all = 0;
 	struct dfa_member_info mi;
 
 	for (size_t i = 0; dfa_reader__member_info(r, i, &mi) == DFA_OK; i++) {
-		size_t k = 0;
+		/* Debug files are shown with the objects they belong to. */
+		enum dfa_member_kind k = mi.kind == DFA_MEMBER_DEBUG_FILE ? DFA_MEMBER_OBJECT : mi.kind;
 
-		while (kinds[k] && strncmp(mi.name, kinds[k], strlen(kinds[k])))
-			k++;
 		stored[k] += mi.stored;
 		count[k]++;
 		all += mi.stored;
 	}
 	fprintf(f, "\n== archive members (compressed bytes)\n");
-	for (size_t k = 0; k < 8; k++) {
-		const char *name = kinds[k] ? kinds[k] : "other";
-
+	for (int k = 0; k < DFA_MEMBER__COUNT; k++)
 		if (count[k])
-			fprintf(f, "%-10s %6llu members %12llu bytes %5.1f%%\n", name,
+			fprintf(f, "%-10s %6llu members %12llu bytes %5.1f%%\n", dfa_member_kind__name(k),
 				(unsigned long long)count[k], (unsigned long long)stored[k],
 				all ? 100.0 * stored[k] / all : 0);
-	}
 	if (samples)
 		fprintf(f, "bytes per sample: %.1f (samples alone), %.1f (whole archive)\n",
-			(double)stored[2] / samples, (double)all / samples);
+			(double)stored[DFA_MEMBER_SAMPLES] / samples, (double)all / samples);
 }
 
 static struct cov *cov_get(struct cov **v, size_t *n, const char *key, const char *name)

@@ -25,6 +25,7 @@ struct report_opts {
 	bool no_unwind;		/* ignore stack copies: frame-pointer chains only */
 	bool lines;		/* source file:line with user frames */
 	const char *diff;	/* --diff BASE.dfa */
+	bool debuginfod;	/* fetch what the archive lacks from DEBUGINFOD_URLS */
 };
 
 /* Allocation that cannot fail: out of memory ends dfreport with a message. */
@@ -57,8 +58,25 @@ struct frame {
 	uint8_t status;		/* enum sym_status */
 };
 
+/* frames.c: the frames a profile is made of, interned (ids never change) */
+struct frames;
+struct frames *frames__new(bool lines);
+void frames__free(struct frames *f);
+uint32_t frames__intern(struct frames *f, const char *name, const char *object, const char *key, uint8_t kind,
+			uint8_t status);
+/* name (owned, freed), or "name (file:line)" with --lines and a known line */
+uint32_t frames__intern_named(struct frames *f, char *name, const char *file, int line, const char *object,
+			      const char *key, uint8_t kind);
+/* "object+0xOFF" for an address no symbol names */
+uint32_t frames__intern_offset(struct frames *f, const char *object, uint64_t off, const char *key, uint8_t status);
+const struct frame *frames__get(const struct frames *f, uint32_t id);
+uint32_t frames__count(const struct frames *f);
+bool frames__lines(const struct frames *f);
+const char *base_name(const char *path);
+
+/* symbols.c: frames of sampled addresses, from the archive alone */
 struct symbolizer;
-struct symbolizer *symbolizer__new(struct dfa_reader *r, bool lines);
+struct symbolizer *symbolizer__new(struct dfa_reader *r, const struct report_opts *o);
 void symbolizer__free(struct symbolizer *s);
 /* Frame ids; "ret" marks a return address (looked up at ip - 1).  A user
  * address can be several frames (inlined functions): up to max ids are
@@ -73,31 +91,62 @@ bool symbolizer__is_eval_loop(const struct symbolizer *s, uint32_t id);
 uint32_t symbolizer__root(struct symbolizer *s, const char *comm);
 const struct frame *symbolizer__frame(const struct symbolizer *s, uint32_t id);
 uint32_t symbolizer__frame_count(const struct symbolizer *s);
-/* --debuginfod: fetch objects and debug files the archive lacks; false if not built in. */
-bool symbolizer__use_debuginfod(bool on);
 /* The objects' stage (stage.c), shared with the unwinder. */
 struct stage *symbolizer__stage(const struct symbolizer *s);
-/* libdwfl callbacks for modules reported from archive snapshots (libdwfl.h users only). */
-#ifdef _LIBDWFL_H
-extern const Dwfl_Callbacks archive_dwfl_callbacks;
-/* Gives a reported module the stage, for its debug file (objects/KEY.debug). */
-void archive_module_user(Dwfl_Module *mod, struct stage *st);
-#endif
-
-/* stage.c: object snapshots checked for what they decompress to, staged for libdwfl */
-struct stage;
-struct stage *stage__new(struct dfa_reader *r);
-void stage__free(struct stage *st);
-/* The snapshot under key (borrowed), 0; -1 if the archive lacks it or it is refused (warned once). */
-int stage__object(struct stage *st, const char *key, const void **data, size_t *len);
-/* The same in a memfd for libdwfl, or -1. */
-int stage__fd(struct stage *st, const char *key);
-/* Why the object under key was refused, or NULL. */
-const char *stage__refused(const struct stage *st, const char *key);
-/* A memfd holding data, for libdwfl; -1 on failure. */
-int archive_memfd(const char *name, const void *data, size_t len);
 /* Objects whose symbol tables could not be read, for --info. */
 const char *symbolizer__object_error(const struct symbolizer *s, const char *key);
+
+/* elfsym.c: one object's names (ELF symbols, DWARF inlines and lines, Go, CFI starts) */
+struct elfsym;
+struct stage;
+/* Loaded from the stage; an object that cannot be read keeps its error, and names nothing. */
+struct elfsym *elfsym__load(struct stage *st, const char *key);
+void elfsym__free(struct elfsym *o);
+const char *elfsym__key(const struct elfsym *o);
+const char *elfsym__error(const struct elfsym *o);
+/* The frames at file offset off (outermost first, at most max), shown as in object obj. */
+int elfsym__resolve(struct elfsym *o, struct frames *fr, const char *obj, uint64_t off, uint32_t *out, int max);
+
+/* jitmap.c: JIT maps of images, by address */
+struct jitmaps;
+struct jitmaps *jitmaps__new(struct dfa_reader *r);
+void jitmaps__free(struct jitmaps *j);
+/* The name a JIT map gives ip in image p, or NULL; borrowed. */
+const char *jitmaps__lookup(struct jitmaps *j, const struct dfa_proc *p, uint64_t ip);
+
+/* pyframes.c: Python frames */
+struct pyframes;
+struct pyframes *pyframes__new(struct dfa_reader *r, struct frames *fr);
+void pyframes__free(struct pyframes *p);
+uint32_t pyframes__frame(struct pyframes *p, uint64_t frame);
+bool pyframes__is_eval_loop(const struct frame *f);
+
+/* fetch.c: --debuginfod, a client made on first need */
+struct fetcher;
+bool fetcher__available(void);	/* built with libdebuginfod */
+struct fetcher *fetcher__new(void);
+void fetcher__free(struct fetcher *f);
+/* A file descriptor of the object (or its debug file) with that build-id, or -1 (f may be NULL). */
+int fetcher__find(struct fetcher *f, const char *key, bool debuginfo);
+
+/* stage.c: object snapshots checked for what they decompress to, staged for libdwfl */
+struct stage *stage__new(struct dfa_reader *r, bool debuginfod);
+void stage__free(struct stage *st);
+struct dfa_reader *stage__reader(const struct stage *st);
+/* The object (or its debug file) under key, borrowed, 0; -1 if the archive lacks it or it is
+ * refused (warned once). */
+int stage__object(struct stage *st, const char *key, bool debug_file, const void **data, size_t *len);
+/* The same in a memfd for libdwfl (or, with --debuginfod, from a server), or -1. */
+int stage__fd(struct stage *st, const char *key, bool debug_file);
+/* Why it was refused, or NULL. */
+const char *stage__refused(const struct stage *st, const char *key, bool debug_file);
+/* A memfd holding data; -1 on failure. */
+int memfd_of(const char *name, const void *data, size_t len);
+/* libdwfl callbacks for modules reported from the stage, and a module's stage (libdwfl.h users only). */
+#ifdef _LIBDWFL_H
+extern const Dwfl_Callbacks stage_dwfl_callbacks;
+void stage__module_user(struct stage *st, Dwfl_Module *mod);
+#endif
 
 /* ehframe.c: function starts from call-frame information, for code no symbol names */
 #ifdef _LIBELF_H

@@ -6,11 +6,13 @@
  * (SHF_COMPRESSED, .zdebug_*) by the sizes they declare, .gnu_debugdata (an
  * xz-compressed ELF file) by decompressing it here with a cap.  An object
  * that would expand beyond the limits, or far beyond its archive's budget
- * (dfa_reader__charge), is refused, once, with a warning naming it.
+ * (dfa_reader__charge), is refused, once, with a warning naming it.  The
+ * libdwfl callbacks that find a module's debug file are here too.
  */
 #define _GNU_SOURCE
 #include <archive.h>
 #include <archive_entry.h>
+#include <elfutils/libdwfl.h>
 #include <gelf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,24 +29,32 @@
 
 struct verdict {
 	char *key;
+	bool debug_file;
 	char *error;		/* NULL: accepted */
 };
 
 struct stage {
 	struct dfa_reader *r;
+	struct fetcher *fetch;	/* --debuginfod, else NULL */
 	struct verdict *v;
 	size_t n, cap;
 	struct pairmap ix;		/* hash of key -> index, candidates in turn */
 };
 
-struct stage *stage__new(struct dfa_reader *r)
+struct stage *stage__new(struct dfa_reader *r, bool debuginfod)
 {
 	struct stage *st = calloc(1, sizeof(*st));
 
 	if (!st)
 		oom();
 	st->r = r;
+	st->fetch = debuginfod ? fetcher__new() : NULL;
 	return st;
+}
+
+struct dfa_reader *stage__reader(const struct stage *st)
+{
+	return st->r;
 }
 
 void stage__free(struct stage *st)
@@ -57,6 +67,7 @@ void stage__free(struct stage *st)
 	}
 	free(st->v);
 	pairmap__release(&st->ix);
+	fetcher__free(st->fetch);
 	free(st);
 }
 
@@ -111,7 +122,7 @@ static uint64_t section_expansion(Elf_Scn *scn, const GElf_Shdr *sh, const char 
 }
 
 /* NULL if the object may be read, else why not. */
-static char *check(struct stage *st, const char *member, const void *data, size_t len)
+static char *check(struct stage *st, const char *what, const void *data, size_t len)
 {
 	Elf *elf = elf_memory((char *)data, len);
 	uint64_t total = len, expanded = 0;
@@ -143,67 +154,112 @@ static char *check(struct stage *st, const char *member, const void *data, size_
 		expanded += size;
 	}
 	elf_end(elf);
-	if (!why && dfa_reader__charge(st->r, member, expanded) != DFA_OK)
+	if (!why && dfa_reader__charge(st->r, what, expanded) != DFA_OK)
 		why = must_strdup(dfa_reader__error(st->r));
 	return why;
 }
 
-static struct verdict *verdict_for(struct stage *st, const char *key)
+static uint64_t verdict_hash(const char *key, bool debug_file)
 {
-	uint64_t h = hash_string(key, HASH_SEED), probe;
-	struct pairmap_entry *sl;
+	return hash_string(key, HASH_SEED) ^ debug_file;
+}
 
-	for (probe = 0; (sl = pairmap__find(&st->ix, h, probe, false)); probe++)
-		if (!strcmp(st->v[sl->val].key, key))
-			return &st->v[sl->val];
+static struct verdict *verdict_for(struct stage *st, const char *key, bool debug_file)
+{
+	uint64_t h = verdict_hash(key, debug_file), probe;
+	struct pairmap_entry *e;
+
+	for (probe = 0; (e = pairmap__find(&st->ix, h, probe, false)); probe++)
+		if (st->v[e->val].debug_file == debug_file && !strcmp(st->v[e->val].key, key))
+			return &st->v[e->val];
 	return NULL;
 }
 
-static struct verdict *verdict_add(struct stage *st, const char *key, char *error)
+static struct verdict *verdict_add(struct stage *st, const char *key, bool debug_file, char *error)
 {
-	uint64_t h = hash_string(key, HASH_SEED), probe;
-	struct pairmap_entry *sl;
+	uint64_t h = verdict_hash(key, debug_file), probe;
+	struct pairmap_entry *e;
 
 	for (probe = 0; pairmap__find(&st->ix, h, probe, false); probe++)
 		;
-	sl = pairmap__find(&st->ix, h, probe, true);
-	if (!sl)
+	e = pairmap__find(&st->ix, h, probe, true);
+	if (!e)
 		oom();
 	must_grow(&st->v, &st->cap, st->n + 1, sizeof(*st->v), 64);
-	st->v[st->n] = (struct verdict){ must_strdup(key), error };
-	sl->val = st->n;
+	st->v[st->n] = (struct verdict){ must_strdup(key), debug_file, error };
+	e->val = st->n;
 	return &st->v[st->n++];
 }
 
-int stage__object(struct stage *st, const char *key, const void **data, size_t *len)
+int stage__object(struct stage *st, const char *key, bool debug_file, const void **data, size_t *len)
 {
-	struct verdict *v = verdict_for(st, key);
-	char member[DFA_MAX_NAME + 16];
+	struct verdict *v = verdict_for(st, key, debug_file);
+	char what[DFA_MAX_NAME + 32];
 
-	if (dfa_reader__object(st->r, key, data, len) != DFA_OK)
+	if ((debug_file ? dfa_reader__debug_file : dfa_reader__object)(st->r, key, data, len) != DFA_OK)
 		return -1;
 	if (!v) {
-		snprintf(member, sizeof(member), "objects/%s", key);
-		v = verdict_add(st, key, check(st, member, *data, *len));
+		snprintf(what, sizeof(what), debug_file ? "the debug file of object %s" : "object %s", key);
+		v = verdict_add(st, key, debug_file, check(st, what, *data, *len));
 		if (v->error)
-			pr_warn("object %s is not read: %s", key, v->error);
+			pr_warn("%s is not read: %s", what, v->error);
 	}
 	return v->error ? -1 : 0;
 }
 
-int stage__fd(struct stage *st, const char *key)
+int memfd_of(const char *name, const void *data, size_t len)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	if (fd >= 0 && write(fd, data, len) != (ssize_t)len) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+int stage__fd(struct stage *st, const char *key, bool debug_file)
 {
 	const void *data;
 	size_t len;
 
-	if (stage__object(st, key, &data, &len))
-		return -1;
-	return archive_memfd(key, data, len);
+	if (!stage__object(st, key, debug_file, &data, &len))
+		return memfd_of(key, data, len);
+	/* Not in the archive (--no-objects, a stripped object's debug file):
+	 * a debuginfod server may have it; a refused one stays refused. */
+	return stage__refused(st, key, debug_file) ? -1 : fetcher__find(st->fetch, key, debug_file);
 }
 
-const char *stage__refused(const struct stage *st, const char *key)
+const char *stage__refused(const struct stage *st, const char *key, bool debug_file)
 {
-	const struct verdict *v = verdict_for((struct stage *)st, key);
+	const struct verdict *v = verdict_for((struct stage *)st, key, debug_file);
 
 	return v ? v->error : NULL;
+}
+
+/*
+ * libdwfl: a module's separate debug file comes from the archive
+ * (dfa_reader__debug_file), from a debuginfod server with --debuginfod, or
+ * from nowhere: never from this host's files.  Modules are reported with
+ * their key as file name and the stage as user data (stage__module_user).
+ */
+static int find_debuginfo(Dwfl_Module *mod, void **ud, const char *modname, Dwarf_Addr base,
+			  const char *file, const char *debuglink, GElf_Word crc, char **path)
+{
+	struct stage *st = ud ? *ud : NULL;
+
+	return st && file ? stage__fd(st, file, true) : -1;
+}
+
+const Dwfl_Callbacks stage_dwfl_callbacks = {
+	.find_debuginfo = find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+void stage__module_user(struct stage *st, Dwfl_Module *mod)
+{
+	void **ud = NULL;
+
+	if (mod && dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL) && ud)
+		*ud = st;
 }

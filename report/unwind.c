@@ -155,9 +155,9 @@ static void report_objects(struct unwinder *u, Dwfl *dwfl, const struct dfa_proc
 			continue;
 		for (uint32_t j = 0; j < i && !seen; j++)
 			seen = !strcmp(p->maps[j].object, m->object);
-		if (seen || stage__object(u->stage, m->object, &data, &len) || !object_bias(data, len, m, &bias))
+		if (seen || stage__object(u->stage, m->object, false, &data, &len) || !object_bias(data, len, m, &bias))
 			continue;
-		fd = archive_memfd(m->object, data, len);
+		fd = memfd_of(m->object, data, len);
 		if (fd < 0)
 			continue;
 		/* libdwfl owns fd from here; a module that overlaps another is refused. */
@@ -165,7 +165,7 @@ static void report_objects(struct unwinder *u, Dwfl *dwfl, const struct dfa_proc
 		mod = dwfl_report_elf(dwfl, base ? base + 1 : m->path, m->object, fd, bias, true);
 		if (!mod)
 			pr_debug("pid %u: %s: %s", p->pid, m->object, dwfl_errmsg(-1));
-		archive_module_user(mod, u->stage);
+		stage__module_user(u->stage, mod);
 	}
 }
 
@@ -183,7 +183,7 @@ static struct image *image_for(struct unwinder *u, const struct dfa_proc *p)
 	img = &u->images[u->n_images];
 	*img = (struct image){ p, NULL };
 	sl->val = ++u->n_images;
-	dwfl = dwfl_begin(&archive_dwfl_callbacks);
+	dwfl = dwfl_begin(&stage_dwfl_callbacks);
 	if (!dwfl)
 		return img;
 	dwfl_report_begin(dwfl);

@@ -265,7 +265,7 @@ int main(int argc, char **argv)
 		jit[n++] = '\n';
 		start(out, "1000", "2000");
 		proc("\xff\xfe" "bad\x01\x1b[31m", "/opt/\xc0\xaf" "app", "");
-		check(dfa_writer__add_file(w, "jit/7.0.map", jit, n), "jit map");
+		check(dfa_writer__add_jit_map(w, 7, 0, jit, n), "jit map");
 		for (int i = 0; i < 40; i++)
 			sample(1100 + i, DFA_EV_ONCPU, 1, 0, i % 2 ? 0x500110 : 0x500010, NULL);
 		finish();

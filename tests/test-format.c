@@ -59,7 +59,11 @@ static void write_sample_archive(const char *path, bool finish)
 	CHECK(dfa_writer__add_object(w, "0123abcd", object_bytes, sizeof(object_bytes)) == DFA_OK, "dup object");
 	CHECK(dfa_writer__add_object(w, "../evil", "x", 1) == DFA_FAILED, "bad key accepted");
 	CHECK(dfa_writer__add_ksyms(w, ksyms, 2) == DFA_OK, "kernel symbols: %s", dfa_writer__error(w));
-	CHECK(dfa_writer__add_file(w, "kernel/modules", "m 4096 0 - Live 0x0\n", 21) == DFA_OK, "file");
+	CHECK(dfa_writer__add_kernel_modules(w, "m 4096 0 - Live 0x0\n", 21) == DFA_OK, "modules");
+	CHECK(dfa_writer__add_jit_map(w, 200, 5000, "500000 100 jitted\n", 18) == DFA_OK, "jit map");
+	CHECK(dfa_writer__add_debug_file(w, "0123abcd", "\177ELF debug", 10) == DFA_OK, "debug file");
+	CHECK(dfa_writer__add_file(w, "kernel/modules", "x", 1) == DFA_FAILED, "modules written as a plain file");
+	CHECK(dfa_writer__add_file(w, "jit/1.2.map", "x", 1) == DFA_FAILED, "a JIT map written as a plain file");
 	CHECK(dfa_writer__add_file(w, "samples/x", "x", 1) == DFA_FAILED, "reserved name accepted");
 	CHECK(dfa_writer__add_file(w, "kernel/ksyms.9", "x", 1) == DFA_FAILED, "ksyms written as a plain file");
 	CHECK(dfa_writer__add_proc(w, &p) == DFA_OK, "proc");
@@ -193,7 +197,23 @@ static void test_round_trip(const char *path)
 	CHECK(dfa_reader__object(r, "0123abcd", &data, &len) == DFA_OK && len == sizeof(object_bytes) &&
 	      !memcmp(data, object_bytes, len), "object bytes");
 	CHECK(dfa_reader__object(r, "missing", &data, &len) == DFA_FAILED, "missing object");
-	CHECK(dfa_reader__file(r, "kernel/modules", &data, &len) == DFA_OK && len == 21, "file");
+	CHECK(dfa_reader__kernel_modules(r, &data, &len) == DFA_OK && len == 21, "modules");
+	CHECK(dfa_reader__debug_file(r, "0123abcd", &data, &len) == DFA_OK && len == 10, "debug file");
+	CHECK(dfa_reader__debug_file(r, "missing", &data, &len) == DFA_FAILED, "missing debug file");
+	p = dfa_reader__find_proc(r, 200, 6000);
+	CHECK(p && dfa_reader__jit_map(r, p, &data, &len) == DFA_OK && len == 18, "jit map of 200");
+	p = dfa_reader__find_proc(r, 100, 1);
+	CHECK(p && dfa_reader__jit_map(r, p, &data, &len) == DFA_FAILED, "no jit map of 100");
+	{
+		struct dfa_member_info mi;
+		int kinds[DFA_MEMBER__COUNT] = { 0 };
+
+		for (size_t i = 0; dfa_reader__member_info(r, i, &mi) == DFA_OK; i++)
+			kinds[mi.kind]++;
+		CHECK(kinds[DFA_MEMBER_META] == 1 && kinds[DFA_MEMBER_END] == 1 && kinds[DFA_MEMBER_OBJECT] == 1 &&
+		      kinds[DFA_MEMBER_DEBUG_FILE] == 1 && kinds[DFA_MEMBER_JIT] == 1 && kinds[DFA_MEMBER_KERNEL] == 2 &&
+		      kinds[DFA_MEMBER_SAMPLES] == N_CHUNKS + 1, "member kinds");
+	}
 	{
 		const struct dfa_ksym *k;
 
