@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Archive reader: checks every count, length and id before it is used. */
+/*
+ * Archive reader: the container (members, decompression within a budget,
+ * meta) here; the records of samples/ and procs/ members in reader_records.c
+ * and reader_procs.c; kernel symbols in reader_ksyms.c.  Every count,
+ * length and id is checked before it is used.
+ */
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
@@ -8,84 +13,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "dfa_private.h"
+#include "reader_private.h"
 #include "util.h"
-
-struct member {
-	char *name;
-	uint8_t *stored;	/* compressed bytes, kept for lazy members */
-	uint64_t stored_len;
-	struct dfa_buf data;	/* decompressed, once asked for */
-	bool decoded;
-};
-
-struct stack_rec {
-	size_t off;		/* into ips: user, kernel, then interpreted frames */
-	uint32_t n_user, n_kern, n_interp;
-};
-
-struct ustack_rec {
-	uint64_t ip, sp, bp;
-	size_t off;		/* into ustack_bytes */
-	uint32_t len;
-};
-
-struct proc_rec {
-	struct dfa_proc p;
-	struct dfa_map *maps;
-};
-
-struct dfa_reader {
-	char err[512];
-	bool incomplete, have_meta, have_end;
-	uint64_t file_size;	/* of the archive: no member can be larger */
-	uint64_t budget;	/* decompressed bytes the archive may still take */
-	uint64_t budget_all;
-	struct dfa_ksym *ksyms;	/* kernel symbols, parsed on first use */
-	size_t n_ksyms;
-	char *ksym_names;
-	bool ksyms_read;
-	struct dfa_kv *kv;
-	size_t n_kv;
-	struct dfa_sample *samples;
-	size_t n_samples, samples_cap;
-	uint64_t *ips;
-	size_t ips_len, ips_cap;
-	struct stack_rec *stacks;
-	size_t n_stacks, stacks_cap;
-	struct proc_rec *procs;
-	size_t n_procs, procs_cap;
-	struct ustack_rec *ustacks;
-	size_t n_ustacks, ustacks_cap;
-	struct dfa_free *frees;
-	size_t n_frees, frees_cap;
-	struct dfa_func *funcs;	/* sorted by id once read */
-	size_t n_funcs, funcs_cap;
-	struct dfa_buf ustack_bytes;
-	struct member *members;
-	size_t n_members, members_cap;
-	struct dfa_buf scratch;
-};
-
-/* Sets the handle's message and yields code. */
-#define FAIL(r, code, ...) (dfa_errorf((r)->err, sizeof((r)->err), __VA_ARGS__), (code))
-#define SET_ERR(r, ...) dfa_errorf((r)->err, sizeof((r)->err), __VA_ARGS__)
 
 struct dfa_reader *dfa_reader__new(void)
 {
 	return calloc(1, sizeof(struct dfa_reader));
-}
-
-static void proc_rec__release(struct proc_rec *pr)
-{
-	for (uint32_t i = 0; i < pr->p.n_maps; i++) {
-		free((char *)pr->maps[i].path);
-		free((char *)pr->maps[i].object);
-	}
-	free(pr->maps);
-	free((char *)pr->p.comm);
-	free((char *)pr->p.exe);
-	free((char *)pr->p.cmdline);
 }
 
 void dfa_reader__free(struct dfa_reader *r)
@@ -97,7 +30,7 @@ void dfa_reader__free(struct dfa_reader *r)
 	free(r->ips);
 	free(r->stacks);
 	for (size_t i = 0; i < r->n_procs; i++)
-		proc_rec__release(&r->procs[i]);
+		reader_proc_release(&r->procs[i]);
 	free(r->procs);
 	free(r->ustacks);
 	free(r->frees);
@@ -130,8 +63,7 @@ bool dfa_reader__incomplete(const struct dfa_reader *r)
 	return r->incomplete;
 }
 
-/* Room for one more element of size sz. */
-static int grow(void *arr, size_t *cap, size_t n, size_t sz)
+int reader_grow(void *arr, size_t *cap, size_t n, size_t sz)
 {
 	return array_grow(arr, cap, n + 1, sz, 64);
 }
@@ -164,8 +96,7 @@ int dfa_reader__charge(struct dfa_reader *r, const char *what, uint64_t bytes)
 	return DFA_OK;
 }
 
-/* Decompresses member name into out, within limit and the archive's budget. */
-static int inflate(struct dfa_reader *r, const char *name, const void *src, size_t len, uint64_t limit,
+int reader_inflate(struct dfa_reader *r, const char *name, const void *src, size_t len, uint64_t limit,
 		   struct dfa_buf *out)
 {
 	bool by_budget = r->budget < limit;
@@ -225,361 +156,19 @@ const char *dfa_reader__meta_at(const struct dfa_reader *r, size_t i, const char
 	return r->kv[i].key;
 }
 
-/* ---- samples ---- */
-static int read_ips(struct dfa_reader *r, struct dfa_cur *c, uint32_t n)
-{
-	uint64_t prev = 0;
-
-	for (uint32_t i = 0; i < n; i++) {
-		prev += (uint64_t)dfa_cur__sv(c);
-		r->ips[r->ips_len++] = prev;
-	}
-	return c->err ? -1 : 0;
-}
-
-static int reserve_ips(struct dfa_reader *r, size_t n)
-{
-	return array_grow(&r->ips, &r->ips_cap, r->ips_len + n, sizeof(*r->ips), 65536);
-}
-
-/* 1.2: interpreted frames after the kernel ones, as (function, position) pairs. */
-static const char *read_interp(struct dfa_reader *r, struct dfa_cur *c, uint32_t *n_out)
-{
-	uint64_t n;
-
-	*n_out = 0;
-	if (c->p == c->end)
-		return NULL;
-	n = dfa_cur__uv(c);
-	if (c->err)
-		return c->err;
-	if (n > DFA_MAX_FRAMES || n * 2 > (uint64_t)(c->end - c->p))
-		return "interpreted frame count out of bounds";
-	if (reserve_ips(r, n))
-		return "out of memory";
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t func = dfa_cur__uv(c), pos = dfa_cur__uv(c);
-
-		if (c->err)
-			return c->err;
-		if (func > UINT32_MAX || pos > UINT32_MAX)
-			return "interpreted frame out of range";
-		r->ips[r->ips_len++] = func << 32 | pos;
-	}
-	*n_out = n;
-	return NULL;
-}
-
-static const char *decode_stack(struct dfa_reader *r, struct dfa_cur *c)
-{
-	uint64_t id = dfa_cur__uv(c), nu = dfa_cur__uv(c), nk = dfa_cur__uv(c);
-	struct stack_rec *s;
-	const char *err;
-
-	if (c->err)
-		return c->err;
-	if (id != r->n_stacks)
-		return "stack ids out of sequence";
-	if (nu > DFA_MAX_FRAMES || nk > DFA_MAX_FRAMES)
-		return "stack deeper than the limit";
-	/* Each delta takes at least one byte: refuse counts the record cannot hold. */
-	if (nu + nk > (uint64_t)(c->end - c->p))
-		return "stack frame count exceeds record";
-	if (reserve_ips(r, nu + nk))
-		return "out of memory";
-	if (grow(&r->stacks, &r->stacks_cap, r->n_stacks, sizeof(*r->stacks)))
-		return "out of memory";
-	s = &r->stacks[r->n_stacks];
-	*s = (struct stack_rec){ r->ips_len, nu, nk, 0 };
-	if (read_ips(r, c, nu) || read_ips(r, c, nk))
-		return c->err;
-	err = read_interp(r, c, &s->n_interp);
-	if (err)
-		return err;
-	r->n_stacks++;
-	return NULL;
-}
-
-static const char *decode_func(struct dfa_reader *r, struct dfa_cur *c)
-{
-	struct dfa_func f = { 0 };
-	uint64_t v[5], len;
-	uint8_t *lines = NULL;
-
-	for (int i = 0; i < 5; i++)
-		v[i] = dfa_cur__uv(c);
-	f.name = dfa_cur__str(c);
-	f.file = dfa_cur__str(c);
-	len = dfa_cur__uv(c);
-	if (!c->err && (len > DFA_MAX_LINES || len > (uint64_t)(c->end - c->p)))
-		c->err = "function line table out of bounds";
-	for (int i = 0; i < 5 && !c->err; i++)
-		if (v[i] > UINT32_MAX)
-			c->err = "function field out of range";
-	if (!c->err && !(lines = malloc(len ? len : 1)))
-		c->err = "out of memory";
-	if (!c->err && grow(&r->funcs, &r->funcs_cap, r->n_funcs, sizeof(f)))
-		c->err = "out of memory";
-	if (c->err) {
-		free((char *)f.name);
-		free((char *)f.file);
-		free(lines);
-		return c->err;
-	}
-	memcpy(lines, c->p, len);
-	c->p += len;
-	f = (struct dfa_func){ v[0], v[1], v[2], v[3], v[4], f.name, f.file, lines, len };
-	r->funcs[r->n_funcs++] = f;
-	return NULL;
-}
-
-static const char *decode_sample(struct dfa_reader *r, struct dfa_cur *c, uint64_t *ts)
-{
-	struct dfa_sample s;
-	uint64_t cpu, pid, tid, ev, value, stack;
-
-	*ts += (uint64_t)dfa_cur__sv(c);
-	cpu = dfa_cur__uv(c);
-	pid = dfa_cur__uv(c);
-	tid = dfa_cur__uv(c);
-	ev = dfa_cur__uv(c);
-	value = dfa_cur__uv(c);
-	stack = dfa_cur__uv(c);
-	/* Added in 1.1 for memory samples: absent (and 0) otherwise. */
-	s.addr = c->p < c->end ? dfa_cur__uv(c) : 0;
-	if (c->err)
-		return c->err;
-	if (cpu > UINT32_MAX || pid > UINT32_MAX || tid > UINT32_MAX || ev > UINT32_MAX)
-		return "sample field out of range";
-	if (stack >= r->n_stacks)
-		return "sample refers to an undefined stack";
-	s = (struct dfa_sample){ .ts = *ts, .pid = pid, .tid = tid, .cpu = cpu, .event = ev,
-				 .value = value, .stack = stack, .ustack = 0, .addr = s.addr };
-	if (grow(&r->samples, &r->samples_cap, r->n_samples, sizeof(s)))
-		return "out of memory";
-	r->samples[r->n_samples++] = s;
-	return NULL;
-}
-
-static const char *decode_free(struct dfa_reader *r, struct dfa_cur *c, uint64_t *ts)
-{
-	struct dfa_free f;
-	uint64_t pid;
-
-	*ts += (uint64_t)dfa_cur__sv(c);
-	pid = dfa_cur__uv(c);
-	f.addr = dfa_cur__uv(c);
-	if (c->err)
-		return c->err;
-	if (pid > UINT32_MAX)
-		return "free: pid out of range";
-	f.ts = *ts;
-	f.pid = pid;
-	if (grow(&r->frees, &r->frees_cap, r->n_frees, sizeof(f)))
-		return "out of memory";
-	r->frees[r->n_frees++] = f;
-	return NULL;
-}
-
-/* A stack copy belongs to the sample just before it in the same member. */
-static const char *decode_ustack(struct dfa_reader *r, struct dfa_cur *c, bool after_sample)
-{
-	struct ustack_rec u;
-	uint64_t len;
-
-	u.ip = dfa_cur__uv(c);
-	u.sp = dfa_cur__uv(c);
-	u.bp = u.sp + (uint64_t)dfa_cur__sv(c);
-	len = dfa_cur__uv(c);
-	if (c->err)
-		return c->err;
-	if (!after_sample)
-		return "stack copy without a sample";
-	if (len > DFA_MAX_USTACK || len > (uint64_t)(c->end - c->p))
-		return "stack copy length out of bounds";
-	if (r->samples[r->n_samples - 1].ustack)
-		return "second stack copy for a sample";
-	u.off = r->ustack_bytes.len;
-	u.len = len;
-	if (dfa_buf__put(&r->ustack_bytes, c->p, len) ||
-	    grow(&r->ustacks, &r->ustacks_cap, r->n_ustacks, sizeof(u)))
-		return "out of memory";
-	c->p += len;
-	r->ustacks[r->n_ustacks++] = u;
-	r->samples[r->n_samples - 1].ustack = r->n_ustacks;
-	return NULL;
-}
-
-static int decode_samples(struct dfa_reader *r, const char *name, const struct dfa_buf *b)
-{
-	bool after_sample = false;
-	struct dfa_cur c = { b->data, b->data + b->len, NULL };
-	uint64_t ts = 0;
-
-	while (c.p < c.end) {
-		uint64_t type = dfa_cur__uv(&c), len = dfa_cur__uv(&c);
-		struct dfa_cur rec = dfa_cur__sub(&c, len);
-		const char *err = c.err;
-
-		if (!err && type == DFA_REC_STACK)
-			err = decode_stack(r, &rec);
-		else if (!err && type == DFA_REC_SAMPLE)
-			err = decode_sample(r, &rec, &ts);
-		else if (!err && type == DFA_REC_USTACK)
-			err = decode_ustack(r, &rec, after_sample);
-		else if (!err && type == DFA_REC_FREE)
-			err = decode_free(r, &rec, &ts);
-		else if (!err && type == DFA_REC_FUNC)
-			err = decode_func(r, &rec);
-		after_sample = type == DFA_REC_SAMPLE;
-		/* other record types: from a newer minor version, skipped */
-		if (err)
-			return FAIL(r, DFA_FAILED, "member %s: corrupt: %s", name, err);
-	}
-	return DFA_OK;
-}
-
-/* ---- processes ---- */
-static int cmp_map(const void *a, const void *b)
-{
-	const struct dfa_map *x = a, *y = b;
-
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-static const char *decode_maps(struct dfa_cur *c, struct proc_rec *pr)
-{
-	uint64_t n = dfa_cur__uv(c);
-
-	if (c->err)
-		return c->err;
-	/* A map takes at least six bytes. */
-	if (n > DFA_MAX_MAPS || n * 6 > (uint64_t)(c->end - c->p))
-		return "mapping count out of bounds";
-	pr->maps = calloc(n ? n : 1, sizeof(*pr->maps));
-	if (!pr->maps)
-		return "out of memory";
-	for (uint64_t i = 0; i < n; i++) {
-		struct dfa_map *m = &pr->maps[i];
-		uint64_t len;
-
-		m->start = dfa_cur__uv(c);
-		len = dfa_cur__uv(c);
-		m->offset = dfa_cur__uv(c);
-		m->prot = dfa_cur__uv(c);
-		m->path = dfa_cur__str(c);
-		m->object = dfa_cur__str(c);
-		pr->p.n_maps = i + 1;
-		if (c->err)
-			return c->err;
-		if (len == 0 || m->start + len < m->start)
-			return "mapping range invalid";
-		m->end = m->start + len;
-		if (m->object[0] && (!dfa_name__valid(m->object) || strchr(m->object, '/')))
-			return "invalid object key";
-	}
-	qsort(pr->maps, n, sizeof(*pr->maps), cmp_map);
-	pr->p.maps = pr->maps;
-	return NULL;
-}
-
-static struct proc_rec *proc_lookup(struct dfa_reader *r, uint64_t pid, uint64_t begin)
-{
-	for (size_t i = r->n_procs; i-- > 0;)
-		if (r->procs[i].p.pid == pid && r->procs[i].p.begin == begin)
-			return &r->procs[i];
-	return NULL;
-}
-
-static const char *decode_proc(struct dfa_reader *r, struct dfa_cur *c)
-{
-	struct proc_rec pr = { 0 }, *old;
-	uint64_t pid = dfa_cur__uv(c), ppid = dfa_cur__uv(c);
-	const char *err;
-
-	pr.p.begin = dfa_cur__uv(c);
-	pr.p.comm = dfa_cur__str(c);
-	pr.p.exe = dfa_cur__str(c);
-	pr.p.cmdline = dfa_cur__str(c);
-	err = c->err ? c->err : decode_maps(c, &pr);
-	if (!err && (pid > UINT32_MAX || ppid > UINT32_MAX))
-		err = "pid out of range";
-	if (err) {
-		proc_rec__release(&pr);
-		return err;
-	}
-	pr.p.pid = pid;
-	pr.p.ppid = ppid;
-	/* A later record of the same image supersedes the earlier (maps grow). */
-	old = proc_lookup(r, pid, pr.p.begin);
-	if (old) {
-		pr.p.end = old->p.end;
-		proc_rec__release(old);
-		*old = pr;
-		return NULL;
-	}
-	if (grow(&r->procs, &r->procs_cap, r->n_procs, sizeof(pr))) {
-		proc_rec__release(&pr);
-		return "out of memory";
-	}
-	r->procs[r->n_procs++] = pr;
-	return NULL;
-}
-
-static const char *decode_exit(struct dfa_reader *r, struct dfa_cur *c)
-{
-	uint64_t pid = dfa_cur__uv(c), begin = dfa_cur__uv(c), ts = dfa_cur__uv(c);
-	struct proc_rec *pr;
-
-	if (c->err)
-		return c->err;
-	pr = proc_lookup(r, pid, begin);
-	if (pr)
-		pr->p.end = ts;
-	return NULL;
-}
-
-static int decode_procs(struct dfa_reader *r, const char *name, const struct dfa_buf *b)
-{
-	struct dfa_cur c = { b->data, b->data + b->len, NULL };
-
-	while (c.p < c.end) {
-		uint64_t type = dfa_cur__uv(&c), len = dfa_cur__uv(&c);
-		struct dfa_cur rec = dfa_cur__sub(&c, len);
-		const char *err = c.err;
-
-		if (!err && type == DFA_REC_PROC)
-			err = decode_proc(r, &rec);
-		else if (!err && type == DFA_REC_EXIT)
-			err = decode_exit(r, &rec);
-		if (err)
-			return FAIL(r, DFA_FAILED, "member %s: corrupt: %s", name, err);
-	}
-	return DFA_OK;
-}
-
-static int cmp_proc(const void *a, const void *b)
-{
-	const struct proc_rec *x = a, *y = b;
-
-	if (x->p.pid != y->p.pid)
-		return x->p.pid < y->p.pid ? -1 : 1;
-	return x->p.begin < y->p.begin ? -1 : x->p.begin > y->p.begin;
-}
-
 /* ---- members ---- */
 static int decode_member(struct dfa_reader *r, struct member *m)
 {
-	int ret = inflate(r, m->name, m->stored, m->stored_len, DFA_MAX_MEMBER, &r->scratch);
+	int ret = reader_inflate(r, m->name, m->stored, m->stored_len, DFA_MAX_MEMBER, &r->scratch);
 
 	if (ret != DFA_OK)
 		return ret;
 	if (!strcmp(m->name, "meta") || !strcmp(m->name, "end"))
 		return parse_meta(r, m->name, &r->scratch);
 	if (!strncmp(m->name, "samples/", 8))
-		return decode_samples(r, m->name, &r->scratch);
+		return reader_decode_samples(r, m->name, &r->scratch);
 	if (!strncmp(m->name, "procs/", 6))
-		return decode_procs(r, m->name, &r->scratch);
+		return reader_decode_procs(r, m->name, &r->scratch);
 	return DFA_OK;
 }
 
@@ -635,7 +224,7 @@ static int read_entry(struct dfa_reader *r, struct archive *a, struct archive_en
 		if (!strcmp(name, "end"))
 			r->have_end = true;
 	}
-	if (grow(&r->members, &r->members_cap, r->n_members, sizeof(m))) {
+	if (reader_grow(&r->members, &r->members_cap, r->n_members, sizeof(m))) {
 		ret = FAIL(r, DFA_FATAL, "out of memory");
 		goto cleanup;
 	}
@@ -645,13 +234,6 @@ cleanup:
 	free(m.name);
 	free(m.stored);
 	return ret;
-}
-
-static int cmp_func(const void *a, const void *b)
-{
-	const struct dfa_func *x = a, *y = b;
-
-	return x->id < y->id ? -1 : x->id > y->id;
 }
 
 static int read_all(struct dfa_reader *r, struct archive *a, const char *what)
@@ -677,10 +259,8 @@ static int read_all(struct dfa_reader *r, struct archive *a, const char *what)
 	}
 	if (!r->have_meta)
 		return FAIL(r, DFA_FAILED, "%s: not a dfprof archive (no meta member)", what);
-	if (r->n_procs)
-		qsort(r->procs, r->n_procs, sizeof(*r->procs), cmp_proc);
-	if (r->n_funcs)
-		qsort(r->funcs, r->n_funcs, sizeof(*r->funcs), cmp_func);
+	reader_sort_procs(r);
+	reader_sort_funcs(r);
 	if (!r->have_end) {
 		r->incomplete = true;
 		if (ret == DFA_OK)
@@ -749,105 +329,6 @@ cleanup:
 	return ret;
 }
 
-size_t dfa_reader__sample_count(const struct dfa_reader *r)
-{
-	return r->n_samples;
-}
-
-const struct dfa_sample *dfa_reader__samples(const struct dfa_reader *r)
-{
-	return r->samples;
-}
-
-size_t dfa_reader__stack_count(const struct dfa_reader *r)
-{
-	return r->n_stacks;
-}
-
-int dfa_reader__stack(const struct dfa_reader *r, uint32_t id, struct dfa_stack *out)
-{
-	const struct stack_rec *s;
-
-	if (id >= r->n_stacks)
-		return DFA_FAILED;
-	s = &r->stacks[id];
-	out->n_user = s->n_user;
-	out->n_kern = s->n_kern;
-	out->user = r->ips + s->off;
-	out->kern = r->ips + s->off + s->n_user;
-	out->n_interp = s->n_interp;
-	out->interp = r->ips + s->off + s->n_user + s->n_kern;
-	return DFA_OK;
-}
-
-const struct dfa_func *dfa_reader__func(const struct dfa_reader *r, uint32_t id)
-{
-	struct dfa_func key = { .id = id };
-
-	if (!r->n_funcs)
-		return NULL;
-	return bsearch(&key, r->funcs, r->n_funcs, sizeof(*r->funcs), cmp_func);
-}
-
-size_t dfa_reader__func_count(const struct dfa_reader *r)
-{
-	return r->n_funcs;
-}
-
-size_t dfa_reader__free_count(const struct dfa_reader *r)
-{
-	return r->n_frees;
-}
-
-const struct dfa_free *dfa_reader__frees(const struct dfa_reader *r)
-{
-	return r->frees;
-}
-
-int dfa_reader__ustack(const struct dfa_reader *r, const struct dfa_sample *s, struct dfa_ustack *out)
-{
-	const struct ustack_rec *u;
-
-	if (!s->ustack || s->ustack > r->n_ustacks)
-		return DFA_FAILED;
-	u = &r->ustacks[s->ustack - 1];
-	*out = (struct dfa_ustack){ u->ip, u->sp, u->bp, u->len, r->ustack_bytes.data + u->off };
-	return DFA_OK;
-}
-
-size_t dfa_reader__proc_count(const struct dfa_reader *r)
-{
-	return r->n_procs;
-}
-
-const struct dfa_proc *dfa_reader__proc(const struct dfa_reader *r, size_t i)
-{
-	return i < r->n_procs ? &r->procs[i].p : NULL;
-}
-
-const struct dfa_proc *dfa_reader__find_proc(const struct dfa_reader *r, uint32_t pid, uint64_t ts)
-{
-	size_t lo = 0, hi = r->n_procs;
-	const struct dfa_proc *best = NULL;
-
-	while (lo < hi) {	/* first record of pid */
-		size_t mid = (lo + hi) / 2;
-
-		if (r->procs[mid].p.pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* The latest image begun at or before ts; else the earliest one. */
-	for (size_t i = lo; i < r->n_procs && r->procs[i].p.pid == pid; i++) {
-		if (!best || r->procs[i].p.begin <= ts)
-			best = &r->procs[i].p;
-		else
-			break;
-	}
-	return best;
-}
-
 static int member_data(struct dfa_reader *r, const char *name, uint64_t limit, const void **data, size_t *len)
 {
 	for (size_t i = 0; i < r->n_members; i++) {
@@ -858,7 +339,7 @@ static int member_data(struct dfa_reader *r, const char *name, uint64_t limit, c
 		if (!m->stored && !m->decoded)
 			break;
 		if (!m->decoded) {
-			int ret = inflate(r, name, m->stored, m->stored_len, limit, &m->data);
+			int ret = reader_inflate(r, name, m->stored, m->stored_len, limit, &m->data);
 
 			if (ret != DFA_OK) {
 				dfa_buf__release(&m->data);
@@ -959,95 +440,3 @@ int dfa_reader__member_info(const struct dfa_reader *r, size_t i, struct dfa_mem
 	return DFA_OK;
 }
 
-/* ---- kernel symbols ---- */
-static int cmp_ksym(const void *a, const void *b)
-{
-	const struct dfa_ksym *x = a, *y = b;
-
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-static bool hex_field(const char **p, const char *end, uint64_t *v)
-{
-	const char *s = *p;
-
-	*v = 0;
-	if (end - s > 2 && s[0] == '0' && s[1] == 'x')
-		s += 2;
-	for (const char *q = s; q < end; q++) {
-		int d = *q >= '0' && *q <= '9' ? *q - '0' : *q >= 'a' && *q <= 'f' ? *q - 'a' + 10 : -1;
-
-		if (d < 0) {
-			*p = q;
-			return q > s && q - s <= 16;
-		}
-		*v = *v << 4 | d;
-	}
-	return false;
-}
-
-/* "start end name\n" lines (docs/format.md): appended to r->ksyms, names
- * (as offsets until the end) to the pool; returns how many lines were bad. */
-static uint64_t parse_ksyms(struct dfa_reader *r, const uint8_t *text, size_t len, struct dfa_buf *pool,
-			    size_t *cap)
-{
-	const char *p = (const char *)text, *end = p + len;
-	uint64_t bad = 0;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', end - p), *q = p;
-		struct dfa_ksym k;
-
-		if (!nl)
-			nl = end;
-		if (!hex_field(&q, nl, &k.start) || *q++ != ' ' || !hex_field(&q, nl, &k.end) || *q++ != ' ' ||
-		    q >= nl || k.end <= k.start || memchr(q, 0, nl - q) || r->n_ksyms >= DFA_MAX_KSYMS ||
-		    grow(&r->ksyms, cap, r->n_ksyms, sizeof(k))) {
-			bad++;
-		} else {
-			k.name = (const char *)(uintptr_t)pool->len;
-			if (dfa_buf__put(pool, q, nl - q) || dfa_buf__put(pool, "", 1))
-				bad++;
-			else
-				r->ksyms[r->n_ksyms++] = k;
-		}
-		p = nl + 1;
-	}
-	return bad;
-}
-
-int dfa_reader__ksyms(struct dfa_reader *r, const struct dfa_ksym **syms, size_t *n)
-{
-	struct dfa_buf pool = { 0 }, text = { 0 };
-	uint64_t bad = 0, used = 0;
-	size_t cap = 0;
-	int ret = DFA_OK;
-
-	if (r->ksyms_read)
-		goto done;
-	r->ksyms_read = true;
-	for (size_t i = 0; i < r->n_members && ret == DFA_OK; i++) {
-		struct member *m = &r->members[i];
-
-		if (strncmp(m->name, DFA_KSYMS_PREFIX, strlen(DFA_KSYMS_PREFIX)) || !m->stored)
-			continue;
-		/* Kernel symbols a recording needs are a few hundred KiB: bounded well below a member. */
-		ret = inflate(r, m->name, m->stored, m->stored_len, DFA_MAX_KSYMS_BYTES - used, &text);
-		if (ret == DFA_OK) {
-			used += text.len;
-			bad += parse_ksyms(r, text.data, text.len, &pool, &cap);
-		}
-	}
-	dfa_buf__release(&text);
-	for (size_t i = 0; i < r->n_ksyms; i++)
-		r->ksyms[i].name = (const char *)pool.data + (uintptr_t)r->ksyms[i].name;
-	r->ksym_names = (char *)pool.data;	/* owns the names */
-	if (r->n_ksyms)
-		qsort(r->ksyms, r->n_ksyms, sizeof(*r->ksyms), cmp_ksym);
-	if (ret == DFA_OK && bad)
-		ret = FAIL(r, DFA_WARN, "kernel symbols: %llu malformed lines skipped", (unsigned long long)bad);
-done:
-	*syms = r->ksyms;
-	*n = r->n_ksyms;
-	return ret;
-}

@@ -17,6 +17,18 @@
 #include "log.h"
 #include "record.h"
 
+bool allocator_library(const char *path)
+{
+	static const char *const names[] = { "libjemalloc.so", "libtcmalloc", "libmimalloc.so" };
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (!strncmp(base, names[i], strlen(names[i])))
+			return true;
+	return false;
+}
+
 int allocators__of_pid(uint32_t pid,
 		       void (*cb)(void *ctx, uint32_t pid, uint64_t start, uint64_t end, const char *path), void *ctx)
 {

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -23,7 +22,6 @@
 #include "record.h"
 
 #define REFRESH_NS 100000000ULL	/* at most one maps re-read per image per 100 ms */
-#define JIT_MAP_MAX (256U << 20)
 
 struct map {
 	uint64_t start, end, offset;
@@ -453,69 +451,15 @@ void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *com
 		load_maps(ps, p, ts);
 }
 
-/*
- * JIT runtimes (Node --perf-basic-prof, Java agents, Python -X perf, LuaJIT)
- * describe their code in /tmp/perf-PID.map (PID as the process knows
- * itself).  Any user can put anything there, a link to a secret or a FIFO
- * among them: the file is read inside the process's root while it runs
- * (from this host's root after it exited), only if it is a regular file,
- * no link, owned by the process's user (or root, and readable by all), and
- * at most JIT_MAP_MAX bytes.  Stored as the image's JIT map.
- */
-static bool jit_map_owner_ok(const struct proc *p, const struct stat *st)
-{
-	if (!p->have_status)
-		return false;
-	if (st->st_uid == p->uid || st->st_uid == p->euid)
-		return true;
-	return st->st_uid == 0 && (st->st_mode & S_IROTH);
-}
-
-static char *read_jit_map(const struct proc *p, size_t *len)
-{
-	char path[48];
-	struct stat st;
-	char *data = NULL;
-	int fd;
-
-	*len = 0;
-	snprintf(path, sizeof(path), "/tmp/perf-%u.map", p->nspid ? p->nspid : p->pid);
-	fd = p->dead ? -1 : safefile__open(p->pid, path, SAFEFILE_NO_LINKS, &st);
-	/* Gone: this host's /tmp is its only if it shared our pid namespace. */
-	if (fd < 0 && (!p->nspid || p->nspid == p->pid))
-		fd = safefile__open(0, path, SAFEFILE_NO_LINKS, &st);
-	if (fd < 0)
-		return NULL;
-	if (!jit_map_owner_ok(p, &st))
-		pr_warn("pid %u: %s belongs to uid %u, not the process's: not read", p->pid, path,
-			(unsigned)st.st_uid);
-	else if (st.st_nlink != 1)
-		pr_warn("pid %u: %s has other names (hard links): not read", p->pid, path);
-	else if (!(data = safefile__read(fd, &st, JIT_MAP_MAX, len)))
-		pr_warn("pid %u: %s: %s", p->pid, path, strerror(errno));
-	close(fd);
-	return data;
-}
-
+/* A sampled image's JIT map, at its exit or the end of the recording (jitmaps.c). */
 static void save_jit_map(struct procs *ps, struct proc *p)
 {
-	char *data;
-	size_t len;
+	struct jit_image im = { p->pid, p->begin, p->nspid, p->uid, p->euid, p->have_status, p->dead, p->jvm };
 
 	if (!p->sampled || p->jit_saved)
 		return;
 	p->jit_saved = true;
-	/* A HotSpot JVM writes no perf map until asked. */
-	if (ps->ask_jvm && !p->dead && p->jvm)
-		jvm__write_perfmap(p->pid);
-	data = read_jit_map(p, &len);
-	if (!data)
-		return;
-	if (len && dfa_writer__add_jit_map(ps->w, p->pid, p->begin, data, len) != DFA_OK)
-		pr_warn("pid %u: JIT map: %s", p->pid, dfa_writer__error(ps->w));
-	else if (len)
-		pr_debug("pid %u: stored its JIT map (%zu bytes)", p->pid, len);
-	free(data);
+	jitmaps__save(ps->w, &im, ps->ask_jvm);
 }
 
 void procs__on_exit(struct procs *ps, uint32_t pid, uint64_t ts)
@@ -688,18 +632,6 @@ static int write_proc(struct procs *ps, struct proc *p)
 	free(maps);
 	p->dirty = false;
 	return ret;
-}
-
-bool allocator_library(const char *path)
-{
-	static const char *const names[] = { "libjemalloc.so", "libtcmalloc", "libmimalloc.so" };
-	const char *base = strrchr(path, '/');
-
-	base = base ? base + 1 : path;
-	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
-		if (!strncmp(base, names[i], strlen(names[i])))
-			return true;
-	return false;
 }
 
 void procs__tick(struct procs *ps)

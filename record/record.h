@@ -88,6 +88,18 @@ struct proc_status {
 };
 int proc_status__read(uint32_t pid, struct proc_status *st);
 
+/* jitmaps.c: a process image's /tmp/perf-PID.map, read safely into the archive */
+struct jit_image {
+	uint32_t pid;
+	uint64_t begin;
+	uint32_t nspid;		/* the pid it knows itself by (names the file) */
+	uint32_t uid, euid;	/* who may own the file */
+	bool have_creds;
+	bool gone;		/* exited: only this host's /tmp is left */
+	bool jvm;		/* HotSpot: asked to write one first, with ask_jvm */
+};
+void jitmaps__save(struct dfa_writer *w, const struct jit_image *im, bool ask_jvm);
+
 /* jvm.c: asks a HotSpot JVM for /tmp/perf-NSPID.map through its attach
  * protocol, as the JVM's owner; 0 when it wrote one (warns when not). */
 int jvm__write_perfmap(uint32_t pid);

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/* procs/ members: PROC and EXIT records, process images by (pid, begin). */
+#include <stdlib.h>
+#include <string.h>
+#include "reader_private.h"
+
+void reader_proc_release(struct proc_rec *pr)
+{
+	for (uint32_t i = 0; i < pr->p.n_maps; i++) {
+		free((char *)pr->maps[i].path);
+		free((char *)pr->maps[i].object);
+	}
+	free(pr->maps);
+	free((char *)pr->p.comm);
+	free((char *)pr->p.exe);
+	free((char *)pr->p.cmdline);
+}
+
+/* ---- processes ---- */
+static int cmp_map(const void *a, const void *b)
+{
+	const struct dfa_map *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static const char *decode_maps(struct dfa_cur *c, struct proc_rec *pr)
+{
+	uint64_t n = dfa_cur__uv(c);
+
+	if (c->err)
+		return c->err;
+	/* A map takes at least six bytes. */
+	if (n > DFA_MAX_MAPS || n * 6 > (uint64_t)(c->end - c->p))
+		return "mapping count out of bounds";
+	pr->maps = calloc(n ? n : 1, sizeof(*pr->maps));
+	if (!pr->maps)
+		return "out of memory";
+	for (uint64_t i = 0; i < n; i++) {
+		struct dfa_map *m = &pr->maps[i];
+		uint64_t len;
+
+		m->start = dfa_cur__uv(c);
+		len = dfa_cur__uv(c);
+		m->offset = dfa_cur__uv(c);
+		m->prot = dfa_cur__uv(c);
+		m->path = dfa_cur__str(c);
+		m->object = dfa_cur__str(c);
+		pr->p.n_maps = i + 1;
+		if (c->err)
+			return c->err;
+		if (len == 0 || m->start + len < m->start)
+			return "mapping range invalid";
+		m->end = m->start + len;
+		if (m->object[0] && (!dfa_name__valid(m->object) || strchr(m->object, '/')))
+			return "invalid object key";
+	}
+	qsort(pr->maps, n, sizeof(*pr->maps), cmp_map);
+	pr->p.maps = pr->maps;
+	return NULL;
+}
+
+static struct proc_rec *proc_lookup(struct dfa_reader *r, uint64_t pid, uint64_t begin)
+{
+	for (size_t i = r->n_procs; i-- > 0;)
+		if (r->procs[i].p.pid == pid && r->procs[i].p.begin == begin)
+			return &r->procs[i];
+	return NULL;
+}
+
+static const char *decode_proc(struct dfa_reader *r, struct dfa_cur *c)
+{
+	struct proc_rec pr = { 0 }, *old;
+	uint64_t pid = dfa_cur__uv(c), ppid = dfa_cur__uv(c);
+	const char *err;
+
+	pr.p.begin = dfa_cur__uv(c);
+	pr.p.comm = dfa_cur__str(c);
+	pr.p.exe = dfa_cur__str(c);
+	pr.p.cmdline = dfa_cur__str(c);
+	err = c->err ? c->err : decode_maps(c, &pr);
+	if (!err && (pid > UINT32_MAX || ppid > UINT32_MAX))
+		err = "pid out of range";
+	if (err) {
+		reader_proc_release(&pr);
+		return err;
+	}
+	pr.p.pid = pid;
+	pr.p.ppid = ppid;
+	/* A later record of the same image supersedes the earlier (maps grow). */
+	old = proc_lookup(r, pid, pr.p.begin);
+	if (old) {
+		pr.p.end = old->p.end;
+		reader_proc_release(old);
+		*old = pr;
+		return NULL;
+	}
+	if (reader_grow(&r->procs, &r->procs_cap, r->n_procs, sizeof(pr))) {
+		reader_proc_release(&pr);
+		return "out of memory";
+	}
+	r->procs[r->n_procs++] = pr;
+	return NULL;
+}
+
+static const char *decode_exit(struct dfa_reader *r, struct dfa_cur *c)
+{
+	uint64_t pid = dfa_cur__uv(c), begin = dfa_cur__uv(c), ts = dfa_cur__uv(c);
+	struct proc_rec *pr;
+
+	if (c->err)
+		return c->err;
+	pr = proc_lookup(r, pid, begin);
+	if (pr)
+		pr->p.end = ts;
+	return NULL;
+}
+
+int reader_decode_procs(struct dfa_reader *r, const char *name, const struct dfa_buf *b)
+{
+	struct dfa_cur c = { b->data, b->data + b->len, NULL };
+
+	while (c.p < c.end) {
+		uint64_t type = dfa_cur__uv(&c), len = dfa_cur__uv(&c);
+		struct dfa_cur rec = dfa_cur__sub(&c, len);
+		const char *err = c.err;
+
+		if (!err && type == DFA_REC_PROC)
+			err = decode_proc(r, &rec);
+		else if (!err && type == DFA_REC_EXIT)
+			err = decode_exit(r, &rec);
+		if (err)
+			return FAIL(r, DFA_FAILED, "member %s: corrupt: %s", name, err);
+	}
+	return DFA_OK;
+}
+
+static int cmp_proc(const void *a, const void *b)
+{
+	const struct proc_rec *x = a, *y = b;
+
+	if (x->p.pid != y->p.pid)
+		return x->p.pid < y->p.pid ? -1 : 1;
+	return x->p.begin < y->p.begin ? -1 : x->p.begin > y->p.begin;
+}
+
+void reader_sort_procs(struct dfa_reader *r)
+{
+	if (r->n_procs)
+		qsort(r->procs, r->n_procs, sizeof(*r->procs), cmp_proc);
+}
+
+size_t dfa_reader__proc_count(const struct dfa_reader *r)
+{
+	return r->n_procs;
+}
+
+const struct dfa_proc *dfa_reader__proc(const struct dfa_reader *r, size_t i)
+{
+	return i < r->n_procs ? &r->procs[i].p : NULL;
+}
+
+const struct dfa_proc *dfa_reader__find_proc(const struct dfa_reader *r, uint32_t pid, uint64_t ts)
+{
+	size_t lo = 0, hi = r->n_procs;
+	const struct dfa_proc *best = NULL;
+
+	while (lo < hi) {	/* first record of pid */
+		size_t mid = (lo + hi) / 2;
+
+		if (r->procs[mid].p.pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* The latest image begun at or before ts; else the earliest one. */
+	for (size_t i = lo; i < r->n_procs && r->procs[i].p.pid == pid; i++) {
+		if (!best || r->procs[i].p.begin <= ts)
+			best = &r->procs[i].p;
+		else
+			break;
+	}
+	return best;
+}
+

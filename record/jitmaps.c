@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * JIT runtimes (Node --perf-basic-prof, Java agents, Python -X perf, LuaJIT)
+ * describe their code in /tmp/perf-PID.map (PID as the process knows
+ * itself).  Any user can put anything there, a link to a secret or a FIFO
+ * among them: the file is read inside the process's root while it runs
+ * (from this host's root after it exited), only if it is a regular file,
+ * no link, owned by the process's user (or root, and readable by all), and
+ * at most JIT_MAP_MAX bytes.  A HotSpot JVM writes none until asked (jvm.c).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "log.h"
+#include "record.h"
+
+#define JIT_MAP_MAX (256U << 20)
+
+static bool owner_ok(const struct jit_image *im, const struct stat *st)
+{
+	if (!im->have_creds)
+		return false;
+	if (st->st_uid == im->uid || st->st_uid == im->euid)
+		return true;
+	return st->st_uid == 0 && (st->st_mode & S_IROTH);
+}
+
+static char *read_map(const struct jit_image *im, size_t *len)
+{
+	char path[48];
+	struct stat st;
+	char *data = NULL;
+	int fd;
+
+	*len = 0;
+	snprintf(path, sizeof(path), "/tmp/perf-%u.map", im->nspid ? im->nspid : im->pid);
+	fd = im->gone ? -1 : safefile__open(im->pid, path, SAFEFILE_NO_LINKS, &st);
+	/* Gone: this host's /tmp is its only if it shared our pid namespace. */
+	if (fd < 0 && (!im->nspid || im->nspid == im->pid))
+		fd = safefile__open(0, path, SAFEFILE_NO_LINKS, &st);
+	if (fd < 0)
+		return NULL;
+	if (!owner_ok(im, &st))
+		pr_warn("pid %u: %s belongs to uid %u, not the process's: not read", im->pid, path,
+			(unsigned)st.st_uid);
+	else if (st.st_nlink != 1)
+		pr_warn("pid %u: %s has other names (hard links): not read", im->pid, path);
+	else if (!(data = safefile__read(fd, &st, JIT_MAP_MAX, len)))
+		pr_warn("pid %u: %s: %s", im->pid, path, strerror(errno));
+	close(fd);
+	return data;
+}
+
+void jitmaps__save(struct dfa_writer *w, const struct jit_image *im, bool ask_jvm)
+{
+	char *data;
+	size_t len;
+
+	if (ask_jvm && im->jvm && !im->gone)
+		jvm__write_perfmap(im->pid);
+	data = read_map(im, &len);
+	if (!data)
+		return;
+	if (len && dfa_writer__add_jit_map(w, im->pid, im->begin, data, len) != DFA_OK)
+		pr_warn("pid %u: JIT map: %s", im->pid, dfa_writer__error(w));
+	else if (len)
+		pr_debug("pid %u: stored its JIT map (%zu bytes)", im->pid, len);
+	free(data);
+}
