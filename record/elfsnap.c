@@ -12,13 +12,13 @@
 #include <unistd.h>
 #include "record.h"
 
-static bool keep_section(Elf *in, size_t shstrndx, const GElf_Shdr *sh, bool keep_debug)
+static bool keep_section(Elf *in, size_t shstrndx, const GElf_Shdr *sh, unsigned keep)
 {
 	const char *name = elf_strptr(in, shstrndx, sh->sh_name);
 	static const char *const names[] = {
-		".eh_frame", ".eh_frame_hdr", ".debug_frame", ".gnu_debugdata",
-		".gnu_debuglink", ".gopclntab", ".go.buildinfo", ".gnu_debugaltlink",
+		".gnu_debugdata", ".gnu_debuglink", ".gopclntab", ".go.buildinfo", ".gnu_debugaltlink",
 	};
+	static const char *const cfi[] = { ".eh_frame", ".eh_frame_hdr", ".debug_frame" };
 
 	if (sh->sh_type == SHT_SYMTAB || sh->sh_type == SHT_DYNSYM || sh->sh_type == SHT_NOTE)
 		return true;
@@ -27,7 +27,10 @@ static bool keep_section(Elf *in, size_t shstrndx, const GElf_Shdr *sh, bool kee
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
 		if (!strcmp(name, names[i]))
 			return true;
-	return keep_debug && (!strncmp(name, ".debug_", 7) || !strncmp(name, ".zdebug_", 8));
+	for (size_t i = 0; i < sizeof(cfi) / sizeof(*cfi); i++)
+		if (!strcmp(name, cfi[i]))
+			return keep & ELFSNAP_CFI;
+	return (keep & ELFSNAP_DWARF) && (!strncmp(name, ".debug_", 7) || !strncmp(name, ".zdebug_", 8));
 }
 
 /* String tables that a kept symbol table links to, and the section-name table. */
@@ -45,7 +48,7 @@ static bool needed_strtab(Elf *in, size_t idx, size_t shstrndx)
 	return false;
 }
 
-static int copy_sections(Elf *in, Elf *out, size_t shstrndx, bool keep_debug)
+static int copy_sections(Elf *in, Elf *out, size_t shstrndx, unsigned keep)
 {
 	Elf_Scn *scn = NULL;
 
@@ -57,7 +60,7 @@ static int copy_sections(Elf *in, Elf *out, size_t shstrndx, bool keep_debug)
 		if (!nscn || !gelf_getshdr(scn, &sh))
 			return -1;
 		if (sh.sh_type != SHT_NOBITS &&
-		    (keep_section(in, shstrndx, &sh, keep_debug) ||
+		    (keep_section(in, shstrndx, &sh, keep) ||
 		     (sh.sh_type == SHT_STRTAB && needed_strtab(in, elf_ndxscn(scn), shstrndx)))) {
 			d = elf_rawdata(scn, NULL);
 			nd = elf_newdata(nscn);
@@ -110,7 +113,7 @@ bool elfsnap__find_func(Elf *elf, const char *name, GElf_Sym *out)
 	return false;
 }
 
-int elfsnap__reduce(Elf *in, bool keep_debug, void **out_buf, size_t *out_len)
+int elfsnap__reduce(Elf *in, unsigned keep, void **out_buf, size_t *out_len)
 {
 	GElf_Ehdr eh;
 	size_t shstrndx, phnum;
@@ -135,7 +138,7 @@ int elfsnap__reduce(Elf *in, bool keep_debug, void **out_buf, size_t *out_len)
 		if (!gelf_getphdr(in, i, &ph) || !gelf_update_phdr(out, i, &ph))
 			goto cleanup;
 	}
-	if (copy_sections(in, out, shstrndx, keep_debug))
+	if (copy_sections(in, out, shstrndx, keep))
 		goto cleanup;
 	/* libelf lays the file out anew; the header's layout fields follow it. */
 	eh.e_shoff = 0;

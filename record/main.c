@@ -33,7 +33,7 @@ static const char doc[] =
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";
 
 enum { OPT_NO_KERNEL = 0x100, OPT_NO_DEBUGINFO, OPT_CALL_GRAPH, OPT_MIN_BLOCK, OPT_NO_OBJECTS,
-       OPT_DEBUG_DIR, OPT_MEM_SAMPLE, OPT_FREE_AT_ENTRY, OPT_NO_JVM_PERFMAP, OPT_NO_PYTHON, OPT_NO_CMDLINE };
+       OPT_DEBUG_DIR, OPT_MEM_SAMPLE, OPT_FREE_AT_ENTRY, OPT_NO_JVM_PERFMAP, OPT_NO_PYTHON, OPT_NO_CMDLINE, OPT_NO_CFI };
 
 #define LEAF_BYTES 512		/* stack copied with every sample to repair leaf frames */
 #define DWARF_BYTES 8192
@@ -61,6 +61,9 @@ static struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Archive to write (default prof.dfa)", 3 },
 	{ "no-debuginfo", OPT_NO_DEBUGINFO, NULL, 0,
 	  "Leave DWARF .debug_* sections out of object snapshots (smaller; no inlines or lines)", 3 },
+	{ "no-cfi", OPT_NO_CFI, NULL, 0,
+	  "Leave call-frame information (.eh_frame, .debug_frame) out of object snapshots too: smaller, "
+	  "for recordings without stack copies (--call-graph fp)", 3 },
 	{ "no-objects", OPT_NO_OBJECTS, NULL, 0,
 	  "Store no object snapshots, only their build-ids (for a symbol server at report time)", 3 },
 	{ "debug-dir", OPT_DEBUG_DIR, "DIR", 0,
@@ -221,6 +224,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_DEBUGINFO:
 		a->o.no_debuginfo = true;
+		break;
+	case OPT_NO_CFI:
+		a->o.no_cfi = true;
 		break;
 	case OPT_MEM_SAMPLE:
 		errno = 0;

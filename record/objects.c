@@ -40,7 +40,7 @@ struct file_id {
 
 struct objects {
 	struct dfa_writer *w;
-	bool keep_debug;
+	unsigned keep;		/* ELFSNAP_* */
 	const char *debug_dir;	/* separate debug files: DIR/.build-id/xx/yyyy.debug */
 	struct file_id *files;
 	size_t n_files, cap_files;
@@ -51,14 +51,14 @@ struct objects {
 	struct objects_stats st;
 };
 
-struct objects *objects__new(struct dfa_writer *w, bool keep_debug, const char *debug_dir)
+struct objects *objects__new(struct dfa_writer *w, unsigned keep, const char *debug_dir)
 {
 	struct objects *o = calloc(1, sizeof(*o));
 
 	if (!o)
 		return NULL;
 	o->w = w;
-	o->keep_debug = keep_debug;
+	o->keep = keep;
 	o->debug_dir = debug_dir;
 	elf_version(EV_CURRENT);
 	return o;
@@ -185,7 +185,7 @@ static int image_key(const void *bytes, size_t len, char *key, bool *has_fp, str
 static int store_image(struct objects *o, const void *bytes, size_t len, const char *key, bool debug_file,
 		       const char *what)
 {
-	bool keep_debug = o->keep_debug && !debug_file;
+	unsigned keep = debug_file ? ELFSNAP_CFI : o->keep;
 	Elf *elf;
 	void *snap = NULL;
 	size_t snap_len;
@@ -196,7 +196,7 @@ static int store_image(struct objects *o, const void *bytes, size_t len, const c
 		return 0;
 	}
 	elf = elf_memory((char *)bytes, len);
-	if (!elf || elfsnap__reduce(elf, keep_debug, &snap, &snap_len)) {
+	if (!elf || elfsnap__reduce(elf, keep, &snap, &snap_len)) {
 		pr_debug("%s: cannot reduce: %s", what, elf_errmsg(-1));
 		goto cleanup;
 	}

@@ -32,6 +32,7 @@ struct record_opts {
 	uint64_t mem_sample;	/* memory: mean bytes between samples; 0 = every allocation */
 	bool free_at_entry;	/* probe free at its first instruction (for comparison) */
 	bool no_debuginfo;	/* leave DWARF .debug_* out of object snapshots */
+	bool no_cfi;		/* leave .eh_frame and .debug_frame out too */
 	bool no_objects;	/* key objects by build-id but store none */
 	bool no_jvm_perfmap;	/* do not ask JVMs for a perf map at the end */
 	bool no_python;		/* do not walk Python frames */
@@ -143,7 +144,8 @@ int probes__close_waits(struct probes *p, uint64_t now, int (*cb)(void *ctx, voi
 
 /* elfsnap.c: a copy of an ELF file with only what symbolization and unwinding
  * need (section headers kept, other sections made SHT_NOBITS). */
-int elfsnap__reduce(Elf *in, bool keep_debug, void **out, size_t *len);
+enum { ELFSNAP_CFI = 1, ELFSNAP_DWARF = 2 };	/* what a snapshot keeps besides symbols */
+int elfsnap__reduce(Elf *in, unsigned keep, void **out, size_t *len);
 /* The file bytes of a function symbol (at least min of them), or NULL. */
 const uint8_t *elfsnap__func_code(Elf *elf, const uint8_t *bytes, size_t len, const GElf_Sym *sym, size_t min);
 /* A function symbol by name, from .symtab, else .dynsym. */
@@ -206,7 +208,8 @@ struct objects_stats {
 	/* Objects are keyed when a process is first seen and stored when a
 	 * sampled address first falls in them. */
 };
-struct objects *objects__new(struct dfa_writer *w, bool keep_debug, const char *debug_dir);
+/* keep: ELFSNAP_* for object snapshots (debug files keep their CFI, not their DWARF). */
+struct objects *objects__new(struct dfa_writer *w, unsigned keep, const char *debug_dir);
 void objects__free(struct objects *o);
 /* Key (build-id) of the file behind pid's mapping, or NULL if it cannot be read; borrowed. */
 const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path);

@@ -629,7 +629,7 @@ int record__run(const struct record_opts *o)
 		pr_err("%s", dfa_writer__error(s.w));
 		goto cleanup;
 	}
-	s.objs = objects__new(s.w, !o->no_debuginfo, o->debug_dir);
+	s.objs = objects__new(s.w, (o->no_debuginfo ? 0 : ELFSNAP_DWARF) | (o->no_cfi ? 0 : ELFSNAP_CFI), o->debug_dir);
 	s.py = pycodes__new(s.w);
 	hooks = (struct procs_hooks){ o->dwarf_bytes && !o->dwarf_all ? add_dwarf_pid : NULL,
 				      probes__allocators(s.probes) ? add_allocator : NULL, o->no_python ? NULL : add_python, &s };
