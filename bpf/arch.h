@@ -11,6 +11,14 @@
 #define DF_REGS_SP(r) BPF_CORE_READ((r), sp)
 #define DF_REGS_FP(r) BPF_CORE_READ((r), bp)
 #define DF_REGS_IP(r) BPF_CORE_READ((r), ip)
+/* A signal frame's ucontext (at the trampoline's sp): where uc_mcontext's
+ * rbp is, and rsp and rip after it, as DF_UCTX_* words from there. */
+#define DF_UCTX_REGS_OFF (40 + 10 * 8)
+#define DF_UCTX_FP 0
+#define DF_UCTX_SP 5
+#define DF_UCTX_IP 6
+#define DF_PAGE_SHIFT 12
+#define DF_VM_EXEC 0x4
 #else
 #error "bpf/arch.h knows no registers of this architecture"
 #endif

@@ -10,6 +10,7 @@
 #include "common.h"
 #include "arch.h"
 #include <bpf/bpf_core_read.h>
+#include "unwind.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -23,14 +24,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } targets SEC(".maps");
-
-/* Processes whose frame-pointer chains are unreliable: they get a full stack copy. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, __u8);
-} dwarf_pids SEC(".maps");
 
 /* Stack copies of which not a byte could be read (each program has its own). */
 __u64 copy_failed = 0;
@@ -96,6 +89,16 @@ static __always_inline __u32 df_copy_ustack(struct pt_regs *uregs, void *dst, __
 	return sizeof(*us) + done;
 }
 
+/*
+ * How many bytes of stack a sample copies: want, but fallback where the BPF
+ * walk could not be done (a process or mapping dfrecord had not set up yet),
+ * so that dfreport unwinds it offline instead.
+ */
+static __always_inline __u32 df_copy_want(const struct df_sample_rec *e, __u32 want, __u32 fallback)
+{
+	return df_bpf_unwind && e->uend == DF_UEND_NO_PROC ? fallback : want;
+}
+
 /* The user registers of the current task: ctx's if it was in user mode. */
 static __always_inline struct pt_regs *df_user_regs(struct pt_regs *ctx_regs)
 {
@@ -106,10 +109,13 @@ static __always_inline struct pt_regs *df_user_regs(struct pt_regs *ctx_regs)
 
 /*
  * Kernel stack (unless !kernel, skipping skip frames), then user stack, into
- * e->ips; sets n_kern and n_user and returns the record's length so far, 0
- * if it would not fit.
+ * e->ips; sets n_kern, n_user and uend and returns the record's length so
+ * far, 0 if it would not fit.  The user stack is walked with the unwind
+ * tables from uregs (the thread's user registers) where dfrecord set the
+ * process up, else it is the kernel's frame-pointer chain.
  */
-static __always_inline __u64 df_fill_stacks(void *ctx, struct df_sample_rec *e, bool kernel, __u32 skip)
+static __always_inline __u64 df_fill_stacks(void *ctx, struct df_sample_rec *e, bool kernel, __u32 skip,
+					    struct pt_regs *uregs, __u32 tgid)
 {
 	long n, nk = 0, nu = 0;
 	__u64 size;
@@ -121,10 +127,19 @@ static __always_inline __u64 df_fill_stacks(void *ctx, struct df_sample_rec *e, 
 	}
 	if (nk > DF_MAX_KERN)
 		nk = DF_MAX_KERN;
-	n = bpf_get_stack(ctx, &e->ips[nk], DF_MAX_USER * sizeof(__u64), BPF_F_USER_STACK);
-	if (n > 0)
-		nu = n / sizeof(__u64);
 	e->n_kern = nk;
+	e->n_user = 0;
+	e->uend = DF_UEND_NONE;
+	if (df_bpf_unwind && uregs && DF_REGS_USER(uregs))
+		nu = df_walk_user(e, tgid, DF_REGS_IP(uregs), DF_REGS_SP(uregs), DF_REGS_FP(uregs));
+	if (!nu) {
+		n = bpf_get_stack(ctx, &e->ips[nk], DF_MAX_USER * sizeof(__u64), BPF_F_USER_STACK);
+		if (n > 0)
+			nu = n / sizeof(__u64);
+		e->uend = df_bpf_unwind && nu ? DF_UEND_NO_PROC : DF_UEND_NONE;
+	}
+	if (nu > DF_MAX_USER)
+		nu = DF_MAX_USER;
 	e->n_user = nu;
 	size = __builtin_offsetof(struct df_sample_rec, ips) + (nk + nu) * sizeof(__u64);
 	return size > sizeof(*e) ? 0 : size;

@@ -120,6 +120,7 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u32 tgid, __u32 
 	struct df_mem_scratch *s;
 	struct df_sample_rec *e;
 	__u64 len;
+	__u32 want;
 
 	__sync_fetch_and_add(&allocs, 1);
 	if (!sampled(size)) {
@@ -142,12 +143,13 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u32 tgid, __u32 
 	e->event = DF_EV_MEM_ALLOC;
 	e->flags = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	len = df_fill_stacks(ctx, e, false, 0);
+	len = df_fill_stacks(ctx, e, false, 0, ctx, tgid);
 	if (!len)
 		return;
 	len = df_add_python(e, len, tgid, tid);
-	if (ustack_bytes && e->n_user) {
-		__u32 used = df_copy_ustack(ctx, (void *)e + len, ustack_bytes, DF_MEM_COPY);
+	want = df_copy_want(e, ustack_bytes, DF_MEM_COPY);
+	if (want && e->n_user) {
+		__u32 used = df_copy_ustack(ctx, (void *)e + len, want, DF_MEM_COPY);
 
 		if (used) {
 			e->flags |= DF_F_USTACK;

@@ -21,7 +21,7 @@ const volatile bool kernel_stacks = true;
 const volatile __u64 min_block_ns = 100000;
 const volatile __u64 max_block_ns = 3600ULL * 1000000000ULL;
 const volatile __u32 ustack_bytes = DF_OFFCPU_COPY;
-const volatile __u32 dwarf_bytes = 0;	/* for processes in dwarf_pids, at most DF_OFFCPU_DWARF_COPY */
+const volatile __u32 dwarf_bytes = 0;	/* whole copies (big slots), at most DF_OFFCPU_DWARF_COPY */
 const volatile bool dwarf_all = false;	/* ... for every process */
 const volatile __u32 skip_kernel = 0;	/* BPF trampoline frames on top of the kernel stack */
 
@@ -98,7 +98,7 @@ static __always_inline __u64 fill_wait(void *ctx, struct df_sample_rec *e, struc
 	e->event = DF_EV_OFFCPU;
 	e->flags = 0;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), prev->comm);
-	size = df_fill_stacks(ctx, e, kernel_stacks, skip_kernel);
+	size = df_fill_stacks(ctx, e, kernel_stacks, skip_kernel, df_user_regs(NULL), tgid);
 	if (!size)
 		return 0;
 	if (e->n_user == 0) {
@@ -106,6 +106,7 @@ static __always_inline __u64 fill_wait(void *ctx, struct df_sample_rec *e, struc
 		return 0;
 	}
 	size = df_add_python(e, size, tgid, tid);
+	want = df_copy_want(e, want, max);
 	if (want) {
 		__u32 used = df_copy_ustack(df_user_regs(NULL), (void *)e + size, want, max);
 
@@ -123,7 +124,10 @@ static __always_inline void switch_out(void *ctx, struct task_struct *prev, __u3
 	__u64 size;
 	long err;
 
-	if (dwarf_bytes && (dwarf_all || bpf_map_lookup_elem(&dwarf_pids, &tgid))) {
+	/* A whole copy in dwarf mode, and for a process the BPF walk cannot do yet. */
+	bool big = dwarf_all || (df_bpf_unwind && !df_uproc_of(tgid));
+
+	if (dwarf_bytes && big) {
 		struct df_offcpu_big_slot *b = bpf_map_lookup_elem(&scratch_big, &zero);
 
 		if (!b)

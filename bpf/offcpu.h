@@ -19,7 +19,7 @@ struct df_offcpu_slot {
 	__u8 stack[DF_COPY_ROOM(DF_OFFCPU_COPY)];
 };
 
-/* The same with a whole-stack copy, for processes in dwarf_pids. */
+/* The same with a whole-stack copy (dwarf mode; processes the BPF walk cannot do yet). */
 struct df_offcpu_big_slot {
 	__u64 size;
 	struct df_sample_rec rec;

@@ -9,7 +9,7 @@
 const volatile bool filter = false;
 const volatile bool kernel_stacks = true;
 const volatile __u32 ustack_bytes = 0;	/* stack copied with every sample (leaf repair) */
-const volatile __u32 dwarf_bytes = 0;	/* ... for processes in dwarf_pids */
+const volatile __u32 dwarf_bytes = 0;	/* ... where the BPF walk fell back (a process not set up yet) */
 
 __u64 lost = 0;		/* ring buffer full */
 
@@ -48,12 +48,11 @@ int on_cpu(struct bpf_perf_event_data *ctx)
 	/* A sample taken in user mode has no kernel stack: skip the walk.  (The
 	 * context's registers are read whole, as the verifier wants.) */
 	user_mode = DF_REGS_USER((struct pt_regs *)&ctx->regs);
-	size = df_fill_stacks(ctx, e, kernel_stacks && !user_mode, 0);
+	size = df_fill_stacks(ctx, e, kernel_stacks && !user_mode, 0, df_user_regs((struct pt_regs *)&ctx->regs), tgid);
 	if (!size)
 		return 0;
 	size = df_add_python(e, size, tgid, tid);
-	if (dwarf_bytes && bpf_map_lookup_elem(&dwarf_pids, &tgid))
-		want = dwarf_bytes;
+	want = df_copy_want(e, want, dwarf_bytes);
 	if (want && e->n_user > 0) {
 		__u32 used = df_copy_ustack(df_user_regs(&ctx->regs), (void *)e + size, want, DF_MAX_USTACK);
 

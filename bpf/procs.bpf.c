@@ -10,7 +10,18 @@ const volatile bool filter = false;
 
 __u64 lost = 0;
 
-static __always_inline void emit(__u32 type, __u32 pid, __u32 ppid, __u64 flags)
+/* Copies of a parent's mappings for its fork (the value is too large for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct df_uproc);
+} uproc_scratch SEC(".maps");
+
+/* Images whose df_uimages entry could not be written (the map full). */
+__u64 uimages_full = 0;
+
+static __always_inline void emit(__u32 type, __u32 pid, __u32 ppid, __u64 ts, __u64 flags)
 {
 	struct df_proc_rec *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -20,18 +31,49 @@ static __always_inline void emit(__u32 type, __u32 pid, __u32 ppid, __u64 flags)
 	}
 	e->hdr.type = type;
 	e->hdr.pid = pid;
-	e->hdr.ts = bpf_ktime_get_ns();
+	e->hdr.ts = ts;
 	e->ppid = ppid;
 	e->pad = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, flags);
 }
 
+/* Room for what the BPF walk learns of a new address space: its executable's and
+ * dynamic loader's code (regs->ip is the loader's entry, else the program's) and the vDSO. */
+static __always_inline void learn_exec(struct task_struct *p, __u32 tgid)
+{
+	struct df_ulearned fresh = { .mm = (__u64)p->mm };
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(p);
+	__u64 at[3] = { BPF_CORE_READ(p, mm, start_code), regs ? DF_REGS_IP(regs) : 0,
+			(__u64)BPF_CORE_READ(p, mm, context.vdso) };
+	struct df_umap m;
+
+	if (bpf_map_update_elem(&df_ulearned, &tgid, &fresh, BPF_ANY))
+		return;
+	for (int i = 0; i < 3; i++)
+		if (at[i] && df_ask_vma(at[i], &m))
+			df_learn(tgid, fresh.mm, &m);
+}
+
+/* pid is a new image from ts on: mappings dfrecord set up for an earlier one no longer count. */
+static __always_inline void new_image(__u32 pid, __u64 ts)
+{
+	if (df_bpf_unwind && bpf_map_update_elem(&df_uimages, &pid, &ts, BPF_ANY)) {
+		__sync_fetch_and_add(&uimages_full, 1);
+		bpf_map_delete_elem(&df_uprocs, &pid);
+	}
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	__u32 ptgid = parent->tgid, ctgid = child->tgid, zero = 0;
+	const struct df_uproc *pmaps;
+	struct df_uproc *copy;
+	const struct df_ulearned *learned;
+	struct df_ulearned fresh;
 	__u8 one = 1;
+	__u64 ts;
 
 	if (child->pid != ctgid || df_paused)	/* a new thread, or stopping */
 		return 0;
@@ -40,7 +82,22 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 			return 0;
 		bpf_map_update_elem(&targets, &ctgid, &one, BPF_ANY);
 	}
-	emit(DF_RB_FORK, ctgid, ptgid, BPF_RB_NO_WAKEUP);
+	ts = bpf_ktime_get_ns();
+	emit(DF_RB_FORK, ctgid, ptgid, ts, BPF_RB_NO_WAKEUP);
+	new_image(ctgid, ts);
+	/* The child maps what its parent does: it is walked with the parent's
+	 * tables until dfrecord reads its own. */
+	if (df_bpf_unwind && (pmaps = df_uproc_of(ptgid)) && (copy = bpf_map_lookup_elem(&uproc_scratch, &zero)) &&
+	    !bpf_probe_read_kernel(copy, sizeof(*copy), pmaps)) {
+		copy->image = ts;
+		bpf_map_update_elem(&df_uprocs, &ctgid, copy, BPF_ANY);
+	}
+	/* ... and what was learned of the parent's address space holds for the copy. */
+	if (df_bpf_unwind && (learned = bpf_map_lookup_elem(&df_ulearned, &ptgid)) &&
+	    !bpf_probe_read_kernel(&fresh, sizeof(fresh), learned)) {
+		fresh.mm = (__u64)child->mm;
+		bpf_map_update_elem(&df_ulearned, &ctgid, &fresh, BPF_ANY);
+	}
 	return 0;
 }
 
@@ -48,13 +105,18 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	__u32 tgid = p->tgid;
+	__u64 ts;
 
 	if (!df_wanted(filter, tgid))
 		return 0;
 	/* A new image: dfrecord says again whether it is Python. */
 	bpf_map_delete_elem(&py_procs, &tgid);
 	/* Wake dfrecord: it reads the new image's maps while they are there. */
-	emit(DF_RB_EXEC, tgid, 0, BPF_RB_FORCE_WAKEUP);
+	ts = bpf_ktime_get_ns();
+	emit(DF_RB_EXEC, tgid, 0, ts, BPF_RB_FORCE_WAKEUP);
+	new_image(tgid, ts);
+	if (df_bpf_unwind)
+		learn_exec(p, tgid);
 	return 0;
 }
 
@@ -65,7 +127,10 @@ int BPF_PROG(on_exit, struct task_struct *p)
 
 	if (p->pid != tgid || !df_wanted(filter, tgid))
 		return 0;
-	emit(DF_RB_EXIT, tgid, 0, BPF_RB_NO_WAKEUP);
+	emit(DF_RB_EXIT, tgid, 0, bpf_ktime_get_ns(), BPF_RB_NO_WAKEUP);
+	bpf_map_delete_elem(&df_uprocs, &tgid);
+	bpf_map_delete_elem(&df_uimages, &tgid);
+	bpf_map_delete_elem(&df_ulearned, &tgid);
 	bpf_map_delete_elem(&seen, &tgid);	/* the pid may come back as another process */
 	bpf_map_delete_elem(&py_procs, &tgid);
 	if (filter)

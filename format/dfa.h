@@ -18,7 +18,9 @@
 #include <sys/types.h>
 
 #define DFA_FORMAT_MAJOR 1
-#define DFA_FORMAT_MINOR 2
+#define DFA_FORMAT_MINOR 3
+/* A samples member is written once it holds this much (and at every flush). */
+#define DFA_SAMPLES_MEMBER_BYTES (8u << 20)
 
 enum dfa_status {
 	DFA_OK = 0,
@@ -113,6 +115,19 @@ size_t dfa_event__list(char *buf, size_t len, bool help);
 #define DFA_META_MEM_FREES_UNMATCHED "mem_frees_unmatched"
 #define DFA_META_MEM_LIVE_FULL "mem_live_table_full"
 #define DFA_META_MEM_NESTED "mem_nested_calls"
+#define DFA_META_CALL_GRAPH "call_graph"
+#define DFA_META_UW_WALKS "unwind_walks"
+#define DFA_META_UW_FRAMES "unwind_frames"
+#define DFA_META_UW_FP_STEPS "unwind_fp_steps"
+#define DFA_META_UW_VMA_LOOKUPS "unwind_vma_lookups"
+#define DFA_META_UW_FALLBACKS "unwind_fallbacks"
+#define DFA_META_UW_TABLES "unwind_tables"
+#define DFA_META_UW_ROWS "unwind_table_rows"
+#define DFA_META_UW_EVICTED "unwind_tables_evicted"
+#define DFA_META_UW_NO_CFI "unwind_objects_without_cfi"
+#define DFA_META_UW_BAD_CFI "unwind_objects_bad_cfi"
+#define DFA_META_UW_TOO_BIG "unwind_objects_too_big"
+#define DFA_META_UW_MAPS_DROPPED "unwind_maps_dropped"
 /* Every key above, in the order --info shows them; NULL-terminated. */
 extern const char *const dfa_meta_keys[];
 
@@ -178,7 +193,30 @@ struct dfa_stack {
 	const uint64_t *kern;
 	uint32_t n_interp;	/* 1.2: interpreted frames (DFA_IFRAME) */
 	const uint64_t *interp;
+	uint32_t user_end;	/* 1.3: enum dfa_user_end */
 };
+
+/*
+ * How the recorder walked a stack's user side (1.3), and why the walk ended.
+ * DFA_UEND_NONE: not walked by the recorder's unwinder (frame pointers, or a
+ * stack copy for dfreport).  A reader keeps values it does not know.
+ */
+enum dfa_user_end {
+	DFA_UEND_NONE,
+	DFA_UEND_COMPLETE,	/* at the outermost frame (thread entry) */
+	DFA_UEND_NO_PROC,	/* the process was not set up yet: frame pointers, a copy where taken */
+	DFA_UEND_NO_TABLE,	/* in an object whose table was not built yet */
+	DFA_UEND_EVICTED,	/* in an object whose table had been evicted */
+	DFA_UEND_TOO_BIG,	/* in an object too big for a table */
+	DFA_UEND_BAD_CFI,	/* in an object whose CFI could not be used */
+	DFA_UEND_NO_CFI,	/* in code without CFI (JIT code, an object without any) */
+	DFA_UEND_NO_RULE,	/* at an address whose unwind rule the walk does not know */
+	DFA_UEND_DEPTH,		/* at the frame limit */
+	DFA_UEND_UNREADABLE,	/* a read of the stack failed */
+	DFA_UEND__COUNT,
+};
+/* What a walk's end says, as a short phrase ("at the outermost frame"); NULL if unknown. */
+const char *dfa_user_end__name(uint32_t end);
 
 enum dfa_func_kind {
 	/* A CPython code object: instructions in code units, lines is
@@ -348,7 +386,9 @@ size_t dfa_reader__func_count(const struct dfa_reader *r);
 size_t dfa_reader__free_count(const struct dfa_reader *r);
 const struct dfa_free *dfa_reader__frees(const struct dfa_reader *r);
 
-/* The stack copy of a sample; DFA_FAILED if it has none. */
+/* The stack copy of a sample; DFA_FAILED if it has none.  Its bytes are read
+ * from their member when asked for (one member's at a time): out->data is
+ * valid until the next call for a sample of another member. */
 int dfa_reader__ustack(const struct dfa_reader *r, const struct dfa_sample *s, struct dfa_ustack *out);
 
 size_t dfa_reader__proc_count(const struct dfa_reader *r);

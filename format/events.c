@@ -59,7 +59,10 @@ const char *const dfa_meta_keys[] = {
 	DFA_META_OFFCPU_NOT_SLEEPING, DFA_META_OFFCPU_NO_USER, DFA_META_OFFCPU_SHORT, DFA_META_OFFCPU_LONG,
 	DFA_META_OFFCPU_SLOTS_FULL, DFA_META_MEM_SAMPLE, DFA_META_MEM_ALLOCS, DFA_META_MEM_NOT_SAMPLED,
 	DFA_META_MEM_FREES, DFA_META_MEM_FREES_UNMATCHED, DFA_META_MEM_LIVE_FULL, DFA_META_MEM_NESTED,
-	DFA_META_STATUS, NULL,
+	DFA_META_CALL_GRAPH, DFA_META_UW_WALKS, DFA_META_UW_FRAMES, DFA_META_UW_FP_STEPS, DFA_META_UW_VMA_LOOKUPS,
+	DFA_META_UW_FALLBACKS,
+	DFA_META_UW_TABLES, DFA_META_UW_ROWS, DFA_META_UW_EVICTED, DFA_META_UW_NO_CFI, DFA_META_UW_BAD_CFI,
+	DFA_META_UW_TOO_BIG, DFA_META_UW_MAPS_DROPPED, DFA_META_STATUS, NULL,
 };
 
 size_t dfa_event__list(char *buf, size_t len, bool help)
@@ -79,4 +82,23 @@ const char *dfa_unit__name(enum dfa_unit u)
 					     [DFA_UNIT_BYTES] = "bytes" };
 
 	return (unsigned)u < sizeof(names) / sizeof(*names) ? names[u] : "?";
+}
+
+const char *dfa_user_end__name(uint32_t end)
+{
+	static const char *const names[DFA_UEND__COUNT] = {
+		[DFA_UEND_NONE] = "not walked by the recorder",
+		[DFA_UEND_COMPLETE] = "at the outermost frame",
+		[DFA_UEND_NO_PROC] = "process not set up yet (frame pointers)",
+		[DFA_UEND_NO_TABLE] = "no table yet for the object",
+		[DFA_UEND_EVICTED] = "table evicted",
+		[DFA_UEND_TOO_BIG] = "object too big for a table",
+		[DFA_UEND_BAD_CFI] = "object's CFI not usable",
+		[DFA_UEND_NO_CFI] = "code without CFI (frame pointers ended)",
+		[DFA_UEND_NO_RULE] = "address without an unwind rule",
+		[DFA_UEND_DEPTH] = "walk too deep",
+		[DFA_UEND_UNREADABLE] = "unreadable stack",
+	};
+
+	return end < DFA_UEND__COUNT ? names[end] : NULL;
 }

@@ -32,6 +32,7 @@ void dfa_reader__free(struct dfa_reader *r)
 	for (size_t i = 0; i < r->n_procs; i++)
 		reader_proc_release(&r->procs[i]);
 	free(r->procs);
+	pairmap__release(&r->proc_ix);
 	free(r->ustacks);
 	free(r->frees);
 	for (size_t i = 0; i < r->n_funcs; i++) {
@@ -40,7 +41,7 @@ void dfa_reader__free(struct dfa_reader *r)
 		free((uint8_t *)r->funcs[i].lines);
 	}
 	free(r->funcs);
-	dfa_buf__release(&r->ustack_bytes);
+	dfa_buf__release(&r->ustack_member);
 	for (size_t i = 0; i < r->n_members; i++) {
 		free(r->members[i].name);
 		free(r->members[i].stored);
@@ -213,11 +214,17 @@ static int read_entry(struct dfa_reader *r, struct archive *a, struct archive_en
 		goto cleanup;
 	}
 	if (!member_is_lazy(name)) {
+		r->member_has_ustacks = false;
 		ret = decode_member(r, &m);
 		if (ret != DFA_OK)
 			goto cleanup;
-		free(m.stored);
-		m.stored = NULL;
+		m.size = r->scratch.len;
+		/* Stack copies are read from the compressed member when asked for:
+		 * memory does not grow with the number of copies. */
+		if (!r->member_has_ustacks) {
+			free(m.stored);
+			m.stored = NULL;
+		}
 		m.decoded = true;
 		if (!strcmp(name, "meta"))
 			r->have_meta = true;
@@ -261,6 +268,7 @@ static int read_all(struct dfa_reader *r, struct archive *a, const char *what)
 		return FAIL(r, DFA_FAILED, "%s: not a dfprof archive (no meta member)", what);
 	reader_sort_procs(r);
 	reader_sort_funcs(r);
+	dfa_buf__release(&r->scratch);	/* as large as the largest member */
 	if (!r->have_end) {
 		r->incomplete = true;
 		if (ret == DFA_OK)

@@ -4,11 +4,13 @@
 #define DFA_READER_PRIVATE_H
 
 #include "dfa_private.h"
+#include "hashmap.h"
 
 struct member {
 	char *name;
-	uint8_t *stored;	/* compressed bytes, kept for lazy members */
+	uint8_t *stored;	/* compressed bytes, kept for lazy members (and samples with stack copies) */
 	uint64_t stored_len;
+	uint64_t size;		/* decompressed, once decoded */
 	struct dfa_buf data;	/* decompressed, once asked for */
 	bool decoded;
 };
@@ -16,11 +18,14 @@ struct member {
 struct stack_rec {
 	size_t off;		/* into ips: user, kernel, then interpreted frames */
 	uint32_t n_user, n_kern, n_interp;
+	uint32_t user_end;
 };
 
+/* A stack copy: its bytes stay in its samples member, decompressed again when asked for. */
 struct ustack_rec {
 	uint64_t ip, sp, bp;
-	size_t off;		/* into ustack_bytes */
+	size_t member;		/* members index */
+	size_t off;		/* into the member's decompressed bytes */
 	uint32_t len;
 };
 
@@ -49,13 +54,16 @@ struct dfa_reader {
 	size_t n_stacks, stacks_cap;
 	struct proc_rec *procs;
 	size_t n_procs, procs_cap;
+	struct pairmap proc_ix;	/* (pid, begin) -> procs index, while decoding (before the sort) */
 	struct ustack_rec *ustacks;
 	size_t n_ustacks, ustacks_cap;
 	struct dfa_free *frees;
 	size_t n_frees, frees_cap;
 	struct dfa_func *funcs;	/* sorted by id once read */
 	size_t n_funcs, funcs_cap;
-	struct dfa_buf ustack_bytes;
+	struct dfa_buf ustack_member;	/* the samples member whose copies were last asked for */
+	size_t ustack_member_ix;	/* its index + 1; 0: none */
+	bool member_has_ustacks;	/* the member being decoded */
 	struct member *members;
 	size_t n_members, members_cap;
 	struct dfa_buf scratch;

@@ -60,17 +60,18 @@ static const char *decode_maps(struct dfa_cur *c, struct proc_rec *pr)
 	return NULL;
 }
 
+/* The image (pid, begin) decoded so far: constant time, as churn makes hundreds of thousands. */
 static struct proc_rec *proc_lookup(struct dfa_reader *r, uint64_t pid, uint64_t begin)
 {
-	for (size_t i = r->n_procs; i-- > 0;)
-		if (r->procs[i].p.pid == pid && r->procs[i].p.begin == begin)
-			return &r->procs[i];
-	return NULL;
+	struct pairmap_entry *e = pairmap__find(&r->proc_ix, pid, begin, false);
+
+	return e ? &r->procs[e->val] : NULL;
 }
 
 static const char *decode_proc(struct dfa_reader *r, struct dfa_cur *c)
 {
 	struct proc_rec pr = { 0 }, *old;
+	struct pairmap_entry *e;
 	uint64_t pid = dfa_cur__uv(c), ppid = dfa_cur__uv(c);
 	const char *err;
 
@@ -95,10 +96,12 @@ static const char *decode_proc(struct dfa_reader *r, struct dfa_cur *c)
 		*old = pr;
 		return NULL;
 	}
-	if (reader_grow(&r->procs, &r->procs_cap, r->n_procs, sizeof(pr))) {
+	if (reader_grow(&r->procs, &r->procs_cap, r->n_procs, sizeof(pr)) ||
+	    !(e = pairmap__find(&r->proc_ix, pid, pr.p.begin, true))) {
 		reader_proc_release(&pr);
 		return "out of memory";
 	}
+	e->val = r->n_procs;
 	r->procs[r->n_procs++] = pr;
 	return NULL;
 }
@@ -148,6 +151,7 @@ void reader_sort_procs(struct dfa_reader *r)
 {
 	if (r->n_procs)
 		qsort(r->procs, r->n_procs, sizeof(*r->procs), cmp_proc);
+	pairmap__release(&r->proc_ix);	/* indices before the sort: not needed after */
 }
 
 size_t dfa_reader__proc_count(const struct dfa_reader *r)
@@ -162,8 +166,7 @@ const struct dfa_proc *dfa_reader__proc(const struct dfa_reader *r, size_t i)
 
 const struct dfa_proc *dfa_reader__find_proc(const struct dfa_reader *r, uint32_t pid, uint64_t ts)
 {
-	size_t lo = 0, hi = r->n_procs;
-	const struct dfa_proc *best = NULL;
+	size_t lo = 0, hi = r->n_procs, first;
 
 	while (lo < hi) {	/* first record of pid */
 		size_t mid = (lo + hi) / 2;
@@ -173,13 +176,19 @@ const struct dfa_proc *dfa_reader__find_proc(const struct dfa_reader *r, uint32_
 		else
 			hi = mid;
 	}
+	if (lo == r->n_procs || r->procs[lo].p.pid != pid)
+		return NULL;
 	/* The latest image begun at or before ts; else the earliest one. */
-	for (size_t i = lo; i < r->n_procs && r->procs[i].p.pid == pid; i++) {
-		if (!best || r->procs[i].p.begin <= ts)
-			best = &r->procs[i].p;
+	first = lo;
+	hi = r->n_procs;
+	while (lo < hi) {	/* first record of pid begun after ts */
+		size_t mid = (lo + hi) / 2;
+
+		if (r->procs[mid].p.pid == pid && r->procs[mid].p.begin <= ts)
+			lo = mid + 1;
 		else
-			break;
+			hi = mid;
 	}
-	return best;
+	return &r->procs[lo > first ? lo - 1 : first].p;
 }
 

@@ -70,12 +70,22 @@ static const char *decode_stack(struct dfa_reader *r, struct dfa_cur *c)
 	if (reader_grow(&r->stacks, &r->stacks_cap, r->n_stacks, sizeof(*r->stacks)))
 		return "out of memory";
 	s = &r->stacks[r->n_stacks];
-	*s = (struct stack_rec){ r->ips_len, nu, nk, 0 };
+	*s = (struct stack_rec){ r->ips_len, nu, nk, 0, 0 };
 	if (read_ips(r, c, nu) || read_ips(r, c, nk))
 		return c->err;
 	err = read_interp(r, c, &s->n_interp);
 	if (err)
 		return err;
+	/* 1.3: how the recorder walked the user side */
+	if (c->p < c->end) {
+		uint64_t end = dfa_cur__uv(c);
+
+		if (c->err)
+			return c->err;
+		if (end > UINT8_MAX)
+			return "stack walk end out of range";
+		s->user_end = end;
+	}
 	r->n_stacks++;
 	return NULL;
 }
@@ -179,11 +189,12 @@ static const char *decode_ustack(struct dfa_reader *r, struct dfa_cur *c, bool a
 		return "stack copy length out of bounds";
 	if (r->samples[r->n_samples - 1].ustack)
 		return "second stack copy for a sample";
-	u.off = r->ustack_bytes.len;
+	u.member = r->n_members;	/* the member being decoded is added next */
+	u.off = c->p - r->scratch.data;
 	u.len = len;
-	if (dfa_buf__put(&r->ustack_bytes, c->p, len) ||
-	    reader_grow(&r->ustacks, &r->ustacks_cap, r->n_ustacks, sizeof(u)))
+	if (reader_grow(&r->ustacks, &r->ustacks_cap, r->n_ustacks, sizeof(u)))
 		return "out of memory";
+	r->member_has_ustacks = true;
 	c->p += len;
 	r->ustacks[r->n_ustacks++] = u;
 	r->samples[r->n_samples - 1].ustack = r->n_ustacks;
@@ -260,6 +271,7 @@ int dfa_reader__stack(const struct dfa_reader *r, uint32_t id, struct dfa_stack 
 	out->kern = r->ips + s->off + s->n_user;
 	out->n_interp = s->n_interp;
 	out->interp = r->ips + s->off + s->n_user + s->n_kern;
+	out->user_end = s->user_end;
 	return DFA_OK;
 }
 
@@ -289,12 +301,27 @@ const struct dfa_free *dfa_reader__frees(const struct dfa_reader *r)
 
 int dfa_reader__ustack(const struct dfa_reader *r, const struct dfa_sample *s, struct dfa_ustack *out)
 {
+	struct dfa_reader *w = (struct dfa_reader *)r;	/* its cache of one member, only */
 	const struct ustack_rec *u;
+	const struct member *m;
 
 	if (!s->ustack || s->ustack > r->n_ustacks)
 		return DFA_FAILED;
 	u = &r->ustacks[s->ustack - 1];
-	*out = (struct dfa_ustack){ u->ip, u->sp, u->bp, u->len, r->ustack_bytes.data + u->off };
+	if (u->member >= r->n_members)
+		return DFA_FAILED;
+	m = &r->members[u->member];
+	if (w->ustack_member_ix != u->member + 1) {
+		/* The same bytes as at open (its size known): no budget spent again. */
+		w->ustack_member_ix = 0;
+		if (!m->stored || dfa_zstd__decompress(m->stored, m->stored_len, m->size, &w->ustack_member) ||
+		    w->ustack_member.len != m->size)
+			return DFA_FAILED;
+		w->ustack_member_ix = u->member + 1;
+	}
+	if (u->off > w->ustack_member.len || u->len > w->ustack_member.len - u->off)
+		return DFA_FAILED;
+	*out = (struct dfa_ustack){ u->ip, u->sp, u->bp, u->len, w->ustack_member.data + u->off };
 	return DFA_OK;
 }
 

@@ -17,6 +17,7 @@
 struct stack_ent {
 	size_t off;		/* into ips: user, kernel, then interpreted frames */
 	uint32_t n_user, n_kern, n_interp;
+	uint32_t user_end;
 };
 
 struct dfa_writer {
@@ -272,6 +273,7 @@ static bool stack_equal(const struct dfa_writer *w, const struct stack_ent *s, c
 	const uint64_t *ips = w->ips + s->off;
 
 	return s->n_user == st->n_user && s->n_kern == st->n_kern && s->n_interp == st->n_interp &&
+	       s->user_end == st->user_end &&
 	       words_equal(ips, st->user, st->n_user) && words_equal(ips + st->n_user, st->kern, st->n_kern) &&
 	       words_equal(ips + st->n_user + st->n_kern, st->interp, st->n_interp);
 }
@@ -288,10 +290,10 @@ static int put_ip_deltas(struct dfa_buf *b, const uint64_t *ips, uint32_t n)
 	return 0;
 }
 
-/* 1.2, after the kernel frames, only when there are any. */
-static int put_interp(struct dfa_buf *b, const uint64_t *v, uint32_t n)
+/* 1.2, after the kernel frames, only when there are any (or a user_end follows). */
+static int put_interp(struct dfa_buf *b, const uint64_t *v, uint32_t n, uint32_t user_end)
 {
-	if (!n)
+	if (!n && !user_end)
 		return 0;
 	if (dfa_buf__put_uv(b, n))
 		return -1;
@@ -317,7 +319,7 @@ static int64_t stack_id(struct dfa_writer *w, const struct dfa_stack *st)
 	struct pairmap_entry *e;
 	struct stack_ent *s;
 
-	h = hash_words(st->interp, st->n_interp, h);
+	h = hash_mix(hash_words(st->interp, st->n_interp, h), st->user_end);
 	for (probe = 0; (e = pairmap__find(&w->stack_ix, h, probe, false)); probe++)
 		if (stack_equal(w, &w->stacks[e->val], st))
 			return e->val;
@@ -326,7 +328,7 @@ static int64_t stack_id(struct dfa_writer *w, const struct dfa_stack *st)
 	    array_grow(&w->ips, &w->ips_cap, w->ips_len + n, sizeof(*w->ips), 16384))
 		return -1;
 	s = &w->stacks[w->n_stacks];
-	*s = (struct stack_ent){ w->ips_len, st->n_user, st->n_kern, st->n_interp };
+	*s = (struct stack_ent){ w->ips_len, st->n_user, st->n_kern, st->n_interp, st->user_end };
 	words_copy(w->ips + w->ips_len, st->user, st->n_user);
 	words_copy(w->ips + w->ips_len + st->n_user, st->kern, st->n_kern);
 	words_copy(w->ips + w->ips_len + st->n_user + st->n_kern, st->interp, st->n_interp);
@@ -336,8 +338,9 @@ static int64_t stack_id(struct dfa_writer *w, const struct dfa_stack *st)
 	dfa_buf__reset(&w->rec);
 	if (dfa_buf__put_uv(&w->rec, w->n_stacks - 1) || dfa_buf__put_uv(&w->rec, st->n_user) ||
 	    dfa_buf__put_uv(&w->rec, st->n_kern) || put_ip_deltas(&w->rec, st->user, st->n_user) ||
-	    put_ip_deltas(&w->rec, st->kern, st->n_kern) || put_interp(&w->rec, st->interp, st->n_interp) ||
-	    put_record(w, &w->samples, DFA_REC_STACK))
+	    put_ip_deltas(&w->rec, st->kern, st->n_kern) ||
+	    put_interp(&w->rec, st->interp, st->n_interp, st->user_end) ||
+	    (st->user_end && dfa_buf__put_uv(&w->rec, st->user_end)) || put_record(w, &w->samples, DFA_REC_STACK))
 		return -1;
 	return w->n_stacks - 1;
 }
@@ -375,6 +378,9 @@ int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s, con
 		return FAIL(w, DFA_FATAL, "out of memory");
 	w->prev_ts = s->ts;
 	w->st.samples++;
+	/* Members of bounded size: a reader holds one at a time to read stack copies. */
+	if (w->samples.len >= DFA_SAMPLES_MEMBER_BYTES)
+		return dfa_writer__flush(w);
 	return DFA_OK;
 }
 

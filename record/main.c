@@ -35,7 +35,8 @@ static const char args_doc[] = "[-- COMMAND [ARGS...]]";
 enum { OPT_NO_KERNEL = 0x100, OPT_NO_DEBUGINFO, OPT_CALL_GRAPH, OPT_MIN_BLOCK, OPT_NO_OBJECTS,
        OPT_DEBUG_DIR, OPT_MEM_SAMPLE, OPT_FREE_AT_ENTRY, OPT_NO_JVM_PERFMAP, OPT_NO_PYTHON, OPT_NO_CMDLINE, OPT_NO_CFI };
 
-#define LEAF_BYTES 512		/* stack copied with every sample to repair leaf frames */
+/* Stack copied with every sample in dwarf mode, and by the BPF walk's
+ * fallback (a process not set up yet) in auto mode. */
 #define DWARF_BYTES 8192
 
 /* The -e and --event docs come from the event table (event_doc). */
@@ -54,9 +55,11 @@ static struct argp_option options[] = {
 	{ "duration", 'd', "SECONDS", 0, "Stop after this long (default: until Ctrl-C or the command exits)", 2 },
 	{ "no-kernel", OPT_NO_KERNEL, NULL, 0, "Leave kernel stacks out", 2 },
 	{ "call-graph", OPT_CALL_GRAPH, "MODE", 0,
-	  "fp: frame pointers only; auto (default): frame pointers, 512 bytes of stack per sample "
-	  "to repair leaf frames, 8192 for processes whose executable has no frame pointers; "
-	  "dwarf[,BYTES]: BYTES (default 8192, at most 16384) of stack with every sample", 2 },
+	  "auto (default): user stacks unwound in BPF with tables from each object's .eh_frame "
+	  "(frame pointers where there is none), no stack copies; "
+	  "fp: the kernel's frame-pointer chains only (as perf -g); "
+	  "dwarf[,BYTES]: BYTES (default 8192, at most 16384) of stack with every sample, "
+	  "unwound by dfreport", 2 },
 	{ NULL, 0, NULL, 0, "Output:", 3 },
 	{ "output", 'o', "FILE", 0, "Archive to write (default prof.dfa)", 3 },
 	{ "no-debuginfo", OPT_NO_DEBUGINFO, NULL, 0,
@@ -148,13 +151,13 @@ static int parse_call_graph(struct record_opts *o, const char *arg)
 	char *end;
 	unsigned long n = DWARF_BYTES;
 
-	o->dwarf_all = false;
+	o->dwarf_all = o->bpf_unwind = false;
 	if (!strcmp(arg, "fp")) {
-		o->leaf_bytes = o->dwarf_bytes = 0;
+		o->dwarf_bytes = 0;
 		return 0;
 	}
 	if (!strcmp(arg, "auto")) {
-		o->leaf_bytes = LEAF_BYTES;
+		o->bpf_unwind = true;
 		o->dwarf_bytes = DWARF_BYTES;
 		return 0;
 	}
@@ -166,7 +169,7 @@ static int parse_call_graph(struct record_opts *o, const char *arg)
 			return -1;
 	}
 	o->dwarf_all = true;
-	o->leaf_bytes = o->dwarf_bytes = n;
+	o->dwarf_bytes = n;
 	return 0;
 }
 
@@ -303,7 +306,7 @@ int main(int argc, char **argv)
 {
 	struct argp argp = { .options = options, .parser = parse_opt, .args_doc = args_doc, .doc = doc };
 	struct args a = { .o = { .freq = 99, .output = "prof.dfa", .events = 1u << DFA_EV_ONCPU,
-				 .leaf_bytes = LEAF_BYTES, .dwarf_bytes = DWARF_BYTES, .min_block_us = 100,
+				 .bpf_unwind = true, .dwarf_bytes = DWARF_BYTES, .min_block_us = 100,
 				 .debug_dir = "/usr/lib/debug" } };
 	int idx = 0, ret;
 

@@ -3,7 +3,9 @@
  * Object snapshots.  A mapped file is read through the process's own view
  * (/proc/PID/map_files, which also reaches deleted files, then
  * /proc/PID/root/PATH for containers), keyed by its GNU build-id (or a hash
- * of its bytes when it has none), reduced, and stored once.
+ * of its bytes when it has none), reduced, and stored once.  With BPF
+ * unwinding, each object's unwind table is built when the object is first
+ * keyed (unwind.c keeps it), and rebuilt from the kept file when evicted.
  */
 #define _GNU_SOURCE
 #include <elfutils/libdwelf.h>
@@ -20,8 +22,17 @@
 #include "arch.h"
 #include "log.h"
 #include "record.h"
+#include <linux/types.h>
+#include "unwind.h"
 
 #define KEY_LEN 72
+#define MAX_SEGS DF_USEGS_MAX	/* executable segments of an object the walk tells apart */
+
+/* An executable PT_LOAD: file offsets [off, off + len) hold link-time
+ * addresses from off - delta. */
+struct exec_seg {
+	uint64_t off, len, delta;
+};
 
 struct file_id {
 	dev_t dev;
@@ -29,9 +40,12 @@ struct file_id {
 	off_t size;
 	struct timespec mtime;
 	char key[KEY_LEN];	/* "" = not an object we can use */
-	bool has_fp;
 	int fd;			/* kept open: the file can be read after its process exits */
 	struct python_image py;
+	struct exec_seg segs[MAX_SEGS];
+	uint32_t n_segs;
+	uint32_t unwind;	/* what unwinder__build said: a slot, or a DF_UOBJ_* reason */
+	uint64_t unwind_base;
 };
 
 /* Files kept open so short-lived processes' objects can still be stored
@@ -48,6 +62,9 @@ struct objects {
 	size_t vdso_len;
 	size_t n_kept;
 	bool vdso_done;
+	struct file_id vdso_file;	/* its segments and table */
+	struct pairmap by_key;		/* (hash of key, probe) -> files index, first of a key */
+	struct unwinder *uw;
 	struct objects_stats st;
 };
 
@@ -72,7 +89,13 @@ void objects__free(struct objects *o)
 		if (o->files[i].fd >= 0)
 			close(o->files[i].fd);
 	free(o->files);
+	pairmap__release(&o->by_key);
 	free(o);
+}
+
+void objects__set_unwinder(struct objects *o, struct unwinder *u)
+{
+	o->uw = u;
 }
 
 void objects__stats(const struct objects *o, struct objects_stats *st)
@@ -96,68 +119,58 @@ static int object_key(Elf *elf, const void *bytes, size_t len, char *key)
 	return 0;
 }
 
-/* Start-up code from crt*.o, built alike whatever the program was built with. */
-static bool crt_function(const char *name)
+/* The executable segments of an ELF image. */
+static void exec_segments(Elf *elf, struct file_id *f)
 {
-	static const char *const names[] = {
-		"_start", "_init", "_fini", "deregister_tm_clones", "register_tm_clones",
-		"__do_global_dtors_aux", "frame_dummy", "__libc_csu_init", "__libc_csu_fini",
-	};
+	size_t n;
 
-	for (size_t i = 0; name && i < sizeof(names) / sizeof(*names); i++)
-		if (!strcmp(name, names[i]))
-			return true;
-	return false;
-}
+	f->n_segs = 0;
+	if (elf_getphdrnum(elf, &n))
+		return;
+	for (size_t i = 0; i < n && f->n_segs < MAX_SEGS; i++) {
+		GElf_Phdr ph;
 
-/*
- * Frame pointers, judged from the code: the share of functions that open
- * by setting one up (arch__fp_prologue: push %rbp; mov %rsp,%rbp).  gcc builds
- * leaves without a frame even with -fno-omit-frame-pointer, so a fifth is
- * enough; code built without frame pointers sets one up only for alloca and
- * over-aligned stacks, far fewer.  Go always keeps frame pointers on x86-64.
- */
-static bool elf_has_fp(Elf *elf, const uint8_t *bytes, size_t len)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx, with = 0, seen = 0;
-	GElf_Shdr sh;
+		uint64_t page;
 
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return true;
-	for (int pass = 0; pass < 2 && !seen; pass++) {
-		while ((scn = elf_nextscn(elf, scn))) {
-			const char *name;
-			Elf_Data *d;
-
-			if (!gelf_getshdr(scn, &sh))
-				continue;
-			name = elf_strptr(elf, shstrndx, sh.sh_name);
-			if (name && !strcmp(name, ".gopclntab"))
-				return true;
-			/* symtab first; dynsym when there is none */
-			if (sh.sh_type != (pass ? SHT_DYNSYM : SHT_SYMTAB) || !(d = elf_getdata(scn, NULL)))
-				continue;
-			for (size_t i = 0; i < sh.sh_size / (sh.sh_entsize ? sh.sh_entsize : 24) && seen < 2000; i++) {
-				GElf_Sym sym;
-				const uint8_t *code;
-
-				if (!gelf_getsym(d, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-				    sym.st_size < 8 || !(code = elfsnap__func_code(elf, bytes, len, &sym, 8)) ||
-				    crt_function(elf_strptr(elf, sh.sh_link, sym.st_name)))
-					continue;
-				seen++;
-				with += arch__fp_prologue(code, 8);
-			}
-		}
-		scn = NULL;
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X) || !ph.p_filesz)
+			continue;
+		/* Mappings start at the page: so does the segment, as mapping offsets compare. */
+		page = ph.p_offset & ~(uint64_t)4095;
+		f->segs[f->n_segs++] = (struct exec_seg){ page, ph.p_filesz + (ph.p_offset - page),
+							  ph.p_offset - ph.p_vaddr };
 	}
-	return !seen || with * 5 >= seen;
 }
 
-/* The key of an ELF image; -1 if it is not ELF.  With has_fp, also judges
- * frame pointers and looks for a Python interpreter (into py). */
-static int image_key(const void *bytes, size_t len, char *key, bool *has_fp, struct python_image *py,
+/* The unwind table of a newly keyed image, when the walk wants tables. */
+static void build_table(struct objects *o, Elf *elf, struct file_id *f, const char *what)
+{
+	uint64_t base = 0;
+
+	f->unwind = DF_UOBJ_FP;
+	if (!o->uw)
+		return;
+	exec_segments(elf, f);
+	if (f->n_segs)
+		f->unwind = unwinder__build(o->uw, f->key, elf, what, &base);
+	f->unwind_base = base;
+}
+
+/* A file's table, for the walk to find by inode: only a file held open (its
+ * inode cannot be reused for another) or the vDSO. */
+static void list_inode(struct objects *o, const struct file_id *f)
+{
+	struct df_uinode v = { .obj = f->unwind, .n_segs = f->n_segs, .base = f->unwind_base };
+
+	if (!o->uw || f->unwind >= DF_UOBJS_MAX)
+		return;
+	for (uint32_t i = 0; i < f->n_segs; i++)
+		v.segs[i] = (struct df_useg){ f->segs[i].off, f->segs[i].len, f->segs[i].delta };
+	unwinder__set_inode(o->uw, f->dev, f->ino, &v);
+}
+
+/* The key of an ELF image; -1 if it is not ELF.  With f, also looks for a
+ * Python interpreter and builds the unwind table. */
+static int image_key(struct objects *o, const void *bytes, size_t len, char *key, struct file_id *f,
 		     const char *what)
 {
 	Elf *elf = elf_memory((char *)bytes, len);
@@ -167,10 +180,11 @@ static int image_key(const void *bytes, size_t len, char *key, bool *has_fp, str
 		pr_debug("%s: not an ELF object", what);
 	else
 		ret = object_key(elf, bytes, len, key);
-	if (!ret && has_fp)
-		*has_fp = elf_has_fp(elf, bytes, len);
-	if (!ret && py && python__detect(elf, bytes, len, py))
-		pr_debug("%s: Python %u.%u", what, py->version >> 8, py->version & 0xff);
+	if (!ret && f) {
+		if (python__detect(elf, bytes, len, &f->py))
+			pr_debug("%s: Python %u.%u", what, f->py.version >> 8, f->py.version & 0xff);
+		build_table(o, elf, f, what);
+	}
 	if (elf)
 		elf_end(elf);
 	return ret;
@@ -218,6 +232,18 @@ cleanup:
 	return ret;
 }
 
+static void vdso_table(struct objects *o, const void *bytes, size_t len)
+{
+	Elf *elf = elf_memory((char *)bytes, len);
+
+	memcpy(o->vdso_file.key, o->vdso_key, KEY_LEN);
+	o->vdso_file.fd = -1;
+	if (elf)
+		build_table(o, elf, &o->vdso_file, "[vdso]");
+	elf_end(elf);
+	list_inode(o, &o->vdso_file);	/* dev 0, inode 0: the vDSO */
+}
+
 /* The vDSO is the kernel's: the same in every process, so ours stands for all. */
 static const char *vdso(struct objects *o, bool store)
 {
@@ -233,8 +259,10 @@ static const char *vdso(struct objects *o, bool store)
 
 			if (strstr(line, "[vdso]") && sscanf(line, "%lx-%lx", &s, &e) == 2 && s == base) {
 				o->vdso_len = e - s;
-				if (image_key((const void *)s, e - s, o->vdso_key, NULL, NULL, "[vdso]"))
+				if (image_key(o, (const void *)s, e - s, o->vdso_key, NULL, "[vdso]"))
 					o->vdso_key[0] = 0;
+				else
+					vdso_table(o, (const void *)s, e - s);
 				break;
 			}
 		}
@@ -269,6 +297,32 @@ static int open_mapped(uint32_t pid, uint64_t start, uint64_t end, const char *p
 	return safefile__open(pid, clean, SAFEFILE_NO_LINKS, st);
 }
 
+/* A file by key: the first one keyed so (they are alike). */
+static struct file_id *by_key(struct objects *o, const char *key)
+{
+	uint64_t h = hash_string(key, HASH_SEED);
+	struct pairmap_entry *e;
+
+	for (uint64_t probe = 0; (e = pairmap__find(&o->by_key, h, probe, false)); probe++)
+		if (!strcmp(o->files[e->val].key, key))
+			return &o->files[e->val];
+	return NULL;
+}
+
+static void index_key(struct objects *o, struct file_id *f)
+{
+	uint64_t h = hash_string(f->key, HASH_SEED), probe = 0;
+	struct pairmap_entry *e;
+
+	if (by_key(o, f->key))
+		return;
+	while (pairmap__find(&o->by_key, h, probe, false))
+		probe++;
+	e = pairmap__find(&o->by_key, h, probe, true);
+	if (e)
+		e->val = f - o->files;
+}
+
 static struct file_id *file_lookup(struct objects *o, const struct stat *st)
 {
 	for (size_t i = o->n_files; i-- > 0;) {
@@ -288,7 +342,8 @@ static struct file_id *file_add(struct objects *o, const struct stat *st)
 	if (array_grow(&o->files, &o->cap_files, o->n_files + 1, sizeof(*o->files), 64))
 		return NULL;
 	f = &o->files[o->n_files++];
-	*f = (struct file_id){ st->st_dev, st->st_ino, st->st_size, st->st_mtim, "", true, -1, { 0 } };
+	*f = (struct file_id){ .dev = st->st_dev, .ino = st->st_ino, .size = st->st_size, .mtime = st->st_mtim,
+			       .fd = -1, .unwind = DF_UOBJ_FP };
 	return f;
 }
 
@@ -328,19 +383,24 @@ static void keep_fd(struct objects *o, struct file_id *f, int fd)
 static const char *key_fd(struct objects *o, int fd, const struct stat *st, const char *path)
 {
 	struct file_id *f = file_lookup(o, st);
+	bool fresh = !f;
 	void *bytes;
 
-	if (!f) {
+	if (fresh) {
 		f = file_add(o, st);
 		bytes = map_fd(fd, st->st_size);
-		if (f && (!bytes || image_key(bytes, st->st_size, f->key, &f->has_fp, &f->py, path)))
+		if (f && (!bytes || image_key(o, bytes, st->st_size, f->key, f, path)))
 			f->key[0] = 0;
-		if (f && f->key[0])
-			pr_debug("%s: %s, %s frame pointers", path, f->key, f->has_fp ? "with" : "without");
+		if (f && f->key[0]) {
+			index_key(o, f);
+			pr_debug("%s: %s", path, f->key);
+		}
 		if (bytes)
 			munmap(bytes, st->st_size);
 	}
 	keep_fd(o, f, fd);
+	if (fresh && f && f->key[0] && f->fd >= 0)
+		list_inode(o, f);
 	return f && f->key[0] ? f->key : NULL;
 }
 
@@ -420,27 +480,57 @@ static void store_debug_file(struct objects *o, uint32_t pid, const char *key)
 		if (!bytes)
 			continue;
 		/* The same build-id, or it describes another build. */
-		if (!image_key(bytes, st.st_size, found, NULL, NULL, path) && !strcmp(found, key))
+		if (!image_key(o, bytes, st.st_size, found, NULL, path) && !strcmp(found, key))
 			store_image(o, bytes, st.st_size, key, true, path);
 		munmap(bytes, st.st_size);
 		return;
 	}
 }
 
-bool objects__has_fp(const struct objects *o, const char *key)
+const struct python_image *objects__python(struct objects *o, const char *key)
 {
-	for (size_t i = 0; i < o->n_files; i++)
-		if (!strcmp(o->files[i].key, key))
-			return o->files[i].has_fp;
-	return true;
+	const struct file_id *f = by_key(o, key);
+
+	return f && f->py.found ? &f->py : NULL;
 }
 
-const struct python_image *objects__python(const struct objects *o, const char *key)
+/* The table again from the kept file, after it was evicted. */
+static uint32_t rebuild_table(struct objects *o, struct file_id *f)
 {
-	for (size_t i = 0; i < o->n_files; i++)
-		if (!strcmp(o->files[i].key, key))
-			return o->files[i].py.found ? &o->files[i].py : NULL;
-	return NULL;
+	uint64_t base;
+	void *bytes = f->fd >= 0 ? map_fd(f->fd, f->size) : NULL;
+	Elf *elf = bytes ? elf_memory(bytes, f->size) : NULL;
+	uint32_t slot = elf ? unwinder__build(o->uw, f->key, elf, f->key, &base) : DF_UOBJ_NOT_YET;
+
+	elf_end(elf);
+	if (bytes)
+		munmap(bytes, f->size);
+	return slot;
+}
+
+uint32_t objects__unwind(struct objects *o, const char *key, uint64_t start, uint64_t offset, uint64_t *adj)
+{
+	struct file_id *f = !strcmp(key, o->vdso_key) ? &o->vdso_file : by_key(o, key);
+	uint64_t base;
+	uint32_t slot;
+
+	if (!o->uw || !f)
+		return DF_UOBJ_FP;
+	if (f->unwind >= DF_UOBJS_MAX)
+		return f->unwind;	/* none to be had */
+	slot = unwinder__table(o->uw, key, &base);
+	if (slot >= DF_UOBJS_MAX && f != &o->vdso_file)
+		slot = rebuild_table(o, f);
+	if (slot >= DF_UOBJS_MAX)
+		return DF_UOBJ_NOT_YET;
+	unwinder__table(o->uw, key, &base);
+	for (uint32_t i = 0; i < f->n_segs; i++)
+		if (offset >= f->segs[i].off && offset < f->segs[i].off + f->segs[i].len) {
+			/* pc - adj = pc - start + offset - delta - base: the row's pc */
+			*adj = start - offset + f->segs[i].delta + base;
+			return slot;
+		}
+	return DF_UOBJ_FP;	/* not a segment the table covers */
 }
 
 int objects__store(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path,
@@ -469,7 +559,7 @@ int objects__store(struct objects *o, uint32_t pid, uint64_t start, uint64_t end
 		size = st.st_size;
 	bytes = fd >= 0 ? map_fd(fd, size) : NULL;
 	/* The file may have been replaced since: store it only if it is the same. */
-	if (bytes && !image_key(bytes, size, now, NULL, NULL, path) && !strcmp(now, key))
+	if (bytes && !image_key(o, bytes, size, now, NULL, path) && !strcmp(now, key))
 		ret = store_image(o, bytes, size, key, false, path);
 	if (ret == 0)
 		store_debug_file(o, pid, key);

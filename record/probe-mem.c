@@ -59,7 +59,8 @@ static int load(struct probes *p, void **state)
 	if (!s->skel)
 		return -errno;
 	s->skel->rodata->filter = !o->all;
-	s->skel->rodata->ustack_bytes = o->leaf_bytes ? DF_MEM_COPY : 0;
+	s->skel->rodata->df_bpf_unwind = o->bpf_unwind;
+	s->skel->rodata->ustack_bytes = o->dwarf_all ? DF_MEM_COPY : 0;
 	s->skel->rodata->sample_mean = o->mem_sample;
 	s->skel->rodata->df_wake_bytes = probes__wake_bytes(p);
 	err = probes__reuse_maps(p, s->skel->obj);

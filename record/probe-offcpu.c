@@ -33,9 +33,10 @@ static int load(struct probes *p, void **state)
 	if (!s->skel)
 		return -errno;
 	s->skel->rodata->filter = !o->all;
+	s->skel->rodata->df_bpf_unwind = o->bpf_unwind;
 	s->skel->rodata->kernel_stacks = !o->no_kernel;
 	s->skel->rodata->min_block_ns = s->min_block_ns;
-	s->skel->rodata->ustack_bytes = o->leaf_bytes ? DF_OFFCPU_COPY : 0;
+	s->skel->rodata->ustack_bytes = o->dwarf_all ? DF_OFFCPU_COPY : 0;
 	/* Processes without frame pointers: their whole stack, as on-CPU. */
 	s->skel->rodata->dwarf_bytes = o->dwarf_bytes < DF_OFFCPU_DWARF_COPY ? o->dwarf_bytes : DF_OFFCPU_DWARF_COPY;
 	s->skel->rodata->dwarf_all = o->dwarf_all;

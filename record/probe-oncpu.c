@@ -32,8 +32,9 @@ static int load(struct probes *p, void **state)
 	if (!s->skel)
 		return -errno;
 	s->skel->rodata->filter = !o->all;
+	s->skel->rodata->df_bpf_unwind = o->bpf_unwind;
 	s->skel->rodata->kernel_stacks = !o->no_kernel;
-	s->skel->rodata->ustack_bytes = o->dwarf_all ? o->dwarf_bytes : o->leaf_bytes;
+	s->skel->rodata->ustack_bytes = o->dwarf_all ? o->dwarf_bytes : 0;
 	s->skel->rodata->dwarf_bytes = o->dwarf_all ? 0 : o->dwarf_bytes;
 	s->skel->rodata->df_wake_bytes = probes__wake_bytes(p);
 	err = probes__reuse_maps(p, s->skel->obj);

@@ -2,7 +2,7 @@
 /*
  * The BPF side of a recording: open -> rodata knobs -> load -> attach, as
  * libbpf-tools do.  procs.bpf.c owns the shared maps (ring buffer, targets,
- * dwarf_pids, Python's); the event programs of the probes (probes.h, one
+ * unwind tables, Python's); the event programs of the probes (probes.h, one
  * file each) reuse their fds.
  */
 #define _GNU_SOURCE
@@ -24,10 +24,15 @@ static const struct probe_ops *const probe_table[] = { &probe_oncpu, &probe_offc
 /* The BPF programs' event ids are the archive's. */
 _Static_assert((int)DF_EV_ONCPU == DFA_EV_ONCPU && (int)DF_EV_OFFCPU == DFA_EV_OFFCPU &&
 	       (int)DF_EV_MEM_ALLOC == DFA_EV_MEM_ALLOC, "bpf/common.h and format/dfa.h disagree on event ids");
+/* ... and on how a walk ended. */
+_Static_assert((int)DF_UEND_COMPLETE == DFA_UEND_COMPLETE && (int)DF_UEND_NO_PROC == DFA_UEND_NO_PROC &&
+	       (int)DF_UEND_NO_RULE == DFA_UEND_NO_RULE && (int)DF_UEND_UNREADABLE == DFA_UEND_UNREADABLE &&
+	       (int)DF_UEND__COUNT == DFA_UEND__COUNT, "bpf/unwind.h and format/dfa.h disagree on walk ends");
 
 struct probes {
 	const struct record_opts *o;
 	struct procs_bpf *procs;
+	struct unwinder *uw;	/* the BPF walk's tables, with bpf_unwind */
 	void *state[N_PROBES];	/* of each loaded probe, else NULL */
 	bool loaded[N_PROBES];
 	struct bpf_link **links;
@@ -71,7 +76,9 @@ void set_meta_u64(struct dfa_writer *w, const char *key, uint64_t v)
 
 int probes__reuse_maps(struct probes *p, struct bpf_object *obj)
 {
-	static const char *const shared[] = { "events", "targets", "dwarf_pids", "seen", "py_procs", "py_threads", "py_codes" };
+	static const char *const shared[] = { "events",	  "targets",  "seen",	  "py_procs",  "py_threads",
+					      "py_codes", "df_urows", "df_uobjs", "df_uprocs", "df_uimages", "df_uinodes",
+					      "df_ulearned" };
 
 	for (size_t i = 0; i < sizeof(shared) / sizeof(*shared); i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(obj, shared[i]);
@@ -139,8 +146,13 @@ struct probes *probes__new(const struct record_opts *o, size_t rb_size)
 		goto fail;
 	}
 	p->procs->rodata->filter = !o->all;
+	p->procs->rodata->df_bpf_unwind = o->bpf_unwind;
 	bpf_map__set_max_entries(p->procs->maps.events, rb_size);
 	err = procs_bpf__load(p->procs);
+	if (!err && o->bpf_unwind &&
+	    !(p->uw = unwinder__new(bpf_map__fd(p->procs->maps.df_urows), bpf_map__fd(p->procs->maps.df_uobjs),
+				    bpf_map__fd(p->procs->maps.df_uprocs), bpf_map__fd(p->procs->maps.df_uinodes))))
+		err = -ENOMEM;
 	for (size_t i = 0; !err && i < N_PROBES; i++) {
 		if (!wanted(o, probe_table[i]))
 			continue;
@@ -168,8 +180,39 @@ void probes__free(struct probes *p)
 	for (size_t i = 0; i < N_PROBES; i++)
 		if (p->loaded[i])
 			probe_table[i]->destroy(p->state[i]);
+	unwinder__free(p->uw);
 	procs_bpf__destroy(p->procs);
 	free(p);
+}
+
+struct unwinder *probes__unwinder(const struct probes *p)
+{
+	return p->uw;
+}
+
+/* What the BPF walks did, and how the tables fared. */
+static void write_unwind_counters(const struct probes *p, const struct probe_totals *t, struct dfa_writer *w)
+{
+	struct unwinder_stats st;
+
+	if (!p->uw)
+		return;
+	unwinder__stats(p->uw, &st);
+	set_meta_u64(w, DFA_META_UW_WALKS, t->uw_walks);
+	set_meta_u64(w, DFA_META_UW_FRAMES, t->uw_frames);
+	set_meta_u64(w, DFA_META_UW_FP_STEPS, t->uw_fp_steps);
+	set_meta_u64(w, DFA_META_UW_FALLBACKS, t->uw_ends[DF_UEND_NO_PROC]);
+	set_meta_u64(w, DFA_META_UW_TABLES, st.built);
+	set_meta_u64(w, DFA_META_UW_ROWS, st.rows);
+	set_meta_u64(w, DFA_META_UW_EVICTED, st.evicted);
+	set_meta_u64(w, DFA_META_UW_NO_CFI, st.no_cfi);
+	set_meta_u64(w, DFA_META_UW_BAD_CFI, st.bad_cfi);
+	set_meta_u64(w, DFA_META_UW_TOO_BIG, st.too_big + st.no_room);
+	set_meta_u64(w, DFA_META_UW_MAPS_DROPPED, st.maps_dropped + st.inodes_full + p->procs->bss->uimages_full);
+	set_meta_u64(w, DFA_META_UW_VMA_LOOKUPS, t->uw_vma_lookups);
+	if (st.bad_cfi)
+		pr_warn("%llu objects had call-frame information dfrecord could not use: their frames follow "
+			"frame pointers (-v names them)", (unsigned long long)st.bad_cfi);
 }
 
 int probes__attach(struct probes *p, int ncpu, const bool *online)
@@ -214,6 +257,7 @@ uint64_t probes__write_counters(const struct probes *p, struct dfa_writer *w)
 	set_meta_u64(w, DFA_META_PY_NAMES_LOST, t.py_names_lost);
 	set_meta_u64(w, DFA_META_PY_TRUNCATED, t.py_truncated);
 	set_meta_u64(w, DFA_META_PY_READ_FAILED, t.py_read_failed);
+	write_unwind_counters(p, &t, w);
 	return t.lost;
 }
 
@@ -232,15 +276,6 @@ static int set_pid(struct bpf_map *map, uint32_t pid)
 int probes__add_target(struct probes *p, uint32_t pid)
 {
 	return set_pid(p->procs->maps.targets, pid);
-}
-
-int probes__add_dwarf_pid(struct probes *p, uint32_t pid)
-{
-	__u8 v;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(p->procs->maps.dwarf_pids), &pid, &v) == 0)
-		return 1;	/* already there */
-	return set_pid(p->procs->maps.dwarf_pids, pid);
 }
 
 int probes__add_python(struct probes *p, uint32_t pid, uint64_t runtime, uint32_t version, uint32_t cookie)

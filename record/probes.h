@@ -10,18 +10,26 @@
 
 #include <bpf/libbpf.h>
 #include "record.h"
+#include "unwind.h"
 
 /* Counters every program keeps alike (common.bpf.h), summed over them. */
 struct probe_totals {
 	uint64_t lost, copy_failed, py_names_lost, py_truncated, py_read_failed;
+	uint64_t uw_walks, uw_frames, uw_fp_steps, uw_vma_lookups, uw_ends[DF_UEND__COUNT];	/* the BPF walk */
 };
-#define PROBE_ADD_TOTALS(t, bss)                                  \
-	do {                                                      \
-		(t)->lost += (bss)->lost;                         \
-		(t)->copy_failed += (bss)->copy_failed;           \
-		(t)->py_names_lost += (bss)->py_names_lost;       \
-		(t)->py_truncated += (bss)->py_truncated;         \
-		(t)->py_read_failed += (bss)->py_read_failed;     \
+#define PROBE_ADD_TOTALS(t, bss)                                          \
+	do {                                                              \
+		(t)->lost += (bss)->lost;                                 \
+		(t)->copy_failed += (bss)->copy_failed;                   \
+		(t)->py_names_lost += (bss)->py_names_lost;               \
+		(t)->py_truncated += (bss)->py_truncated;                 \
+		(t)->py_read_failed += (bss)->py_read_failed;             \
+		(t)->uw_walks += (bss)->uw_walks;                         \
+		(t)->uw_frames += (bss)->uw_frames;                       \
+		(t)->uw_fp_steps += (bss)->uw_fp_steps;                   \
+		(t)->uw_vma_lookups += (bss)->uw_vma_lookups;             \
+		for (int uw_i_ = 0; uw_i_ < DF_UEND__COUNT; uw_i_++)      \
+			(t)->uw_ends[uw_i_] += (bss)->uw_ends[uw_i_];     \
 	} while (0)
 
 struct probe_ops {
@@ -43,7 +51,9 @@ extern const struct probe_ops probe_oncpu, probe_offcpu, probe_mem;
 const struct record_opts *probes__opts(const struct probes *p);
 /* What a program sets df_wake_bytes to. */
 uint64_t probes__wake_bytes(const struct probes *p);
-/* An event program uses procs.bpf.c's maps (the ring buffer, targets, ...): before its load. */
+/* An event program uses procs.bpf.c's maps (the ring buffer, targets, the
+ * unwind tables, ...): before its load.  (Its rodata df_bpf_unwind is
+ * opts->bpf_unwind, set by its load like its other knobs.) */
 int probes__reuse_maps(struct probes *p, struct bpf_object *obj);
 /* Keeps a link to destroy at the end; 0, or -1 (l destroyed) */
 int probes__add_link(struct probes *p, struct bpf_link *l);

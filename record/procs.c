@@ -4,7 +4,9 @@
  * to its next exec or exit.  Its executable mappings are read from /proc when
  * its first sample arrives and again when a sample falls outside them
  * (libraries loaded since); they only grow, so an earlier sample still
- * resolves against the last record written.
+ * resolves against the last record written.  With BPF unwinding, each
+ * image's mappings go to the walk (unwind.c) whenever they change, after
+ * each drain (procs__sync_unwind).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +22,8 @@
 #include <unistd.h>
 #include "log.h"
 #include "record.h"
+#include <linux/types.h>
+#include "unwind.h"
 
 #define REFRESH_NS 100000000ULL	/* at most one maps re-read per image per 100 ms */
 
@@ -28,7 +32,6 @@ struct map {
 	uint32_t prot;
 	char *path, *object;
 	bool stored;	/* object snapshot written (or tried) */
-	bool no_fp;	/* its code keeps no frame pointers */
 };
 
 struct proc {
@@ -44,9 +47,11 @@ struct proc {
 	size_t n_maps;
 	bool have_maps, dirty, dead;
 	bool sampled, jit_saved;
-	bool dwarf;	/* gets full stack copies */
 	uint64_t refreshed;	/* ts of the last maps read */
 	unsigned reads;		/* maps reads so far */
+	bool uw_dirty;		/* the walk's view is older than maps */
+	struct df_umap *uw_maps;	/* ... the view last given to it */
+	size_t n_uw_maps;
 	struct proc *next;	/* hash chain */
 };
 
@@ -61,6 +66,9 @@ struct procs {
 	bool no_objects;
 	bool ask_jvm;
 	bool no_cmdline;
+	struct unwinder *uw;
+	uint32_t *uw_pending;	/* pids whose walk view is to be updated */
+	size_t n_uw_pending, cap_uw_pending;
 	struct procs_stats st;
 };
 
@@ -87,6 +95,7 @@ static void maps_free(struct map *maps, size_t n)
 
 static void proc_free(struct proc *p)
 {
+	free(p->uw_maps);
 	maps_free(p->maps, p->n_maps);
 	free(p->exe);
 	free(p->cmdline);
@@ -106,7 +115,35 @@ void procs__free(struct procs *ps)
 		n = p->next;
 		proc_free(p);
 	}
+	free(ps->uw_pending);
 	free(ps);
+}
+
+void procs__set_unwinder(struct procs *ps, struct unwinder *u)
+{
+	ps->uw = u;
+}
+
+/* The walk is to learn p's mappings anew at the next procs__sync_unwind. */
+static void unwind_dirty(struct procs *ps, struct proc *p)
+{
+	if (!ps->uw || p->uw_dirty || p->dead)
+		return;
+	if (array_grow(&ps->uw_pending, &ps->cap_uw_pending, ps->n_uw_pending + 1, sizeof(*ps->uw_pending), 64))
+		return;
+	p->uw_dirty = true;
+	ps->uw_pending[ps->n_uw_pending++] = p->pid;
+}
+
+/* The image is gone: the walk no longer needs the tables it named. */
+static void unwind_forget(struct procs *ps, struct proc *p)
+{
+	if (!p->uw_maps)
+		return;
+	unwinder__hold(ps->uw, p->uw_maps, p->n_uw_maps, -1);
+	free(p->uw_maps);
+	p->uw_maps = NULL;
+	p->n_uw_maps = 0;
 }
 
 void procs__stats(const struct procs *ps, struct procs_stats *st)
@@ -131,6 +168,7 @@ static void retire(struct procs *ps, uint32_t pid)
 		if (p->pid != pid)
 			continue;
 		*pp = p->next;
+		unwind_forget(ps, p);
 		p->dead = true;
 		p->next = ps->dead;
 		ps->dead = p;
@@ -309,7 +347,7 @@ static void adopt_map(struct procs *ps, struct proc *p, struct map *m, const cha
 {
 	p->jvm |= is_libjvm(m->path);
 	m->object = key ? strdup(key) : NULL;
-	m->no_fp = key && !objects__has_fp(ps->o, key);
+	unwind_dirty(ps, p);
 	if (ps->hooks.allocator && allocator_library(m->path))
 		ps->hooks.allocator(ps->hooks.ctx, p->pid, m->start, m->end, m->path);
 	if (ps->hooks.python && key)
@@ -342,7 +380,6 @@ static int read_maps(struct procs *ps, struct proc *p)
 		if (old && same_map(old, &m)) {
 			m.object = old->object ? strdup(old->object) : NULL;
 			m.stored = old->stored;
-			m.no_fp = old->no_fp;
 		} else {
 			adopt_map(ps, p, &m, objects__key(ps->o, p->pid, m.start, m.end, m.path));
 		}
@@ -432,6 +469,46 @@ static void copy_maps(struct proc *dst, const struct proc *src)
 	dst->jvm = src->jvm;
 }
 
+/* p's executable mappings as the walk looks them up: the tables of their objects. */
+static void push_unwind(struct procs *ps, struct proc *p)
+{
+	struct df_umap *v = calloc(p->n_maps ? p->n_maps : 1, sizeof(*v));
+
+	if (!v)
+		return;
+	for (size_t i = 0; i < p->n_maps; i++) {
+		const struct map *m = &p->maps[i];
+		uint64_t adj = 0;
+
+		v[i] = (struct df_umap){ .start = m->start, .end = m->end, .obj = DF_UOBJ_FP };
+		if (m->object)
+			v[i].obj = objects__unwind(ps->o, m->object, m->start, m->offset, &adj);
+		v[i].adj = adj;
+	}
+	if (unwinder__set_proc(ps->uw, p->pid, p->begin, v, p->n_maps)) {
+		pr_debug("pid %u: the walk's mappings not updated: %s", p->pid, strerror(errno));
+		free(v);
+		return;
+	}
+	unwinder__hold(ps->uw, v, p->n_maps, 1);
+	unwind_forget(ps, p);
+	p->uw_maps = v;
+	p->n_uw_maps = p->n_maps;
+}
+
+void procs__sync_unwind(struct procs *ps)
+{
+	for (size_t i = 0; i < ps->n_uw_pending; i++) {
+		struct proc *p = lookup(ps, ps->uw_pending[i]);
+
+		if (p && p->uw_dirty) {
+			p->uw_dirty = false;
+			push_unwind(ps, p);
+		}
+	}
+	ps->n_uw_pending = 0;
+}
+
 void procs__on_fork(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t ts, const char *comm)
 {
 	create(ps, pid, ppid, ts, comm);
@@ -472,6 +549,7 @@ void procs__on_exit(struct procs *ps, uint32_t pid, uint64_t ts)
 		pr_warn("%s", dfa_writer__error(ps->w));
 	save_jit_map(ps, p);
 	retire(ps, pid);
+	unwinder__drop_proc(ps->uw, pid);
 }
 
 void procs__finish(struct procs *ps)
@@ -508,57 +586,21 @@ static bool store_objects(struct procs *ps, struct proc *p, const uint64_t *user
 	return all;
 }
 
-static void want_dwarf(struct procs *ps, struct proc *p)
-{
-	if (ps->hooks.no_fp && !p->dwarf) {
-		p->dwarf = true;
-		ps->hooks.no_fp(ps->hooks.ctx, p->pid);
-	}
-}
-
-/* An executable without frame pointers: its later samples need full stack copies. */
-static void check_fp(struct procs *ps, struct proc *p)
-{
-	for (size_t i = 0; p->exe && i < p->n_maps; i++)
-		if (p->maps[i].object && !strcmp(p->maps[i].path, p->exe)) {
-			if (p->maps[i].no_fp)
-				want_dwarf(ps, p);
-			return;
-		}
-}
-
-/*
- * Likewise a process whose time goes to a library without frame pointers
- * (an interpreter in libpython, say): a sample there whose chain stopped
- * after a few frames.  Programs that merely call libc keep their chains
- * through their own frames and are left alone: the leaf copy mends those.
- */
-static void check_leaf_fp(struct procs *ps, struct proc *p, const uint64_t *user, uint32_t n)
-{
-	const struct map *m;
-
-	if (p->dwarf || n == 0 || n > 3)
-		return;
-	m = find_map(p->maps, p->n_maps, user[0]);
-	if (m && m->no_fp)
-		want_dwarf(ps, p);
-}
-
 static void load_maps(struct procs *ps, struct proc *p, uint64_t ts)
 {
 	p->refreshed = ts;
 	p->reads++;
 	if (read_maps(ps, p) == 0) {
-		if (!p->have_maps) {
+		if (!p->have_maps)
 			read_identity(p, ps->no_cmdline);
-			check_fp(ps, p);
-		}
 	} else if (!p->have_maps) {
 		/* Gone already: a fork shares its parent's image. */
 		struct proc *parent = lookup(ps, p->ppid);
 
-		if (parent && parent != p && parent->have_maps)
+		if (parent && parent != p && parent->have_maps) {
 			copy_maps(p, parent);
+			unwind_dirty(ps, p);
+		}
 		else
 			ps->st.no_maps++;
 	}
@@ -607,7 +649,6 @@ void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *c
 		load_maps(ps, p, ts);
 		store_objects(ps, p, user, n_user);
 	}
-	check_leaf_fp(ps, p, user, n_user);
 	if (copy_len)
 		store_from_copy(ps, p, copy, copy_len);
 }

@@ -24,9 +24,12 @@ struct record_opts {
 	const char *output;
 	unsigned events;	/* 1 << enum dfa_event, as asked (a view records its sources) */
 	bool no_kernel;
-	/* Stack copies (--call-graph): leaf_bytes with every sample, dwarf_bytes
-	 * for processes whose executable has no frame pointers (or all, in dwarf mode). */
-	unsigned leaf_bytes, dwarf_bytes;
+	/* User stacks (--call-graph): bpf_unwind walks them in BPF with unwind
+	 * tables, dwarf_bytes copied only where a process is not set up yet;
+	 * dwarf_all copies dwarf_bytes with every sample; neither: the kernel's
+	 * frame-pointer chains (fp). */
+	bool bpf_unwind;
+	unsigned dwarf_bytes;
 	bool dwarf_all;
 	unsigned min_block_us;	/* off-cpu: shorter waits are not recorded */
 	uint64_t mem_sample;	/* memory: mean bytes between samples; 0 = every allocation */
@@ -113,9 +116,9 @@ struct probes *probes__new(const struct record_opts *o, size_t rb_size);
 void probes__free(struct probes *p);
 int probes__attach(struct probes *p, int ncpu, const bool *online);
 int probes__events_fd(const struct probes *p);
+/* The BPF walk's tables (with opts.bpf_unwind), else NULL; borrowed. */
+struct unwinder *probes__unwinder(const struct probes *p);
 int probes__add_target(struct probes *p, uint32_t pid);
-/* 0 when added, 1 when it was there already, <0 on error */
-int probes__add_dwarf_pid(struct probes *p, uint32_t pid);
 /* Walks pid's Python frames from now on; -1 if the version's layout is not known. */
 int probes__add_python(struct probes *p, uint32_t pid, uint64_t runtime, uint32_t version, uint32_t cookie);
 /* The probes' settings (start meta), and at the end their counters (end meta); returns
@@ -150,6 +153,48 @@ int elfsnap__reduce(Elf *in, unsigned keep, void **out, size_t *len);
 const uint8_t *elfsnap__func_code(Elf *elf, const uint8_t *bytes, size_t len, const GElf_Sym *sym, size_t min);
 /* A function symbol by name, from .symtab, else .dynsym. */
 bool elfsnap__find_func(Elf *elf, const char *name, GElf_Sym *sym);
+
+/* unwtab.c: an object's unwind table for the BPF walk (bpf/unwind.h), from its CFI */
+struct df_urow;
+struct unwtab {
+	struct df_urow *rows;	/* sorted by pc, relative to base */
+	size_t n, cap;
+	uint64_t base;		/* link-time address rows count from */
+};
+enum unwtab_status { UNWTAB_OK, UNWTAB_NO_CFI, UNWTAB_BAD, UNWTAB_TOO_BIG };
+/* At most max_rows; anything but UNWTAB_OK leaves no table. */
+enum unwtab_status unwtab__build(Elf *elf, size_t max_rows, struct unwtab *t);
+void unwtab__release(struct unwtab *t);
+
+/* unwind.c: the BPF walk's tables and process mappings, in its maps (bpf/unwind.h) */
+struct unwinder;
+struct df_umap;
+struct unwinder_stats {
+	uint64_t built;		/* tables built */
+	uint64_t rows;		/* rows in the maps now */
+	uint64_t evicted;	/* tables evicted to make room */
+	uint64_t no_cfi, bad_cfi, too_big;	/* objects left without a table, by why */
+	uint64_t no_room;	/* tables that did not fit even after evicting */
+	uint64_t maps_dropped;	/* mappings beyond what a process's entry holds */
+	uint64_t inodes_full;	/* objects the walk cannot find by inode (its map full) */
+};
+struct unwinder *unwinder__new(int rows_fd, int objs_fd, int procs_fd, int inodes_fd);
+void unwinder__free(struct unwinder *u);
+void unwinder__stats(const struct unwinder *u, struct unwinder_stats *st);
+/* The table of the object with this key: its slot (df_uobjs index) and the
+ * link-time address its rows count from; DF_UOBJ_NOT_YET if it has none now. */
+uint32_t unwinder__table(struct unwinder *u, const char *key, uint64_t *base);
+/* The same, built from elf first if need be; else a DF_UOBJ_* reason (what names the object). */
+uint32_t unwinder__build(struct unwinder *u, const char *key, Elf *elf, const char *what, uint64_t *base);
+/* The walk's view of pid's image (begun at image, as df_uimages has it). */
+int unwinder__set_proc(struct unwinder *u, uint32_t pid, uint64_t image, const struct df_umap *maps, size_t n);
+void unwinder__drop_proc(struct unwinder *u, uint32_t pid);
+/* A live process's entry names the tables of maps (delta 1), or no longer (-1):
+ * they are evicted last. */
+void unwinder__hold(struct unwinder *u, const struct df_umap *maps, size_t n, int delta);
+struct df_uinode;
+/* The walk finds the table of the file (dev, ino) by inode too; (0, 0): the vDSO's. */
+void unwinder__set_inode(struct unwinder *u, dev_t dev, uint64_t ino, const struct df_uinode *v);
 
 /* python.c: CPython interpreters and their code objects */
 struct python_image {
@@ -200,6 +245,7 @@ uint64_t mmaps__lost(const struct mmaps *m);
 
 /* objects.c: snapshots of mapped files, one per build-id. */
 struct objects;
+struct unwinder;
 struct objects_stats {
 	uint64_t captured;	/* written to the archive */
 	uint64_t reused;	/* already there */
@@ -218,10 +264,14 @@ const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64
  * if it is that file. */
 const char *objects__key_inode(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, dev_t dev,
 			       uint64_t ino, const char *path);
-/* Whether the object with this key keeps frame pointers (push %rbp; mov %rsp,%rbp prologues). */
-bool objects__has_fp(const struct objects *o, const char *key);
 /* The Python interpreter in the object with this key, or NULL; borrowed. */
-const struct python_image *objects__python(const struct objects *o, const char *key);
+const struct python_image *objects__python(struct objects *o, const char *key);
+/* Objects keyed from now on get unwind tables (u may be NULL: none). */
+void objects__set_unwinder(struct objects *o, struct unwinder *u);
+/* The walk's table for a mapping of the object with this key at start (file
+ * offset offset): its slot, with *adj what a pc less gives the row's pc; or
+ * a DF_UOBJ_* reason there is none (rebuilt first if it was evicted). */
+uint32_t objects__unwind(struct objects *o, const char *key, uint64_t start, uint64_t offset, uint64_t *adj);
 /* Stores that file's snapshot under key unless the archive has it: 0, or -1 if it cannot. */
 int objects__store(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path,
 		   const char *key);
@@ -235,8 +285,6 @@ struct procs_stats {
 };
 /* What the process table tells the recorder as it learns it; NULL hooks are not called. */
 struct procs_hooks {
-	/* once for each image whose executable keeps no frame pointers */
-	void (*no_fp)(void *ctx, uint32_t pid);
 	/* for each mapping of an allocator library (path as the process sees it) */
 	void (*allocator)(void *ctx, uint32_t pid, uint64_t start, uint64_t end, const char *path);
 	/* for each executable mapping of a Python interpreter: where its _PyRuntime is */
@@ -266,6 +314,10 @@ void procs__finish(struct procs *ps);
 void procs__stats(const struct procs *ps, struct procs_stats *st);
 /* Leave command lines out of process records (--no-cmdline). */
 void procs__set_no_cmdline(struct procs *ps, bool on);
+/* Tell the BPF walk each image's mappings (u may be NULL: no walk). */
+void procs__set_unwinder(struct procs *ps, struct unwinder *u);
+/* ... those that changed since the last call. */
+void procs__sync_unwind(struct procs *ps);
 
 /* kernel.c: kernel symbols, stored as they are first needed. */
 struct kernel;

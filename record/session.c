@@ -102,7 +102,7 @@ static int handle_sample(struct session *s, const void *data, size_t size)
 		usp = &us;
 	}
 	const uint64_t *kern = (const uint64_t *)e->ips, *user = kern + e->n_kern;
-	struct dfa_stack st = { e->n_user, e->n_kern, user, kern, e->n_py, py };
+	struct dfa_stack st = { e->n_user, e->n_kern, user, kern, e->n_py, py, e->uend < DFA_UEND__COUNT ? e->uend : 0 };
 
 	procs__on_sample(s->procs, h->pid, h->ts, e->comm, user, e->n_user, usp ? us.data : NULL,
 			 usp ? us.len : 0);
@@ -243,7 +243,7 @@ static size_t ringbuf_size(const struct record_opts *o, int ncpu)
 {
 	/* A quarter second of samples (about 1 KiB each plus stack copies), a
 	 * power of two in [4, 256] MiB. */
-	unsigned copy = o->dwarf_all ? o->dwarf_bytes : o->leaf_bytes + o->dwarf_bytes / 4;
+	unsigned copy = o->dwarf_all ? o->dwarf_bytes : 0;
 	uint64_t want = (uint64_t)o->freq * ncpu * (1024 + copy) / 4, size = 4 << 20;
 
 	/* Some probes need more, for bursts (allocations come faster than timer samples). */
@@ -279,14 +279,6 @@ static void add_python(void *ctx, uint32_t pid, uint64_t runtime, const struct p
 			 (unsigned long long)runtime);
 }
 
-static void add_dwarf_pid(void *ctx, uint32_t pid)
-{
-	struct session *s = ctx;
-
-	if (probes__add_dwarf_pid(s->probes, pid) == 0)
-		pr_info("pid %u: no frame pointers: copying %u bytes of stack per sample", pid, s->o->dwarf_bytes);
-}
-
 static const char *events_text(unsigned events, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -316,6 +308,8 @@ static void write_start_meta(struct session *s, int ncpu, const char *cmdline)
 	dfa_writer__set_meta(s->w, DFA_META_EVENTS, events_text(s->o->events, buf, sizeof(buf)));
 	probes__start_meta(s->probes, s->w);
 	dfa_writer__set_meta(s->w, DFA_META_CLOCK, "cpu-clock");
+	dfa_writer__set_meta(s->w, DFA_META_CALL_GRAPH, s->o->bpf_unwind ? "bpf" : s->o->dwarf_all ? "dwarf"
+						       : s->o->dwarf_bytes ? "fp+copies" : "fp");
 	set_meta_u64(s->w, DFA_META_FREQ, s->o->freq);
 	snprintf(buf, sizeof(buf), "%s", s->o->all ? "system" : s->o->cmd ? "command" : "pids");
 	dfa_writer__set_meta(s->w, DFA_META_SCOPE, buf);
@@ -402,6 +396,8 @@ static int drain_loop(struct session *s)
 			return -1;
 		}
 		procs__tick(s->procs);
+		/* Images met in this drain: the walk learns their mappings now. */
+		procs__sync_unwind(s->procs);
 		t = now_ns(CLOCK_MONOTONIC);
 		if (t - last_flush >= FLUSH_NS) {
 			if (flush(s) != DFA_OK)
@@ -631,13 +627,15 @@ int record__run(const struct record_opts *o)
 	}
 	s.objs = objects__new(s.w, (o->no_debuginfo ? 0 : ELFSNAP_DWARF) | (o->no_cfi ? 0 : ELFSNAP_CFI), o->debug_dir);
 	s.py = pycodes__new(s.w);
-	hooks = (struct procs_hooks){ o->dwarf_bytes && !o->dwarf_all ? add_dwarf_pid : NULL,
-				      probes__allocators(s.probes) ? add_allocator : NULL, o->no_python ? NULL : add_python, &s };
+	if (s.objs)
+		objects__set_unwinder(s.objs, probes__unwinder(s.probes));
+	hooks = (struct procs_hooks){ probes__allocators(s.probes) ? add_allocator : NULL, o->no_python ? NULL : add_python, &s };
 	s.procs = procs__new(s.w, s.objs, &hooks);
 	if (s.procs) {
 		procs__set_no_objects(s.procs, o->no_objects);
 		procs__set_ask_jvm(s.procs, !o->no_jvm_perfmap);
 		procs__set_no_cmdline(s.procs, o->no_cmdline);
+		procs__set_unwinder(s.procs, probes__unwinder(s.probes));
 	}
 	if (!o->no_kernel)
 		s.kern = kernel__new(s.w);

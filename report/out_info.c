@@ -173,6 +173,84 @@ static void print_unwinding(struct dfa_reader *r, const struct profile *pf, FILE
 		st.no_cfi ? st.no_cfi_object : "", st.no_cfi ? ")" : "");
 }
 
+/* Where walks ended for a reason of an object: (reason, object) and how often. */
+struct walk_end {
+	uint32_t end;
+	const char *object;
+	uint64_t samples;
+};
+#define MAX_WALK_ENDS 256	/* distinct (reason, object) pairs shown; the rest counted as others */
+
+static const char *outermost_object(struct dfa_reader *r, const struct dfa_sample *s, const struct dfa_stack *st)
+{
+	const struct dfa_proc *p = st->n_user ? dfa_reader__find_proc(r, s->pid, s->ts) : NULL;
+	uint64_t ip = st->n_user ? st->user[st->n_user - 1] : 0;
+
+	for (uint32_t i = 0; p && i < p->n_maps; i++)
+		if (ip >= p->maps[i].start && ip < p->maps[i].end)
+			return p->maps[i].path[0] ? p->maps[i].path : "[anonymous]";
+	return "[unmapped]";
+}
+
+static int cmp_walk_end(const void *a, const void *b)
+{
+	const struct walk_end *x = a, *y = b;
+
+	return x->samples < y->samples ? 1 : x->samples > y->samples ? -1 : 0;
+}
+
+/* The recorder's BPF walks (1.3): how each sample's walk of its user stack ended. */
+static void print_walks(struct dfa_reader *r, FILE *f)
+{
+	const struct dfa_sample *s = dfa_reader__samples(r);
+	size_t n = dfa_reader__sample_count(r), n_ends = 0;
+	uint64_t by_end[DFA_UEND__COUNT + 1] = { 0 }, walked = 0, others = 0;
+	struct walk_end *ends = NULL;
+	const char *v = dfa_reader__meta(r, DFA_META_CALL_GRAPH);
+
+	if (!v || strcmp(v, "bpf"))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct dfa_stack st;
+		const char *obj;
+		size_t j;
+
+		if (dfa_reader__stack(r, s[i].stack, &st) != DFA_OK || !st.user_end)
+			continue;
+		walked++;
+		by_end[st.user_end < DFA_UEND__COUNT ? st.user_end : DFA_UEND__COUNT]++;
+		/* Where walks ended early, by the object of the outermost frame. */
+		if (st.user_end == DFA_UEND_COMPLETE || st.user_end == DFA_UEND_NO_PROC)
+			continue;
+		obj = outermost_object(r, &s[i], &st);
+		for (j = 0; j < n_ends && (ends[j].end != st.user_end || strcmp(ends[j].object, obj)); j++)
+			;
+		if (j == n_ends && n_ends == MAX_WALK_ENDS) {
+			others++;
+			continue;
+		}
+		if (j == n_ends) {
+			ends = must_realloc(ends, (n_ends + 1) * sizeof(*ends));
+			ends[n_ends++] = (struct walk_end){ st.user_end, obj, 0 };
+		}
+		ends[j].samples++;
+	}
+	fprintf(f, "\n== user stacks walked by the recorder (BPF)\n");
+	fprintf(f, "%-22s %llu samples\n", "walked", (unsigned long long)walked);
+	for (int e = 1; e <= DFA_UEND__COUNT; e++)
+		if (by_end[e])
+			fprintf(f, "  %-40s %9llu %5.1f%%\n", e < DFA_UEND__COUNT ? dfa_user_end__name(e) : "unknown",
+				(unsigned long long)by_end[e], 100.0 * by_end[e] / walked);
+	if (n_ends)
+		qsort(ends, n_ends, sizeof(*ends), cmp_walk_end);
+	for (size_t j = 0; j < n_ends && j < 20; j++)
+		fprintf(f, "  ended in %s: %s, %llu samples\n", ends[j].object, dfa_user_end__name(ends[j].end),
+			(unsigned long long)ends[j].samples);
+	if (n_ends > 20 || others)
+		fprintf(f, "  (and more objects)\n");
+	free(ends);
+}
+
 /* Python frames walked by the recorder: functions named, and what the walks missed. */
 static void print_python(struct dfa_reader *r, FILE *f)
 {
@@ -197,6 +275,7 @@ int out_info(struct dfa_reader *r, const struct profile *pf, const struct report
 	print_events(r, f);
 	print_python(r, f);
 	print_unwinding(r, pf, f);
+	print_walks(r, f);
 	print_members(r, f, dfa_reader__sample_count(r));
 	print_coverage(pf, f);
 	return 0;

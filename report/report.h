@@ -148,19 +148,7 @@ extern const Dwfl_Callbacks stage_dwfl_callbacks;
 void stage__module_user(struct stage *st, Dwfl_Module *mod);
 #endif
 
-/* ehframe.c: function starts from call-frame information, for code no symbol names */
-#ifdef _LIBELF_H
-struct ehframe {
-	bool ok;
-	const uint8_t *hdr, *frame, *table;	/* .eh_frame_hdr, .eh_frame, the hdr's search table */
-	size_t hdr_len, frame_len, entry;	/* entry: bytes of one table value */
-	uint64_t hdr_vaddr, frame_vaddr, count;
-	uint8_t table_enc;
-};
-void ehframe__init(struct ehframe *e, Elf *elf);
-/* The link-time address where the function holding vaddr starts; false if no FDE covers it. */
-bool ehframe__func_start(const struct ehframe *e, uint64_t vaddr, uint64_t *start);
-#endif
+#include "ehframe.h"
 
 /* text.c: names as valid UTF-8 without control characters */
 /* Bytes of the character at s (1..4); 0 for an invalid sequence or a control character. */

@@ -277,6 +277,31 @@ int main(int argc, char **argv)
 		dfa_writer__set_meta(w, "samples", "58");
 		dfa_writer__set_meta(w, "lost", "42");
 		finish();
+	} else if ((!strcmp(kind, "procs") || !strcmp(kind, "exits")) && argc > 3) {
+		/* Churn: N process images (each a sample, and with exits an exit record),
+		 * all mapping one object, as thousands of short processes leave them. */
+		unsigned long n = strtoul(argv[3], NULL, 10);
+		bool exits = !strcmp(kind, "exits");
+		struct dfa_map m = { BASE, BASE + 0x100000, 0, DFA_PROT_R | DFA_PROT_X, "/usr/bin/churn", "" };
+
+		start(out, "1000", "2000");
+		for (unsigned long i = 0; i < n; i++) {
+			/* pids wrap as on a busy host: images of one pid follow each other */
+			uint32_t pid = 1000 + i % 30000;
+			uint64_t t = 1000 + 10 * i, user[2] = { BASE + 0x100 + (i % 7) * 16, BASE + 0x2000 };
+			struct dfa_proc p = { .pid = pid, .begin = t, .comm = "churn", .exe = "/usr/bin/churn",
+					      .cmdline = "churn", .n_maps = 1, .maps = &m };
+			struct dfa_sample s = { .ts = t + 5, .pid = pid, .tid = pid, .event = DFA_EV_ONCPU, .value = 1 };
+			struct dfa_stack st = { .n_user = 2, .user = user };
+
+			check(dfa_writer__add_proc(w, &p), "proc");
+			check(dfa_writer__add_sample(w, &s, &st, NULL), "sample");
+			if (exits)
+				check(dfa_writer__add_exit(w, pid, t, t + 8), "exit");
+			if (i % 4096 == 0)
+				check(dfa_writer__flush(w), "flush");
+		}
+		finish();
 	} else if ((!strcmp(kind, "zsection") || !strcmp(kind, "debugdata")) && argc > 3) {
 		size_t len;
 		uint8_t *data = slurp(argv[3], &len);
@@ -287,7 +312,7 @@ int main(int argc, char **argv)
 		free(data);
 	} else {
 		fprintf(stderr, "usage: mkhostile bomb|ksyms|gopclntab|timeline|wrapsp|utf8|lost OUT | "
-			"zsection|debugdata OUT FILE\n");
+			"zsection|debugdata OUT FILE | procs|exits OUT N\n");
 		return 2;
 	}
 	return 0;

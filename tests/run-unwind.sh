@@ -1,6 +1,6 @@
 #!/bin/bash
-# Stacks without trusting frame pointers: leaf repair from a small stack copy
-# (always on), full offline CFI unwinding for code without frame pointers.
+# Stacks without trusting frame pointers: the recorder's BPF walk with unwind
+# tables (the default), and offline CFI unwinding of stack copies (dwarf).
 . "$(dirname "$0")/test-subr.sh"
 need_bpf
 
@@ -14,6 +14,7 @@ share_of() {
 # 1. Frameless leaves under framed callers (gcc -O2 -fno-omit-frame-pointer).
 build_workload leaf -O2 -fno-omit-frame-pointer
 expect_exit 0 "$DFRECORD" -F 499 -o leaf.dfa -- ./leaf 2
+expect_exit 0 "$DFRECORD" -F 499 --call-graph dwarf -o leaf-dwarf.dfa -- ./leaf 1
 rm -f leaf
 expect_exit 0 "$DFREPORT" --folded leaf.dfa
 mv stdout leaf.folded
@@ -22,8 +23,11 @@ a=$(share_of leaf.folded '^alpha_leaf$' ';main;alpha;alpha_leaf$')
 note "main;beta;beta_leaf in $b% of beta_leaf samples, main;alpha;alpha_leaf in $a%"
 within "$b" 90 100 || fail "leaf repair: beta missing under beta_leaf: $(grep beta_leaf leaf.folded | head -3)"
 within "$a" 90 100 || fail "leaf repair: alpha missing under alpha_leaf"
-# Without the stack copies the frame-pointer chain alone skips the callers.
-expect_exit 0 "$DFREPORT" --folded --no-unwind leaf.dfa
+# The frame-pointer chain alone skips the callers: a dwarf recording's, its copies left aside.
+expect_exit 0 "$DFREPORT" --folded leaf-dwarf.dfa
+b=$(share_of stdout '^beta_leaf$' ';main;beta;beta_leaf$')
+within "$b" 90 100 || fail "dwarf mode: beta missing under beta_leaf ($b%)"
+expect_exit 0 "$DFREPORT" --folded --no-unwind leaf-dwarf.dfa
 nb=$(share_of stdout '^beta_leaf$' ';beta;beta_leaf$')
 note "frame pointers alone: beta;beta_leaf in $nb%"
 within "$nb" 0 50 || fail "--no-unwind should show the frame-pointer chain's gap ($nb%)"

@@ -3,7 +3,7 @@
 #include <string.h>
 #include "arch.h"
 
-const int arch_dwarf_fp = 6, arch_dwarf_sp = 7;	/* rbp, rsp */
+const int arch_dwarf_fp = 6, arch_dwarf_sp = 7, arch_dwarf_ra = 16;	/* rbp, rsp, rip */
 
 const char *const arch_lib_dirs[] = {
 	"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib",

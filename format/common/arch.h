@@ -19,8 +19,8 @@ bool arch__fp_prologue(const uint8_t *code, size_t len);
  * bytes past the entry (0: the entry). */
 size_t arch__free_probe_offset(const uint8_t *code, size_t len);
 
-/* DWARF register numbers of the frame and stack pointers. */
-extern const int arch_dwarf_fp, arch_dwarf_sp;
+/* DWARF register numbers of the frame and stack pointers, and the return address's column. */
+extern const int arch_dwarf_fp, arch_dwarf_sp, arch_dwarf_ra;
 
 /* Where the dynamic loader looks for libraries, NULL-terminated. */
 extern const char *const arch_lib_dirs[];

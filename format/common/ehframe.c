@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Where functions start, from the call-frame information every x86-64
- * object carries (.eh_frame_hdr's sorted table of FDEs, and each FDE's
- * range), for code no symbol names: a stripped binary's samples then add up
- * per function (object+0xSTART) instead of scattering over addresses.
- * libdw's CFI interface gives the rules at an address, not the FDE's start,
- * hence this small reader of the LSB's .eh_frame_hdr and .eh_frame layout.
+ * The FDEs an object's .eh_frame_hdr lists (its sorted table) and each
+ * FDE's range: where functions start, for code no symbol names (dfreport
+ * adds such samples up per function), and the ranges dfrecord derives its
+ * unwind tables for.  libdw's CFI interface gives the rules at an address,
+ * not the FDEs, hence this small reader of the LSB's .eh_frame_hdr and
+ * .eh_frame layout.
  */
 #include <gelf.h>
 #include <string.h>
-#include "report.h"
+#include "ehframe.h"
 
 enum {
 	PE_OMIT = 0xff,
@@ -209,12 +209,33 @@ static uint8_t cie_fde_encoding(const struct ehframe *e, uint64_t cie)
 	return c.bad ? PE_OMIT : 0;
 }
 
-bool ehframe__func_start(const struct ehframe *e, uint64_t vaddr, uint64_t *start)
+/* FDE i of the table: its start and range; false if it cannot be read. */
+bool ehframe__fde(const struct ehframe *e, uint64_t i, uint64_t *start, uint64_t *range)
 {
-	uint64_t lo = 0, hi, fde, begin, range, cie_field;
+	uint64_t fde, cie_field;
 	struct cur c;
 	uint32_t len;
 	uint8_t enc;
+
+	if (!e->ok || i >= e->count)
+		return false;
+	table_entry(e, i, &fde);
+	c = frame_at(e, fde);
+	len = take(&c, 4);
+	if (c.bad || len == 0 || len == 0xffffffff)
+		return false;
+	cie_field = c.vaddr;
+	enc = cie_fde_encoding(e, cie_field - take(&c, 4));
+	if (enc == PE_OMIT)
+		return false;
+	*start = encoded(&c, enc, 0);
+	*range = encoded(&c, enc & 0x0f, 0);
+	return !c.bad;
+}
+
+bool ehframe__func_start(const struct ehframe *e, uint64_t vaddr, uint64_t *start)
+{
+	uint64_t lo = 0, hi, fde, begin, range;
 
 	if (!e->ok || !e->count)
 		return false;
@@ -228,19 +249,9 @@ bool ehframe__func_start(const struct ehframe *e, uint64_t vaddr, uint64_t *star
 		else
 			hi = mid;
 	}
-	if (table_entry(e, lo, &fde) > vaddr)
+	if (table_entry(e, lo, &fde) > vaddr || !ehframe__fde(e, lo, &begin, &range))
 		return false;
-	c = frame_at(e, fde);
-	len = take(&c, 4);
-	if (c.bad || len == 0 || len == 0xffffffff)
-		return false;
-	cie_field = c.vaddr;
-	enc = cie_fde_encoding(e, cie_field - take(&c, 4));
-	if (enc == PE_OMIT)
-		return false;
-	begin = encoded(&c, enc, 0);
-	range = encoded(&c, enc & 0x0f, 0);
-	if (c.bad || vaddr < begin || vaddr - begin >= range)
+	if (vaddr < begin || vaddr - begin >= range)
 		return false;	/* in a gap between the functions CFI describes */
 	*start = begin;
 	return true;

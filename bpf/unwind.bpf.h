@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * The user stack, unwound in the sampling program from the tables of
+ * unwind.h: for each frame, the process's mapping of the pc, that object's
+ * table, the row for the pc (two binary searches), then CFA, return address
+ * and the caller's frame pointer from the row.  Where a mapping has no table
+ * (JIT code, an object not done yet) the walk takes a frame-pointer step.
+ * procs.bpf.c owns the maps; the other programs reuse them.
+ */
+#ifndef DF_UNWIND_BPF_H
+#define DF_UNWIND_BPF_H
+
+#include "unwind.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DF_UROWS_MAX);
+	__uint(map_flags, BPF_F_MMAPABLE);	/* dfrecord writes the rows in place */
+	__type(key, __u32);
+	__type(value, struct df_urow);
+} df_urows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DF_UOBJS_MAX);
+	__type(key, __u32);
+	__type(value, struct df_uobj);
+} df_uobjs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DF_UPROCS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct df_uproc);
+} df_uprocs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DF_UOBJS_MAX);
+	__type(key, struct df_uinode_key);
+	__type(value, struct df_uinode);
+} df_uinodes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DF_UPROCS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct df_ulearned);
+} df_ulearned SEC(".maps");
+
+/* Each process's current image: when it began (procs.bpf.c writes it at fork and exec). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4 * DF_UPROCS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u64);
+} df_uimages SEC(".maps");
+
+/* The mappings dfrecord set up for the process's current image, or NULL. */
+static __always_inline const struct df_uproc *df_uproc_of(__u32 tgid)
+{
+	const struct df_uproc *p = bpf_map_lookup_elem(&df_uprocs, &tgid);
+	const __u64 *image;
+
+	if (!p)
+		return NULL;
+	image = bpf_map_lookup_elem(&df_uimages, &tgid);
+	return p->image == (image ? *image : 0) ? p : NULL;
+}
+
+/* Set at load: unwind user stacks here (else frame pointers, by the kernel). */
+const volatile bool df_bpf_unwind = false;
+
+/* What the walks did (each program its own). */
+__u64 uw_walks = 0, uw_frames = 0, uw_fp_steps = 0, uw_vma_lookups = 0;
+__u64 uw_ends[DF_UEND__COUNT] = {};
+
+struct df_uwalk {
+	__u64 pc, sp, fp;
+	__u32 n;		/* frames taken */
+	__u32 end;		/* enum df_uend, once it ended */
+	__u32 fallback;		/* why frame pointers were followed, the first time */
+	__u32 exact;		/* pc is where the thread was, not a return address */
+	struct df_umap vma;	/* a mapping the kernel told (uw_vma_map) */
+	__u64 mm;		/* the task's address space */
+	__u32 tgid;
+	bool asked;		/* bpf_find_vma was called (once per sample) */
+};
+
+/* Kept here, not on the stack: the verifier does not follow map memory, so
+ * one pass over the loop body covers every iteration. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct df_uwalk);
+} uw_scratch SEC(".maps");
+
+struct uw_ctx {
+	struct df_sample_rec *e;
+	const struct df_uproc *proc;
+	struct df_uwalk *s;
+	__u32 base;		/* e->ips index of the first user frame */
+};
+
+static __always_inline const struct df_umap *uw_find_map(const struct df_uproc *p, __u64 pc)
+{
+	__u32 lo = 0, hi = p->n;
+
+	if (hi > DF_UMAPS_MAX)
+		hi = DF_UMAPS_MAX;
+	for (int i = 0; i < 9 && lo < hi; i++) {	/* 2^8 = DF_UMAPS_MAX */
+		__u32 mid = (lo + hi) / 2;
+		const struct df_umap *m;
+
+		if (mid >= DF_UMAPS_MAX)
+			return NULL;
+		m = &p->maps[mid];
+		if (pc < m->start)
+			hi = mid;
+		else if (pc >= m->end)
+			lo = mid + 1;
+		else
+			return m;
+	}
+	return NULL;
+}
+
+/* The last row of the table at or below rel, or NULL. */
+static __always_inline const struct df_urow *uw_find_row(const struct df_uobj *o, __u64 rel)
+{
+	__u32 lo = o->first, hi = o->first + o->n;
+	const struct df_urow *r;
+
+	if (hi > DF_UROWS_MAX || lo >= hi || rel > 0xffffffffULL)
+		return NULL;
+	r = bpf_map_lookup_elem(&df_urows, &lo);
+	if (!r || r->pc > rel)
+		return NULL;
+	for (int i = 0; i < 22 && hi - lo > 1; i++) {	/* 2^21 = DF_UROWS_MAX */
+		__u32 mid = lo + (hi - lo) / 2;
+
+		r = bpf_map_lookup_elem(&df_urows, &mid);
+		if (!r)
+			return NULL;
+		if (r->pc <= rel)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return bpf_map_lookup_elem(&df_urows, &lo);
+}
+
+struct uw_vma_ctx {
+	__u64 pc;
+	struct df_umap *m;
+	bool found;
+};
+
+/* bpf_find_vma's callback: the mapping of pc as df_umap, if its file has a table (or it has no file). */
+static long uw_vma_cb(struct task_struct *task, struct vm_area_struct *vma, void *arg)
+{
+	struct uw_vma_ctx *c = arg;
+	struct file *file = BPF_CORE_READ(vma, vm_file);
+	struct df_uinode_key key;
+	const struct df_uinode *v;
+	__u64 off;
+
+	if (!(BPF_CORE_READ(vma, vm_flags) & DF_VM_EXEC))
+		return 0;	/* not code: the walk went astray */
+	c->m->start = BPF_CORE_READ(vma, vm_start);
+	c->m->end = BPF_CORE_READ(vma, vm_end);
+	if (file) {
+		key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+		key.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	} else if (c->m->start == (__u64)BPF_CORE_READ(task, mm, context.vdso)) {
+		key = DF_UINODE_VDSO;
+	} else {	/* anonymous code: JIT */
+		c->m->obj = DF_UOBJ_FP;
+		c->found = true;
+		return 0;
+	}
+	v = bpf_map_lookup_elem(&df_uinodes, &key);
+	if (!v)
+		return 0;
+	off = BPF_CORE_READ(vma, vm_pgoff) << DF_PAGE_SHIFT;
+	for (int i = 0; i < DF_USEGS_MAX && i < v->n_segs; i++)
+		if (off >= v->segs[i].off && off < v->segs[i].off + v->segs[i].len) {
+			c->m->adj = c->m->start - off + v->segs[i].delta + v->base;
+			c->m->obj = v->obj;
+			c->found = true;
+		}
+	return 0;
+}
+
+/* The mapping of pc from the kernel (into m), false if it has no table or the kernel could not say. */
+static __always_inline bool df_ask_vma(__u64 pc, struct df_umap *m)
+{
+	struct uw_vma_ctx c = { pc, m, false };
+
+	__sync_fetch_and_add(&uw_vma_lookups, 1);
+	return !bpf_find_vma(bpf_get_current_task_btf(), pc, uw_vma_cb, &c, 0) && c.found;
+}
+
+/* Adds m to what the BPF side learned of the current address space. */
+static __always_inline void df_learn(__u32 tgid, __u64 mm, const struct df_umap *m)
+{
+	struct df_ulearned *l = bpf_map_lookup_elem(&df_ulearned, &tgid);
+	__u64 i;
+
+	if (!l || l->mm != mm)
+		return;
+	/* Claimed, written, then marked ready: a walk on another CPU never reads half an entry. */
+	i = __sync_fetch_and_add(&l->taken, 1);
+	if (i >= DF_ULEARNED_MAX)
+		return;
+	l->maps[i] = *m;
+	__sync_fetch_and_or(&l->ready, 1ULL << i);
+}
+
+/* A mapping of pc among those learned. */
+static __always_inline const struct df_umap *uw_learned_map(struct df_uwalk *s, __u64 pc)
+{
+	const struct df_ulearned *l = bpf_map_lookup_elem(&df_ulearned, &s->tgid);
+
+	if (!l || l->mm != s->mm)
+		return NULL;
+	for (int i = 0; i < DF_ULEARNED_MAX; i++)
+		if ((l->ready & 1ULL << i) && pc >= l->maps[i].start && pc < l->maps[i].end)
+			return &l->maps[i];
+	return NULL;
+}
+
+/* Where dfrecord listed no mapping of pc (a process or library new to it):
+ * those learned, else the kernel's (then learned too), once per sample. */
+static __always_inline const struct df_umap *uw_vma_map(struct df_uwalk *s, __u64 pc)
+{
+	const struct df_umap *m = uw_learned_map(s, pc);
+
+	if (m || s->asked)
+		return m;
+	s->asked = true;
+	if (!df_ask_vma(pc, &s->vma))
+		return NULL;
+	df_learn(s->tgid, s->mm, &s->vma);
+	return &s->vma;
+}
+
+static __always_inline long uw_stop(struct df_uwalk *s, __u32 why)
+{
+	s->end = why;
+	return 1;
+}
+
+/* Where there is no table: the frame record fp points to (saved fp, then return address). */
+static __always_inline long uw_fp_step(struct df_uwalk *s, __u32 why)
+{
+	__u64 rec[2];
+
+	if (!s->fallback)
+		s->fallback = why;
+	if (!s->fp)
+		return uw_stop(s, DF_UEND_COMPLETE);	/* the outermost frame clears it (_start, Go's runtime) */
+	if (s->fp < s->sp || (s->fp & 7) || bpf_probe_read_user(rec, sizeof(rec), (void *)s->fp))
+		return uw_stop(s, why);
+	__sync_fetch_and_add(&uw_fp_steps, 1);
+	s->sp = s->fp + 16;
+	s->fp = rec[0];
+	s->pc = rec[1];
+	s->exact = 0;
+	return s->pc ? 0 : uw_stop(s, why);
+}
+
+/* A signal trampoline: the interrupted registers from the ucontext at sp (arch.h). */
+static __always_inline long uw_signal(struct df_uwalk *s)
+{
+	__u64 g[DF_UCTX_IP + 1];
+
+	if (bpf_probe_read_user(g, sizeof(g), (void *)(s->sp + DF_UCTX_REGS_OFF)))
+		return uw_stop(s, DF_UEND_UNREADABLE);
+	s->fp = g[DF_UCTX_FP];
+	s->sp = g[DF_UCTX_SP];
+	s->pc = g[DF_UCTX_IP];
+	s->exact = 1;
+	return s->pc ? 0 : uw_stop(s, DF_UEND_COMPLETE);
+}
+
+static __always_inline __u32 uw_no_table(__u32 obj)
+{
+	switch (obj) {
+	case DF_UOBJ_NOT_YET: return DF_UEND_NO_TABLE;
+	case DF_UOBJ_TOO_BIG: return DF_UEND_TOO_BIG;
+	case DF_UOBJ_BAD: return DF_UEND_BAD_CFI;
+	default: return DF_UEND_NO_CFI;
+	}
+}
+
+static long uw_step(__u32 i, void *arg)
+{
+	struct uw_ctx *c = arg;
+	struct df_uwalk *s = c->s;
+	const struct df_umap *m;
+	const struct df_uobj *o;
+	const struct df_urow *r;
+	__u64 look, cfa, ra, fp, rec[2];
+	__u32 idx, obj;
+
+	if (s->n >= DF_MAX_USER)
+		return uw_stop(s, DF_UEND_DEPTH);
+	idx = c->base + s->n;
+	if (idx >= DF_MAX_KERN + DF_MAX_USER)
+		return uw_stop(s, DF_UEND_DEPTH);
+	c->e->ips[idx] = s->pc;
+	s->n++;
+	__sync_fetch_and_add(&uw_frames, 1);
+	/* A return address: the call is the instruction before it. */
+	look = s->exact ? s->pc : s->pc - 1;
+	m = c->proc ? uw_find_map(c->proc, look) : NULL;
+	/* dfrecord lists every executable mapping, JIT code's too: one it does
+	 * not know is new, and the kernel knows it (else the whole walk is left
+	 * to the fallback), or the frame-pointer chain of code without CFI led
+	 * astray. */
+	if (!m && !s->fallback)
+		m = uw_vma_map(s, look);
+	if (!m)
+		return uw_stop(s, s->fallback ? s->fallback : DF_UEND_NO_PROC);
+	obj = m->obj;
+	if (obj >= DF_UOBJS_MAX)
+		return uw_fp_step(s, uw_no_table(obj));
+	o = bpf_map_lookup_elem(&df_uobjs, &obj);
+	if (!o || !o->n)
+		return uw_fp_step(s, DF_UEND_EVICTED);
+	r = uw_find_row(o, look - m->adj);
+	if (!r)	/* before the first function: no CFI */
+		return uw_fp_step(s, DF_UEND_NO_CFI);
+	switch (r->kind) {
+	case DF_UROW_SP:
+		cfa = s->sp + r->cfa;
+		break;
+	case DF_UROW_FP:
+		cfa = s->fp + r->cfa;
+		break;
+	case DF_UROW_PLT:
+		cfa = s->sp + 8 + ((s->pc & 15) >= (__u64)r->cfa ? 8 : 0);
+		break;
+	case DF_UROW_SIGNAL:
+		return uw_signal(s);
+	case DF_UROW_END:
+		return uw_stop(s, DF_UEND_COMPLETE);
+	case DF_UROW_NO_CFI:
+		return uw_fp_step(s, DF_UEND_NO_CFI);
+	default:
+		return uw_stop(s, DF_UEND_NO_RULE);
+	}
+	fp = s->fp;
+	if (r->fp == -2) {	/* the usual frame: saved fp, then the return address, below the CFA */
+		if (bpf_probe_read_user(rec, sizeof(rec), (void *)(cfa - 16)))
+			return uw_stop(s, DF_UEND_UNREADABLE);
+		fp = rec[0];
+		ra = rec[1];
+	} else {
+		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
+			return uw_stop(s, DF_UEND_UNREADABLE);
+		if (r->fp && bpf_probe_read_user(&fp, sizeof(fp), (void *)(cfa + 8 * (__s64)r->fp)))
+			return uw_stop(s, DF_UEND_UNREADABLE);
+	}
+	s->sp = cfa;
+	s->fp = fp;
+	s->pc = ra;
+	s->exact = 0;
+	return ra ? 0 : uw_stop(s, DF_UEND_COMPLETE);
+}
+
+/*
+ * Walks the user stack of the current task from (ip, sp, fp) into e->ips
+ * after its n_kern kernel frames, sets e->n_user and e->uend; 0 if dfrecord
+ * has not set the process (or a mapping the walk met) up yet: the caller
+ * then asks the kernel for its frame-pointer chain.  A global function:
+ * verified once.
+ */
+__noinline __u32 df_walk_user(struct df_sample_rec *e, __u32 tgid, __u64 ip, __u64 sp, __u64 fp)
+{
+	const struct df_uproc *proc = df_uproc_of(tgid);
+	struct uw_ctx c = { e, proc, NULL, 0 };
+	struct df_uwalk *s;
+	__u32 zero = 0, end;
+
+	if (!e || !(s = c.s = bpf_map_lookup_elem(&uw_scratch, &zero)))
+		return 0;
+	*s = (struct df_uwalk){ .pc = ip, .sp = sp, .fp = fp, .exact = 1, .tgid = tgid,
+				.mm = (__u64)BPF_CORE_READ(bpf_get_current_task_btf(), mm) };
+	c.base = e->n_kern;
+	bpf_loop(DF_MAX_USER + 1, uw_step, &c, 0);
+	end = s->end ? s->end : DF_UEND_DEPTH;
+	__sync_fetch_and_add(&uw_walks, 1);
+	if (end < DF_UEND__COUNT)
+		__sync_fetch_and_add(&uw_ends[end], 1);
+	if (end == DF_UEND_NO_PROC)
+		return 0;
+	e->n_user = s->n;
+	e->uend = end;
+	return s->n;
+}
+
+#endif

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An object's unwind table for the BPF walk (bpf/unwind.h): its CFI
+ * (.eh_frame through .eh_frame_hdr's list of FDEs, else .debug_frame) read
+ * with libdw, row by row, each row reduced to what the walk can do: a CFA
+ * of sp or fp plus an offset, the return address below it, the caller's
+ * frame pointer saved at an offset or left alone; PLT stubs, signal
+ * trampolines and the outermost frame by kind; anything else a row that
+ * stops the walk.  Rows alike are merged; a gap between functions gets a
+ * row of its own (frame pointers there).  Malformed CFI gives no table at all, never a wrong one.
+ * The registers and the PLT expression are x86-64's (arch.h).
+ */
+#define _GNU_SOURCE
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <linux/types.h>
+#include <stdlib.h>
+#include <string.h>
+#include "arch.h"
+#include "ehframe.h"
+#include "record.h"
+#include "unwind.h"
+
+/* The FDE ranges of the object, sorted: (start, end) pairs. */
+struct fdes {
+	uint64_t *v;	/* 2 per FDE */
+	size_t n, cap;
+};
+
+static int fdes_add(struct fdes *f, uint64_t start, uint64_t range)
+{
+	if (!range)
+		return 0;	/* an empty FDE: nothing to unwind */
+	if (range > UINT64_MAX - start || array_grow(&f->v, &f->cap, 2 * f->n + 2, sizeof(*f->v), 1024))
+		return -1;
+	f->v[2 * f->n] = start;
+	f->v[2 * f->n + 1] = start + range;
+	f->n++;
+	return 0;
+}
+
+static int cmp_fde(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* From .eh_frame_hdr's table; -1 if any FDE cannot be read. */
+static int fdes_of_eh_frame(Elf *elf, struct fdes *f)
+{
+	struct ehframe e;
+
+	ehframe__init(&e, elf);
+	if (!e.ok)
+		return -1;
+	for (uint64_t i = 0; i < e.count; i++) {
+		uint64_t start, range;
+
+		if (!ehframe__fde(&e, i, &start, &range) || fdes_add(f, start, range))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Whether libdw may read the object's DWARF as it is: dwarf_begin_elf
+ * decompresses compressed sections in place (the file is mapped read-only,
+ * and its sizes are the recorded process's to choose), so an object with
+ * any is left to frame pointers (Go's, which keeps them, is one).
+ */
+static bool plain_sections(Elf *elf)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			return false;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if ((sh.sh_flags & SHF_COMPRESSED) || (name && !strncmp(name, ".zdebug", 7)))
+			return false;
+	}
+	return true;
+}
+
+/* From .debug_frame, whose FDEs carry plain addresses; -1 if unreadable. */
+static int fdes_of_debug_frame(Elf *elf, struct fdes *f)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	Elf_Data *d = NULL;
+	GElf_Ehdr eh;
+
+	if (!gelf_getehdr(elf, &eh) || elf_getshdrstrndx(elf, &shstrndx))
+		return -1;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type != SHT_NOBITS &&
+		    (name = elf_strptr(elf, shstrndx, sh.sh_name)) && !strcmp(name, ".debug_frame"))
+			d = elf_getdata(scn, NULL);
+	}
+	if (!d || !d->d_buf)
+		return -1;
+	for (Dwarf_Off off = 0, next; off < d->d_size; off = next) {
+		Dwarf_CFI_Entry entry;
+		int r = dwarf_next_cfi(eh.e_ident, d, false, off, &next, &entry);
+		uint64_t start, range;
+
+		if (r > 0)
+			break;
+		if (r < 0 || next <= off)
+			return -1;
+		if (dwarf_cfi_cie_p(&entry))
+			continue;
+		if (entry.fde.end - entry.fde.start < 16)
+			return -1;
+		memcpy(&start, entry.fde.start, 8);	/* 64-bit little-endian objects */
+		memcpy(&range, entry.fde.start + 8, 8);
+		if (fdes_add(f, start, range))
+			return -1;
+	}
+	return 0;
+}
+
+/* DW_OP_call_frame_cfa, DW_OP_plus_uconst N: the rule "saved at CFA + N". */
+static bool cfa_offset_rule(const Dwarf_Op *ops, size_t n, int64_t *off)
+{
+	if (n == 1 && ops[0].atom == DW_OP_call_frame_cfa) {
+		*off = 0;
+		return true;
+	}
+	if (n == 2 && ops[0].atom == DW_OP_call_frame_cfa && ops[1].atom == DW_OP_plus_uconst) {
+		*off = (int64_t)ops[1].number;
+		return true;
+	}
+	return false;
+}
+
+/* The PLT's CFA: rsp + 8 + ((rip & 15) >= K) << 3, as binutils writes it. */
+static bool plt_rule(const Dwarf_Op *o, size_t n, int *k)
+{
+	if (n != 9 || o[0].atom != DW_OP_breg7 || o[0].number != 8 || o[1].atom != DW_OP_breg16 ||
+	    o[1].number != 0 || o[2].atom != DW_OP_lit15 || o[3].atom != DW_OP_and ||
+	    (o[4].atom != DW_OP_lit11 && o[4].atom != DW_OP_lit10) || o[5].atom != DW_OP_ge ||
+	    o[6].atom != DW_OP_lit3 || o[7].atom != DW_OP_shl || o[8].atom != DW_OP_plus)
+		return false;
+	*k = o[4].atom - DW_OP_lit0;
+	return true;
+}
+
+/* What the walk is to do in this frame. */
+static struct df_urow row_of(Dwarf_Frame *f)
+{
+	struct df_urow r = { .kind = DF_UROW_NONE };
+	Dwarf_Op mem[3], *ops;
+	size_t n;
+	bool signal;
+	int64_t off;
+	int k;
+
+	if (dwarf_frame_info(f, NULL, NULL, &signal) != arch_dwarf_ra)
+		return r;
+	if (signal) {
+		r.kind = DF_UROW_SIGNAL;
+		return r;
+	}
+	if (dwarf_frame_register(f, arch_dwarf_ra, mem, &ops, &n))
+		return r;
+	if (n == 0 && ops == mem) {	/* undefined: the outermost frame */
+		r.kind = DF_UROW_END;
+		return r;
+	}
+	if (!cfa_offset_rule(ops, n, &off) || off != -8)
+		return r;
+	if (dwarf_frame_cfa(f, &ops, &n) || n == 0)
+		return r;
+	if (n == 1 && ops[0].atom == DW_OP_bregx && (ops[0].number == (Dwarf_Word)arch_dwarf_sp ||
+						      ops[0].number == (Dwarf_Word)arch_dwarf_fp)) {
+		off = (int64_t)ops[0].number2;
+		if (off < INT16_MIN || off > INT16_MAX)
+			return r;	/* a frame larger than the row can say */
+		r.kind = ops[0].number == (Dwarf_Word)arch_dwarf_sp ? DF_UROW_SP : DF_UROW_FP;
+		r.cfa = off;
+	} else if (plt_rule(ops, n, &k)) {
+		r.kind = DF_UROW_PLT;
+		r.cfa = k;
+	} else {
+		return r;
+	}
+	if (dwarf_frame_register(f, arch_dwarf_fp, mem, &ops, &n))
+		return (struct df_urow){ .kind = DF_UROW_NONE };
+	if (n == 0)
+		return r;	/* same value, or undefined: left as it is */
+	if (!cfa_offset_rule(ops, n, &off) || off >= 0 || off % 8 || off / 8 < INT8_MIN)
+		return (struct df_urow){ .kind = DF_UROW_NONE };
+	r.fp = off / 8;
+	return r;
+}
+
+static bool same_rule(const struct df_urow *a, const struct df_urow *b)
+{
+	return a->kind == b->kind && a->fp == b->fp && a->cfa == b->cfa;
+}
+
+/* Appends a row at pc unless it says what the last one does. */
+static int put_row(struct unwtab *t, uint64_t pc, struct df_urow r, size_t max)
+{
+	if (t->n && same_rule(&t->rows[t->n - 1], &r))
+		return 0;
+	if (t->n >= max || pc - t->base > UINT32_MAX)
+		return 1;
+	if (array_grow(&t->rows, &t->cap, t->n + 1, sizeof(*t->rows), 4096))
+		return -1;
+	r.pc = pc - t->base;
+	t->rows[t->n++] = r;
+	return 0;
+}
+
+/* The rows of one FDE [start, end), and a gap row after it unless the next begins there. */
+static int fde_rows(struct unwtab *t, Dwarf_CFI *cfi, uint64_t start, uint64_t end, uint64_t next, size_t max)
+{
+	for (uint64_t pc = start; pc < end;) {
+		Dwarf_Frame *f;
+		Dwarf_Addr s, e;
+		int ret;
+
+		if (dwarf_cfi_addrframe(cfi, pc, &f))
+			return -1;
+		if (dwarf_frame_info(f, &s, &e, NULL) < 0 || e <= pc || s > pc) {
+			free(f);
+			return -1;	/* a range that goes nowhere: CFI this reader cannot trust */
+		}
+		ret = put_row(t, pc, row_of(f), max);
+		free(f);
+		if (ret)
+			return ret;
+		pc = e < end ? e : end;
+	}
+	return next > end ? put_row(t, end, (struct df_urow){ .kind = DF_UROW_NO_CFI }, max) : 0;
+}
+
+enum unwtab_status unwtab__build(Elf *elf, size_t max_rows, struct unwtab *t)
+{
+	struct fdes f = { 0 };
+	Dwarf_CFI *eh = dwarf_getcfi_elf(elf), *cfi = eh;
+	Dwarf *dw = NULL;
+	enum unwtab_status st = UNWTAB_BAD;
+
+	memset(t, 0, sizeof(*t));
+	if (cfi && fdes_of_eh_frame(elf, &f)) {
+		cfi = NULL;	/* no usable .eh_frame_hdr: perhaps .debug_frame */
+		f.n = 0;
+	}
+	if (!cfi) {
+		if (!plain_sections(elf)) {
+			st = UNWTAB_NO_CFI;
+			goto cleanup;
+		}
+		dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+		cfi = dw ? dwarf_getcfi(dw) : NULL;
+		if (!cfi || fdes_of_debug_frame(elf, &f)) {
+			st = cfi || dw ? UNWTAB_BAD : UNWTAB_NO_CFI;
+			goto cleanup;
+		}
+	}
+	if (!f.n) {
+		st = UNWTAB_NO_CFI;
+		goto cleanup;
+	}
+	qsort(f.v, f.n, 2 * sizeof(*f.v), cmp_fde);
+	t->base = f.v[0];
+	for (size_t i = 0; i < f.n; i++) {
+		uint64_t next = i + 1 < f.n ? f.v[2 * i + 2] : UINT64_MAX;
+		int ret;
+
+		/* Overlapping FDEs describe one address two ways: not to be trusted. */
+		if (next < f.v[2 * i + 1])
+			goto cleanup;
+		ret = fde_rows(t, cfi, f.v[2 * i], f.v[2 * i + 1], next, max_rows);
+		if (ret) {
+			st = ret > 0 ? UNWTAB_TOO_BIG : UNWTAB_BAD;
+			goto cleanup;
+		}
+	}
+	st = UNWTAB_OK;
+cleanup:
+	if (st != UNWTAB_OK)
+		unwtab__release(t);
+	free(f.v);
+	if (eh)
+		dwarf_cfi_end(eh);
+	if (dw)
+		dwarf_end(dw);
+	return st;
+}
+
+void unwtab__release(struct unwtab *t)
+{
+	free(t->rows);
+	memset(t, 0, sizeof(*t));
+}
