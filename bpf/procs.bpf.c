@@ -111,9 +111,10 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		return 0;
 	/* A new image: dfrecord says again whether it is Python. */
 	bpf_map_delete_elem(&py_procs, &tgid);
-	/* Wake dfrecord: it reads the new image's maps while they are there. */
+	/* No wakeup: the image's mappings come as records too (its first sample
+	 * wakes dfrecord, to read the command line while the process lives). */
 	ts = bpf_ktime_get_ns();
-	emit(DF_RB_EXEC, tgid, 0, ts, BPF_RB_FORCE_WAKEUP);
+	emit(DF_RB_EXEC, tgid, 0, ts, BPF_RB_NO_WAKEUP);
 	new_image(tgid, ts);
 	if (df_bpf_unwind)
 		learn_exec(p, tgid);

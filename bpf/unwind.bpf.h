@@ -88,6 +88,12 @@ struct df_uwalk {
 	__u64 mm;		/* the task's address space */
 	__u32 tgid;
 	bool asked;		/* bpf_find_vma was called (once per sample) */
+	__u32 fp_steps;
+	struct df_umap last;	/* the mapping of the frame before (end 0: none): callers are often in it */
+	/* The stack from sp up, read once: most frames' words are in it, and one
+	 * read costs what a few of bpf_probe_read_user's do. */
+	__u64 stack_base, stack_len;
+	__u8 stack[DF_UWALK_STACK];
 };
 
 /* Kept here, not on the stack: the verifier does not follow map memory, so
@@ -98,6 +104,35 @@ struct {
 	__type(key, __u32);
 	__type(value, struct df_uwalk);
 } uw_scratch SEC(".maps");
+
+/* size (8 or 16) bytes of the user stack at addr: from the copy read at the
+ * walk's start where they are in it, else read now; 0, or -1 if unreadable. */
+static __always_inline long uw_read(struct df_uwalk *s, __u64 addr, void *dst, __u32 size)
+{
+	__u64 off = addr - s->stack_base;
+
+	if (addr >= s->stack_base && off + size <= s->stack_len && off < DF_UWALK_STACK - 16) {
+		__builtin_memcpy(dst, s->stack + off, 8);
+		if (size > 8)
+			__builtin_memcpy((__u8 *)dst + 8, s->stack + off + 8, 8);
+		return 0;
+	}
+	return bpf_probe_read_user(dst, size > 8 ? 16 : 8, (void *)addr);
+}
+
+/* The top of the stack, up to its page's end (a next page may not be mapped). */
+static __always_inline void uw_read_top(struct df_uwalk *s, __u64 sp)
+{
+	__u64 len = DF_PAGE - (sp & (DF_PAGE - 1));
+
+	if (len > DF_UWALK_STACK)
+		len = DF_UWALK_STACK;
+	s->stack_base = sp;
+	s->stack_len = 0;
+	len &= DF_UWALK_STACK * 2 - 1;
+	if (len && len <= DF_UWALK_STACK && !bpf_probe_read_user(s->stack, len, (void *)sp))
+		s->stack_len = len;
+}
 
 struct uw_ctx {
 	struct df_sample_rec *e;
@@ -264,9 +299,9 @@ static __always_inline long uw_fp_step(struct df_uwalk *s, __u32 why)
 		s->fallback = why;
 	if (!s->fp)
 		return uw_stop(s, DF_UEND_COMPLETE);	/* the outermost frame clears it (_start, Go's runtime) */
-	if (s->fp < s->sp || (s->fp & 7) || bpf_probe_read_user(rec, sizeof(rec), (void *)s->fp))
+	if (s->fp < s->sp || (s->fp & 7) || uw_read(s, s->fp, rec, 16))
 		return uw_stop(s, why);
-	__sync_fetch_and_add(&uw_fp_steps, 1);
+	s->fp_steps++;
 	s->sp = s->fp + 16;
 	s->fp = rec[0];
 	s->pc = rec[1];
@@ -315,10 +350,9 @@ static long uw_step(__u32 i, void *arg)
 		return uw_stop(s, DF_UEND_DEPTH);
 	c->e->ips[idx] = s->pc;
 	s->n++;
-	__sync_fetch_and_add(&uw_frames, 1);
 	/* A return address: the call is the instruction before it. */
 	look = s->exact ? s->pc : s->pc - 1;
-	m = c->proc ? uw_find_map(c->proc, look) : NULL;
+	m = look >= s->last.start && look < s->last.end ? &s->last : c->proc ? uw_find_map(c->proc, look) : NULL;
 	/* dfrecord lists every executable mapping, JIT code's too: one it does
 	 * not know is new, and the kernel knows it (else the whole walk is left
 	 * to the fallback), or the frame-pointer chain of code without CFI led
@@ -327,6 +361,8 @@ static long uw_step(__u32 i, void *arg)
 		m = uw_vma_map(s, look);
 	if (!m)
 		return uw_stop(s, s->fallback ? s->fallback : DF_UEND_NO_PROC);
+	if (m != &s->last)
+		s->last = *m;
 	obj = m->obj;
 	if (obj >= DF_UOBJS_MAX)
 		return uw_fp_step(s, uw_no_table(obj));
@@ -357,14 +393,14 @@ static long uw_step(__u32 i, void *arg)
 	}
 	fp = s->fp;
 	if (r->fp == -2) {	/* the usual frame: saved fp, then the return address, below the CFA */
-		if (bpf_probe_read_user(rec, sizeof(rec), (void *)(cfa - 16)))
+		if (uw_read(s, cfa - 16, rec, 16))
 			return uw_stop(s, DF_UEND_UNREADABLE);
 		fp = rec[0];
 		ra = rec[1];
 	} else {
-		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
+		if (uw_read(s, cfa - 8, &ra, 8))
 			return uw_stop(s, DF_UEND_UNREADABLE);
-		if (r->fp && bpf_probe_read_user(&fp, sizeof(fp), (void *)(cfa + 8 * (__s64)r->fp)))
+		if (r->fp && uw_read(s, cfa + 8 * (__s64)r->fp, &fp, 8))
 			return uw_stop(s, DF_UEND_UNREADABLE);
 	}
 	s->sp = cfa;
@@ -390,12 +426,24 @@ __noinline __u32 df_walk_user(struct df_sample_rec *e, __u32 tgid, __u64 ip, __u
 
 	if (!e || !(s = c.s = bpf_map_lookup_elem(&uw_scratch, &zero)))
 		return 0;
-	*s = (struct df_uwalk){ .pc = ip, .sp = sp, .fp = fp, .exact = 1, .tgid = tgid,
-				.mm = (__u64)BPF_CORE_READ(bpf_get_current_task_btf(), mm) };
+	s->pc = ip;
+	s->sp = sp;
+	s->fp = fp;
+	s->n = s->end = s->fallback = s->fp_steps = 0;
+	s->exact = 1;
+	s->tgid = tgid;
+	s->mm = (__u64)BPF_CORE_READ(bpf_get_current_task_btf(), mm);
+	s->asked = false;
+	s->last.start = s->last.end = 0;
+	uw_read_top(s, sp);
 	c.base = e->n_kern;
 	bpf_loop(DF_MAX_USER + 1, uw_step, &c, 0);
 	end = s->end ? s->end : DF_UEND_DEPTH;
+	/* Counted once a walk: atomics on shared counters cost at every frame. */
 	__sync_fetch_and_add(&uw_walks, 1);
+	__sync_fetch_and_add(&uw_frames, s->n);
+	if (s->fp_steps)
+		__sync_fetch_and_add(&uw_fp_steps, s->fp_steps);
 	if (end < DF_UEND__COUNT)
 		__sync_fetch_and_add(&uw_ends[end], 1);
 	if (end == DF_UEND_NO_PROC)

@@ -14,6 +14,7 @@
 #define DF_UOBJS_MAX 16384		/* tables (object slots) */
 #define DF_UMAPS_MAX 256		/* executable mappings of one process the walk knows */
 #define DF_UPROCS_MAX 32768		/* processes */
+#define DF_UWALK_STACK 1024		/* bytes of stack the walk reads at once */
 
 /* A row holds from pc on (relative to its table's base) until the next row. */
 struct df_urow {

@@ -64,6 +64,7 @@ struct objects {
 	bool vdso_done;
 	struct file_id vdso_file;	/* its segments and table */
 	struct pairmap by_key;		/* (hash of key, probe) -> files index, first of a key */
+	struct pairmap by_inode;	/* (dev, inode) -> files index, the latest */
 	struct unwinder *uw;
 	struct objects_stats st;
 };
@@ -90,6 +91,7 @@ void objects__free(struct objects *o)
 			close(o->files[i].fd);
 	free(o->files);
 	pairmap__release(&o->by_key);
+	pairmap__release(&o->by_inode);
 	free(o);
 }
 
@@ -323,24 +325,32 @@ static void index_key(struct objects *o, struct file_id *f)
 		e->val = f - o->files;
 }
 
+/* The latest file seen with this device and inode. */
+static struct file_id *by_inode(struct objects *o, dev_t dev, ino_t ino)
+{
+	struct pairmap_entry *e = pairmap__find(&o->by_inode, dev, ino, false);
+
+	return e ? &o->files[e->val] : NULL;
+}
+
 static struct file_id *file_lookup(struct objects *o, const struct stat *st)
 {
-	for (size_t i = o->n_files; i-- > 0;) {
-		struct file_id *f = &o->files[i];
+	struct file_id *f = by_inode(o, st->st_dev, st->st_ino);
 
-		if (f->ino == st->st_ino && f->dev == st->st_dev && f->size == st->st_size &&
-		    f->mtime.tv_sec == st->st_mtim.tv_sec && f->mtime.tv_nsec == st->st_mtim.tv_nsec)
-			return f;
-	}
+	if (f && f->size == st->st_size && f->mtime.tv_sec == st->st_mtim.tv_sec &&
+	    f->mtime.tv_nsec == st->st_mtim.tv_nsec)
+		return f;
 	return NULL;
 }
 
 static struct file_id *file_add(struct objects *o, const struct stat *st)
 {
+	struct pairmap_entry *e = pairmap__find(&o->by_inode, st->st_dev, st->st_ino, true);
 	struct file_id *f;
 
-	if (array_grow(&o->files, &o->cap_files, o->n_files + 1, sizeof(*o->files), 64))
+	if (!e || array_grow(&o->files, &o->cap_files, o->n_files + 1, sizeof(*o->files), 64))
 		return NULL;
+	e->val = o->n_files;	/* a file rewritten in place: the new one stands for the inode */
 	f = &o->files[o->n_files++];
 	*f = (struct file_id){ .dev = st->st_dev, .ino = st->st_ino, .size = st->st_size, .mtime = st->st_mtim,
 			       .fd = -1, .unwind = DF_UOBJ_FP };
@@ -424,21 +434,16 @@ const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64
 const char *objects__key_inode(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, dev_t dev,
 			       uint64_t ino, const char *path)
 {
+	const struct file_id *f = by_inode(o, dev, ino);
 	struct stat st;
 	int fd;
 
-	/* A file seen before, unless the path shows it rewritten in place since. */
-	for (size_t i = o->n_files; i-- > 0;) {
-		const struct file_id *f = &o->files[i];
-
-		if (f->dev != dev || f->ino != ino)
-			continue;
-		if (!stat(path, &st) && st.st_dev == dev && st.st_ino == ino &&
-		    (st.st_size != f->size || st.st_mtim.tv_sec != f->mtime.tv_sec ||
-		     st.st_mtim.tv_nsec != f->mtime.tv_nsec))
-			break;
+	/* A file seen before, unless it was rewritten in place since: the file
+	 * held open says without a path lookup, else the path does. */
+	if (f && (f->fd >= 0 ? fstat(f->fd, &st) : stat(path, &st) || st.st_dev != dev || st.st_ino != ino))
 		return f->key[0] ? f->key : NULL;
-	}
+	if (f && st.st_size == f->size && st.st_mtim.tv_sec == f->mtime.tv_sec && st.st_mtim.tv_nsec == f->mtime.tv_nsec)
+		return f->key[0] ? f->key : NULL;
 	/* Not seen yet: through the process while it lives, else the path as
 	 * this host sees it; either only if it is the mapped file. */
 	fd = open_mapped(pid, start, end, path, &st);

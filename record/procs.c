@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The process table.  An image is a pid from exec (or fork, or first sight)
- * to its next exec or exit.  Its executable mappings are read from /proc when
- * its first sample arrives and again when a sample falls outside them
- * (libraries loaded since); they only grow, so an earlier sample still
- * resolves against the last record written.  With BPF unwinding, each
+ * to its next exec or exit.  Its executable mappings come from the kernel's
+ * mapping records (mmaps.c) from exec on, or are its parent's from fork on;
+ * /proc is read only for images older than the recording (at their first
+ * sample), when a sample falls outside every mapping known (records lost),
+ * and for what a record does not say (command line, credentials), once, at
+ * an image's first sample.  Mappings only grow, so an earlier sample still
+ * resolves against the last record written.  Only sampled images are written.  With BPF unwinding, each
  * image's mappings go to the walk (unwind.c) whenever they change, after
  * each drain (procs__sync_unwind).
  */
@@ -40,12 +43,14 @@ struct proc {
 	uint32_t uid, euid;	/* who may write its perf map */
 	bool have_status;
 	bool jvm;		/* maps HotSpot's libjvm.so */
+	bool jit;		/* maps anonymous code: may have a perf map */
 	uint64_t begin;
 	char comm[16];
 	char *exe, *cmdline;
 	struct map *maps;
 	size_t n_maps;
 	bool have_maps, dirty, dead;
+	bool have_identity;	/* command line, executable, credentials read */
 	bool sampled, jit_saved;
 	uint64_t refreshed;	/* ts of the last maps read */
 	unsigned reads;		/* maps reads so far */
@@ -236,21 +241,24 @@ static char *read_file(const char *path, size_t *len, size_t max)
 	return buf;
 }
 
+/* What no record says: the command line and executable; the leader's name
+ * for an image older than the recording (an exec record named the others). */
 static void read_identity(struct proc *p, bool no_cmdline)
 {
 	char path[64], exe[PATH_MAX];
-	struct proc_status st;
 	size_t len;
 	ssize_t n;
 	char *s;
 
-	snprintf(path, sizeof(path), "/proc/%u/comm", p->pid);
-	s = read_file(path, &len, 1 << 20);
-	if (s && len) {
-		s[strcspn(s, "\n")] = 0;
-		snprintf(p->comm, sizeof(p->comm), "%s", s);
+	if (!p->begin) {
+		snprintf(path, sizeof(path), "/proc/%u/comm", p->pid);
+		s = read_file(path, &len, 1 << 20);
+		if (s && len) {
+			s[strcspn(s, "\n")] = 0;
+			snprintf(p->comm, sizeof(p->comm), "%s", s);
+		}
+		free(s);
 	}
-	free(s);
 	snprintf(path, sizeof(path), "/proc/%u/cmdline", p->pid);
 	s = no_cmdline ? NULL : read_file(path, &len, 1 << 20);
 	if (s) {
@@ -267,12 +275,19 @@ static void read_identity(struct proc *p, bool no_cmdline)
 		free(p->exe);
 		p->exe = strdup(exe);
 	}
-	if (proc_status__read(p->pid, &st) == 0) {
-		p->have_status = true;
-		p->nspid = st.nspid;
-		p->uid = st.uid;
-		p->euid = st.euid;
-	}
+}
+
+/* Who may have written its perf map, and the pid that names it: read once its JIT code shows. */
+static void read_status(struct proc *p)
+{
+	struct proc_status st;
+
+	if (p->have_status || p->dead || proc_status__read(p->pid, &st))
+		return;
+	p->have_status = true;
+	p->nspid = st.nspid;
+	p->uid = st.uid;
+	p->euid = st.euid;
 }
 
 static const struct map *find_map(const struct map *maps, size_t n, uint64_t ip)
@@ -346,6 +361,11 @@ static bool is_libjvm(const char *path)
 static void adopt_map(struct procs *ps, struct proc *p, struct map *m, const char *key)
 {
 	p->jvm |= is_libjvm(m->path);
+	/* Anonymous code: JIT, which a perf map may name. */
+	if (!p->jit && !key && (!m->path[0] || !strncmp(m->path, "//anon", 6) || !strncmp(m->path, "[anon", 5))) {
+		p->jit = true;
+		read_status(p);	/* while it surely lives */
+	}
 	m->object = key ? strdup(key) : NULL;
 	unwind_dirty(ps, p);
 	if (ps->hooks.allocator && allocator_library(m->path))
@@ -467,6 +487,7 @@ static void copy_maps(struct proc *dst, const struct proc *src)
 	dst->uid = src->uid;
 	dst->euid = src->euid;
 	dst->jvm = src->jvm;
+	dst->jit = src->jit;
 }
 
 /* p's executable mappings as the walk looks them up: the tables of their objects. */
@@ -511,30 +532,37 @@ void procs__sync_unwind(struct procs *ps)
 
 void procs__on_fork(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t ts, const char *comm)
 {
-	create(ps, pid, ppid, ts, comm);
-}
+	struct proc *parent = lookup(ps, ppid), *p = create(ps, pid, ppid, ts, comm);
 
-static void load_maps(struct procs *ps, struct proc *p, uint64_t ts);
+	/* A fork maps what its parent does, until it maps more (records say). */
+	if (p && parent && parent->have_maps) {
+		copy_maps(p, parent);
+		p->have_maps = true;
+		unwind_dirty(ps, p);
+	}
+}
 
 void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm)
 {
 	struct proc *old = lookup(ps, pid);
 	struct proc *p = create(ps, pid, old ? old->ppid : 0, ts, comm);
 
-	/* The exec event wakes dfrecord: read the new image's maps now, while it
-	 * surely runs.  Its executable is keyed and kept open (short-lived
-	 * processes), and judged for frame pointers before its first samples. */
+	/* Its mappings follow, as the kernel reports them (procs__on_mmap):
+	 * the executable and the dynamic loader, then the libraries. */
 	if (p)
-		load_maps(ps, p, ts);
+		p->have_maps = true;
 }
 
 /* A sampled image's JIT map, at its exit or the end of the recording (jitmaps.c). */
 static void save_jit_map(struct procs *ps, struct proc *p)
 {
-	struct jit_image im = { p->pid, p->begin, p->nspid, p->uid, p->euid, p->have_status, p->dead, p->jvm };
+	struct jit_image im;
 
-	if (!p->sampled || p->jit_saved)
+	/* Only an image with anonymous code can have a perf map that names any. */
+	if (!p->sampled || p->jit_saved || !(p->jit || p->jvm))
 		return;
+	read_status(p);
+	im = (struct jit_image){ p->pid, p->begin, p->nspid, p->uid, p->euid, p->have_status, p->dead, p->jvm };
 	p->jit_saved = true;
 	jitmaps__save(ps->w, &im, ps->ask_jvm);
 }
@@ -545,7 +573,7 @@ void procs__on_exit(struct procs *ps, uint32_t pid, uint64_t ts)
 
 	if (!p)
 		return;
-	if (dfa_writer__add_exit(ps->w, pid, p->begin, ts) != DFA_OK)
+	if (p->sampled && dfa_writer__add_exit(ps->w, pid, p->begin, ts) != DFA_OK)
 		pr_warn("%s", dfa_writer__error(ps->w));
 	save_jit_map(ps, p);
 	retire(ps, pid);
@@ -590,19 +618,16 @@ static void load_maps(struct procs *ps, struct proc *p, uint64_t ts)
 {
 	p->refreshed = ts;
 	p->reads++;
-	if (read_maps(ps, p) == 0) {
-		if (!p->have_maps)
-			read_identity(p, ps->no_cmdline);
-	} else if (!p->have_maps) {
+	if (read_maps(ps, p) && !p->have_maps) {
 		/* Gone already: a fork shares its parent's image. */
 		struct proc *parent = lookup(ps, p->ppid);
 
 		if (parent && parent != p && parent->have_maps) {
 			copy_maps(p, parent);
 			unwind_dirty(ps, p);
-		}
-		else
+		} else {
 			ps->st.no_maps++;
+		}
 	}
 	p->have_maps = true;
 	p->dirty = true;
@@ -642,10 +667,14 @@ void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *c
 	p->sampled = true;
 	if (!p->have_maps)
 		load_maps(ps, p, ts);
-	/* Re-read on a miss, at most every REFRESH_NS, but at once after the read
-	 * at exec, which came before the dynamic loader mapped the libraries. */
-	if (!store_objects(ps, p, user, n_user) && !p->dead &&
-	    (p->reads < 2 || ts - p->refreshed > REFRESH_NS)) {
+	if (!p->have_identity) {
+		p->have_identity = true;
+		p->dirty = true;
+		read_identity(p, ps->no_cmdline);
+	}
+	/* Re-read on a miss (a mapping record lost, or not a file's), at most
+	 * every REFRESH_NS. */
+	if (!store_objects(ps, p, user, n_user) && !p->dead && (!p->reads || ts - p->refreshed > REFRESH_NS)) {
 		load_maps(ps, p, ts);
 		store_objects(ps, p, user, n_user);
 	}
@@ -675,22 +704,6 @@ static int write_proc(struct procs *ps, struct proc *p)
 	return ret;
 }
 
-void procs__tick(struct procs *ps)
-{
-	uint64_t now;
-	struct timespec ts;
-
-	if (!ps->hooks.allocator)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	/* The read at exec came before the dynamic loader mapped the libraries. */
-	for (size_t i = 0; i < NBUCKETS; i++)
-		for (struct proc *p = ps->tab[i]; p; p = p->next)
-			if (p->reads == 1 && !p->dead && p->begin)
-				load_maps(ps, p, now);
-}
-
 void procs__set_no_objects(struct procs *ps, bool on)
 {
 	ps->no_objects = on;
@@ -712,12 +725,12 @@ int procs__flush(struct procs *ps)
 
 	for (size_t i = 0; i < NBUCKETS; i++)
 		for (struct proc *p = ps->tab[i]; p; p = p->next)
-			if (p->dirty && p->have_maps && (ret = write_proc(ps, p)) != DFA_OK)
+			if (p->dirty && p->have_maps && p->sampled && (ret = write_proc(ps, p)) != DFA_OK)
 				return ret;
 	/* Exited images: write what they had, then let them go. */
 	for (struct proc *p = ps->dead, *n; p; p = n) {
 		n = p->next;
-		if (p->dirty && p->have_maps && (ret = write_proc(ps, p)) != DFA_OK)
+		if (p->dirty && p->have_maps && p->sampled && (ret = write_proc(ps, p)) != DFA_OK)
 			return ret;
 		proc_free(p);
 	}

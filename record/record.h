@@ -292,8 +292,6 @@ struct procs_hooks {
 	void *ctx;
 };
 struct procs *procs__new(struct dfa_writer *w, struct objects *o, const struct procs_hooks *hooks);
-/* Each drain: a second maps read for images seen only at exec, while hooks.allocator is set. */
-void procs__tick(struct procs *ps);
 void procs__free(struct procs *ps);
 void procs__on_fork(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t ts, const char *comm);
 void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm);

@@ -395,7 +395,6 @@ static int drain_loop(struct session *s)
 			pr_err("reading ring buffer: %s", strerror(-err));
 			return -1;
 		}
-		procs__tick(s->procs);
 		/* Images met in this drain: the walk learns their mappings now. */
 		procs__sync_unwind(s->procs);
 		t = now_ns(CLOCK_MONOTONIC);

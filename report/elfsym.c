@@ -17,11 +17,24 @@
 #include "log.h"
 #include "report.h"
 
+/* A symbol, as dwfl_module_addrinfo would choose among them. */
+struct sym {
+	uint64_t start, end;	/* end 0: sizeless */
+	const char *name;	/* libdwfl's, living as long as the module */
+	int rank;		/* binding: global 0, weak 1, local 2 */
+	uint64_t sec_end;	/* sizeless: the end of its section (it names nothing past it) */
+};
+
 struct elfsym {
 	char *key;
 	char *error;
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
+	/* The module's symbols (all its tables, as libdwfl merges them) sorted by
+	 * start: dwfl_module_addrinfo scans every symbol at each call. */
+	struct sym *syms;
+	size_t n_syms;
+	bool syms_read;
 	GElf_Phdr *ph;
 	size_t n_ph;
 	struct gopcln go;	/* .gopclntab, for Go binaries without symbols */
@@ -111,6 +124,7 @@ void elfsym__free(struct elfsym *o)
 	free(o->key);
 	free(o->error);
 	free(o->ph);
+	free(o->syms);
 	if (o->dwfl)
 		dwfl_end(o->dwfl);
 	free(o);
@@ -204,6 +218,86 @@ static int call_site(Dwarf_Die *cu, Dwarf_Die *scope, const char **file)
 	return (int)line;
 }
 
+static int cmp_sym(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->rank - y->rank;
+}
+
+static void read_syms(struct elfsym *o)
+{
+	int n = dwfl_module_getsymtab(o->mod);
+	size_t cap = 0;
+
+	o->syms_read = true;
+	for (int i = 1; i < n; i++) {
+		GElf_Sym s;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		Elf *elf = NULL;
+		const char *name = dwfl_module_getsym_info(o->mod, i, &s, &addr, &shndx, &elf, NULL);
+		int type = GELF_ST_TYPE(s.st_info), bind = GELF_ST_BIND(s.st_info);
+		uint64_t sec_end = 0;
+
+		/* What libdwfl's address lookup considers: defined in a section, not
+		 * sections, files or TLS; a sizeless one only within its section. */
+		if (!name || !*name || shndx == SHN_UNDEF || shndx >= SHN_LORESERVE || type == STT_SECTION ||
+		    type == STT_FILE || type == STT_TLS)
+			continue;
+		if (!s.st_size) {
+			GElf_Shdr sh;
+			Elf_Scn *scn = elf ? elf_getscn(elf, shndx) : NULL;
+
+			if (!scn || !gelf_getshdr(scn, &sh) || addr < sh.sh_addr)
+				continue;
+			sec_end = sh.sh_addr + sh.sh_size;
+		}
+		must_grow(&o->syms, &cap, o->n_syms + 1, sizeof(*o->syms), 1024);
+		o->syms[o->n_syms++] = (struct sym){ addr, s.st_size ? addr + s.st_size : 0, name,
+						     bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2, sec_end };
+	}
+	if (o->n_syms)
+		qsort(o->syms, o->n_syms, sizeof(*o->syms), cmp_sym);
+}
+
+/* The symbol of addr: the sized one that holds it starting closest below
+ * (the better binding at one start), else the closest sizeless one. */
+static const char *sym_at(struct elfsym *o, uint64_t addr)
+{
+	size_t lo = 0, hi;
+	const struct sym *sizeless = NULL;
+
+	if (!o->syms_read)
+		read_syms(o);
+	hi = o->n_syms;
+	while (lo < hi) {	/* the first symbol starting above addr */
+		size_t mid = (lo + hi) / 2;
+
+		if (o->syms[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* The first that holds addr, looking down from it, starts closest below
+	 * (symbols nest rarely and shallowly: a few starts suffice). */
+	for (size_t i = lo; i-- > 0 && lo - i <= 64;) {
+		const struct sym *s = &o->syms[i];
+
+		if (s->end && addr < s->end) {
+			/* the best binding at its start sorts first */
+			while (i > 0 && o->syms[i - 1].start == s->start && o->syms[i - 1].end > addr)
+				s = &o->syms[--i];
+			return s->name;
+		}
+		if (!s->end && !sizeless && addr < s->sec_end)
+			sizeless = s;
+	}
+	return sizeless ? sizeless->name : NULL;
+}
+
 /*
  * The frames at one address, outermost first: the function from the symbol
  * table, then the functions inlined into it down to the one the address is
@@ -215,12 +309,10 @@ static int resolve(struct elfsym *o, struct frames *fr, const char *obj, uint64_
 	const char *name = NULL, *file = NULL;
 	Dwarf_Die *cu = NULL, *scopes = NULL;
 	Dwarf_Addr bias = 0;
-	GElf_Off soff;
-	GElf_Sym sym;
 	int n = 0, nscopes = 0, line = 0;
 
 	if (have_vaddr && o->mod)
-		name = dwfl_module_addrinfo(o->mod, vaddr, &soff, &sym, NULL, NULL, NULL);
+		name = sym_at(o, vaddr);
 	if ((!name || !*name) && have_vaddr)
 		name = gopcln__lookup(&o->go, vaddr);
 	if (!name || !*name) {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include "log.h"
 #include "report.h"
@@ -31,6 +32,7 @@ struct verdict {
 	char *key;
 	bool debug_file;
 	char *error;		/* NULL: accepted */
+	int memfd;		/* staged once, handed out as duplicates; -1: not yet */
 };
 
 struct stage {
@@ -64,6 +66,8 @@ void stage__free(struct stage *st)
 	for (size_t i = 0; i < st->n; i++) {
 		free(st->v[i].key);
 		free(st->v[i].error);
+		if (st->v[i].memfd >= 0)
+			close(st->v[i].memfd);
 	}
 	free(st->v);
 	pairmap__release(&st->ix);
@@ -186,7 +190,7 @@ static struct verdict *verdict_add(struct stage *st, const char *key, bool debug
 	if (!e)
 		oom();
 	must_grow(&st->v, &st->cap, st->n + 1, sizeof(*st->v), 64);
-	st->v[st->n] = (struct verdict){ must_strdup(key), debug_file, error };
+	st->v[st->n] = (struct verdict){ must_strdup(key), debug_file, error, -1 };
 	e->val = st->n;
 	return &st->v[st->n++];
 }
@@ -222,9 +226,16 @@ int stage__fd(struct stage *st, const char *key, bool debug_file)
 {
 	const void *data;
 	size_t len;
+	struct verdict *v;
 
-	if (!stage__object(st, key, debug_file, &data, &len))
-		return memfd_of(key, data, len);
+	if (!stage__object(st, key, debug_file, &data, &len)) {
+		/* One memfd per object, however many process images map it: its
+		 * pages are shared by every module libdwfl opens from it. */
+		v = verdict_for(st, key, debug_file);
+		if (v->memfd < 0)
+			v->memfd = memfd_of(key, data, len);
+		return v->memfd < 0 ? -1 : fcntl(v->memfd, F_DUPFD_CLOEXEC, 0);
+	}
 	/* Not in the archive (--no-objects, a stripped object's debug file):
 	 * a debuginfod server may have it; a refused one stays refused. */
 	return stage__refused(st, key, debug_file) ? -1 : fetcher__find(st->fetch, key, debug_file);

@@ -20,9 +20,16 @@
 #include "report.h"
 
 
+/* Process images with a Dwfl at once, at most: samples come in time order, so
+ * images long unused (exited) give theirs back (it is rebuilt if need be). */
+#define LIVE_IMAGES 64
+
 struct image {
 	const struct dfa_proc *p;
-	Dwfl *dwfl;		/* NULL: nothing to unwind with */
+	Dwfl *dwfl;		/* NULL: nothing to unwind with (or given back) */
+	bool tried;		/* dwfl set up once at least */
+	bool given_back;
+	uint64_t used;
 };
 
 struct unwinder {
@@ -30,6 +37,9 @@ struct unwinder {
 	struct image *images;
 	size_t n_images;
 	struct pairmap ix;		/* image pointer -> index + 1 */
+	size_t live[LIVE_IMAGES];	/* images indices with a Dwfl */
+	size_t n_live;
+	uint64_t clock;
 	/* the sample being unwound */
 	const struct dfa_ustack *us;
 	bool past_copy;		/* a read fell outside the copy */
@@ -157,7 +167,7 @@ static void report_objects(struct unwinder *u, Dwfl *dwfl, const struct dfa_proc
 			seen = !strcmp(p->maps[j].object, m->object);
 		if (seen || stage__object(u->stage, m->object, false, &data, &len) || !object_bias(data, len, m, &bias))
 			continue;
-		fd = memfd_of(m->object, data, len);
+		fd = stage__fd(u->stage, m->object, false);
 		if (fd < 0)
 			continue;
 		/* libdwfl owns fd from here; a module that overlaps another is refused. */
@@ -169,32 +179,66 @@ static void report_objects(struct unwinder *u, Dwfl *dwfl, const struct dfa_proc
 	}
 }
 
-static struct image *image_for(struct unwinder *u, const struct dfa_proc *p)
+/* The least recently used image gives its Dwfl back. */
+static void give_back_one(struct unwinder *u)
 {
-	struct pairmap_entry *sl = pairmap__find(&u->ix, (uint64_t)(uintptr_t)p, 0, true);
+	size_t lru = 0;
 	struct image *img;
+
+	if (!u->n_live)
+		return;
+	for (size_t i = 1; i < u->n_live; i++)
+		if (u->images[u->live[i]].used < u->images[u->live[lru]].used)
+			lru = i;
+	img = &u->images[u->live[lru]];
+	dwfl_end(img->dwfl);
+	img->dwfl = NULL;
+	img->given_back = true;
+	u->live[lru] = u->live[--u->n_live];
+}
+
+static void set_up(struct unwinder *u, struct image *img)
+{
+	const struct dfa_proc *p = img->p;
 	Dwfl *dwfl;
 
-	if (!sl)
-		oom();
-	if (sl->val)
-		return &u->images[sl->val - 1];
-	u->images = must_realloc(u->images, (u->n_images + 1) * sizeof(*u->images));
-	img = &u->images[u->n_images];
-	*img = (struct image){ p, NULL };
-	sl->val = ++u->n_images;
+	img->tried = true;
+	if (u->n_live >= LIVE_IMAGES)
+		give_back_one(u);
 	dwfl = dwfl_begin(&stage_dwfl_callbacks);
 	if (!dwfl)
-		return img;
+		return;
 	dwfl_report_begin(dwfl);
 	report_objects(u, dwfl, p);
 	dwfl_report_end(dwfl, NULL, NULL);
 	if (!dwfl_attach_state(dwfl, NULL, p->pid, &thread_cb, u)) {
 		pr_debug("pid %u: cannot unwind: %s", p->pid, dwfl_errmsg(-1));
 		dwfl_end(dwfl);
-		return img;
+		return;
 	}
 	img->dwfl = dwfl;
+	u->live[u->n_live++] = img - u->images;
+}
+
+static struct image *image_for(struct unwinder *u, const struct dfa_proc *p)
+{
+	struct pairmap_entry *sl = pairmap__find(&u->ix, (uint64_t)(uintptr_t)p, 0, true);
+	struct image *img;
+
+	if (!sl)
+		oom();
+	if (!sl->val) {
+		u->images = must_realloc(u->images, (u->n_images + 1) * sizeof(*u->images));
+		u->images[u->n_images] = (struct image){ .p = p };
+		sl->val = ++u->n_images;
+	}
+	img = &u->images[sl->val - 1];
+	img->used = ++u->clock;
+	/* Set up once; again only if given back (not if it could not be). */
+	if (!img->dwfl && (!img->tried || img->given_back)) {
+		img->given_back = false;
+		set_up(u, img);
+	}
 	return img;
 }
 
