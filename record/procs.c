@@ -672,6 +672,12 @@ void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *c
 		p->dirty = true;
 		read_identity(p, ps->no_cmdline);
 	}
+	/* The walk learns its mappings before objects are stored (which takes
+	 * long for a large one): its next samples are walked in BPF. */
+	if (p->uw_dirty) {
+		p->uw_dirty = false;
+		push_unwind(ps, p);
+	}
 	/* Re-read on a miss (a mapping record lost, or not a file's), at most
 	 * every REFRESH_NS. */
 	if (!store_objects(ps, p, user, n_user) && !p->dead && (!p->reads || ts - p->refreshed > REFRESH_NS)) {

@@ -201,13 +201,16 @@ uint32_t unwinder__table(struct unwinder *u, const char *key, uint64_t *base)
 uint32_t unwinder__build(struct unwinder *u, const char *key, Elf *elf, const char *what, uint64_t *base)
 {
 	struct unwtab t;
+	struct timespec t0, t1;
 	enum unwtab_status st;
 	struct slot *s;
 	uint32_t first, idx = unwinder__table(u, key, base);
 
 	if (idx < DF_UOBJS_MAX || !u)
 		return idx;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	st = unwtab__build(elf, DF_UROWS_MAX / 4, &t);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (st != UNWTAB_OK) {
 		static const char *const why[] = { [UNWTAB_NO_CFI] = "no CFI", [UNWTAB_BAD] = "CFI not understood",
 						   [UNWTAB_TOO_BIG] = "too many rows" };
@@ -231,7 +234,8 @@ uint32_t unwinder__build(struct unwinder *u, const char *key, Elf *elf, const ch
 	set_slot(u, idx, first, t.n);
 	u->st.built++;
 	u->st.rows += t.n;
-	pr_debug("%s: unwind table of %zu rows", what, t.n);
+	pr_debug("%s: unwind table of %zu rows (%.1f ms)", what, t.n,
+		 (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 	*base = t.base;
 	unwtab__release(&t);
 	return idx;

@@ -89,7 +89,7 @@ static bool plain_sections(Elf *elf)
 	return true;
 }
 
-/* From .debug_frame, whose FDEs carry plain addresses; -1 if unreadable. */
+/* From .debug_frame, whose FDEs carry plain addresses; -1 if unreadable, 1 if there is none. */
 static int fdes_of_debug_frame(Elf *elf, struct fdes *f)
 {
 	size_t shstrndx;
@@ -108,7 +108,7 @@ static int fdes_of_debug_frame(Elf *elf, struct fdes *f)
 			d = elf_getdata(scn, NULL);
 	}
 	if (!d || !d->d_buf)
-		return -1;
+		return 1;
 	for (Dwarf_Off off = 0, next; off < d->d_size; off = next) {
 		Dwarf_CFI_Entry entry;
 		int r = dwarf_next_cfi(eh.e_ident, d, false, off, &next, &entry);
@@ -253,23 +253,29 @@ enum unwtab_status unwtab__build(Elf *elf, size_t max_rows, struct unwtab *t)
 	Dwarf_CFI *eh = dwarf_getcfi_elf(elf), *cfi = eh;
 	Dwarf *dw = NULL;
 	enum unwtab_status st = UNWTAB_BAD;
+	bool eh_bad = false;
+	int ret;
 
 	memset(t, 0, sizeof(*t));
 	if (cfi && fdes_of_eh_frame(elf, &f)) {
 		cfi = NULL;	/* no usable .eh_frame_hdr: perhaps .debug_frame */
+		eh_bad = true;
 		f.n = 0;
 	}
 	if (!cfi) {
 		if (!plain_sections(elf)) {
-			st = UNWTAB_NO_CFI;
+			st = eh_bad ? UNWTAB_BAD : UNWTAB_NO_CFI;
+			goto cleanup;
+		}
+		ret = fdes_of_debug_frame(elf, &f);
+		if (ret) {
+			st = ret > 0 && !eh_bad ? UNWTAB_NO_CFI : UNWTAB_BAD;
 			goto cleanup;
 		}
 		dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
 		cfi = dw ? dwarf_getcfi(dw) : NULL;
-		if (!cfi || fdes_of_debug_frame(elf, &f)) {
-			st = cfi || dw ? UNWTAB_BAD : UNWTAB_NO_CFI;
+		if (!cfi)
 			goto cleanup;
-		}
 	}
 	if (!f.n) {
 		st = UNWTAB_NO_CFI;
@@ -279,7 +285,6 @@ enum unwtab_status unwtab__build(Elf *elf, size_t max_rows, struct unwtab *t)
 	t->base = f.v[0];
 	for (size_t i = 0; i < f.n; i++) {
 		uint64_t next = i + 1 < f.n ? f.v[2 * i + 2] : UINT64_MAX;
-		int ret;
 
 		/* Overlapping FDEs describe one address two ways: not to be trusted. */
 		if (next < f.v[2 * i + 1])

@@ -39,6 +39,7 @@ static void exercise(const uint8_t *data, size_t size)
 
 		if (dfa_reader__stack(r, s->stack, &st) != DFA_OK)
 			abort();	/* the reader promised every stack id is defined */
+		sum += st.user_end;
 		if (dfa_reader__ustack(r, s, &us) == DFA_OK && us.len)
 			sum += us.data[0] + us.data[us.len - 1];
 		for (uint32_t j = 0; j < st.n_user; j++)
@@ -128,7 +129,7 @@ static int seed(const char *path)
 			uint64_t u[2] = { 0x1100 + i, 0x1200 }, k[1] = { 0xffffffff81000000ULL + i };
 			uint64_t py[1] = { DFA_IFRAME(i % 2, i, true) };
 			struct dfa_sample s = { .ts = 1000 * c + i, .pid = 7, .tid = 7 + i % 2, .value = 1 };
-			struct dfa_stack st = { 2, i % 2, u, k, i % 4 == 0, py };
+			struct dfa_stack st = { 2, i % 2, u, k, i % 4 == 0, py, i % 13 };
 
 			uint8_t bytes[24] = { 1, 2, 3, (uint8_t)i };
 			struct dfa_ustack us = { u[0], 0x7ff0000 + i, 0x7ff0100, sizeof(bytes), bytes };

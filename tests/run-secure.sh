@@ -8,6 +8,7 @@ need_bpf
 need_tool setpriv util-linux
 need_tool zstd zstd
 build_workload cpusplit -O2 -fno-omit-frame-pointer
+build_workload jitcode -O2
 chmod 755 "$tempdir"
 # not a function: "$AS_NOBODY cmd &" must leave cmd's own pid in $!
 AS_NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all"
@@ -29,11 +30,12 @@ expect_exit 0 "$DFRECORD" -a -F 199 -d 1.5 -o evil.dfa
 wait $fake
 
 # 2. /tmp/perf-PID.map planted as a link to a root-only file, as a FIFO, or
-# owned by someone else: never read, never waited on.
+# owned by someone else: never read, never waited on.  (The victim runs
+# anonymous code: dfrecord looks for perf maps only of such processes.)
 echo "1000 100 root_only_secret" > secret.map
 chmod 600 secret.map
 for kind in link fifo foreign; do
-	$AS_NOBODY ./cpusplit 3 &
+	$AS_NOBODY ./jitcode 3 nomap &
 	victim=$!
 	cleanup_hooks="kill $victim 2>/dev/null; rm -f /tmp/perf-$victim.map;"
 	case $kind in

@@ -83,7 +83,7 @@ static void write_sample_archive(const char *path, bool finish)
 
 			/* Every seventh sample has Python frames too. */
 			uint64_t py[2] = { DFA_IFRAME(7, i, false), DFA_IFRAME(9, DFA_INSTR_UNKNOWN, true) };
-			struct dfa_stack st = { 3, i % 3 ? 2 : 0, user, kern, i % 7 ? 0 : 2, py };
+			struct dfa_stack st = { 3, i % 3 ? 2 : 0, user, kern, i % 7 ? 0 : 2, py, DFA_UEND_NONE };
 
 			for (size_t b = 0; b < sizeof(bytes); b++)
 				bytes[b] = (uint8_t)(i + b);
@@ -438,6 +438,97 @@ static void test_varints(void)
 	dfa_buf__release(&b);
 }
 
+/*
+ * 1.3: how the recorder walked each stack (user_end) survives the round trip
+ * and tells stacks apart; stack copies over many members (each at most
+ * DFA_SAMPLES_MEMBER_BYTES) read back whole, in any order.
+ */
+static void test_walks_and_copies(const char *path)
+{
+	enum { N = 1500, COPY = 8192 };
+	struct dfa_writer *w = dfa_writer__new();
+	struct dfa_reader *r = dfa_reader__new();
+	static uint8_t bytes[COPY];
+	uint64_t user[3] = { 0x401000, 0x402000, 0x403000 };
+	size_t members = 0;
+	struct dfa_member_info mi;
+
+	CHECK(dfa_writer__open(w, path) == DFA_OK && dfa_writer__begin(w) == DFA_OK, "open: %s", dfa_writer__error(w));
+	for (uint32_t i = 0; i < N; i++) {
+		struct dfa_sample s = { .ts = 1000 + i, .pid = 7, .tid = 7, .event = DFA_EV_ONCPU, .value = 1 };
+		struct dfa_stack st = { .n_user = 3, .user = user, .user_end = i % 3 ? DFA_UEND_COMPLETE : DFA_UEND_DEPTH };
+		struct dfa_ustack us = { user[0], 0x7ffd0000, 0x7ffd0100, COPY, bytes };
+
+		memset(bytes, i & 0xff, sizeof(bytes));
+		memcpy(bytes, &i, sizeof(i));
+		CHECK(dfa_writer__add_sample(w, &s, &st, i % 2 ? &us : NULL) == DFA_OK, "sample %u", i);
+	}
+	CHECK(dfa_writer__finish(w) == DFA_OK, "finish: %s", dfa_writer__error(w));
+	dfa_writer__free(w);
+	CHECK(dfa_reader__open(r, path) == DFA_OK, "open: %s", dfa_reader__error(r));
+	for (size_t i = 0; dfa_reader__member_info(r, i, &mi) == DFA_OK; i++)
+		members += mi.kind == DFA_MEMBER_SAMPLES;
+	/* 750 copies of 8 KiB: 6 MiB, in members of at most 8 MiB each */
+	CHECK(members >= 1 && dfa_reader__stack_count(r) == 2, "%zu samples members, %zu stacks", members,
+	      dfa_reader__stack_count(r));
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t k = 0; k < N; k++) {
+			/* forwards, then from both ends in turn: members read again as asked */
+			uint32_t i = pass ? (k % 2 ? N - 1 - k / 2 : k / 2) : k;
+			const struct dfa_sample *s = &dfa_reader__samples(r)[i];
+			struct dfa_stack st;
+			struct dfa_ustack us;
+			uint32_t got;
+
+			CHECK(dfa_reader__stack(r, s->stack, &st) == DFA_OK &&
+			      st.user_end == (i % 3 ? DFA_UEND_COMPLETE : DFA_UEND_DEPTH), "sample %u: walk end %u", i,
+			      st.user_end);
+			if (!(i % 2)) {
+				CHECK(dfa_reader__ustack(r, s, &us) != DFA_OK, "sample %u has a copy it was not given", i);
+				continue;
+			}
+			CHECK(dfa_reader__ustack(r, s, &us) == DFA_OK && us.len == COPY, "sample %u: no copy", i);
+			memcpy(&got, us.data, sizeof(got));
+			CHECK(got == i && us.data[COPY - 1] == (i & 0xff), "sample %u: copy of sample %u", i, got);
+		}
+	dfa_reader__free(r);
+	unlink(path);
+}
+
+static void test_member_size(const char *path)
+{
+	enum { N = 3000, COPY = 8192 };
+	struct dfa_writer *w = dfa_writer__new();
+	struct dfa_reader *r = dfa_reader__new();
+	static uint8_t bytes[COPY];
+	uint64_t user[1] = { 0x401000 };
+	size_t members = 0;
+	struct dfa_member_info mi;
+
+	CHECK(dfa_writer__open(w, path) == DFA_OK && dfa_writer__begin(w) == DFA_OK, "open");
+	for (uint32_t i = 0; i < N; i++) {
+		struct dfa_sample s = { .ts = 1000 + i, .pid = 7, .tid = 7, .event = DFA_EV_ONCPU, .value = 1 };
+		struct dfa_stack st = { .n_user = 1, .user = user };
+		struct dfa_ustack us = { user[0], 0x7ffd0000, 0x7ffd0100, COPY, bytes };
+
+		memcpy(bytes, &i, sizeof(i));
+		CHECK(dfa_writer__add_sample(w, &s, &st, &us) == DFA_OK, "sample %u", i);
+	}
+	CHECK(dfa_writer__finish(w) == DFA_OK, "finish");
+	dfa_writer__free(w);
+	CHECK(dfa_reader__open(r, path) == DFA_OK, "open: %s", dfa_reader__error(r));
+	for (size_t i = 0; dfa_reader__member_info(r, i, &mi) == DFA_OK; i++)
+		if (mi.kind == DFA_MEMBER_SAMPLES) {
+			members++;
+			CHECK(mi.size <= DFA_SAMPLES_MEMBER_BYTES + COPY + 256, "member %s: %llu bytes", mi.name,
+			      (unsigned long long)mi.size);
+		}
+	/* 24 MiB of copies with no flush: the writer cut members itself */
+	CHECK(members >= 3, "24 MiB of samples in %zu members", members);
+	dfa_reader__free(r);
+	unlink(path);
+}
+
 int main(void)
 {
 	char path[256], partial[256];
@@ -463,6 +554,10 @@ int main(void)
 		dfa_reader__free(r);
 	}
 	test_versions();
+	snprintf(path, sizeof(path), "%s/walks.dfa", tmpdir);
+	test_walks_and_copies(path);
+	test_member_size(path);
+	snprintf(path, sizeof(path), "%s/a.dfa", tmpdir);
 	unlink(path);
 	unlink(partial);
 	snprintf(path, sizeof(path), "%s/raw.dfa", tmpdir);

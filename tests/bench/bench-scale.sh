@@ -7,9 +7,9 @@
 # and peak memory (dfreport --folded vs perf report --stdio), and the BPF
 # programs' time per sample (kernel.bpf_stats_enabled); then the walk's cost
 # on a 30-frame stack, and dfreport on a --call-graph dwarf archive.
-#   DURATION=60 (seconds of mixed work per recorder)
+#   DURATION=150 (seconds of mixed work per recorder)
 . "$(dirname "$0")/bench-subr.sh"
-D=${DURATION:-60}
+D=${DURATION:-150}
 
 cc -O2 -fomit-frame-pointer -o deep "$here/../workloads/deep.c" || exit 1
 head -c 15000000 /dev/urandom | base64 > input
@@ -17,7 +17,7 @@ head -c 15000000 /dev/urandom | base64 > input
 # mixed SECONDS: the three loads at once; prints how many short processes ran.
 mixed() {
 	timeout "$1" sh -c 'while :; do xz -9 -T1 -c input > /dev/null; done' &
-	timeout "$1" python3 -c 'while True: sum(i * i for i in range(10000))' &
+	timeout "$1" /usr/bin/python3 -c 'while True: sum(i * i for i in range(10000))' &
 	timeout "$1" sh -c 'n=0; while :; do dash -c "j=0; while [ \$j -lt 2000 ]; do j=\$((j+1)); done"
 		gzip -c /etc/services > /dev/null; n=$((n + 2)); echo $n > churned; sleep 0.02; done' &
 	wait

@@ -1,0 +1,34 @@
+#!/bin/bash
+# Process churn at report time: archives of 200,000 process records and of
+# 100,000 exit records (tests/mkhostile procs|exits) report in under 2 s:
+# images are found in constant or logarithmic time, never by a scan.
+# (Built with AddressSanitizer, which slows everything severalfold: 10 s.)
+. "$(dirname "$0")/test-subr.sh"
+MKHOSTILE="$top_builddir/tests/mkhostile"
+
+limit=2
+ldd "$DFREPORT" 2>/dev/null | grep -q libasan && limit=10
+
+# seconds CMD...: wall seconds the command took (its output in ./stdout)
+seconds() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	"$@" >stdout 2>stderr || fail "'$*' failed: $(head -c 300 stderr)"
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }'
+}
+
+"$MKHOSTILE" procs procs.dfa 200000 || fail "mkhostile procs"
+"$MKHOSTILE" exits exits.dfa 100000 || fail "mkhostile exits"
+for f in procs exits; do
+	t=$(seconds "$DFREPORT" --folded $f.dfa)
+	total=$(awk '{ s += $NF } END { print s }' stdout)
+	n=$([ $f = procs ] && echo 200000 || echo 100000)
+	note "$f: $n images, --folded in $t s"
+	[ "$total" = "$n" ] || fail "$f: $total samples reported, not $n"
+	awk -v t="$t" -v l="$limit" 'BEGIN { exit !(t < l) }' || fail "$f: --folded took $t s (limit $limit s)"
+	t=$(seconds "$DFREPORT" --info $f.dfa)
+	grep -q "process images $n" stdout || fail "$f: --info does not count $n images: $(grep 'process images' stdout)"
+	awk -v t="$t" -v l="$limit" 'BEGIN { exit !(t < l) }' || fail "$f: --info took $t s (limit $limit s)"
+done
+exit 0
