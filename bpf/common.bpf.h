@@ -145,32 +145,40 @@ static __always_inline __u64 df_fill_stacks(void *ctx, struct df_sample_rec *e, 
 	return size > sizeof(*e) ? 0 : size;
 }
 
-/* Processes that have had a sample; procs.bpf.c forgets them at exit. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, __u8);
-} seen SEC(".maps");
-
 /* Wake dfrecord when this much is waiting in the ring buffer (set at load). */
 const volatile __u64 df_wake_bytes = 0;
 
+/* When a process's sample last woke dfrecord because the BPF walk could not be done. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} df_woken SEC(".maps");
+
+#define DF_WAKE_GAP_NS 20000000ULL	/* a process wakes dfrecord at most every 20 ms */
+
 /*
- * Ring buffer flags for a record of tgid: no wakeup (dfrecord drains on a
- * timer), except for a process's first record, which wakes dfrecord so that
- * it reads the process's maps while the process still runs, and when the
- * ring buffer fills faster than the timer drains it.
+ * Ring buffer flags for a record: no wakeup (dfrecord drains on a timer:
+ * what it must know of a process comes in records too), unless the ring
+ * buffer fills faster than the timer drains it, or the record is a sample
+ * the BPF walk left to a stack copy (e, when not NULL): dfrecord then reads
+ * the mappings it lacked at once, and the process's next samples are walked.
  */
-static __always_inline __u64 df_wakeup(__u32 tgid)
+static __always_inline __u64 df_wakeup(const struct df_sample_rec *e)
 {
-	__u8 one = 1;
+	__u32 tgid;
+	__u64 *last;
 
 	if (df_wake_bytes && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > df_wake_bytes)
 		return BPF_RB_FORCE_WAKEUP;
-	if (bpf_map_lookup_elem(&seen, &tgid))
+	if (!e || e->uend != DF_UEND_NO_PROC)
 		return BPF_RB_NO_WAKEUP;
-	bpf_map_update_elem(&seen, &tgid, &one, BPF_ANY);
+	tgid = e->hdr.pid;
+	last = bpf_map_lookup_elem(&df_woken, &tgid);
+	if (last && e->hdr.ts - *last < DF_WAKE_GAP_NS)
+		return BPF_RB_NO_WAKEUP;
+	bpf_map_update_elem(&df_woken, &tgid, &e->hdr.ts, BPF_ANY);
 	return BPF_RB_FORCE_WAKEUP;
 }
 

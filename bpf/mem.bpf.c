@@ -110,7 +110,7 @@ static __always_inline void record_free(__u32 tgid, __u64 addr)
 	e->hdr.pid = tgid;
 	e->hdr.ts = bpf_ktime_get_ns();
 	e->addr = addr;
-	bpf_ringbuf_submit(e, df_wakeup(tgid));
+	bpf_ringbuf_submit(e, df_wakeup(NULL));
 }
 
 static __always_inline void record_alloc(struct pt_regs *ctx, __u32 tgid, __u32 tid, __u64 addr, __u64 size)
@@ -158,7 +158,7 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u32 tgid, __u32 
 	}
 	if (len > sizeof(*s))
 		return;
-	if (bpf_ringbuf_output(&events, e, len, df_wakeup(tgid)))
+	if (bpf_ringbuf_output(&events, e, len, df_wakeup(e)))
 		__sync_fetch_and_add(&lost, 1);
 }
 

@@ -161,7 +161,7 @@ static __always_inline void send_wait(struct df_sample_rec *rec, __u64 size, __u
 		__sync_fetch_and_add(&too_long, 1);
 	} else if (size <= max) {
 		rec->value = d;
-		if (bpf_ringbuf_output(&events, rec, size, df_wakeup(rec->hdr.pid)))
+		if (bpf_ringbuf_output(&events, rec, size, df_wakeup(rec)))
 			__sync_fetch_and_add(&lost, 1);
 		else
 			__sync_fetch_and_add(&recorded, 1);

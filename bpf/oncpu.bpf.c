@@ -65,7 +65,7 @@ int on_cpu(struct bpf_perf_event_data *ctx)
 		return 0;
 	/* Mostly no wakeup: dfrecord drains on a timer, so it does not itself
 	 * run (and get sampled) after every sample. */
-	if (bpf_ringbuf_output(&events, e, size, df_wakeup(tgid)))
+	if (bpf_ringbuf_output(&events, e, size, df_wakeup(e)))
 		__sync_fetch_and_add(&lost, 1);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include "procs.h"
 
 const volatile bool filter = false;
+const volatile bool send_args = true;	/* exec records carry the command line */
 
 __u64 lost = 0;
 
@@ -36,6 +37,45 @@ static __always_inline void emit(__u32 type, __u32 pid, __u32 ppid, __u64 ts, __
 	e->pad = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, flags);
+}
+
+/* The exec record, with the command line and the path execve was given. */
+static __always_inline void emit_exec(struct task_struct *p, struct linux_binprm *bprm, __u32 tgid, __u64 ts)
+{
+	struct df_exec_rec *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct df_uinode_key key;
+	__u64 start, end, len;
+	long n;
+
+	if (!e) {
+		__sync_fetch_and_add(&lost, 1);
+		return;
+	}
+	e->p.hdr.type = DF_RB_EXEC;
+	e->p.hdr.pid = tgid;
+	e->p.hdr.ts = ts;
+	e->p.ppid = 0;
+	e->p.pad = 0;
+	e->pad = 0;
+	bpf_get_current_comm(e->p.comm, sizeof(e->p.comm));
+	e->args_len = 0;
+	start = BPF_CORE_READ(p, mm, arg_start);
+	end = BPF_CORE_READ(p, mm, arg_end);
+	len = end > start ? end - start : 0;
+	if (len > DF_EXEC_ARGS)
+		len = DF_EXEC_ARGS;
+	len &= 2 * DF_EXEC_ARGS - 1;	/* bounds the verifier sees */
+	/* The arguments of the image being started, in its own memory (current's). */
+	if (send_args && len > 0 && len <= DF_EXEC_ARGS && !bpf_probe_read_user(e->args, len, (void *)start))
+		e->args_len = len;
+	n = bpf_probe_read_kernel_str(e->path, sizeof(e->path), BPF_CORE_READ(bprm, filename));
+	e->path_len = n > 0 ? n - 1 : 0;
+	/* No wakeup, unless dfrecord has no table for the executable yet: it
+	 * builds one at once, so that the image's samples are walked here. */
+	key.dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
+	bpf_ringbuf_submit(e, !df_bpf_unwind || bpf_map_lookup_elem(&df_uinodes, &key) ? BPF_RB_NO_WAKEUP
+										  : BPF_RB_FORCE_WAKEUP);
 }
 
 /* Room for what the BPF walk learns of a new address space: its executable's and
@@ -111,10 +151,9 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		return 0;
 	/* A new image: dfrecord says again whether it is Python. */
 	bpf_map_delete_elem(&py_procs, &tgid);
-	/* No wakeup: the image's mappings come as records too (its first sample
-	 * wakes dfrecord, to read the command line while the process lives). */
+	/* The image's mappings come as records too. */
 	ts = bpf_ktime_get_ns();
-	emit(DF_RB_EXEC, tgid, 0, ts, BPF_RB_NO_WAKEUP);
+	emit_exec(p, bprm, tgid, ts);
 	new_image(tgid, ts);
 	if (df_bpf_unwind)
 		learn_exec(p, tgid);
@@ -132,7 +171,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	bpf_map_delete_elem(&df_uprocs, &tgid);
 	bpf_map_delete_elem(&df_uimages, &tgid);
 	bpf_map_delete_elem(&df_ulearned, &tgid);
-	bpf_map_delete_elem(&seen, &tgid);	/* the pid may come back as another process */
+	bpf_map_delete_elem(&df_woken, &tgid);
 	bpf_map_delete_elem(&py_procs, &tgid);
 	if (filter)
 		bpf_map_delete_elem(&targets, &tgid);

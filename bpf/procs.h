@@ -12,4 +12,20 @@ struct df_proc_rec {
 	char comm[DF_COMM_LEN];
 };
 
+/*
+ * An exec also says what /proc would: the command line (NUL-separated, from
+ * the new image's own memory, cut at DF_EXEC_ARGS bytes) and the path as
+ * execve was given it, so dfrecord need not read /proc for it.
+ */
+#define DF_EXEC_ARGS 1024
+#define DF_EXEC_PATH 256
+struct df_exec_rec {
+	struct df_proc_rec p;	/* type DF_RB_EXEC */
+	__u16 args_len;		/* bytes of args (0: not read, or --no-cmdline) */
+	__u16 path_len;		/* bytes of path, its NUL not counted */
+	__u32 pad;
+	char args[DF_EXEC_ARGS];
+	char path[DF_EXEC_PATH];
+};
+
 #endif

@@ -18,6 +18,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "arch.h"
 #include "log.h"
@@ -45,6 +46,7 @@ struct file_id {
 	struct exec_seg segs[MAX_SEGS];
 	uint32_t n_segs;
 	uint32_t unwind;	/* what unwinder__build said: a slot, or a DF_UOBJ_* reason */
+	uint64_t checked;	/* second (CLOCK_MONOTONIC) the kept fd was last looked at */
 	uint64_t unwind_base;
 };
 
@@ -325,6 +327,14 @@ static void index_key(struct objects *o, struct file_id *f)
 		e->val = f - o->files;
 }
 
+static uint64_t now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec;
+}
+
 /* The latest file seen with this device and inode. */
 static struct file_id *by_inode(struct objects *o, dev_t dev, ino_t ino)
 {
@@ -434,12 +444,17 @@ const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64
 const char *objects__key_inode(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, dev_t dev,
 			       uint64_t ino, const char *path)
 {
-	const struct file_id *f = by_inode(o, dev, ino);
+	struct file_id *f = by_inode(o, dev, ino);
 	struct stat st;
 	int fd;
 
 	/* A file seen before, unless it was rewritten in place since: the file
-	 * held open says without a path lookup, else the path does. */
+	 * held open says without a path lookup (looked at once a second at most:
+	 * mappings of one file come by the thousand), else the path does. */
+	if (f && f->fd >= 0 && now_sec() == f->checked)
+		return f->key[0] ? f->key : NULL;
+	if (f && f->fd >= 0)
+		f->checked = now_sec();
 	if (f && (f->fd >= 0 ? fstat(f->fd, &st) : stat(path, &st) || st.st_dev != dev || st.st_ino != ino))
 		return f->key[0] ? f->key : NULL;
 	if (f && st.st_size == f->size && st.st_mtim.tv_sec == f->mtime.tv_sec && st.st_mtim.tv_nsec == f->mtime.tv_nsec)

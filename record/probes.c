@@ -76,8 +76,8 @@ void set_meta_u64(struct dfa_writer *w, const char *key, uint64_t v)
 
 int probes__reuse_maps(struct probes *p, struct bpf_object *obj)
 {
-	static const char *const shared[] = { "events",	  "targets",  "seen",	  "py_procs",  "py_threads",
-					      "py_codes", "df_urows", "df_uobjs", "df_uprocs", "df_uimages", "df_uinodes",
+	static const char *const shared[] = { "events",	  "targets",  "py_procs",  "py_threads",
+					      "py_codes", "df_urows", "df_uobjs", "df_uprocs", "df_uimages", "df_uinodes", "df_woken",
 					      "df_ulearned" };
 
 	for (size_t i = 0; i < sizeof(shared) / sizeof(*shared); i++) {
@@ -147,6 +147,7 @@ struct probes *probes__new(const struct record_opts *o, size_t rb_size)
 	}
 	p->procs->rodata->filter = !o->all;
 	p->procs->rodata->df_bpf_unwind = o->bpf_unwind;
+	p->procs->rodata->send_args = !o->no_cmdline;
 	bpf_map__set_max_entries(p->procs->maps.events, rb_size);
 	err = procs_bpf__load(p->procs);
 	if (!err && o->bpf_unwind &&

@@ -50,7 +50,8 @@ struct proc {
 	struct map *maps;
 	size_t n_maps;
 	bool have_maps, dirty, dead;
-	bool have_identity;	/* command line, executable, credentials read */
+	bool have_identity;	/* command line and executable known */
+	bool exec_image;	/* begun by an exec dfrecord saw */
 	bool sampled, jit_saved;
 	uint64_t refreshed;	/* ts of the last maps read */
 	unsigned reads;		/* maps reads so far */
@@ -129,15 +130,19 @@ void procs__set_unwinder(struct procs *ps, struct unwinder *u)
 	ps->uw = u;
 }
 
-/* The walk is to learn p's mappings anew at the next procs__sync_unwind. */
+/*
+ * The walk is to learn p's mappings anew: at its first sample, then at the
+ * next procs__sync_unwind.  An image never sampled is never told: the BPF
+ * side learns what its first samples need by itself (unwind.bpf.h).
+ */
 static void unwind_dirty(struct procs *ps, struct proc *p)
 {
-	if (!ps->uw || p->uw_dirty || p->dead)
+	if (!ps->uw || p->dead)
 		return;
-	if (array_grow(&ps->uw_pending, &ps->cap_uw_pending, ps->n_uw_pending + 1, sizeof(*ps->uw_pending), 64))
-		return;
+	if (!p->uw_dirty && p->sampled &&
+	    !array_grow(&ps->uw_pending, &ps->cap_uw_pending, ps->n_uw_pending + 1, sizeof(*ps->uw_pending), 64))
+		ps->uw_pending[ps->n_uw_pending++] = p->pid;
 	p->uw_dirty = true;
-	ps->uw_pending[ps->n_uw_pending++] = p->pid;
 }
 
 /* The image is gone: the walk no longer needs the tables it named. */
@@ -360,6 +365,9 @@ static bool is_libjvm(const char *path)
 
 static void adopt_map(struct procs *ps, struct proc *p, struct map *m, const char *key)
 {
+	/* The kernel maps an exec'd image's executable first. */
+	if (p->exec_image && !p->exe && key && m->path[0] == '/')
+		p->exe = strdup(m->path);
 	p->jvm |= is_libjvm(m->path);
 	/* Anonymous code: JIT, which a perf map may name. */
 	if (!p->jit && !key && (!m->path[0] || !strncmp(m->path, "//anon", 6) || !strncmp(m->path, "[anon", 5))) {
@@ -534,23 +542,54 @@ void procs__on_fork(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t ts, 
 {
 	struct proc *parent = lookup(ps, ppid), *p = create(ps, pid, ppid, ts, comm);
 
-	/* A fork maps what its parent does, until it maps more (records say). */
+	/* A fork maps what its parent does, until it maps more (records say),
+	 * and runs the same command. */
 	if (p && parent && parent->have_maps) {
 		copy_maps(p, parent);
 		p->have_maps = true;
 		unwind_dirty(ps, p);
 	}
+	if (p && parent && parent->have_identity) {
+		p->have_identity = true;
+		p->cmdline = parent->cmdline ? strdup(parent->cmdline) : NULL;
+	}
 }
 
-void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm)
+/* A command line as /proc/PID/cmdline has it (NUL-separated) as one line. */
+static char *cmdline_of(const char *args, size_t len)
+{
+	char *s = malloc(len + 1);
+
+	if (!s)
+		return NULL;
+	memcpy(s, args, len);
+	while (len && !s[len - 1])
+		len--;
+	for (size_t i = 0; i < len; i++)
+		if (!s[i])
+			s[i] = ' ';
+	s[len] = 0;
+	return s;
+}
+
+void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm, const char *args, size_t args_len,
+		    const char *path)
 {
 	struct proc *old = lookup(ps, pid);
 	struct proc *p = create(ps, pid, old ? old->ppid : 0, ts, comm);
 
+	if (!p)
+		return;
 	/* Its mappings follow, as the kernel reports them (procs__on_mmap):
 	 * the executable and the dynamic loader, then the libraries. */
-	if (p)
-		p->have_maps = true;
+	p->have_maps = true;
+	p->exec_image = true;
+	/* What /proc would say, from the exec record: no /proc read for it. */
+	if (args_len || ps->no_cmdline) {
+		p->have_identity = true;
+		p->cmdline = args_len && !ps->no_cmdline ? cmdline_of(args, args_len) : NULL;
+		p->exe = path[0] == '/' ? strdup(path) : NULL;	/* else its first mapping's */
+	}
 }
 
 /* A sampled image's JIT map, at its exit or the end of the recording (jitmaps.c). */
@@ -576,8 +615,7 @@ void procs__on_exit(struct procs *ps, uint32_t pid, uint64_t ts)
 	if (p->sampled && dfa_writer__add_exit(ps->w, pid, p->begin, ts) != DFA_OK)
 		pr_warn("%s", dfa_writer__error(ps->w));
 	save_jit_map(ps, p);
-	retire(ps, pid);
-	unwinder__drop_proc(ps->uw, pid);
+	retire(ps, pid);	/* (procs.bpf.c dropped its walk entry at the exit itself) */
 }
 
 void procs__finish(struct procs *ps)

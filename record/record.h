@@ -188,7 +188,6 @@ uint32_t unwinder__table(struct unwinder *u, const char *key, uint64_t *base);
 uint32_t unwinder__build(struct unwinder *u, const char *key, Elf *elf, const char *what, uint64_t *base);
 /* The walk's view of pid's image (begun at image, as df_uimages has it). */
 int unwinder__set_proc(struct unwinder *u, uint32_t pid, uint64_t image, const struct df_umap *maps, size_t n);
-void unwinder__drop_proc(struct unwinder *u, uint32_t pid);
 /* A live process's entry names the tables of maps (delta 1), or no longer (-1):
  * they are evicted last. */
 void unwinder__hold(struct unwinder *u, const struct df_umap *maps, size_t n, int delta);
@@ -294,7 +293,9 @@ struct procs_hooks {
 struct procs *procs__new(struct dfa_writer *w, struct objects *o, const struct procs_hooks *hooks);
 void procs__free(struct procs *ps);
 void procs__on_fork(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t ts, const char *comm);
-void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm);
+/* args: the command line (NUL-separated, args_len bytes; 0: unknown), path: as execve was given it */
+void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm, const char *args, size_t args_len,
+		    const char *path);
 void procs__on_exit(struct procs *ps, uint32_t pid, uint64_t ts);
 /* A mapping the kernel reported (mmaps.c) for pid's current image. */
 void procs__on_mmap(struct procs *ps, const struct mmap_event *e);

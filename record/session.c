@@ -172,11 +172,21 @@ static int handle_record(struct session *s, void *data, size_t size)
 		mmaps__forget(s->mm, h->pid);
 		procs__on_fork(s->procs, h->pid, p->ppid, h->ts, comm);
 		break;
-	case DF_RB_EXEC:
+	case DF_RB_EXEC: {
+		const struct df_exec_rec *x = data;
+		char path[DF_EXEC_PATH + 1] = "";
+
+		if (size < sizeof(*x) || x->args_len > DF_EXEC_ARGS || x->path_len >= DF_EXEC_PATH) {
+			s->bad_records++;
+			break;
+		}
+		memcpy(path, x->path, x->path_len);
+		path[x->path_len] = 0;
 		pycodes__forget(s->py, h->pid);
-		procs__on_exec(s->procs, h->pid, h->ts, comm);
+		procs__on_exec(s->procs, h->pid, h->ts, comm, x->args, x->args_len, path);
 		mmaps__exec_done(s->mm, h->pid, on_mmap, s);
 		break;
+	}
 	case DF_RB_EXIT:
 		mmaps__forget(s->mm, h->pid);
 		pycodes__forget(s->py, h->pid);

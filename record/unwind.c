@@ -266,12 +266,6 @@ void unwinder__hold(struct unwinder *u, const struct df_umap *maps, size_t n, in
 			u->slots[maps[i].obj].refs += delta;
 }
 
-void unwinder__drop_proc(struct unwinder *u, uint32_t pid)
-{
-	if (u)
-		bpf_map_delete_elem(u->procs_fd, &pid);
-}
-
 void unwinder__set_inode(struct unwinder *u, dev_t dev, uint64_t ino, const struct df_uinode *v)
 {
 	/* The kernel's dev_t of the superblock: major << 20 | minor; the vDSO by its own key. */
