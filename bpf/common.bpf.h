@@ -25,6 +25,27 @@ struct {
 	__type(value, __u8);
 } targets SEC(".maps");
 
+/* -t TID,...: only these threads are sampled (their processes are targets). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} df_threads SEC(".maps");
+
+/* -C CPUS: 1 for each CPU sampled. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} df_cpus SEC(".maps");
+
+/* Set before load by the sampling programs' loaders: whether df_threads and
+ * df_cpus narrow what is sampled (the process program follows whole processes). */
+const volatile bool df_by_thread = false;
+const volatile bool df_by_cpu = false;
+
 /* Stack copies of which not a byte could be read (each program has its own). */
 __u64 copy_failed = 0;
 
@@ -182,11 +203,23 @@ static __always_inline __u64 df_wakeup(const struct df_sample_rec *e)
 	return BPF_RB_FORCE_WAKEUP;
 }
 
-static __always_inline bool df_wanted(bool filter, __u32 tgid)
+/* Whether the current event of thread tid of tgid is recorded. */
+static __always_inline bool df_wanted(bool filter, __u32 tgid, __u32 tid)
 {
 	if (df_paused)
 		return false;
-	return !filter || bpf_map_lookup_elem(&targets, &tgid);
+	if (filter && !bpf_map_lookup_elem(&targets, &tgid))
+		return false;
+	if (df_by_thread && !bpf_map_lookup_elem(&df_threads, &tid))
+		return false;
+	if (df_by_cpu) {
+		__u32 cpu = bpf_get_smp_processor_id();
+		__u8 *on = bpf_map_lookup_elem(&df_cpus, &cpu);
+
+		if (!on || !*on)
+			return false;
+	}
+	return true;
 }
 
 #include "python.bpf.h"

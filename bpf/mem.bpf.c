@@ -62,7 +62,7 @@ static __always_inline int enter(__u32 kind, __u64 size, __u64 old, __u64 memptr
 	__u32 tid = (__u32)id;
 	struct df_mem_call *c, n = { size, old, memptr, kind, 1 };
 
-	if (!df_wanted(filter, id >> 32))
+	if (!df_wanted(filter, id >> 32, tid))
 		return 0;
 	c = bpf_map_lookup_elem(&calls, &tid);
 	if (c) {
@@ -236,7 +236,7 @@ int BPF_KPROBE(free_enter, __u64 addr)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
 
-	if (!df_wanted(filter, id >> 32))
+	if (!df_wanted(filter, id >> 32, tid))
 		return 0;
 	/* A free inside an allocator call is the allocator's own business. */
 	if (bpf_map_lookup_elem(&calls, &tid))

@@ -194,7 +194,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	if (df_paused)
 		return 0;
 	/* The idle task (pid 0) neither waits nor is waited for. */
-	if (tid != 0 && df_wanted(filter, tgid)) {
+	if (tid != 0 && df_wanted(filter, tgid, tid)) {
 		if (preempt || !(task_state(prev) & (TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE)))
 			__sync_fetch_and_add(&preempted, 1);
 		else

@@ -30,7 +30,7 @@ int on_cpu(struct bpf_perf_event_data *ctx)
 	__u32 want = ustack_bytes;
 	bool user_mode;
 
-	if (tid == 0 || !df_wanted(filter, tgid))	/* idle, or not ours */
+	if (tid == 0 || !df_wanted(filter, tgid, tid))	/* idle, or not ours */
 		return 0;
 	e = bpf_map_lookup_elem(&scratch, &zero);
 	if (!e)

@@ -147,7 +147,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	__u32 tgid = p->tgid;
 	__u64 ts;
 
-	if (!df_wanted(filter, tgid))
+	if (!df_wanted(filter, tgid, 0))
 		return 0;
 	/* A new image: dfrecord says again whether it is Python. */
 	bpf_map_delete_elem(&py_procs, &tgid);
@@ -165,7 +165,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 {
 	__u32 tgid = p->tgid;
 
-	if (p->pid != tgid || !df_wanted(filter, tgid))
+	if (p->pid != tgid || !df_wanted(filter, tgid, 0))
 		return 0;
 	emit(DF_RB_EXIT, tgid, 0, bpf_ktime_get_ns(), BPF_RB_NO_WAKEUP);
 	bpf_map_delete_elem(&df_uprocs, &tgid);

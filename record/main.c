@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 #include "config.h"
 #include "log.h"
 #include "record.h"
@@ -17,6 +18,8 @@ static const char doc[] =
 	"Record stack samples into a .dfa archive for dfreport.\v"
 	"EXAMPLES:\n"
 	"  dfrecord -a -d 10                  profile the whole system for 10 s into prof.dfa\n"
+	"  dfrecord -a -- make -j8            the whole system for as long as make runs\n"
+	"  dfrecord -C 0,2-3 -d 5             only what runs on CPUs 0, 2 and 3\n"
 	"  dfrecord -p 1234,1240 -o app.dfa   profile two processes (and their children) until Ctrl-C\n"
 	"  dfrecord -F 999 -- ./bench --fast  profile a command and its descendants until it exits\n"
 	"  dfrecord -e on-cpu,off-cpu -p 1234 where a process runs and where it waits\n"
@@ -28,7 +31,9 @@ static const char doc[] =
 	"  1  error (no privilege, no such process, write failure, ...)\n"
 	"  2  usage error\n"
 	"\n"
-	"Recording needs root or CAP_BPF+CAP_PERFMON. SIGINT or SIGTERM stops and finalizes.";
+	"Recording needs root or CAP_BPF+CAP_PERFMON. SIGINT or SIGTERM stops and finalizes.\n"
+	"A COMMAND alone is recorded with its descendants; with -a, -p or -t it only sets how long "
+	"the recording runs (as perf record's). On a terminal a status line shows progress.";
 
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";
 
@@ -41,9 +46,11 @@ enum { OPT_NO_KERNEL = 0x100, OPT_NO_DEBUGINFO, OPT_CALL_GRAPH, OPT_MIN_BLOCK, O
 
 /* The -e and --event docs come from the event table (event_doc). */
 static struct argp_option options[] = {
-	{ NULL, 0, NULL, 0, "Scope (one of):", 1 },
+	{ NULL, 0, NULL, 0, "Scope (one of, or -- COMMAND):", 1 },
 	{ "all-cpus", 'a', NULL, 0, "Profile every process on every CPU", 1 },
 	{ "pid", 'p', "PID[,PID..]", 0, "Profile these processes and their descendants", 1 },
+	{ "tid", 't', "TID[,TID..]", 0, "Profile these threads only", 1 },
+	{ "cpu", 'C', "CPUS", 0, "Only these CPUs (as 0,2-3); alone, every process on them", 1 },
 	{ NULL, 0, NULL, 0, "Sampling:", 2 },
 	{ "event", 'e', "EVENTS", 0, NULL, 2 },
 	{ "mem-sample", OPT_MEM_SAMPLE, "BYTES", 0, "Memory: sample about one allocation per BYTES allocated, "
@@ -53,15 +60,16 @@ static struct argp_option options[] = {
 	{ "min-block", OPT_MIN_BLOCK, "USEC", 0, "off-cpu: record waits of at least this long (default 100)", 2 },
 	{ "freq", 'F', "HZ", 0, "Samples per second per CPU (default 99)", 2 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after this long (default: until Ctrl-C or the command exits)", 2 },
+	{ NULL, 'g', NULL, 0, "Call graphs (always recorded; accepted for perf's habit)", 2 },
 	{ "no-kernel", OPT_NO_KERNEL, NULL, 0, "Leave kernel stacks out", 2 },
 	{ "call-graph", OPT_CALL_GRAPH, "MODE", 0,
 	  "auto (default): user stacks unwound in BPF with tables from each object's .eh_frame "
 	  "(frame pointers where there is none), no stack copies; "
 	  "fp: the kernel's frame-pointer chains only (as perf -g); "
 	  "dwarf[,BYTES]: BYTES (default 8192, at most 16384) of stack with every sample, "
-	  "unwound by dfreport", 2 },
+	  "unwound by dfreport; lbr is not supported", 2 },
 	{ NULL, 0, NULL, 0, "Output:", 3 },
-	{ "output", 'o', "FILE", 0, "Archive to write (default prof.dfa)", 3 },
+	{ "output", 'o', "FILE", 0, "Archive to write (default prof.dfa); not a pipe", 3 },
 	{ "no-debuginfo", OPT_NO_DEBUGINFO, NULL, 0,
 	  "Leave DWARF .debug_* sections out of object snapshots (smaller; no inlines or lines)", 3 },
 	{ "no-cfi", OPT_NO_CFI, NULL, 0,
@@ -108,27 +116,46 @@ static void event_doc(void)
 			opt->doc = buf;
 }
 
-/* strtok writes into its string: work on a copy, so the command line stays as typed. */
-static int parse_pids(struct record_opts *o, const char *text)
+static int push_id(uint32_t **v, size_t *n, unsigned long x)
+{
+	uint32_t *g = realloc(*v, (*n + 1) * sizeof(*g));
+
+	if (!g)
+		return -1;
+	*v = g;
+	(*v)[(*n)++] = x;
+	return 0;
+}
+
+/*
+ * "1,5,7" (ranges "2-4" too when lo is 0, as -C spells CPUs); each at least
+ * lo.  strtok writes into its string: work on a copy, so the command line
+ * stays as typed.
+ */
+static int parse_ids(const char *text, unsigned long lo, bool ranges, uint32_t **v, size_t *n)
 {
 	char *arg = strdupa(text);
 
 	for (char *tok = strtok(arg, ","); tok; tok = strtok(NULL, ",")) {
 		char *end;
-		unsigned long v;
-		uint32_t *g;
+		unsigned long x, last;
 
 		errno = 0;
-		v = strtoul(tok, &end, 10);
-		if (errno || *end || end == tok || v == 0 || v > INT_MAX)
+		x = last = strtoul(tok, &end, 10);
+		if (ranges && *end == '-' && end != tok) {
+			char *dash = end;
+
+			last = strtoul(dash + 1, &end, 10);
+			if (end == dash + 1 || last < x)
+				return -1;
+		}
+		if (errno || *end || end == tok || x < lo || last > INT_MAX || last - x > 4096)
 			return -1;
-		g = realloc(o->pids, (o->n_pids + 1) * sizeof(*g));
-		if (!g)
-			return -1;
-		o->pids = g;
-		o->pids[o->n_pids++] = v;
+		for (; x <= last; x++)
+			if (push_id(v, n, x))
+				return -1;
 	}
-	return o->n_pids ? 0 : -1;
+	return *n ? 0 : -1;
 }
 
 static int parse_events(struct record_opts *o, const char *text)
@@ -152,7 +179,7 @@ static int parse_call_graph(struct record_opts *o, const char *arg)
 	unsigned long n = DWARF_BYTES;
 
 	o->dwarf_all = o->bpf_unwind = false;
-	if (!strcmp(arg, "fp")) {
+	if (!strcmp(arg, "fp") || !strcmp(arg, "fp,")) {
 		o->dwarf_bytes = 0;
 		return 0;
 	}
@@ -185,8 +212,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->o.all = true;
 		break;
 	case 'p':
-		if (parse_pids(&a->o, arg))
+		if (parse_ids(arg, 1, false, &a->o.pids, &a->o.n_pids))
 			argp_error(state, "invalid pid list '%s'", arg);
+		break;
+	case 't':
+		if (parse_ids(arg, 1, false, &a->o.tids, &a->o.n_tids))
+			argp_error(state, "invalid thread list '%s'", arg);
+		break;
+	case 'C':
+		if (parse_ids(arg, 0, true, &a->o.cpus, &a->o.n_cpus))
+			argp_error(state, "invalid CPU list '%s' (as 0,2-3)", arg);
+		for (size_t i = 0; i < a->o.n_cpus; i++)
+			if (a->o.cpus[i] >= 4096 || a->o.cpus[i] >= (unsigned)get_nprocs_conf())
+				argp_error(state, "-C: no CPU %u on this machine", a->o.cpus[i]);
+		break;
+	case 'g':
 		break;
 	case 'e':
 		if (parse_events(&a->o, arg))
@@ -209,9 +249,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'o':
 		if (!*arg)
 			argp_error(state, "empty output file name");
+		/* The archive is made beside its path and renamed into place; a write
+		 * error truncates it back to its last good record: a file, not a pipe. */
+		if (!strcmp(arg, "-"))
+			argp_error(state, "-o -: an archive cannot be written to a pipe; give a file name");
 		a->o.output = arg;
 		break;
 	case OPT_CALL_GRAPH:
+		if (!strncmp(arg, "lbr", 3))
+			argp_error(state, "--call-graph lbr is not supported: dfrecord unwinds in BPF "
+				   "(auto) or from stack copies (dwarf)");
 		if (parse_call_graph(&a->o, arg))
 			argp_error(state, "invalid call graph '%s' (fp, auto, dwarf[,BYTES] with BYTES 64..16384)", arg);
 		break;
@@ -266,8 +313,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		argp_error(state, "unexpected argument '%s' (put a command after --)", arg);
 		break;
 	case ARGP_KEY_END:
-		if ((a->o.all ? 1 : 0) + (a->o.n_pids ? 1 : 0) + (a->o.cmd ? 1 : 0) != 1)
-			argp_error(state, "give exactly one of -a, -p PID or -- COMMAND");
+		if ((a->o.all ? 1 : 0) + (a->o.n_pids ? 1 : 0) + (a->o.n_tids ? 1 : 0) > 1)
+			argp_error(state, "give one of -a, -p PID and -t TID");
+		/* -C alone: everything on those CPUs, as perf record -C. */
+		if (a->o.n_cpus && !a->o.n_pids && !a->o.n_tids)
+			a->o.all = true;
+		if (!a->o.all && !a->o.n_pids && !a->o.n_tids && !a->o.cmd)
+			argp_error(state, "give one of -a, -p PID, -t TID, -C CPUS or -- COMMAND");
+		a->o.cmd_times = a->o.cmd && (a->o.all || a->o.n_pids || a->o.n_tids);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -331,10 +384,17 @@ int main(int argc, char **argv)
 		argp_parse(&argp, argc, argv, 0, NULL, &a);
 	}
 	log_init("dfrecord", a.verbose);
+	if (a.o.n_tids && !(a.o.tids_tgid = calloc(a.o.n_tids, sizeof(*a.o.tids_tgid)))) {
+		fprintf(stderr, "dfrecord: out of memory\n");
+		return 1;
+	}
 	cap_frequency(&a.o);
 	/* Every allocation of a command or a few processes; a sample system-wide. */
 	a.o.mem_sample = a.mem_sample_set ? a.mem_sample : a.o.all ? 524288 : 0;
 	ret = record__run(&a.o);
 	free(a.o.pids);
+	free(a.o.tids);
+	free(a.o.tids_tgid);
+	free(a.o.cpus);
 	return ret;
 }

@@ -59,6 +59,8 @@ static int load(struct probes *p, void **state)
 	if (!s->skel)
 		return -errno;
 	s->skel->rodata->filter = !o->all;
+	s->skel->rodata->df_by_thread = o->n_tids > 0;
+	s->skel->rodata->df_by_cpu = o->n_cpus > 0;
 	s->skel->rodata->df_bpf_unwind = o->bpf_unwind;
 	s->skel->rodata->ustack_bytes = o->dwarf_all ? DF_MEM_COPY : 0;
 	s->skel->rodata->sample_mean = o->mem_sample;
@@ -286,6 +288,8 @@ static void counters(void *state, struct probe_totals *t, struct dfa_writer *w)
 	const typeof(*s->skel->bss) *b = s->skel->bss;
 
 	PROBE_ADD_TOTALS(t, b);
+	if (!w)
+		return;
 	/* Every allocation seen, what sampling left out, what frees matched. */
 	set_meta_u64(w, DFA_META_MEM_ALLOCS, b->allocs);
 	set_meta_u64(w, DFA_META_MEM_NOT_SAMPLED, b->sampled_out);

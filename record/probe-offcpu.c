@@ -33,6 +33,8 @@ static int load(struct probes *p, void **state)
 	if (!s->skel)
 		return -errno;
 	s->skel->rodata->filter = !o->all;
+	s->skel->rodata->df_by_thread = o->n_tids > 0;
+	s->skel->rodata->df_by_cpu = o->n_cpus > 0;
 	s->skel->rodata->df_bpf_unwind = o->bpf_unwind;
 	s->skel->rodata->kernel_stacks = !o->no_kernel;
 	s->skel->rodata->min_block_ns = s->min_block_ns;
@@ -77,6 +79,8 @@ static void counters(void *state, struct probe_totals *t, struct dfa_writer *w)
 	const typeof(*s->skel->bss) *b = s->skel->bss;
 
 	PROBE_ADD_TOTALS(t, b);
+	if (!w)
+		return;
 	/* What each off-cpu rule of the feature sheet filtered. */
 	set_meta_u64(w, DFA_META_OFFCPU_RECORDED, b->recorded + s->open);
 	set_meta_u64(w, DFA_META_OFFCPU_OPEN, s->open);

@@ -32,6 +32,7 @@ static int load(struct probes *p, void **state)
 	if (!s->skel)
 		return -errno;
 	s->skel->rodata->filter = !o->all;
+	s->skel->rodata->df_by_thread = o->n_tids > 0;	/* -C: cpu-clock opened on those CPUs only */
 	s->skel->rodata->df_bpf_unwind = o->bpf_unwind;
 	s->skel->rodata->kernel_stacks = !o->no_kernel;
 	s->skel->rodata->ustack_bytes = o->dwarf_all ? o->dwarf_bytes : 0;
@@ -60,7 +61,7 @@ static int attach(struct probes *p, void *state)
 	for (int cpu = 0; cpu < ncpu; cpu++) {
 		int fd;
 
-		if (!online[cpu])
+		if (!online[cpu] || !probes__cpu_sampled(p, cpu))
 			continue;
 		fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 		if (fd < 0) {

@@ -78,7 +78,7 @@ int probes__reuse_maps(struct probes *p, struct bpf_object *obj)
 {
 	static const char *const shared[] = { "events",	  "targets",  "py_procs",  "py_threads",
 					      "py_codes", "df_urows", "df_uobjs", "df_uprocs", "df_uimages", "df_uinodes", "df_woken",
-					      "df_ulearned" };
+					      "df_ulearned", "df_threads", "df_cpus" };
 
 	for (size_t i = 0; i < sizeof(shared) / sizeof(*shared); i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(obj, shared[i]);
@@ -131,6 +131,8 @@ size_t probes__ring_bytes(const struct record_opts *o)
 	return most;
 }
 
+static int set_scope(struct probes *p);
+
 struct probes *probes__new(const struct record_opts *o, size_t rb_size)
 {
 	struct probes *p = calloc(1, sizeof(*p));
@@ -150,6 +152,8 @@ struct probes *probes__new(const struct record_opts *o, size_t rb_size)
 	p->procs->rodata->send_args = !o->no_cmdline;
 	bpf_map__set_max_entries(p->procs->maps.events, rb_size);
 	err = procs_bpf__load(p->procs);
+	if (!err)
+		err = set_scope(p);
 	if (!err && o->bpf_unwind &&
 	    !(p->uw = unwinder__new(bpf_map__fd(p->procs->maps.df_urows), bpf_map__fd(p->procs->maps.df_uobjs),
 				    bpf_map__fd(p->procs->maps.df_uprocs), bpf_map__fd(p->procs->maps.df_uinodes))))
@@ -245,6 +249,16 @@ void probes__pause(struct probes *p)
 			probe_table[i]->pause(p->state[i]);
 }
 
+uint64_t probes__lost(const struct probes *p)
+{
+	struct probe_totals t = { .lost = p->procs->bss->lost };
+
+	for (size_t i = 0; i < N_PROBES; i++)
+		if (p->loaded[i])
+			probe_table[i]->counters(p->state[i], &t, NULL);
+	return t.lost;
+}
+
 uint64_t probes__write_counters(const struct probes *p, struct dfa_writer *w)
 {
 	struct probe_totals t = { .lost = p->procs->bss->lost };
@@ -277,6 +291,31 @@ static int set_pid(struct bpf_map *map, uint32_t pid)
 int probes__add_target(struct probes *p, uint32_t pid)
 {
 	return set_pid(p->procs->maps.targets, pid);
+}
+
+/* -t and -C: the threads and CPUs the sampling programs keep to. */
+static int set_scope(struct probes *p)
+{
+	const struct record_opts *o = p->o;
+	__u8 one = 1;
+
+	for (size_t i = 0; i < o->n_tids; i++)
+		if (bpf_map_update_elem(bpf_map__fd(p->procs->maps.df_threads), &o->tids[i], &one, BPF_ANY))
+			return -errno;
+	for (size_t i = 0; i < o->n_cpus; i++)
+		if (bpf_map_update_elem(bpf_map__fd(p->procs->maps.df_cpus), &o->cpus[i], &one, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+bool probes__cpu_sampled(const struct probes *p, int cpu)
+{
+	if (!p->o->n_cpus)
+		return true;
+	for (size_t i = 0; i < p->o->n_cpus; i++)
+		if (p->o->cpus[i] == (uint32_t)cpu)
+			return true;
+	return false;
 }
 
 int probes__add_python(struct probes *p, uint32_t pid, uint64_t runtime, uint32_t version, uint32_t cookie)

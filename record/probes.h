@@ -42,7 +42,8 @@ struct probe_ops {
 	void (*start_meta)(void *state, struct dfa_writer *w);
 	/* stops sending records (stays attached) */
 	void (*pause)(void *state);
-	/* adds the shared counters to t, writes its own to the archive, warns of what it dropped */
+	/* adds the shared counters to t, writes its own to the archive, warns of what it dropped;
+	 * with w NULL (mid-recording) only adds */
 	void (*counters)(void *state, struct probe_totals *t, struct dfa_writer *w);
 	void (*destroy)(void *state);
 };
@@ -59,6 +60,8 @@ int probes__reuse_maps(struct probes *p, struct bpf_object *obj);
 int probes__add_link(struct probes *p, struct bpf_link *l);
 /* The online CPUs attach gave: n, and whether each is online. */
 int probes__ncpu(const struct probes *p, const bool **online);
+/* Whether -C leaves cpu sampled. */
+bool probes__cpu_sampled(const struct probes *p, int cpu);
 /* The state of a probe that was loaded, or NULL. */
 void *probes__state(const struct probes *p, const struct probe_ops *ops);
 

@@ -61,6 +61,7 @@ int proc_status__read(uint32_t pid, struct proc_status *st)
 	st->egid = field(buf, "Gid:", 1, 10, &v) ? v : st->gid;
 	/* The innermost namespace's pid: the one the process knows itself by. */
 	st->nspid = field(buf, "NSpid:", -1, 10, &v) ? v : pid;
+	st->tgid = field(buf, "Tgid:", 0, 10, &v) ? v : pid;
 	st->sig_caught = field(buf, "SigCgt:", 0, 16, &v) ? v : 0;
 	return 0;
 }

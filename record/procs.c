@@ -29,6 +29,9 @@
 #include "unwind.h"
 
 #define REFRESH_NS 100000000ULL	/* at most one maps re-read per image per 100 ms */
+/* Samples of an image before the walk is told of its mappings: most short
+ * processes never reach it, and the BPF side learns what they need itself. */
+#define TELL_AFTER 4
 
 struct map {
 	uint64_t start, end, offset;
@@ -52,6 +55,8 @@ struct proc {
 	bool have_maps, dirty, dead;
 	bool have_identity;	/* command line and executable known */
 	bool exec_image;	/* begun by an exec dfrecord saw */
+	bool followed;		/* its mappings all came in records (exec, fork) */
+	unsigned samples;	/* so far (the walk is told of it after a few) */
 	bool sampled, jit_saved;
 	uint64_t refreshed;	/* ts of the last maps read */
 	unsigned reads;		/* maps reads so far */
@@ -73,6 +78,7 @@ struct procs {
 	bool ask_jvm;
 	bool no_cmdline;
 	struct unwinder *uw;
+	bool records_lost;	/* mapping records were lost: /proc is read on misses */
 	uint32_t *uw_pending;	/* pids whose walk view is to be updated */
 	size_t n_uw_pending, cap_uw_pending;
 	struct procs_stats st;
@@ -130,6 +136,11 @@ void procs__set_unwinder(struct procs *ps, struct unwinder *u)
 	ps->uw = u;
 }
 
+void procs__set_records_lost(struct procs *ps, bool lost)
+{
+	ps->records_lost = lost;
+}
+
 /*
  * The walk is to learn p's mappings anew: at its first sample, then at the
  * next procs__sync_unwind.  An image never sampled is never told: the BPF
@@ -139,7 +150,7 @@ static void unwind_dirty(struct procs *ps, struct proc *p)
 {
 	if (!ps->uw || p->dead)
 		return;
-	if (!p->uw_dirty && p->sampled &&
+	if (!p->uw_dirty && p->samples >= TELL_AFTER &&
 	    !array_grow(&ps->uw_pending, &ps->cap_uw_pending, ps->n_uw_pending + 1, sizeof(*ps->uw_pending), 64))
 		ps->uw_pending[ps->n_uw_pending++] = p->pid;
 	p->uw_dirty = true;
@@ -547,6 +558,7 @@ void procs__on_fork(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t ts, 
 	if (p && parent && parent->have_maps) {
 		copy_maps(p, parent);
 		p->have_maps = true;
+		p->followed = parent->followed;
 		unwind_dirty(ps, p);
 	}
 	if (p && parent && parent->have_identity) {
@@ -583,7 +595,7 @@ void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *com
 	/* Its mappings follow, as the kernel reports them (procs__on_mmap):
 	 * the executable and the dynamic loader, then the libraries. */
 	p->have_maps = true;
-	p->exec_image = true;
+	p->exec_image = p->followed = true;
 	/* What /proc would say, from the exec record: no /proc read for it. */
 	if (args_len || ps->no_cmdline) {
 		p->have_identity = true;
@@ -703,6 +715,7 @@ void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *c
 			return;
 	}
 	p->sampled = true;
+	p->samples++;
 	if (!p->have_maps)
 		load_maps(ps, p, ts);
 	if (!p->have_identity) {
@@ -710,15 +723,16 @@ void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *c
 		p->dirty = true;
 		read_identity(p, ps->no_cmdline);
 	}
-	/* The walk learns its mappings before objects are stored (which takes
-	 * long for a large one): its next samples are walked in BPF. */
-	if (p->uw_dirty) {
+	/* Once it keeps being sampled, the walk learns its mappings, before
+	 * objects are stored (which takes long for a large one). */
+	if (p->uw_dirty && p->samples >= TELL_AFTER) {
 		p->uw_dirty = false;
 		push_unwind(ps, p);
 	}
 	/* Re-read on a miss (a mapping record lost, or not a file's), at most
-	 * every REFRESH_NS. */
-	if (!store_objects(ps, p, user, n_user) && !p->dead && (!p->reads || ts - p->refreshed > REFRESH_NS)) {
+	 * every REFRESH_NS; an image followed in records only if records were lost. */
+	if (!store_objects(ps, p, user, n_user) && !p->dead && (!p->followed || ps->records_lost) &&
+	    (!p->reads || ts - p->refreshed > REFRESH_NS)) {
 		load_maps(ps, p, ts);
 		store_objects(ps, p, user, n_user);
 	}

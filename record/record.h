@@ -16,9 +16,15 @@ struct record_opts {
 	bool all;
 	uint32_t *pids;
 	size_t n_pids;
+	uint32_t *tids;		/* -t: only these threads (their processes are the targets) */
+	uint32_t *tids_tgid;	/* filled by record__run: each thread's process */
+	size_t n_tids;
+	uint32_t *cpus;		/* -C: only these CPUs */
+	size_t n_cpus;
 	int argc;		/* dfrecord's own command line, for the archive */
 	char **argv;
 	char **cmd;		/* NULL-terminated argv after "--" */
+	bool cmd_times;		/* cmd only bounds the recording (-a, -p or -t with -- COMMAND) */
 	unsigned freq;
 	double duration;	/* seconds; 0 = until interrupted */
 	const char *output;
@@ -88,6 +94,7 @@ char *safefile__read(int fd, const struct stat *st, size_t max, size_t *len);
 struct proc_status {
 	uint32_t uid, euid, gid, egid;
 	uint32_t nspid;		/* in its own pid namespace */
+	uint32_t tgid;		/* the process of this thread */
 	uint64_t sig_caught;	/* SigCgt: bit n-1 for signal n */
 };
 int proc_status__read(uint32_t pid, struct proc_status *st);
@@ -127,6 +134,8 @@ void probes__start_meta(const struct probes *p, struct dfa_writer *w);
 uint64_t probes__write_counters(const struct probes *p, struct dfa_writer *w);
 /* Stops every program from sending records (they stay attached), so a last drain ends. */
 void probes__pause(struct probes *p);
+/* Records the ring buffer had no room for so far. */
+uint64_t probes__lost(const struct probes *p);
 /* Memory (probe-mem.c): whether allocators are probed; another allocator
  * library (jemalloc, ...) probed too, once: by path (0 or -1), or as pid maps it. */
 bool probes__allocators(const struct probes *p);
@@ -317,6 +326,8 @@ void procs__set_no_cmdline(struct procs *ps, bool on);
 void procs__set_unwinder(struct procs *ps, struct unwinder *u);
 /* ... those that changed since the last call. */
 void procs__sync_unwind(struct procs *ps);
+/* Mapping records were lost (mmaps__lost): images followed in records are read from /proc on a miss too. */
+void procs__set_records_lost(struct procs *ps, bool lost);
 
 /* kernel.c: kernel symbols, stored as they are first needed. */
 struct kernel;

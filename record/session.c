@@ -321,7 +321,8 @@ static void write_start_meta(struct session *s, int ncpu, const char *cmdline)
 	dfa_writer__set_meta(s->w, DFA_META_CALL_GRAPH, s->o->bpf_unwind ? "bpf" : s->o->dwarf_all ? "dwarf"
 						       : s->o->dwarf_bytes ? "fp+copies" : "fp");
 	set_meta_u64(s->w, DFA_META_FREQ, s->o->freq);
-	snprintf(buf, sizeof(buf), "%s", s->o->all ? "system" : s->o->cmd ? "command" : "pids");
+	snprintf(buf, sizeof(buf), "%s", s->o->all ? "system" : s->o->n_tids ? "threads" : s->o->n_pids ? "pids"
+		 : "command");
 	dfa_writer__set_meta(s->w, DFA_META_SCOPE, buf);
 	dfa_writer__set_meta(s->w, DFA_META_KALLSYMS, s->kern && kernel__restricted(s->kern) ? "restricted" : "ok");
 }
@@ -389,6 +390,16 @@ static int drain(struct session *s, uint64_t budget, int wait_ms)
 	return err == -EINTR ? 0 : err;
 }
 
+/* On a terminal, once a second: how far the recording is. */
+static void show_status(const struct session *s, uint64_t start, uint64_t t)
+{
+	struct dfa_writer_stats st;
+
+	dfa_writer__stats(s->w, &st);
+	log_status("recording %.0f s: %llu samples, %llu lost, %.1f MB written (Ctrl-C stops)", (t - start) / 1e9,
+		   (unsigned long long)s->samples, (unsigned long long)probes__lost(s->probes), st.bytes / 1e6);
+}
+
 static int drain_loop(struct session *s)
 {
 	uint64_t start = now_ns(CLOCK_MONOTONIC), last_flush = start;
@@ -407,17 +418,20 @@ static int drain_loop(struct session *s)
 		}
 		/* Images met in this drain: the walk learns their mappings now. */
 		procs__sync_unwind(s->procs);
+		procs__set_records_lost(s->procs, !s->mm || mmaps__lost(s->mm) > 0);
 		t = now_ns(CLOCK_MONOTONIC);
 		if (t - last_flush >= FLUSH_NS) {
 			if (flush(s) != DFA_OK)
 				return -1;
 			last_flush = t;
+			show_status(s, start, t);
 		}
 		if (limit && t - start >= limit)
 			break;
 		if (command__exited(&s->cmd) || targets_gone(s))
 			break;
 	}
+	log_status_end();
 	/* The programs stop sending; what they sent before is taken. */
 	probes__pause(s->probes);
 	usleep(10000);	/* records being written as the flag was set */
@@ -606,6 +620,15 @@ int record__run(const struct record_opts *o)
 			return 1;
 		}
 	}
+	for (size_t i = 0; i < o->n_tids; i++) {
+		struct proc_status st;
+
+		if (proc_status__read(o->tids[i], &st)) {
+			pr_err("no such thread: %u", o->tids[i]);
+			return 1;
+		}
+		o->tids_tgid[i] = st.tgid;
+	}
 	if (online_cpus(&online, &ncpu)) {
 		pr_err("cannot read the online CPUs");
 		return 1;
@@ -617,7 +640,9 @@ int record__run(const struct record_opts *o)
 		goto cleanup;
 	for (size_t i = 0; i < o->n_pids; i++)
 		probes__add_target(s.probes, o->pids[i]);
-	if (s.cmd.pid > 0)
+	for (size_t i = 0; i < o->n_tids; i++)
+		probes__add_target(s.probes, o->tids_tgid[i]);
+	if (s.cmd.pid > 0 && !o->cmd_times)
 		probes__add_target(s.probes, s.cmd.pid);
 	if (probes__attach(s.probes, ncpu, online))
 		goto cleanup;
@@ -645,6 +670,8 @@ int record__run(const struct record_opts *o)
 		procs__set_ask_jvm(s.procs, !o->no_jvm_perfmap);
 		procs__set_no_cmdline(s.procs, o->no_cmdline);
 		procs__set_unwinder(s.procs, probes__unwinder(s.probes));
+		/* Without mapping records, /proc is all there is. */
+		procs__set_records_lost(s.procs, !s.mm);
 	}
 	if (!o->no_kernel)
 		s.kern = kernel__new(s.w);

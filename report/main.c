@@ -19,7 +19,7 @@ const char *argp_program_version = "dfreport " PACKAGE_VERSION;
 static const char doc[] =
 	"Report on a .dfa archive written by dfrecord, using nothing but the archive.\v"
 	"EXAMPLES:\n"
-	"  dfreport prof.dfa                     top functions by self time\n"
+	"  dfreport                              top functions by self time, from ./prof.dfa\n"
 	"  dfreport --flame prof.dfa             interactive flame graph in prof.svg\n"
 	"  dfreport --folded --comm nginx prof.dfa | flamegraph.pl > nginx.svg\n"
 	"  dfreport --info prof.dfa              metadata, losses, archive size, symbol coverage\n"
@@ -31,7 +31,7 @@ static const char doc[] =
 	"  1  error (unreadable or corrupt archive, cannot write output)\n"
 	"  2  usage error";
 
-static const char args_doc[] = "ARCHIVE";
+static const char args_doc[] = "[ARCHIVE]";
 
 enum { OPT_FOLDED = 0x100, OPT_FLAME, OPT_INFO, OPT_TOP, OPT_EVENT, OPT_PID, OPT_TID, OPT_COMM,
        OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND, OPT_TIMELINE, OPT_LINES, OPT_SPEEDSCOPE, OPT_PPROF, OPT_DEBUGINFOD, OPT_DIFF };
@@ -223,7 +223,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_END:
 		if (!a->o.archive)
-			argp_error(state, "no archive given");
+			a->o.archive = "prof.dfa";	/* what dfrecord writes by default */
 		if (a->modes > 1)
 			argp_error(state, "give one mode only");
 		if (a->o.diff && a->o.mode != MODE_TOP && a->o.mode != MODE_FOLDED && a->o.mode != MODE_FLAME)

@@ -5,7 +5,8 @@
 one_line() { [ "$(wc -l < stderr)" -le 2 ] || fail "error is not brief: $(cat stderr)"; }
 
 # Usage errors: exit 2.
-expect_exit 2 "$DFREPORT"
+expect_exit 1 "$DFREPORT"	# ./prof.dfa, absent here
+grep -q 'prof.dfa' stderr || fail "dfreport without an archive does not name ./prof.dfa: $(cat stderr)"
 expect_exit 2 "$DFREPORT" --bogus x.dfa
 expect_exit 2 "$DFREPORT" --event nosuch x.dfa
 grep -q "unknown event 'nosuch'" stderr || fail "bad event not named: $(cat stderr)"
@@ -13,7 +14,7 @@ expect_exit 2 "$DFREPORT" --time abc x.dfa
 expect_exit 2 "$DFREPORT" --folded --flame x.dfa
 expect_exit 2 "$DFREPORT" a.dfa b.dfa
 expect_exit 2 "$DFRECORD"
-grep -q 'exactly one of' stderr || fail "missing scope not explained"
+grep -q 'give one of -a, -p PID' stderr || fail "missing scope not explained"
 expect_exit 2 "$DFRECORD" -a -p 1
 expect_exit 2 "$DFRECORD" -p abc
 expect_exit 2 "$DFRECORD" -p 0

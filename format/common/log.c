@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <unistd.h>
 #include "log.h"
 
 static const char *log_prog = "dfprof";
 /* warnings show by default; each -v adds a level */
 static int log_level = LOG_WARN;
+static int status_tty = -1;	/* whether stderr is a terminal; -1: not asked yet */
+static bool status_shown;	/* a status line is on the terminal, without its newline */
 
 void log_init(const char *prog, int verbosity)
 {
@@ -18,6 +22,14 @@ int log_verbosity(void)
 	return log_level - LOG_WARN;
 }
 
+/* A message starts on a clean line: the status line is erased first (and drawn again by its next update). */
+static void status_erase(void)
+{
+	if (status_shown)
+		fputs("\r\033[K", stderr);
+	status_shown = false;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const char *const tag[] = { "error: ", "warning: ", "", "debug: " };
@@ -25,9 +37,37 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 	if ((int)level > log_level)
 		return;
+	status_erase();
 	fprintf(stderr, "%s: %s", log_prog, tag[level]);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+bool log_status_wanted(void)
+{
+	if (status_tty < 0)
+		status_tty = isatty(STDERR_FILENO);
+	return status_tty > 0;
+}
+
+void log_status(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_status_wanted())
+		return;
+	fprintf(stderr, "\r\033[K%s: ", log_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+	status_shown = true;
+}
+
+void log_status_end(void)
+{
+	status_erase();
+	fflush(stderr);
 }

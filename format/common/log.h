@@ -9,6 +9,13 @@ void log_init(const char *prog, int verbosity);
 int log_verbosity(void);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A status line on stderr, redrawn in place; only when stderr is a terminal.
+ * Messages erase it first; log_status_end erases it for good. */
+#include <stdbool.h>
+bool log_status_wanted(void);
+void log_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_status_end(void);
+
 #define pr_err(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define pr_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define pr_info(...) log_msg(LOG_INFO, __VA_ARGS__)
