@@ -5,6 +5,7 @@
 #include <libelf.h>
 #include <errno.h>
 #include <limits.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@ static const char doc[] =
 	"  dfreport --info prof.dfa              metadata, losses, archive size, symbol coverage\n"
 	"  dfreport --time 2.5:4 --pid 1234 prof.dfa\n"
 	"  dfreport --flame --diff before.dfa -o what-changed.svg after.dfa\n"
+	"  dfreport --callers '^malloc$' prof.dfa   who calls malloc, merged\n"
+	"  dfreport --pprof prof.dfa && go tool pprof -top prof.pb.gz\n"
 	"\n"
 	"EXIT STATUS:\n"
 	"  0  report written\n"
@@ -34,7 +37,8 @@ static const char doc[] =
 static const char args_doc[] = "[ARCHIVE]";
 
 enum { OPT_FOLDED = 0x100, OPT_FLAME, OPT_INFO, OPT_TOP, OPT_EVENT, OPT_PID, OPT_TID, OPT_COMM,
-       OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND, OPT_TIMELINE, OPT_LINES, OPT_SPEEDSCOPE, OPT_PPROF, OPT_DEBUGINFOD, OPT_DIFF };
+       OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND, OPT_TIMELINE, OPT_LINES, OPT_SPEEDSCOPE, OPT_PPROF, OPT_DEBUGINFOD, OPT_DIFF,
+       OPT_CALLERS, OPT_CALLEES, OPT_HTML };
 
 /* --event's doc comes from the event table (event_doc). */
 static struct argp_option options[] = {
@@ -46,9 +50,13 @@ static struct argp_option options[] = {
 	{ "diff", OPT_DIFF, "BASE.dfa", 0, "Compare with BASE: the top table by change of self share, "
 	  "with --folded \"stack base new\" lines (flamegraph.pl's difffolded), with --flame a "
 	  "differential flame graph", 1 },
+	{ "callers", OPT_CALLERS, "NAME", 0, "Who calls the functions NAME matches (a regular expression): "
+	  "their callers merged, outward, with shares (perf report -G, pprof -peek)", 1 },
+	{ "callees", OPT_CALLEES, "NAME", 0, "What the functions NAME matches call: the stacks below them "
+	  "merged, with shares", 1 },
 	{ "timeline", OPT_TIMELINE, NULL, 0, "Memory in use over time, and its peak", 1 },
 	{ "speedscope", OPT_SPEEDSCOPE, NULL, 0, "JSON for speedscope.app (default file: ARCHIVE with .speedscope.json)", 1 },
-	{ "pprof", OPT_PPROF, NULL, 0, "pprof's profile.proto (default file: ARCHIVE with .pb)", 1 },
+	{ "pprof", OPT_PPROF, NULL, 0, "pprof's profile.proto, gzipped, as Go writes it (default file: ARCHIVE with .pb.gz)", 1 },
 	{ NULL, 0, NULL, 0, "Filters:", 2 },
 	{ "event", OPT_EVENT, "EVENT", 0, NULL, 2 },
 	{ "pid", OPT_PID, "PID[,PID..]", 0, "Only these processes", 2 },
@@ -178,6 +186,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_DIFF: a->o.diff = arg; break;
 	case OPT_SPEEDSCOPE: a->o.mode = MODE_SPEEDSCOPE; a->modes++; break;
 	case OPT_PPROF: a->o.mode = MODE_PPROF; a->modes++; break;
+	case OPT_CALLERS:
+	case OPT_CALLEES: {
+		regex_t re;
+
+		if (!*arg || regcomp(&re, arg, REG_EXTENDED | REG_NOSUB))
+			argp_error(state, "invalid function pattern '%s' (an extended regular expression)", arg);
+		regfree(&re);
+		a->o.mode = key == OPT_CALLERS ? MODE_CALLERS : MODE_CALLEES;
+		a->o.calls = arg;
+		a->modes++;
+		break;
+	}
 	case OPT_EVENT:
 		a->o.event = dfa_event__parse(arg);
 		if (a->o.event < 0)
@@ -222,6 +242,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->o.archive = arg;
 		break;
 	case ARGP_KEY_END:
+		a->o.by_thread = a->o.mode == MODE_PPROF;
 		if (!a->o.archive)
 			a->o.archive = "prof.dfa";	/* what dfrecord writes by default */
 		if (a->modes > 1)
@@ -285,7 +306,7 @@ static int write_output(struct dfa_reader *r, const struct profile *pf, const st
 	if (!path && o->mode == MODE_SPEEDSCOPE)
 		path = derived = derived_name(o->archive, ".speedscope.json");
 	if (!path && o->mode == MODE_PPROF)
-		path = derived = derived_name(o->archive, ".pb");
+		path = derived = derived_name(o->archive, ".pb.gz");
 	if (path && strcmp(path, "-")) {
 		out = dfa_outfile__new();
 		if (!out)
@@ -297,14 +318,16 @@ static int write_output(struct dfa_reader *r, const struct profile *pf, const st
 			return 1;
 		}
 	}
-	switch (base && o->mode != MODE_FLAME ? -1 : (int)o->mode) {
+	switch (base && o->mode != MODE_FLAME && o->mode != MODE_PPROF ? -1 : (int)o->mode) {
 	case -1: ret = out_diff(base, pf, o, f); break;
 	case MODE_FOLDED: ret = out_folded(pf, f); break;
 	case MODE_FLAME: ret = out_flame(pf, base, o, f); break;
 	case MODE_INFO: ret = out_info(r, pf, o, f); break;
 	case MODE_TIMELINE: ret = out_timeline(r, o, f); break;
 	case MODE_SPEEDSCOPE: ret = out_speedscope(pf, o, f); break;
-	case MODE_PPROF: ret = out_pprof(pf, o, f); break;
+	case MODE_PPROF: ret = out_pprof(r, pf, base, o, f); break;
+	case MODE_CALLERS:
+	case MODE_CALLEES: ret = out_calls(pf, o, f); break;
 	default: ret = out_top(pf, o, f); break;
 	}
 	if ((f != stdout ? fclose(f) : fflush(f)) || ret) {
@@ -429,7 +452,14 @@ int main(int argc, char **argv)
 		pr_warn("%s: no %s samples match", a.o.archive, profile__event_name(&pf));
 	if (a.o.diff && open_profile(a.o.diff, &a.o, pf.event, &br, &bs, &bpf))
 		goto cleanup;
-	ret = write_output(r, &pf, a.o.diff ? &bpf : NULL, &a.o);
+	/* pprof of memory: allocated and in use together, as a Go heap profile. */
+	if (a.o.mode == MODE_PPROF && (pf.event == DFA_EV_MEM_ALLOC || pf.event == DFA_EV_MEM_INUSE)) {
+		struct report_opts mo = a.o;
+
+		mo.event = pf.event == DFA_EV_MEM_ALLOC ? DFA_EV_MEM_INUSE : DFA_EV_MEM_ALLOC;
+		profile__build(&bpf, r, s, &mo);
+	}
+	ret = write_output(r, &pf, a.o.diff || a.o.mode == MODE_PPROF ? &bpf : NULL, &a.o);
 cleanup:
 	profile__release(&pf);
 	profile__release(&bpf);

@@ -22,13 +22,6 @@
 #define TOP 36
 #define BOTTOM 34
 
-struct node {
-	uint32_t frame;
-	uint64_t value;
-	uint64_t base;		/* --diff: the same path's value in the base profile */
-	struct node *child, *next;
-};
-
 struct flame {
 	const struct profile *pf;
 	const struct profile *base;	/* --diff, else NULL */
@@ -38,38 +31,6 @@ struct flame {
 	unsigned depth;
 	unsigned height;
 };
-
-static struct node *node_new(uint32_t frame)
-{
-	struct node *n = calloc(1, sizeof(*n));
-
-	if (!n)
-		oom();
-	n->frame = frame;
-	return n;
-}
-
-static struct node *child_of(struct node *parent, uint32_t frame)
-{
-	struct node **pp = &parent->child;
-
-	for (; *pp; pp = &(*pp)->next)
-		if ((*pp)->frame == frame)
-			return *pp;
-	*pp = node_new(frame);
-	return *pp;
-}
-
-static void tree_free(struct node *n)
-{
-	while (n) {
-		struct node *next = n->next;
-
-		tree_free(n->child);
-		free(n);
-		n = next;
-	}
-}
 
 /* Name, then object (ld.so and the program both have a _start), then kind. */
 static int cmp_frames(const struct profile *pa, const struct node *a, const struct profile *pb,
@@ -124,7 +85,7 @@ static struct node *build_tree(const struct profile *pf)
 
 		root->value += p->value;
 		for (uint32_t j = 0; j < p->n; j++) {
-			n = child_of(n, pf->ids[p->off + j]);
+			n = node_child(n, pf->ids[p->off + j]);
 			n->value += p->value;
 		}
 	}
@@ -343,7 +304,7 @@ int out_flame(const struct profile *pf, const struct profile *base, const struct
 
 		/* The roots are the process names: "all" pairs with "all". */
 		pair(pf, root, base, broot);
-		tree_free(broot);
+		node_free(broot);
 		fl.max_delta = max_delta(&fl, root);
 	}
 	fl.depth = root->value ? max_depth(root, fl.scale) + 1 : 1;
@@ -374,6 +335,6 @@ int out_flame(const struct profile *pf, const struct profile *base, const struct
 	if (root->value)
 		emit(&fl, root, PAD, 0, all);
 	fputs("</g>\n</svg>\n", f);
-	tree_free(root);
+	node_free(root);
 	return ferror(f) ? -1 : 0;
 }

@@ -2,7 +2,7 @@
 /*
  * speedscope's file format (https://www.speedscope.app/file-format-schema.json):
  * one "sampled" profile, a stack per distinct path (root first) with its value
- * as weight, frames shared.
+ * as weight (times in nanoseconds, memory in bytes), frames shared.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +27,11 @@ int out_speedscope(const struct profile *pf, const struct report_opts *o, FILE *
 {
 	uint32_t n_frames = symbolizer__frame_count(pf->sym);
 	enum dfa_unit u = profile__event(pf)->unit;
-	const char *unit = u == DFA_UNIT_COUNT ? "none" : u == DFA_UNIT_NS ? "microseconds" : "bytes";
+	/* Time in nanoseconds (a counted sample stands for one period), so the
+	 * axis reads as time; bytes as bytes. */
+	bool counts = u == DFA_UNIT_COUNT && !pf->period_ns;
+	uint64_t scale = u == DFA_UNIT_COUNT ? (pf->period_ns ? pf->period_ns : 1) : 1;
+	const char *unit = counts ? "none" : u == DFA_UNIT_BYTES ? "bytes" : "nanoseconds";
 
 	fputs("{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\"exporter\":\"dfprof\",\"name\":", f);
 	put_json_string(f, o->archive);
@@ -47,7 +51,7 @@ int out_speedscope(const struct profile *pf, const struct report_opts *o, FILE *
 	}
 	fprintf(f, "]},\"profiles\":[{\"type\":\"sampled\",\"name\":\"%s\",\"unit\":\"%s\",\"startValue\":0,"
 		"\"endValue\":%llu,\"samples\":[", profile__event_name(pf), unit,
-		(unsigned long long)profile__shown(pf, pf->total));
+		(unsigned long long)(pf->total * scale));
 	for (size_t i = 0; i < pf->n_paths; i++) {
 		const struct path *p = &pf->paths[i];
 
@@ -58,7 +62,7 @@ int out_speedscope(const struct profile *pf, const struct report_opts *o, FILE *
 	}
 	fputs("],\"weights\":[", f);
 	for (size_t i = 0; i < pf->n_paths; i++)
-		fprintf(f, i ? ",%llu" : "%llu", (unsigned long long)profile__shown(pf, pf->paths[i].value));
+		fprintf(f, i ? ",%llu" : "%llu", (unsigned long long)(pf->paths[i].value * scale));
 	fputs("]}]}\n", f);
 	return ferror(f) ? -1 : 0;
 }

@@ -138,6 +138,8 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 	/* Counted samples stand for 1/freq seconds each in a view of time (wall). */
 	uint64_t oncpu_ns = freq && strtoull(freq, NULL, 10) ? 1000000000ULL / strtoull(freq, NULL, 10) : 0;
 
+	pf->period_ns = oncpu_ns;
+
 	/* In use: allocated (in the time range) and not freed by its end. */
 	if (ev->live) {
 		live = must_realloc(NULL, n + 1);
@@ -158,7 +160,7 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 		if (!wanted(s, p, o, t0))
 			continue;
 		key = p ? (uint64_t)(uintptr_t)p : (1ULL << 63) | s->pid;
-		if (ev->per_thread)
+		if (ev->per_thread || o->by_thread)
 			key = hash_mix(key, s->tid);
 		value = ev->unit == DFA_UNIT_NS && sev->unit == DFA_UNIT_COUNT ? oncpu_ns * s->value : s->value;
 		derived = s->ustack ? unwind_sample(pf, r, s, p) : 0;
@@ -267,8 +269,10 @@ static void build_path(struct profile *pf, struct dfa_reader *r, const struct ag
 	}
 	if (!a->proc)
 		snprintf(comm, sizeof(comm), "[pid %u]", a->pid);
-	push_id(pf, cap, symbolizer__root(pf->sym, a->proc && a->proc->comm[0] ? a->proc->comm : comm));
-	if (dfa_event__info(pf->event)->per_thread) {
+	/* by_thread: who it is goes into labels, not frames. */
+	if (!pf->by_thread)
+		push_id(pf, cap, symbolizer__root(pf->sym, a->proc && a->proc->comm[0] ? a->proc->comm : comm));
+	if (dfa_event__info(pf->event)->per_thread && !pf->by_thread) {
 		snprintf(comm, sizeof(comm), "[tid %u]", a->tid);
 		push_id(pf, cap, symbolizer__root(pf->sym, comm));
 	}
@@ -281,14 +285,15 @@ static void build_path(struct profile *pf, struct dfa_reader *r, const struct ag
 static void add_path(struct profile *pf, struct pairmap *ix, size_t *cap_paths, uint32_t off,
 		     const struct agg *a)
 {
-	uint32_t n = pf->n_ids - off;
-	uint64_t h = hash_bytes(pf->ids + off, n * sizeof(*pf->ids), n), probe;
+	uint32_t n = pf->n_ids - off, pid = pf->by_thread ? a->pid : 0, tid = pf->by_thread ? a->tid : 0;
+	uint64_t h = hash_bytes(pf->ids + off, n * sizeof(*pf->ids), hash_mix(n, (uint64_t)pid << 32 | tid)), probe;
 	struct pairmap_entry *sl;
 
 	for (probe = 0; (sl = pairmap__find(ix, h, probe, false)); probe++) {
 		struct path *p = &pf->paths[sl->val];
 
-		if (p->n == n && !memcmp(pf->ids + p->off, pf->ids + off, n * sizeof(uint32_t))) {
+		if (p->n == n && p->pid == pid && p->tid == tid &&
+		    !memcmp(pf->ids + p->off, pf->ids + off, n * sizeof(uint32_t))) {
 			p->value += a->value;
 			p->samples += a->samples;
 			pf->n_ids = off;	/* drop the duplicate */
@@ -300,7 +305,8 @@ static void add_path(struct profile *pf, struct pairmap *ix, size_t *cap_paths, 
 		oom();
 	must_grow(&pf->paths, cap_paths, pf->n_paths + 1, sizeof(*pf->paths), 1024);
 	sl->val = pf->n_paths;
-	pf->paths[pf->n_paths++] = (struct path){ off, n, a->value, a->samples };
+	pf->paths[pf->n_paths++] = (struct path){ off, n, a->value, a->samples, pid, tid,
+						  pf->by_thread ? a->proc : NULL };
 }
 
 int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *s,
@@ -317,6 +323,7 @@ int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *
 		oom();
 	pf->unw = o->no_unwind ? NULL : unwinder__new(symbolizer__stage(s));
 	pf->event = pick_event(r, o);
+	pf->by_thread = o->by_thread;
 	agg = aggregate(pf, r, o, &n_agg);
 	for (size_t i = 0; i < n_agg; i++) {
 		uint32_t off = pf->n_ids;

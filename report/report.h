@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include "dfa.h"
 
-enum report_mode { MODE_TOP, MODE_FOLDED, MODE_FLAME, MODE_INFO, MODE_TIMELINE, MODE_SPEEDSCOPE, MODE_PPROF };
+enum report_mode { MODE_TOP, MODE_FOLDED, MODE_FLAME, MODE_INFO, MODE_TIMELINE, MODE_SPEEDSCOPE, MODE_PPROF,
+		   MODE_CALLERS, MODE_CALLEES, MODE_HTML };
 
 struct report_opts {
 	enum report_mode mode;
@@ -25,7 +26,9 @@ struct report_opts {
 	bool no_unwind;		/* ignore stack copies: frame-pointer chains only */
 	bool lines;		/* source file:line with user frames */
 	const char *diff;	/* --diff BASE.dfa */
+	const char *calls;	/* --callers/--callees: a regular expression of function names */
 	bool debuginfod;	/* fetch what the archive lacks from DEBUGINFOD_URLS */
+	bool by_thread;		/* paths kept apart per thread, without root frames (pprof's labels) */
 };
 
 /* Allocation that cannot fail: out of memory ends dfreport with a message. */
@@ -224,6 +227,9 @@ struct path {
 	uint32_t off, n;	/* frame ids in profile.ids, root first */
 	uint64_t value;
 	uint64_t samples;
+	/* by_thread: whose path this is (proc may be NULL); else 0 */
+	uint32_t pid, tid;
+	const struct dfa_proc *proc;
 };
 
 struct derived_set;
@@ -239,6 +245,8 @@ struct profile {
 	uint64_t total;		/* sum of values */
 	uint64_t samples;	/* samples that passed the filters */
 	uint64_t images;	/* distinct process images among them */
+	bool by_thread;		/* report_opts.by_thread */
+	uint64_t period_ns;	/* of an on-cpu sample (1e9 / -F); 0 if not known */
 };
 
 int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *s,
@@ -249,6 +257,19 @@ const struct dfa_event_info *profile__event(const struct profile *pf);
 const char *profile__unit(const struct profile *pf);
 uint64_t profile__shown(const struct profile *pf, uint64_t value);
 const char *profile__event_name(const struct profile *pf);
+
+/* calltree.c: call trees; children listed per node, a frame once among siblings */
+struct node {
+	uint32_t frame;		/* UINT32_MAX: the root */
+	uint64_t value;
+	uint64_t base;		/* flame --diff: the same path's value in the base profile */
+	struct node *child, *next;
+};
+struct node *node_new(uint32_t frame);
+/* parent's child for frame, added if it has none */
+struct node *node_child(struct node *parent, uint32_t frame);
+/* n, the siblings after it and all their children */
+void node_free(struct node *n);
 
 /* ---- outputs; each returns 0 or -1 (message printed) ---- */
 int out_top(const struct profile *pf, const struct report_opts *o, FILE *f);
@@ -268,7 +289,10 @@ int out_flame(const struct profile *pf, const struct profile *base, const struct
 int out_info(struct dfa_reader *r, const struct profile *pf, const struct report_opts *o, FILE *f);
 int out_timeline(struct dfa_reader *r, const struct report_opts *o, FILE *f);
 int out_speedscope(const struct profile *pf, const struct report_opts *o, FILE *f);
-int out_pprof(const struct profile *pf, const struct report_opts *o, FILE *f);
+int out_calls(const struct profile *pf, const struct report_opts *o, FILE *f);
+/* other: for a memory event, the profile of the other one (alloc_* and inuse_* together), or NULL */
+int out_pprof(struct dfa_reader *r, const struct profile *pf, const struct profile *other,
+	      const struct report_opts *o, FILE *f);
 
 /* memlive.c: replays allocation samples and frees up to t_end; live[i] (one
  * byte per sample, may be NULL) marks allocations still live; step, if not

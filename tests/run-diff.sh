@@ -31,6 +31,24 @@ note "hot_a $a, hot_b $b"
 [[ "$a" =~ ^rgb\(([0-9]+),([0-9]+),255\) ]] && [ "${BASH_REMATCH[1]}" -lt 200 ] || fail "hot_a not blue: $a"
 [[ "$b" =~ ^rgb\(255,([0-9]+),([0-9]+)\) ]] && [ "${BASH_REMATCH[1]}" -lt 200 ] || fail "hot_b not red: $b"
 grep -q 'hot_a \[cpusplit\] ([0-9]* samples, [0-9.]*%, was [0-9.]*%: -' diff.svg || fail "hot_a's title lacks its change"
+# As tall as the deepest stack needs: 36 px above, 34 below, 16 a level (the root one too).
+deepest=$("$DFREPORT" --folded new.dfa 2>/dev/null | awk -F';' '{ if (NF > m) m = NF } END { print m }')
+h=$(grep -o '<svg [^>]*height="[0-9]*"' diff.svg | sed 's/.*height="//; s/"//')
+[ "$h" = $((36 + 34 + 16 * (deepest + 1))) ] || fail "diff SVG is $h px tall for stacks $deepest deep"
+
+# Python: the same script from another directory matches frame for frame
+# (qualified name and file base name), so nothing changes colour much.
+if [ -x /usr/bin/python3 ]; then
+	mkdir a b && cp "$WORKLOADS/pyhot.py" a/ && cp "$WORKLOADS/pyhot.py" b/
+	expect_exit 0 "$DFRECORD" -F 499 -o pya.dfa -- /usr/bin/python3 a/pyhot.py 1
+	expect_exit 0 "$DFRECORD" -F 499 -o pyb.dfa -- /usr/bin/python3 b/pyhot.py 1
+	expect_exit 0 "$DFREPORT" --diff pya.dfa pyb.dfa
+	awk '$NF == "hot" && $4 == "pyhot.py" { d = $3 < 0 ? -$3 : $3; found = 1 } END { exit !(found && d < 10) }' stdout ||
+		fail "the same Python code from another directory does not match: $(head -6 stdout)"
+	expect_exit 0 "$DFREPORT" --folded --diff pya.dfa pyb.dfa
+	awk '/;hot / && $(NF - 1) > 0 && $NF > 0 { ok = 1 } END { exit !ok }' stdout ||
+		fail "no difffolded line with both values for hot: $(grep ';hot ' stdout | head -2)"
+fi
 expect_exit 2 "$DFREPORT" --speedscope --diff base.dfa new.dfa
 expect_exit 1 "$DFREPORT" --diff missing.dfa new.dfa
 exit 0

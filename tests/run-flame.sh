@@ -33,19 +33,20 @@ p = d["profiles"][0]
 names = [f["name"] for f in d["shared"]["frames"]]
 assert p["type"] == "sampled" and len(p["samples"]) == len(p["weights"])
 assert sum(p["weights"]) == p["endValue"] > 0
+assert p["unit"] == "nanoseconds", p["unit"]	# time, not a count of samples
 assert "hot_a" in names, names[:10]
 assert all(0 <= i < len(names) for s in p["samples"] for i in s)
 PY
 # pprof: go tool pprof reads it and finds the same split.
 expect_exit 0 "$DFREPORT" --pprof prof.dfa
-[ -s prof.pb ] || fail "--pprof did not write prof.pb"
+[ -s prof.pb.gz ] || fail "--pprof did not write prof.pb.gz"
 if command -v go >/dev/null; then
-	HOME="$tempdir" GOCACHE="$tempdir/gocache" go tool pprof -top prof.pb > pprof.txt 2>&1 ||
-		fail "go tool pprof cannot read prof.pb: $(tail -3 pprof.txt)"
+	HOME="$tempdir" GOCACHE="$tempdir/gocache" go tool pprof -top prof.pb.gz > pprof.txt 2>&1 ||
+		fail "go tool pprof cannot read prof.pb.gz: $(tail -3 pprof.txt)"
 	a=$(awk '$NF == "hot_a" { sub(/%/, "", $2); print $2 }' pprof.txt)
 	within "${a:-0}" 45 75 || fail "pprof shows hot_a at ${a:-nothing}%: $(head -12 pprof.txt)"
 else
-	note "go not installed: prof.pb not checked with go tool pprof"
+	note "go not installed: prof.pb.gz not checked with go tool pprof"
 fi
 expect_exit 1 "$DFREPORT" --flame -o /nonexistent/dir/x.svg prof.dfa
 grep -q '/nonexistent/dir/x.svg' stderr || fail "output error does not name the file"
