@@ -149,6 +149,9 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 		const struct dfa_sample *s = &smp[i];
 		const struct dfa_proc *p;
 		uint64_t key, value;
+
+		if (!(i & 4095))
+			log_progress("reading samples", i, n);
 		uint32_t derived;
 		struct pairmap_entry *sl;
 
@@ -328,9 +331,12 @@ int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *
 	for (size_t i = 0; i < n_agg; i++) {
 		uint32_t off = pf->n_ids;
 
+		if (!(i & 1023))
+			log_progress("naming stacks", i, n_agg);
 		build_path(pf, r, &agg[i], &cap_ids);
 		add_path(pf, &ix, &cap_paths, off, &agg[i]);
 	}
+	log_status_end();
 	pairmap__release(&ix);
 	free(agg);
 	return 0;

@@ -48,6 +48,15 @@ tar cf other.dfa text.dfa 2>/dev/null
 expect_exit 1 "$DFREPORT" other.dfa
 grep -q "not a dfprof archive: first member is 'text.dfa'" stderr || fail "foreign tar: $(cat stderr)"
 
+# A progress line on a terminal only (DFPROF_PROGRESS_AFTER=0: at once, not after 2 s).
+fixture="$top_srcdir/tests/fixtures/python.dfa"
+if command -v script >/dev/null; then
+	DFPROF_PROGRESS_AFTER=0 script -qec "$DFREPORT --folded -o /dev/null $fixture" progress.log > /dev/null
+	grep -q 'reading samples: [0-9]* of [0-9]*' progress.log || fail "no progress line on a terminal: $(cat -v progress.log)"
+fi
+DFPROF_PROGRESS_AFTER=0 "$DFREPORT" --folded -o /dev/null "$fixture" 2> progress.err
+grep -q 'reading samples' progress.err && fail "a progress line went into a file"
+
 # Recording: privilege, missing process, unrunnable command; none leaves an archive.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	chmod 755 "$tempdir"

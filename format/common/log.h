@@ -15,6 +15,9 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 bool log_status_wanted(void);
 void log_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_status_end(void);
+#include <stdint.h>
+/* A progress line for work that has taken over two seconds so far, redrawn at most five times a second. */
+void log_progress(const char *what, uint64_t done, uint64_t total);
 
 #define pr_err(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define pr_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
