@@ -370,6 +370,8 @@ const char *dfa_reader__error(const struct dfa_reader *r);
 bool dfa_reader__incomplete(const struct dfa_reader *r);
 /* meta, then end member keys (end wins); NULL if absent */
 const char *dfa_reader__meta(const struct dfa_reader *r, const char *key);
+/* A number's value; 0 if absent or not a number */
+uint64_t dfa_reader__meta_u64(const struct dfa_reader *r, const char *key);
 size_t dfa_reader__meta_count(const struct dfa_reader *r);
 const char *dfa_reader__meta_at(const struct dfa_reader *r, size_t i, const char **value);
 

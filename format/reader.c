@@ -144,6 +144,13 @@ const char *dfa_reader__meta(const struct dfa_reader *r, const char *key)
 	return NULL;
 }
 
+uint64_t dfa_reader__meta_u64(const struct dfa_reader *r, const char *key)
+{
+	const char *v = dfa_reader__meta(r, key);
+
+	return v ? strtoull(v, NULL, 10) : 0;
+}
+
 size_t dfa_reader__meta_count(const struct dfa_reader *r)
 {
 	return r->n_kv;

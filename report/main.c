@@ -22,6 +22,7 @@ static const char doc[] =
 	"EXAMPLES:\n"
 	"  dfreport                              top functions by self time, from ./prof.dfa\n"
 	"  dfreport --flame prof.dfa             interactive flame graph in prof.svg\n"
+	"  dfreport --html prof.dfa              one page: flame graph, table, time heat map (prof.html)\n"
 	"  dfreport --folded --comm nginx prof.dfa | flamegraph.pl > nginx.svg\n"
 	"  dfreport --info prof.dfa              metadata, losses, archive size, symbol coverage\n"
 	"  dfreport --time 2.5:4 --pid 1234 prof.dfa\n"
@@ -56,6 +57,8 @@ static struct argp_option options[] = {
 	  "merged, with shares", 1 },
 	{ "timeline", OPT_TIMELINE, NULL, 0, "Memory in use over time, and its peak", 1 },
 	{ "speedscope", OPT_SPEEDSCOPE, NULL, 0, "JSON for speedscope.app (default file: ARCHIVE with .speedscope.json)", 1 },
+	{ "html", OPT_HTML, NULL, 0, "One self-contained page (default file: ARCHIVE with .html): flame graph, "
+	  "function table, a heat map of time to pick a range from (#t=START:END), every event recorded", 1 },
 	{ "pprof", OPT_PPROF, NULL, 0, "pprof's profile.proto, gzipped, as Go writes it (default file: ARCHIVE with .pb.gz)", 1 },
 	{ NULL, 0, NULL, 0, "Filters:", 2 },
 	{ "event", OPT_EVENT, "EVENT", 0, NULL, 2 },
@@ -186,6 +189,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_DIFF: a->o.diff = arg; break;
 	case OPT_SPEEDSCOPE: a->o.mode = MODE_SPEEDSCOPE; a->modes++; break;
 	case OPT_PPROF: a->o.mode = MODE_PPROF; a->modes++; break;
+	case OPT_HTML: a->o.mode = MODE_HTML; a->modes++; break;
 	case OPT_CALLERS:
 	case OPT_CALLEES: {
 		regex_t re;
@@ -247,8 +251,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			a->o.archive = "prof.dfa";	/* what dfrecord writes by default */
 		if (a->modes > 1)
 			argp_error(state, "give one mode only");
-		if (a->o.diff && a->o.mode != MODE_TOP && a->o.mode != MODE_FOLDED && a->o.mode != MODE_FLAME)
-			argp_error(state, "--diff goes with the top table, --folded or --flame");
+		if (a->o.diff && a->o.mode != MODE_TOP && a->o.mode != MODE_FOLDED && a->o.mode != MODE_FLAME &&
+		    a->o.mode != MODE_HTML)
+			argp_error(state, "--diff goes with the top table, --folded, --flame or --html");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -292,8 +297,14 @@ static FILE *open_output(struct dfa_outfile *out, const char *path)
 	return f;
 }
 
-static int write_output(struct dfa_reader *r, const struct profile *pf, const struct profile *base,
-			const struct report_opts *o)
+/* The archives and profiles a report is made from; a page (--html) builds its own profiles. */
+struct sources {
+	struct dfa_reader *r, *br;	/* br, bs: --diff's base */
+	struct symbolizer *s, *bs;
+	const struct profile *pf, *base;
+};
+
+static int write_output(const struct sources *src, const struct report_opts *o)
 {
 	struct dfa_outfile *out = NULL;
 	char *derived = NULL;
@@ -307,6 +318,8 @@ static int write_output(struct dfa_reader *r, const struct profile *pf, const st
 		path = derived = derived_name(o->archive, ".speedscope.json");
 	if (!path && o->mode == MODE_PPROF)
 		path = derived = derived_name(o->archive, ".pb.gz");
+	if (!path && o->mode == MODE_HTML)
+		path = derived = derived_name(o->archive, ".html");
 	if (path && strcmp(path, "-")) {
 		out = dfa_outfile__new();
 		if (!out)
@@ -318,8 +331,12 @@ static int write_output(struct dfa_reader *r, const struct profile *pf, const st
 			return 1;
 		}
 	}
-	switch (base && o->mode != MODE_FLAME && o->mode != MODE_PPROF ? -1 : (int)o->mode) {
+	const struct profile *pf = src->pf, *base = src->base;
+	struct dfa_reader *r = src->r;
+
+	switch (base && (o->mode == MODE_TOP || o->mode == MODE_FOLDED) ? -1 : (int)o->mode) {
 	case -1: ret = out_diff(base, pf, o, f); break;
+	case MODE_HTML: ret = out_html(r, src->s, src->br, src->bs, o, f); break;
 	case MODE_FOLDED: ret = out_folded(pf, f); break;
 	case MODE_FLAME: ret = out_flame(pf, base, o, f); break;
 	case MODE_INFO: ret = out_info(r, pf, o, f); break;
@@ -336,7 +353,7 @@ static int write_output(struct dfa_reader *r, const struct profile *pf, const st
 	} else if (out && dfa_outfile__commit(out) != DFA_OK) {
 		pr_err("%s", dfa_outfile__error(out));
 		ret = -1;
-	} else if (o->mode == MODE_FLAME || o->mode == MODE_SPEEDSCOPE || o->mode == MODE_PPROF) {
+	} else if (o->mode == MODE_FLAME || o->mode == MODE_SPEEDSCOPE || o->mode == MODE_PPROF || o->mode == MODE_HTML) {
 		fprintf(stderr, "dfreport: wrote %s\n", path);
 	}
 	dfa_outfile__free(out);	/* removes the file unless it was committed */
@@ -344,49 +361,15 @@ static int write_output(struct dfa_reader *r, const struct profile *pf, const st
 	return ret ? 1 : 0;
 }
 
-static uint64_t meta_u64(struct dfa_reader *r, const char *key)
+static void warn_loss(void *path, const char *text)
 {
-	const char *v = dfa_reader__meta(r, key);
-
-	return v ? strtoull(v, NULL, 10) : 0;
+	pr_warn("%s: %s", (const char *)path, text);
 }
 
-/*
- * Every report says what the recording lost, with its share where there is
- * one: a profile with holes must not pass for a whole one.
- */
+/* Every report says what the recording lost (losses.c). */
 static void warn_losses(struct dfa_reader *r, const char *path)
 {
-	static const struct {
-		const char *key, *of, *what, *so;
-	} drops[] = {
-		{ DFA_META_LOST, DFA_META_SAMPLES, "records were lost while recording (ring buffer full)", "the profile under-counts" },
-		{ DFA_META_MMAP_EVENTS_LOST, NULL, "mapping records were lost", "libraries of short-lived processes may be unnamed" },
-		{ DFA_META_OFFCPU_SLOTS_FULL, DFA_META_OFFCPU_RECORDED, "off-cpu waits were not tracked (too many threads waited)",
-		  "off-cpu time under-counts" },
-		{ DFA_META_MEM_LIVE_FULL, DFA_META_MEM_ALLOCS, "allocations were not tracked for mem-inuse (table full)",
-		  "mem-inuse under-counts" },
-		{ DFA_META_PY_NAMES_LOST, NULL, "Python functions could not be named (ring buffer full)",
-		  "their frames are unnamed" },
-		{ DFA_META_OBJECTS_NOT_STORED, NULL, "objects could not be stored (a full disk)", "their frames are unnamed" },
-		{ DFA_META_BAD_RECORDS, NULL, "malformed records were dropped by the recorder", "the profile under-counts" },
-		{ DFA_META_WRITE_ERRORS, NULL, "records could not be written", "the profile under-counts" },
-	};
-
-	for (size_t i = 0; i < sizeof(drops) / sizeof(*drops); i++) {
-		uint64_t n = meta_u64(r, drops[i].key), of = drops[i].of ? meta_u64(r, drops[i].of) : 0;
-		char share[48] = "";
-
-		if (!n)
-			continue;
-		/* The share of what was seen and what was lost together. */
-		if (drops[i].of)
-			snprintf(share, sizeof(share), " of %llu (%.1f%%)", (unsigned long long)(n + of),
-				 100.0 * n / (n + of));
-		pr_warn("%s: %llu%s %s: %s", path, (unsigned long long)n, share, drops[i].what, drops[i].so);
-	}
-	if (dfa_reader__incomplete(r))
-		pr_warn("%s: the recording did not end: what it lost is not known", path);
+	losses__each(r, warn_loss, (void *)path);
 }
 
 /* Opens an archive for a report: a warning for what it lacks, an error if unreadable. */
@@ -419,7 +402,8 @@ static int open_profile(const char *path, const struct report_opts *o, int event
 	if (!*s)
 		oom();
 	bo.event = event;	/* the same event as the archive it is compared with */
-	profile__build(pf, *r, *s, &bo);
+	if (pf)
+		profile__build(pf, *r, *s, &bo);
 	return 0;
 }
 
@@ -432,6 +416,7 @@ int main(int argc, char **argv)
 	struct profile pf = { 0 }, bpf = { 0 };
 	struct dfa_reader *br = NULL;
 	struct symbolizer *bs = NULL;
+	struct sources src;
 	int ret = 1;
 
 	argp_err_exit_status = 2;
@@ -447,10 +432,14 @@ int main(int argc, char **argv)
 	s = symbolizer__new(r, &a.o);
 	if (!s)
 		oom();
-	profile__build(&pf, r, s, &a.o);
-	if (!pf.samples && a.o.mode != MODE_INFO && a.o.mode != MODE_TIMELINE)
-		pr_warn("%s: no %s samples match", a.o.archive, profile__event_name(&pf));
-	if (a.o.diff && open_profile(a.o.diff, &a.o, pf.event, &br, &bs, &bpf))
+	/* A page builds a profile per event itself. */
+	if (a.o.mode != MODE_HTML) {
+		profile__build(&pf, r, s, &a.o);
+		if (!pf.samples && a.o.mode != MODE_INFO && a.o.mode != MODE_TIMELINE)
+			pr_warn("%s: no %s samples match", a.o.archive, profile__event_name(&pf));
+	}
+	if (a.o.diff && open_profile(a.o.diff, &a.o, a.o.mode == MODE_HTML ? -1 : pf.event, &br, &bs,
+				     a.o.mode == MODE_HTML ? NULL : &bpf))
 		goto cleanup;
 	/* pprof of memory: allocated and in use together, as a Go heap profile. */
 	if (a.o.mode == MODE_PPROF && (pf.event == DFA_EV_MEM_ALLOC || pf.event == DFA_EV_MEM_INUSE)) {
@@ -459,7 +448,8 @@ int main(int argc, char **argv)
 		mo.event = pf.event == DFA_EV_MEM_ALLOC ? DFA_EV_MEM_INUSE : DFA_EV_MEM_ALLOC;
 		profile__build(&bpf, r, s, &mo);
 	}
-	ret = write_output(r, &pf, a.o.diff || a.o.mode == MODE_PPROF ? &bpf : NULL, &a.o);
+	src = (struct sources){ r, br, s, bs, &pf, a.o.diff || a.o.mode == MODE_PPROF ? &bpf : NULL };
+	ret = write_output(&src, &a.o);
 cleanup:
 	profile__release(&pf);
 	profile__release(&bpf);

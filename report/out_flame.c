@@ -135,23 +135,6 @@ static double max_delta(const struct flame *fl, const struct node *n)
 	return m;
 }
 
-/* XML text of any bytes: made valid UTF-8 without control characters first (text.c). */
-static void put_escaped(FILE *f, const char *raw)
-{
-	char *clean = text_clean(raw);
-
-	for (const char *s = clean; *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f);
-		}
-	}
-	free(clean);
-}
-
 /* The label that fits the box (about 7 px a character), cut between
  * characters, as the script fits it on zoom. */
 static void put_label(FILE *f, const char *name, double w)
@@ -164,7 +147,7 @@ static void put_label(FILE *f, const char *name, double w)
 		return;
 	clean = text_clean(name);
 	if (utf8_length(clean) <= (size_t)c) {
-		put_escaped(f, clean);
+		put_xml_text(f, clean);
 		free(clean);
 		return;
 	}
@@ -172,7 +155,7 @@ static void put_label(FILE *f, const char *name, double w)
 	t = must_realloc(NULL, keep + 3);
 	memcpy(t, clean, keep);
 	memcpy(t + keep, "..", 3);
-	put_escaped(f, t);
+	put_xml_text(f, t);
 	free(t);
 	free(clean);
 }
@@ -235,10 +218,10 @@ static void emit(struct flame *fl, const struct node *n, double x, unsigned leve
 	else
 		color(fr ? fr : &(struct frame){ .name = "all", .kind = FRAME_ROOT }, fill, sizeof(fill));
 	fputs("<g><title>", fl->f);
-	put_escaped(fl->f, fr ? fr->name : name_all);
+	put_xml_text(fl->f, fr ? fr->name : name_all);
 	if (fr && fr->object[0] && (fr->kind == FRAME_USER || fr->kind == FRAME_INTERP)) {
 		fputs(" [", fl->f);
-		put_escaped(fl->f, fr->object);
+		put_xml_text(fl->f, fr->object);
 		fputs("]", fl->f);
 	}
 	if (fl->base)	/* one parenthesis: the script strips it to get the name */
@@ -321,10 +304,10 @@ int out_flame(const struct profile *pf, const struct profile *base, const struct
 	fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"#f8f8f4\"/>\n"
 		"<text x=\"%d\" y=\"24\" text-anchor=\"middle\" style=\"font-size:17px\">", WIDTH / 2);
 	if (o->title)
-		put_escaped(f, o->title);
+		put_xml_text(f, o->title);
 	else if (base)
 		fprintf(f, "dfprof differential flame graph (%s): red grew, blue shrank, against ",
-			profile__event_name(pf)), put_escaped(f, o->diff);
+			profile__event_name(pf)), put_xml_text(f, o->diff);
 	else
 		fprintf(f, "%s (%s)", "dfprof flame graph", profile__event_name(pf));
 	fprintf(f, "</text>\n<text id=\"reset\" x=\"%d\" y=\"24\" style=\"display:none\">Reset zoom</text>\n"

@@ -95,17 +95,10 @@ struct value_types {
 	bool memory;		/* alloc_* and inuse_* from two profiles */
 };
 
-static uint64_t meta_u64(struct dfa_reader *r, const char *key)
-{
-	const char *v = dfa_reader__meta(r, key);
-
-	return v ? strtoull(v, NULL, 10) : 0;
-}
-
 static void pick_types(struct dfa_reader *r, const struct profile *pf, struct value_types *vt)
 {
 	const struct dfa_event_info *ev = profile__event(pf);
-	uint64_t freq = meta_u64(r, DFA_META_FREQ), rate = meta_u64(r, DFA_META_MEM_SAMPLE);
+	uint64_t freq = dfa_reader__meta_u64(r, DFA_META_FREQ), rate = dfa_reader__meta_u64(r, DFA_META_MEM_SAMPLE);
 
 	memset(vt, 0, sizeof(*vt));
 	if (pf->event == DFA_EV_ONCPU) {
@@ -187,7 +180,7 @@ static void add_sample(struct pprof *pp, const struct profile *pf, const struct 
 
 static void collect_samples(struct pprof *pp, const struct profile *pf, const struct profile *other)
 {
-	uint64_t freq = meta_u64(pp->r, DFA_META_FREQ);
+	uint64_t freq = dfa_reader__meta_u64(pp->r, DFA_META_FREQ);
 
 	for (size_t i = 0; i < pf->n_paths; i++) {
 		const struct path *p = &pf->paths[i];
@@ -407,7 +400,7 @@ int out_pprof(struct dfa_reader *r, const struct profile *pf, const struct profi
 {
 	static const char kernel[] = "[kernel.kallsyms]";
 	struct pprof pp = { .r = r, .pf = pf };
-	uint64_t start = meta_u64(r, DFA_META_START_WALL), duration = meta_u64(r, DFA_META_DURATION);
+	uint64_t start = dfa_reader__meta_u64(r, DFA_META_START_WALL), duration = dfa_reader__meta_u64(r, DFA_META_DURATION);
 	int ret;
 
 	(void)o;

@@ -8,21 +8,6 @@
 #include <string.h>
 #include "report.h"
 
-/* A JSON string of any bytes: made valid UTF-8 without control characters first (text.c). */
-static void put_json_string(FILE *f, const char *raw)
-{
-	char *clean = text_clean(raw);
-
-	fputc('"', f);
-	for (const char *s = clean; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-	free(clean);
-}
-
 int out_speedscope(const struct profile *pf, const struct report_opts *o, FILE *f)
 {
 	uint32_t n_frames = symbolizer__frame_count(pf->sym);

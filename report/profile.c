@@ -87,7 +87,7 @@ static bool in_list(const uint32_t *v, size_t n, uint32_t x)
 	return false;
 }
 
-static int pick_event(const struct dfa_reader *r, const struct report_opts *o)
+int profile__pick_event(const struct dfa_reader *r, const struct report_opts *o)
 {
 	const struct dfa_sample *smp = dfa_reader__samples(r);
 	size_t n = dfa_reader__sample_count(r);
@@ -122,21 +122,63 @@ static bool wanted(const struct dfa_sample *s, const struct dfa_proc *p, const s
 	return true;
 }
 
+/* --html: the value of aggregate a in bucket b of time. */
+static void add_cell(struct profile *pf, struct pairmap *cix, size_t *cap, uint32_t a, uint32_t b, uint64_t value)
+{
+	struct pairmap_entry *sl = pairmap__find(cix, a, b, true);
+
+	if (!sl)
+		oom();
+	if (!sl->val) {
+		must_grow(&pf->cells, cap, pf->n_cells + 1, sizeof(*pf->cells), 4096);
+		pf->cells[pf->n_cells] = (struct time_cell){ a, b, 0 };
+		sl->val = ++pf->n_cells;
+	}
+	pf->cells[sl->val - 1].value += value;
+	if (b >= pf->n_buckets)
+		pf->n_buckets = b + 1;
+}
+
+/* Cells of aggregates made cells of the paths they became (several may share one). */
+static void cells_to_paths(struct profile *pf, const uint32_t *agg_path)
+{
+	struct pairmap ix = { 0 };
+	size_t n = 0;
+
+	for (size_t i = 0; i < pf->n_cells; i++) {
+		struct time_cell c = pf->cells[i];
+		struct pairmap_entry *sl;
+
+		c.path = agg_path[c.path];
+		sl = pairmap__find(&ix, c.path, c.bucket, true);
+		if (!sl)
+			oom();
+		if (sl->val) {
+			pf->cells[sl->val - 1].value += c.value;
+			continue;
+		}
+		pf->cells[n++] = c;	/* n <= i: written over what was read */
+		sl->val = n;
+	}
+	pf->n_cells = n;
+	pairmap__release(&ix);
+}
+
 /* Sums the samples that pass the filters per (image, stack). */
 static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const struct report_opts *o,
 			     size_t *n_out)
 {
 	const struct dfa_sample *smp = dfa_reader__samples(r);
 	size_t n = dfa_reader__sample_count(r), n_agg = 0, cap = 0;
-	const char *t0s = dfa_reader__meta(r, DFA_META_START_MONO);
-	uint64_t t0 = t0s ? strtoull(t0s, NULL, 10) : 0;
-	struct pairmap ix = { 0 }, images = { 0 };
+	uint64_t t0 = dfa_reader__meta_u64(r, DFA_META_START_MONO);
+	struct pairmap ix = { 0 }, images = { 0 }, cix = { 0 };
+	size_t cap_cells = 0;
 	struct agg *agg = NULL;
 	uint8_t *live = NULL;
 	const struct dfa_event_info *ev = dfa_event__info(pf->event);
-	const char *freq = dfa_reader__meta(r, DFA_META_FREQ);
+	uint64_t freq = dfa_reader__meta_u64(r, DFA_META_FREQ);
 	/* Counted samples stand for 1/freq seconds each in a view of time (wall). */
-	uint64_t oncpu_ns = freq && strtoull(freq, NULL, 10) ? 1000000000ULL / strtoull(freq, NULL, 10) : 0;
+	uint64_t oncpu_ns = freq ? 1000000000ULL / freq : 0;
 
 	pf->period_ns = oncpu_ns;
 
@@ -179,6 +221,8 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 		}
 		agg[sl->val - 1].value += value;
 		agg[sl->val - 1].samples++;
+		if (pf->bucket_ns)
+			add_cell(pf, &cix, &cap_cells, sl->val - 1, s->ts > t0 ? (s->ts - t0) / pf->bucket_ns : 0, value);
 		pf->total += value;
 		pf->samples++;
 	}
@@ -186,6 +230,7 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 	free(live);
 	pairmap__release(&ix);
 	pairmap__release(&images);
+	pairmap__release(&cix);
 	*n_out = n_agg;
 	return agg;
 }
@@ -284,8 +329,8 @@ static void build_path(struct profile *pf, struct dfa_reader *r, const struct ag
 		push_id(pf, cap, symbolizer__kernel(pf->sym, st.kern[i], i > 0));
 }
 
-/* Adds the path just pushed at ids[off..] unless an equal one exists. */
-static void add_path(struct profile *pf, struct pairmap *ix, size_t *cap_paths, uint32_t off,
+/* Adds the path just pushed at ids[off..] unless an equal one exists; its index. */
+static uint32_t add_path(struct profile *pf, struct pairmap *ix, size_t *cap_paths, uint32_t off,
 		     const struct agg *a)
 {
 	uint32_t n = pf->n_ids - off, pid = pf->by_thread ? a->pid : 0, tid = pf->by_thread ? a->tid : 0;
@@ -300,7 +345,7 @@ static void add_path(struct profile *pf, struct pairmap *ix, size_t *cap_paths, 
 			p->value += a->value;
 			p->samples += a->samples;
 			pf->n_ids = off;	/* drop the duplicate */
-			return;
+			return sl->val;
 		}
 	}
 	sl = pairmap__find(ix, h, probe, true);
@@ -310,6 +355,7 @@ static void add_path(struct profile *pf, struct pairmap *ix, size_t *cap_paths, 
 	sl->val = pf->n_paths;
 	pf->paths[pf->n_paths++] = (struct path){ off, n, a->value, a->samples, pid, tid,
 						  pf->by_thread ? a->proc : NULL };
+	return sl->val;
 }
 
 int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *s,
@@ -318,6 +364,7 @@ int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *
 	size_t n_agg, cap_ids = 0, cap_paths = 0;
 	struct pairmap ix = { 0 };
 	struct agg *agg;
+	uint32_t *agg_path;
 
 	memset(pf, 0, sizeof(*pf));
 	pf->sym = s;
@@ -325,18 +372,22 @@ int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *
 	if (!pf->derived)
 		oom();
 	pf->unw = o->no_unwind ? NULL : unwinder__new(symbolizer__stage(s));
-	pf->event = pick_event(r, o);
+	pf->event = profile__pick_event(r, o);
 	pf->by_thread = o->by_thread;
+	pf->bucket_ns = o->bucket_ns;
 	agg = aggregate(pf, r, o, &n_agg);
+	agg_path = must_realloc(NULL, (n_agg + 1) * sizeof(*agg_path));
 	for (size_t i = 0; i < n_agg; i++) {
 		uint32_t off = pf->n_ids;
 
 		if (!(i & 1023))
 			log_progress("naming stacks", i, n_agg);
 		build_path(pf, r, &agg[i], &cap_ids);
-		add_path(pf, &ix, &cap_paths, off, &agg[i]);
+		agg_path[i] = add_path(pf, &ix, &cap_paths, off, &agg[i]);
 	}
 	log_status_end();
+	cells_to_paths(pf, agg_path);
+	free(agg_path);
 	pairmap__release(&ix);
 	free(agg);
 	return 0;
@@ -354,6 +405,7 @@ void profile__release(struct profile *pf)
 	unwinder__free(pf->unw);
 	free(pf->paths);
 	free(pf->ids);
+	free(pf->cells);
 	memset(pf, 0, sizeof(*pf));
 }
 

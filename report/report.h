@@ -29,6 +29,7 @@ struct report_opts {
 	const char *calls;	/* --callers/--callees: a regular expression of function names */
 	bool debuginfod;	/* fetch what the archive lacks from DEBUGINFOD_URLS */
 	bool by_thread;		/* paths kept apart per thread, without root frames (pprof's labels) */
+	uint64_t bucket_ns;	/* > 0: values also kept per path and time bucket of this length (--html) */
 };
 
 /* Allocation that cannot fail: out of memory ends dfreport with a message. */
@@ -162,6 +163,10 @@ char *text_clean(const char *s);
 /* Bytes of the first chars characters; characters in s. */
 size_t utf8_prefix(const char *s, size_t chars);
 size_t utf8_length(const char *s);
+/* A JSON string of any bytes, cleaned first; '<' written \u003c so it can sit in an HTML page. */
+void put_json_string(FILE *f, const char *raw);
+/* XML (SVG, HTML) text of any bytes, cleaned first, with & < > " escaped. */
+void put_xml_text(FILE *f, const char *raw);
 
 /* pylines.c: the line of code unit instr in a CPython 3.11 location table; -1 if none */
 int python_line(const uint8_t *table, uint32_t len, int firstline, uint32_t instr);
@@ -247,12 +252,24 @@ struct profile {
 	uint64_t images;	/* distinct process images among them */
 	bool by_thread;		/* report_opts.by_thread */
 	uint64_t period_ns;	/* of an on-cpu sample (1e9 / -F); 0 if not known */
+	/* report_opts.bucket_ns: value per (path, bucket since the recording's start) */
+	struct time_cell *cells;
+	size_t n_cells;
+	uint64_t bucket_ns;
+	uint32_t n_buckets;	/* the last bucket + 1 */
+};
+struct time_cell {
+	uint32_t path;		/* while building: the aggregate */
+	uint32_t bucket;
+	uint64_t value;
 };
 
 int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *s,
 		   const struct report_opts *o);
 void profile__release(struct profile *pf);
 const struct dfa_event_info *profile__event(const struct profile *pf);
+/* The event a report shows: --event, else on-cpu if recorded, else off-cpu, else the first sample's. */
+int profile__pick_event(const struct dfa_reader *r, const struct report_opts *o);
 /* The unit values are shown in (samples, us, bytes), and a value so. */
 const char *profile__unit(const struct profile *pf);
 uint64_t profile__shown(const struct profile *pf, uint64_t value);
@@ -270,6 +287,9 @@ struct node *node_new(uint32_t frame);
 struct node *node_child(struct node *parent, uint32_t frame);
 /* n, the siblings after it and all their children */
 void node_free(struct node *n);
+
+/* losses.c: each thing the recording lost, as one line of text */
+void losses__each(struct dfa_reader *r, void (*cb)(void *ctx, const char *text), void *ctx);
 
 /* ---- outputs; each returns 0 or -1 (message printed) ---- */
 int out_top(const struct profile *pf, const struct report_opts *o, FILE *f);
@@ -290,6 +310,9 @@ int out_info(struct dfa_reader *r, const struct profile *pf, const struct report
 int out_timeline(struct dfa_reader *r, const struct report_opts *o, FILE *f);
 int out_speedscope(const struct profile *pf, const struct report_opts *o, FILE *f);
 int out_calls(const struct profile *pf, const struct report_opts *o, FILE *f);
+/* br, bs: the base archive of --diff, or NULL */
+int out_html(struct dfa_reader *r, struct symbolizer *s, struct dfa_reader *br, struct symbolizer *bs,
+	     const struct report_opts *o, FILE *f);
 /* other: for a memory event, the profile of the other one (alloc_* and inuse_* together), or NULL */
 int out_pprof(struct dfa_reader *r, const struct profile *pf, const struct profile *other,
 	      const struct report_opts *o, FILE *f);

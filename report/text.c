@@ -97,3 +97,36 @@ size_t utf8_length(const char *s)
 	}
 	return n;
 }
+
+void put_json_string(FILE *f, const char *raw)
+{
+	char *clean = text_clean(raw);
+
+	fputc('"', f);
+	for (const char *s = clean; *s; s++) {
+		if (*s == '<')	/* never "</script>" inside a page */
+			fputs("\\u003c", f);
+		else if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+	free(clean);
+}
+
+void put_xml_text(FILE *f, const char *raw)
+{
+	char *clean = text_clean(raw);
+
+	for (const char *s = clean; *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+	free(clean);
+}

@@ -71,10 +71,12 @@ done
 
 # A recording that lost 42% of its records: every report says so.
 "$MK" lost lost.dfa || fail "cannot make lost.dfa"
-for mode in --top --folded --flame --pprof --speedscope --info --timeline; do
+for mode in --top --folded --flame --pprof --speedscope --info --timeline --html --callers=.; do
 	expect_exit 0 "$DFREPORT" $mode -o out lost.dfa
 	grep -q 'lost.dfa: 42 of 100 (42.0%) records were lost' stderr || fail "$mode: no loss warning: $(cat stderr)"
 done
+"$DFREPORT" --html -o page.html lost.dfa 2>/dev/null
+grep -q '"losses":\["42 of 100 (42.0%) records were lost' page.html || fail "--html: the page does not say what was lost"
 
 # dfreport's own outputs: a link planted there is replaced, never written
 # through; as root they are private.

@@ -16,12 +16,12 @@ if [ "$(id -u)" = 0 ] && [ -r /sys/kernel/btf/vmlinux ]; then
 		fail "recording failed"
 	inputs="$inputs real.dfa"
 fi
-modes="--folded --info --top --flame --pprof --speedscope --timeline"
+modes="--folded --info --top --flame --pprof --speedscope --timeline --html --callers=."
 for input in $inputs; do
 	for i in $(seq "$N"); do
 		member=$("$FUZZ" --remix "$i" "$input" m.dfa) || fail "cannot remix $input (seed $i)"
 		# two modes each time, all of them in turn
-		for mode in $(echo $modes | tr ' ' '\n' | awk -v i="$i" 'NR % 7 == i % 7 || NR % 7 == (i + 3) % 7'); do
+		for mode in $(echo $modes | tr ' ' '\n' | awk -v i="$i" 'NR % 9 == i % 9 || NR % 9 == (i + 4) % 9'); do
 			timeout -k 5 60 "$DFREPORT" $mode --lines -o out m.dfa >/dev/null 2>err
 			rc=$?
 			[ $rc = 0 ] || [ $rc = 1 ] ||
