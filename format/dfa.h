@@ -18,7 +18,7 @@
 #include <sys/types.h>
 
 #define DFA_FORMAT_MAJOR 1
-#define DFA_FORMAT_MINOR 3
+#define DFA_FORMAT_MINOR 4
 /* A samples member is written once it holds this much (and at every flush). */
 #define DFA_SAMPLES_MEMBER_BYTES (8u << 20)
 
@@ -301,6 +301,8 @@ int dfa_writer__add_func(struct dfa_writer *w, const struct dfa_func *f);
 int dfa_writer__add_free(struct dfa_writer *w, uint32_t pid, uint64_t addr, uint64_t ts);
 int dfa_writer__add_proc(struct dfa_writer *w, const struct dfa_proc *p);
 int dfa_writer__add_exit(struct dfa_writer *w, uint32_t pid, uint64_t begin, uint64_t ts);
+/* From ts on, thread tid of process pid is called name (at most 15 bytes are kept). */
+int dfa_writer__add_thread(struct dfa_writer *w, uint32_t pid, uint32_t tid, uint64_t ts, const char *name);
 bool dfa_writer__has_object(const struct dfa_writer *w, const char *key);
 int dfa_writer__add_object(struct dfa_writer *w, const char *key, const void *data, size_t len);
 /* The separate debug file of the object with that key. */
@@ -394,6 +396,8 @@ const struct dfa_free *dfa_reader__frees(const struct dfa_reader *r);
 int dfa_reader__ustack(const struct dfa_reader *r, const struct dfa_sample *s, struct dfa_ustack *out);
 
 size_t dfa_reader__proc_count(const struct dfa_reader *r);
+/* The name thread tid had at ts (the first it is known by, if ts is earlier), or NULL; borrowed. */
+const char *dfa_reader__thread_name(const struct dfa_reader *r, uint32_t tid, uint64_t ts);
 const struct dfa_proc *dfa_reader__proc(const struct dfa_reader *r, size_t i);
 /* The process image pid was running at ts; NULL if the archive has none. */
 const struct dfa_proc *dfa_reader__find_proc(const struct dfa_reader *r, uint32_t pid, uint64_t ts);

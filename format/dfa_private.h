@@ -8,7 +8,7 @@
 
 /* Record types inside samples/ and procs/ members (docs/format.md). */
 enum { DFA_REC_STACK = 1, DFA_REC_SAMPLE = 2, DFA_REC_USTACK = 3, DFA_REC_FREE = 4, DFA_REC_FUNC = 5 };
-enum { DFA_REC_PROC = 1, DFA_REC_EXIT = 2 };
+enum { DFA_REC_PROC = 1, DFA_REC_EXIT = 2, DFA_REC_THREAD = 3 };
 
 #define DFA_ZSTD_LEVEL 3
 

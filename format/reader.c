@@ -32,6 +32,9 @@ void dfa_reader__free(struct dfa_reader *r)
 	for (size_t i = 0; i < r->n_procs; i++)
 		reader_proc_release(&r->procs[i]);
 	free(r->procs);
+	for (size_t i = 0; i < r->n_threads; i++)
+		free(r->threads[i].name);
+	free(r->threads);
 	pairmap__release(&r->proc_ix);
 	free(r->ustacks);
 	free(r->frees);

@@ -34,6 +34,12 @@ struct proc_rec {
 	struct dfa_map *maps;
 };
 
+struct thread_name {
+	uint32_t tid;
+	uint64_t ts;
+	char *name;
+};
+
 struct dfa_reader {
 	char err[512];
 	bool incomplete, have_meta, have_end;
@@ -54,6 +60,8 @@ struct dfa_reader {
 	size_t n_stacks, stacks_cap;
 	struct proc_rec *procs;
 	size_t n_procs, procs_cap;
+	struct thread_name *threads;	/* by (tid, ts) after the sort */
+	size_t n_threads, threads_cap;
 	struct pairmap proc_ix;	/* (pid, begin) -> procs index, while decoding (before the sort) */
 	struct ustack_rec *ustacks;
 	size_t n_ustacks, ustacks_cap;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "reader_private.h"
+#include "util.h"
 
 void reader_proc_release(struct proc_rec *pr)
 {
@@ -119,6 +120,26 @@ static const char *decode_exit(struct dfa_reader *r, struct dfa_cur *c)
 	return NULL;
 }
 
+static const char *decode_thread(struct dfa_reader *r, struct dfa_cur *c)
+{
+	uint64_t pid = dfa_cur__uv(c), tid = dfa_cur__uv(c), ts = dfa_cur__uv(c);
+	char *name = dfa_cur__str(c);
+
+	(void)pid;
+	if (c->err)
+		return c->err;
+	if (tid > UINT32_MAX || strlen(name) > 15) {
+		free(name);
+		return "thread record out of bounds";
+	}
+	if (array_grow(&r->threads, &r->threads_cap, r->n_threads + 1, sizeof(*r->threads), 256)) {
+		free(name);
+		return "out of memory";
+	}
+	r->threads[r->n_threads++] = (struct thread_name){ tid, ts, name };
+	return NULL;
+}
+
 int reader_decode_procs(struct dfa_reader *r, const char *name, const struct dfa_buf *b)
 {
 	struct dfa_cur c = { b->data, b->data + b->len, NULL };
@@ -132,6 +153,8 @@ int reader_decode_procs(struct dfa_reader *r, const char *name, const struct dfa
 			err = decode_proc(r, &rec);
 		else if (!err && type == DFA_REC_EXIT)
 			err = decode_exit(r, &rec);
+		else if (!err && type == DFA_REC_THREAD)
+			err = decode_thread(r, &rec);
 		if (err)
 			return FAIL(r, DFA_FAILED, "member %s: corrupt: %s", name, err);
 	}
@@ -147,10 +170,21 @@ static int cmp_proc(const void *a, const void *b)
 	return x->p.begin < y->p.begin ? -1 : x->p.begin > y->p.begin;
 }
 
+static int cmp_thread(const void *a, const void *b)
+{
+	const struct thread_name *x = a, *y = b;
+
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
 void reader_sort_procs(struct dfa_reader *r)
 {
 	if (r->n_procs)
 		qsort(r->procs, r->n_procs, sizeof(*r->procs), cmp_proc);
+	if (r->n_threads)
+		qsort(r->threads, r->n_threads, sizeof(*r->threads), cmp_thread);
 	pairmap__release(&r->proc_ix);	/* indices before the sort: not needed after */
 }
 
@@ -192,3 +226,22 @@ const struct dfa_proc *dfa_reader__find_proc(const struct dfa_reader *r, uint32_
 	return &r->procs[lo > first ? lo - 1 : first].p;
 }
 
+
+const char *dfa_reader__thread_name(const struct dfa_reader *r, uint32_t tid, uint64_t ts)
+{
+	size_t lo = 0, hi = r->n_threads;
+
+	/* The first record of tid at or after ts + 1, then one back. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct thread_name *t = &r->threads[mid];
+
+		if (t->tid < tid || (t->tid == tid && t->ts <= ts))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0 && r->threads[lo - 1].tid == tid)
+		return r->threads[lo - 1].name;
+	return lo < r->n_threads && r->threads[lo].tid == tid ? r->threads[lo].name : NULL;
+}

@@ -444,6 +444,18 @@ int dfa_writer__add_exit(struct dfa_writer *w, uint32_t pid, uint64_t begin, uin
 	return DFA_OK;
 }
 
+int dfa_writer__add_thread(struct dfa_writer *w, uint32_t pid, uint32_t tid, uint64_t ts, const char *name)
+{
+	char comm[16];
+
+	snprintf(comm, sizeof(comm), "%s", name);
+	dfa_buf__reset(&w->rec);
+	if (dfa_buf__put_uv(&w->rec, pid) || dfa_buf__put_uv(&w->rec, tid) || dfa_buf__put_uv(&w->rec, ts) ||
+	    dfa_buf__put_str(&w->rec, comm) || put_record(w, &w->procs, DFA_REC_THREAD))
+		return FAIL(w, DFA_FATAL, "out of memory");
+	return DFA_OK;
+}
+
 bool dfa_writer__has_object(const struct dfa_writer *w, const char *key)
 {
 	uint64_t h = hash_string(key, HASH_SEED);

@@ -48,6 +48,10 @@ struct session {
 	int *pidfds;		/* -p: one per target still running (-1: gone) */
 	size_t n_pidfds;
 	uint64_t samples, waits, bad_records, write_errors;
+	/* thread names as last written: tid -> index + 1 in names */
+	struct pairmap thread_ix;
+	char (*names)[DF_COMM_LEN];
+	size_t n_names, cap_names;
 	uint64_t deadline;	/* of the current drain */
 	unsigned since_check;
 	bool write_failed;	/* samples could not be written: the recording stops */
@@ -74,6 +78,30 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if ((level == LIBBPF_WARN && log_verbosity() < 1) || (level == LIBBPF_DEBUG && log_verbosity() < 3))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
+}
+
+/* A sampled thread's name, written to the archive when it is new or changed
+ * (pprof's thread label): samples carry it, so no /proc and no extra record
+ * from BPF. */
+static void note_thread(struct session *s, uint32_t pid, uint32_t tid, uint64_t ts, const char *comm)
+{
+	struct pairmap_entry *e = pairmap__find(&s->thread_ix, tid, 0, true);
+	char name[DF_COMM_LEN + 1];
+
+	if (!e)
+		return;
+	if (e->val && !memcmp(s->names[e->val - 1], comm, DF_COMM_LEN))
+		return;
+	if (!e->val) {
+		if (array_grow(&s->names, &s->cap_names, s->n_names + 1, sizeof(*s->names), 256))
+			return;
+		e->val = ++s->n_names;
+	}
+	memcpy(s->names[e->val - 1], comm, DF_COMM_LEN);
+	memcpy(name, comm, DF_COMM_LEN);
+	name[DF_COMM_LEN] = 0;
+	if (dfa_writer__add_thread(s->w, pid, tid, ts, name) != DFA_OK)
+		s->write_errors++;
 }
 
 static int handle_sample(struct session *s, const void *data, size_t size)
@@ -106,6 +134,7 @@ static int handle_sample(struct session *s, const void *data, size_t size)
 
 	procs__on_sample(s->procs, h->pid, h->ts, e->comm, user, e->n_user, usp ? us.data : NULL,
 			 usp ? us.len : 0);
+	note_thread(s, h->pid, e->tid, h->ts, e->comm);
 	if (s->kern)
 		kernel__note(s->kern, kern, e->n_kern);
 	if (pycodes__frames(s->py, h->pid, user + e->n_user, e->n_py, py))
@@ -546,6 +575,8 @@ static int finish(struct session *s, uint64_t t0)
 
 static void session_free(struct session *s)
 {
+	pairmap__release(&s->thread_ix);
+	free(s->names);
 	ring_buffer__free(s->rb);
 	probes__free(s->probes);
 	procs__free(s->procs);

@@ -6,7 +6,8 @@
  * a mapping per object with its file name and build-id (the main
  * program's first), a location and a function per frame, names as written
  * (system names empty: dfreport has demangled them already), a sample per
- * path and thread with labels pid, tid and comm.
+ * path and thread with labels pid, tid, comm and thread (the thread's name,
+ * from the archive's THREAD records).
  *
  * Written by hand: the message is small and fixed, and a protobuf library
  * would be one more dependency for one output.  zlib gzips it.
@@ -327,6 +328,12 @@ static void write_samples(struct pprof *pp)
 
 			write_label(pp, &m, "comm", comm, 0);
 			free(comm);
+		}
+		if (p->thread && p->thread[0]) {
+			char *thread = text_clean(p->thread);
+
+			write_label(pp, &m, "thread", thread, 0);
+			free(thread);
 		}
 		pb_message(&pp->out, 2, &m);
 	}

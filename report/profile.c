@@ -11,6 +11,7 @@
 
 struct agg {
 	const struct dfa_proc *proc;
+	const char *thread;	/* by_thread: its name at the first sample, or NULL */
 	uint32_t pid, tid, stack;
 	uint32_t derived;	/* 0, or index + 1 of the unwound user stack that replaces the chain */
 	uint64_t value, samples;
@@ -214,7 +215,8 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 			oom();
 		if (!sl->val) {
 			must_grow(&agg, &cap, n_agg + 1, sizeof(*agg), 1024);
-			agg[n_agg] = (struct agg){ p, s->pid, s->tid, s->stack, derived, 0, 0 };
+			agg[n_agg] = (struct agg){ p, o->by_thread ? dfa_reader__thread_name(r, s->tid, s->ts) : NULL,
+						   s->pid, s->tid, s->stack, derived, 0, 0 };
 			sl->val = ++n_agg;	/* 0 marks a new slot */
 			if (!pairmap__find(&images, key, 0, true))
 				oom();
@@ -354,7 +356,7 @@ static uint32_t add_path(struct profile *pf, struct pairmap *ix, size_t *cap_pat
 	must_grow(&pf->paths, cap_paths, pf->n_paths + 1, sizeof(*pf->paths), 1024);
 	sl->val = pf->n_paths;
 	pf->paths[pf->n_paths++] = (struct path){ off, n, a->value, a->samples, pid, tid,
-						  pf->by_thread ? a->proc : NULL };
+						  pf->by_thread ? a->proc : NULL, a->thread };
 	return sl->val;
 }
 

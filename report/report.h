@@ -235,6 +235,7 @@ struct path {
 	/* by_thread: whose path this is (proc may be NULL); else 0 */
 	uint32_t pid, tid;
 	const struct dfa_proc *proc;
+	const char *thread;	/* its name, or NULL */
 };
 
 struct derived_set;

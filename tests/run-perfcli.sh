@@ -39,6 +39,13 @@ expect_exit 0 "$DFRECORD" -F 199 -t "$ta" -d 1 -o tid.dfa
 "$DFREPORT" --folded --tid "$tb" tid.dfa > b.folded 2>/dev/null
 [ -s b.folded ] && fail "-t $ta: thread $tb was sampled too"
 wait $tt
+# The thread's name reaches pprof's thread label.
+if command -v go >/dev/null; then
+	expect_exit 0 "$DFREPORT" --pprof -o tid.pb.gz tid.dfa
+	HOME="$tempdir" GOCACHE="$tempdir/gocache" go tool pprof -tags tid.pb.gz > tags.txt 2>&1 || fail "go tool pprof -tags: $(tail -3 tags.txt)"
+	grep -A2 '^ *thread: Total' tags.txt | grep -q 'worker-a' || fail "no thread label worker-a: $(cat tags.txt)"
+	grep -q 'worker-b' tags.txt && fail "worker-b labelled, though not recorded"
+fi
 
 # -C: only what runs on those CPUs.
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then

@@ -92,6 +92,10 @@ static void write_sample_archive(const char *path, bool finish)
 		CHECK(dfa_writer__flush(w) == DFA_OK, "flush");
 	}
 	CHECK(dfa_writer__add_exit(w, 100, 0, 99999) == DFA_OK, "exit");
+	/* Thread names: 101 renamed at 7000; a name longer than a comm is cut to 15 bytes. */
+	CHECK(dfa_writer__add_thread(w, 100, 101, 5000, "worker") == DFA_OK, "thread");
+	CHECK(dfa_writer__add_thread(w, 100, 101, 7000, "renamed") == DFA_OK, "thread");
+	CHECK(dfa_writer__add_thread(w, 100, 102, 5000, "a-very-long-thread-name") == DFA_OK, "thread");
 	/* Memory: two allocations with addresses, one freed. */
 	{
 		uint64_t user[1] = { 0x400123 };
@@ -188,6 +192,12 @@ static void test_round_trip(const char *path)
 			       us.ip == st.user[0] && us.data[39] == (uint8_t)(k + 39)), "stack copy of %zu", i);
 	}
 	CHECK(dfa_reader__proc_count(r) == 2, "procs %zu", dfa_reader__proc_count(r));
+	CHECK(dfa_reader__thread_name(r, 101, 100) && !strcmp(dfa_reader__thread_name(r, 101, 100), "worker"),
+	      "a thread's first name stands for earlier times");
+	CHECK(!strcmp(dfa_reader__thread_name(r, 101, 6999), "worker"), "thread name before the rename");
+	CHECK(!strcmp(dfa_reader__thread_name(r, 101, 7000), "renamed"), "thread name from the rename on");
+	CHECK(!strcmp(dfa_reader__thread_name(r, 102, 9000), "a-very-long-thr"), "thread name cut to 15 bytes");
+	CHECK(!dfa_reader__thread_name(r, 103, 9000), "an unknown thread has no name");
 	p = dfa_reader__find_proc(r, 200, 6000);
 	CHECK(p && !strcmp(p->comm, "beta") && p->n_maps == 2 && !strcmp(p->maps[0].path, "/usr/bin/a b"),
 	      "proc 200");

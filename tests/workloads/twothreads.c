@@ -1,5 +1,5 @@
-/* Two threads spinning in functions of their own; prints "TID_A TID_B" and
- * runs SECONDS: twothreads SECONDS */
+/* Two threads spinning in functions of their own, named worker-a and
+ * worker-b; prints "TID_A TID_B" and runs SECONDS: twothreads SECONDS */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -28,6 +28,7 @@ __attribute__((noinline)) static void spin(double end)
 
 __attribute__((noinline)) static void *thread_a(void *arg)
 {
+	pthread_setname_np(pthread_self(), "worker-a");
 	tids[0] = gettid();
 	spin(*(double *)arg);
 	return NULL;
@@ -35,6 +36,7 @@ __attribute__((noinline)) static void *thread_a(void *arg)
 
 __attribute__((noinline)) static void *thread_b(void *arg)
 {
+	pthread_setname_np(pthread_self(), "worker-b");
 	tids[1] = gettid();
 	spin(*(double *)arg);
 	return NULL;
