@@ -19,6 +19,7 @@
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
+#include "log.h"
 #include "report.h"
 
 #define BUCKET_NS 20000000ULL	/* 50 rows a second, as FlameScope */
@@ -289,6 +290,8 @@ int out_html(struct dfa_reader *r, struct symbolizer *s, struct dfa_reader *br, 
 		choose_stacks(&ev[n]);
 		n++;
 	}
+	if (!n)
+		pr_warn("%s: no samples match", o->archive);
 	while (factor < (1u << 20) && cells_at(ev, n, factor) > MAX_CELLS)
 		factor *= 2;
 	put_page(f, r, s, ev, n, initial, factor, br, bs, o);

@@ -256,6 +256,7 @@ function init() {
   const sel = document.getElementById('event');
   D.events.forEach((e, i) => { const o = document.createElement('option'); o.value = String(i); o.textContent = e.name; sel.appendChild(o); });
   sel.style.display = D.events.length > 1 ? '' : 'none';
+  if (!D.events.length) { document.getElementById('summary').textContent = 'No samples match.'; return; }
   sel.onchange = () => { ev = +sel.value; range = null; history.replaceState(null, '', '#e=' + D.events[ev].name); render(); };
   document.getElementById('search').oninput = search;
   document.getElementById('icicle').onclick = () => { icicle = !icicle; drawFlame(); };

@@ -28,6 +28,14 @@ page python.html
 grep -q '<td>hot</td>' dom.html || fail "python.html: hot is not in the function table"
 summary | grep -q '^on-cpu: 152 samples' || fail "python.html summary: $(summary)"
 
+# Nothing matches: the page says so, without script errors.
+expect_exit 0 "$DFREPORT" --html --pid 1 -o empty.html python.dfa
+grep -q 'no samples match' stderr || fail "--html with nothing to show: no warning"
+timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$tempdir/chrome" --virtual-time-budget=3000 \
+	--enable-logging=stderr --v=0 --dump-dom "file://$tempdir/empty.html" > dom.html 2> chrome.err
+grep -E 'CONSOLE|Uncaught' chrome.err && fail "empty.html: the script logged errors"
+grep -q 'No samples match' dom.html || fail "empty.html does not say no samples match"
+
 # A range in the fragment: fewer samples, the same page.
 expect_exit 0 "$DFREPORT" --html -o fp.html oncpu-fp.dfa
 page fp.html
