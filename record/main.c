@@ -33,7 +33,8 @@ static const char doc[] =
 	"\n"
 	"Recording needs root or CAP_BPF+CAP_PERFMON. SIGINT or SIGTERM stops and finalizes.\n"
 	"A COMMAND alone is recorded with its descendants; with -a, -p or -t it only sets how long "
-	"the recording runs (as perf record's). On a terminal a status line shows progress.";
+	"the recording runs (as perf record's). On a terminal a status line shows progress "
+	"(not while a command runs).";
 
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";
 

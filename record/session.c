@@ -419,11 +419,15 @@ static int drain(struct session *s, uint64_t budget, int wait_ms)
 	return err == -EINTR ? 0 : err;
 }
 
-/* On a terminal, once a second: how far the recording is. */
+/* On a terminal, once a second: how far the recording is.  Not while a
+ * command runs: its output has the terminal, and a line redrawn under it
+ * would garble both. */
 static void show_status(const struct session *s, uint64_t start, uint64_t t)
 {
 	struct dfa_writer_stats st;
 
+	if (s->o->cmd)
+		return;
 	dfa_writer__stats(s->w, &st);
 	log_status("recording %.0f s: %llu samples, %llu lost, %.1f MB written (Ctrl-C stops)", (t - start) / 1e9,
 		   (unsigned long long)s->samples, (unsigned long long)probes__lost(s->probes), st.bytes / 1e6);

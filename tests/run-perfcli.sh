@@ -87,6 +87,9 @@ mkdir empty && (cd empty && "$DFREPORT" > out 2> err; echo $? > rc)
 if command -v script >/dev/null; then
 	script -qec "$DFRECORD -a -d 2.5 -o tty.dfa" tty.log > /dev/null
 	grep -q 'recording [0-9]* s: [0-9]* samples, [0-9]* lost' tty.log || fail "no status line on a terminal: $(cat -v tty.log | head -5)"
+	# a command's output has the terminal: no status line under it
+	script -qec "$DFRECORD -o cmdtty.dfa -- sleep 1.5" cmdtty.log > /dev/null
+	grep -q 'recording [0-9]* s' cmdtty.log && fail "a status line while a command runs"
 	expect_exit 0 "$DFRECORD" -a -d 1.5 -o notty.dfa
 	grep -q 'recording [0-9]* s' stderr && fail "a status line went into a file"
 	grep -q $'\r' stderr && fail "carriage returns in redirected stderr"
