@@ -90,7 +90,8 @@ static void note_thread(struct session *s, uint32_t pid, uint32_t tid, uint64_t 
 
 	if (!e)
 		return;
-	if (e->val && !memcmp(s->names[e->val - 1], comm, DF_COMM_LEN))
+	/* strncmp: bytes after the NUL are whatever the record's buffer held */
+	if (e->val && !strncmp(s->names[e->val - 1], comm, DF_COMM_LEN))
 		return;
 	if (!e->val) {
 		if (array_grow(&s->names, &s->cap_names, s->n_names + 1, sizeof(*s->names), 256))

@@ -279,10 +279,12 @@ static void write_mappings(struct pprof *pp, const char *kernel)
 	}
 	for (size_t i = 0; i < pp->n_keys; i++) {
 		const char *key = pp->keys[i];
-		const char *path = paths[i] ? paths[i] : key == kernel ? kernel : "";
+		/* a path is anyone's bytes; protobuf strings must be UTF-8 */
+		char *path = text_clean(paths[i] ? paths[i] : key == kernel ? kernel : "");
 
 		pb_uint(&m, 1, i + 1);				/* id */
 		pb_uint(&m, 5, str_index(&pp->st, path));	/* filename */
+		free(path);
 		/* build_id: the key, unless the object had none */
 		if (key != kernel && strncmp(key, "nobuildid", 9))
 			pb_uint(&m, 6, str_index(&pp->st, key));

@@ -60,6 +60,15 @@ grep -q '\\xff\\xfebad\\x01\\x1b' u.svg || fail "invalid bytes not escaped in th
 expect_exit 0 "$DFREPORT" --speedscope -o u.json utf8.dfa
 python3 -c 'import json, sys; json.load(open(sys.argv[1], encoding="utf-8"))' u.json ||
 	fail "speedscope output is not UTF-8 JSON"
+expect_exit 0 "$DFREPORT" --html -o u.html utf8.dfa
+python3 -c 'import json, re, sys
+s = open(sys.argv[1], encoding="utf-8").read()
+json.loads(re.search(r"<script type=\"application/json\" id=\"data\">(.*?)</script>", s, re.S).group(1))' u.html ||
+	fail "the page's data is not UTF-8 JSON"
+if command -v go >/dev/null; then
+	expect_exit 0 "$DFREPORT" --pprof -o u.pb.gz utf8.dfa
+	HOME="$tempdir" GOCACHE="$tempdir/gocache" go tool pprof -raw u.pb.gz > u.raw 2>&1 || fail "go tool pprof cannot read u.pb.gz: $(tail -2 u.raw)"
+fi
 for mode in --folded --top --info; do
 	expect_exit 0 "$DFREPORT" $mode utf8.dfa
 	python3 -c '
