@@ -8,6 +8,10 @@ enum df_event {
 	DF_EV_ONCPU = 0,
 	DF_EV_OFFCPU = 1,
 	DF_EV_MEM_ALLOC = 2,
+	DF_EV_HBM_ALLOC = 5,
+	DF_EV_TORCH_ALLOC = 7,
+	DF_EV_RDMA = 9,
+	DF_EV_RDMA_LATENCY = 11,
 };
 
 /* Ring-buffer record types: between the programs and dfrecord only (the

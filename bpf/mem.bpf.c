@@ -1,227 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * Memory: uprobes on the allocator's entry points and uretprobes on their
- * returns.  The stack is taken at the return, where the innermost frame is
- * the allocating function itself (the return address), present exactly once.
- * Nested calls (realloc(NULL, n) entering malloc) count once, in the
- * outermost.  Live blocks are kept by (process, address) so that frees of
- * recorded blocks are sent and others only counted.
+ * Memory: uprobes on the C library's allocator (and jemalloc, tcmalloc,
+ * mimalloc where a process maps one): entry probes and return probes, the
+ * bookkeeping in alloc.bpf.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
-#include "common.bpf.h"
-#include "mem.h"
-
-const volatile bool filter = false;
-const volatile __u32 ustack_bytes = DF_MEM_COPY;
-const volatile __u64 sample_mean = 0;	/* bytes; 0: every allocation */
-
-__u64 lost = 0;
-__u64 allocs = 0;	/* allocations seen (returned non-NULL) */
-__u64 sampled_out = 0;	/* not sampled */
-__u64 frees = 0;	/* frees of recorded blocks */
-__u64 frees_unknown = 0;	/* frees of blocks not recorded (earlier, or not sampled) */
-__u64 live_full = 0;	/* allocations the live table had no room for */
-__u64 nested = 0;	/* allocator calls inside allocator calls, not counted again */
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct df_mem_call);
-} calls SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1 << 20);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct df_mem_key);
-	__type(value, __u64);
-} live SEC(".maps");
-
-/* P(sample) * 2^32 for size / mean = (i + 0.5) / 256; filled by dfrecord. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, DF_MEM_PTABLE);
-	__type(key, __u32);
-	__type(value, __u32);
-} ptable SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct df_mem_scratch);
-} scratch SEC(".maps");
-
-static __always_inline int enter(__u32 kind, __u64 size, __u64 old, __u64 memptr)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct df_mem_call *c, n = { size, old, memptr, kind, 1 };
-
-	if (!df_wanted(filter, id >> 32, tid))
-		return 0;
-	c = bpf_map_lookup_elem(&calls, &tid);
-	if (c) {
-		c->depth++;
-		__sync_fetch_and_add(&nested, 1);
-		return 0;
-	}
-	bpf_map_update_elem(&calls, &tid, &n, BPF_ANY);
-	return 0;
-}
-
-/* Byte-weighted Poisson sampling: P = 1 - exp(-size / mean), from the table. */
-static __always_inline bool sampled(__u64 size)
-{
-	__u64 i;
-	__u32 *p;
-
-	if (!sample_mean)
-		return true;
-	i = size * 256 / sample_mean;
-	if (i >= DF_MEM_PTABLE)
-		return true;
-	p = bpf_map_lookup_elem(&ptable, &i);
-	return p && bpf_get_prandom_u32() < *p;
-}
-
-static __always_inline void record_free(__u32 tgid, __u64 addr)
-{
-	struct df_mem_key k = { tgid, 0, addr };
-	struct df_free_rec *e;
-
-	if (!addr)
-		return;
-	if (bpf_map_delete_elem(&live, &k)) {
-		__sync_fetch_and_add(&frees_unknown, 1);
-		return;
-	}
-	__sync_fetch_and_add(&frees, 1);
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		__sync_fetch_and_add(&lost, 1);
-		return;
-	}
-	e->hdr.type = DF_RB_FREE;
-	e->hdr.pid = tgid;
-	e->hdr.ts = bpf_ktime_get_ns();
-	e->addr = addr;
-	bpf_ringbuf_submit(e, df_wakeup(NULL));
-}
-
-static __always_inline void record_alloc(struct pt_regs *ctx, __u32 tgid, __u32 tid, __u64 addr, __u64 size)
-{
-	struct df_mem_key k = { tgid, 0, addr };
-	__u32 zero = 0;
-	struct df_mem_scratch *s;
-	struct df_sample_rec *e;
-	__u64 len;
-	__u32 want;
-
-	__sync_fetch_and_add(&allocs, 1);
-	if (!sampled(size)) {
-		__sync_fetch_and_add(&sampled_out, 1);
-		return;
-	}
-	if (bpf_map_update_elem(&live, &k, &size, BPF_ANY))
-		__sync_fetch_and_add(&live_full, 1);
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!s)
-		return;
-	e = &s->rec;
-	e->hdr.type = DF_RB_SAMPLE;
-	e->hdr.pid = tgid;
-	e->hdr.ts = bpf_ktime_get_ns();
-	e->tid = tid;
-	e->cpu = bpf_get_smp_processor_id();
-	e->value = size;
-	e->addr = addr;
-	e->event = DF_EV_MEM_ALLOC;
-	e->flags = 0;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	len = df_fill_stacks(ctx, e, false, 0, ctx, tgid);
-	if (!len)
-		return;
-	len = df_add_python(e, len, tgid, tid);
-	want = df_copy_want(e, ustack_bytes, DF_MEM_COPY);
-	if (want && e->n_user) {
-		__u32 used = df_copy_ustack(ctx, (void *)e + len, want, DF_MEM_COPY);
-
-		if (used) {
-			e->flags |= DF_F_USTACK;
-			len += used;
-		}
-	}
-	if (len > sizeof(*s))
-		return;
-	if (bpf_ringbuf_output(&events, e, len, df_wakeup(e)))
-		__sync_fetch_and_add(&lost, 1);
-}
-
-static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
-{
-	__u64 id = bpf_get_current_pid_tgid(), addr = ret;
-	__u32 tid = (__u32)id, tgid = id >> 32;
-	struct df_mem_call *c = bpf_map_lookup_elem(&calls, &tid), call;
-
-	if (!c)
-		return 0;
-	if (c->depth > 1) {
-		c->depth--;
-		return 0;
-	}
-	call = *c;
-	bpf_map_delete_elem(&calls, &tid);
-	if (call.kind == DF_MEM_REALLOC && call.old && (ret || call.size == 0))
-		record_free(tgid, call.old);	/* moved or freed */
-	if (call.kind == DF_MEM_POSIX_MEMALIGN) {
-		if ((int)ret != 0 || bpf_probe_read_user(&addr, sizeof(addr), (void *)call.memptr))
-			return 0;
-	}
-	if (addr)
-		record_alloc(ctx, tgid, tid, addr, call.size);
-	return 0;
-}
+#include "alloc.bpf.h"
 
 SEC("uprobe")
 int BPF_KPROBE(malloc_enter, __u64 size)
 {
-	return enter(DF_MEM_MALLOC, size, 0, 0);
+	return enter(DF_MEM_MALLOC, size, 0, 0, DF_EV_MEM_ALLOC);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(calloc_enter, __u64 n, __u64 size)
 {
-	return enter(DF_MEM_CALLOC, n * size, 0, 0);
+	return enter(DF_MEM_CALLOC, n * size, 0, 0, DF_EV_MEM_ALLOC);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(realloc_enter, __u64 old, __u64 size)
 {
-	return enter(DF_MEM_REALLOC, size, old, 0);
+	return enter(DF_MEM_REALLOC, size, old, 0, DF_EV_MEM_ALLOC);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(reallocarray_enter, __u64 old, __u64 n, __u64 size)
 {
-	return enter(DF_MEM_REALLOC, n * size, old, 0);
+	return enter(DF_MEM_REALLOC, n * size, old, 0, DF_EV_MEM_ALLOC);
 }
 
 /* aligned_alloc and memalign: (alignment, size) */
 SEC("uprobe")
 int BPF_KPROBE(memalign_enter, __u64 align, __u64 size)
 {
-	return enter(DF_MEM_MALLOC, size, 0, 0);
+	return enter(DF_MEM_MALLOC, size, 0, 0, DF_EV_MEM_ALLOC);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(posix_memalign_enter, __u64 memptr, __u64 align, __u64 size)
 {
-	return enter(DF_MEM_POSIX_MEMALIGN, size, 0, memptr);
+	return enter(DF_MEM_OUTPTR, size, 0, memptr, DF_EV_MEM_ALLOC);
 }
 
 SEC("uretprobe")
@@ -241,7 +64,7 @@ int BPF_KPROBE(free_enter, __u64 addr)
 	/* A free inside an allocator call is the allocator's own business. */
 	if (bpf_map_lookup_elem(&calls, &tid))
 		return 0;
-	record_free(id >> 32, addr);
+	record_free(id >> 32, addr, DF_EV_MEM_ALLOC);
 	return 0;
 }
 

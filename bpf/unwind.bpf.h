@@ -90,6 +90,11 @@ struct df_uwalk {
 	bool asked;		/* bpf_find_vma was called (once per sample) */
 	__u32 fp_steps;
 	struct df_umap last;	/* the mapping of the frame before (end 0: none): callers are often in it */
+	/* Pending uretprobes (ours on allocators and GPU libraries, or anyone's)
+	 * put the kernel's trampoline where their function's return address was:
+	 * the trampoline's address, and the task's return instances, innermost
+	 * first, which keep the real ones. */
+	__u64 tramp, ri;
 	/* The stack from sp up, read once: most frames' words are in it, and one
 	 * read costs what a few of bpf_probe_read_user's do. */
 	__u64 stack_base, stack_len;
@@ -290,6 +295,17 @@ static __always_inline long uw_stop(struct df_uwalk *s, __u32 why)
 	return 1;
 }
 
+/* The real return address where a pending uretprobe put its trampoline. */
+static __always_inline __u64 uw_real_ra(struct df_uwalk *s, __u64 ra)
+{
+	struct return_instance *ri = (struct return_instance *)s->ri;
+
+	if (!s->tramp || ra != s->tramp || !ri)
+		return ra;
+	s->ri = (__u64)BPF_CORE_READ(ri, next);
+	return BPF_CORE_READ(ri, orig_ret_vaddr);
+}
+
 /* Where there is no table: the frame record fp points to (saved fp, then return address). */
 static __always_inline long uw_fp_step(struct df_uwalk *s, __u32 why)
 {
@@ -304,7 +320,7 @@ static __always_inline long uw_fp_step(struct df_uwalk *s, __u32 why)
 	s->fp_steps++;
 	s->sp = s->fp + 16;
 	s->fp = rec[0];
-	s->pc = rec[1];
+	s->pc = uw_real_ra(s, rec[1]);
 	s->exact = 0;
 	return s->pc ? 0 : uw_stop(s, why);
 }
@@ -405,7 +421,7 @@ static long uw_step(__u32 i, void *arg)
 	}
 	s->sp = cfa;
 	s->fp = fp;
-	s->pc = ra;
+	s->pc = ra = uw_real_ra(s, ra);
 	s->exact = 0;
 	return ra ? 0 : uw_stop(s, DF_UEND_COMPLETE);
 }
@@ -433,6 +449,8 @@ __noinline __u32 df_walk_user(struct df_sample_rec *e, __u32 tgid, __u64 ip, __u
 	s->exact = 1;
 	s->tgid = tgid;
 	s->mm = (__u64)BPF_CORE_READ(bpf_get_current_task_btf(), mm);
+	s->tramp = BPF_CORE_READ(bpf_get_current_task_btf(), mm, uprobes_state.xol_area, vaddr);
+	s->ri = (__u64)BPF_CORE_READ(bpf_get_current_task_btf(), utask, return_instances);
 	s->asked = false;
 	s->last.start = s->last.end = 0;
 	uw_read_top(s, sp);

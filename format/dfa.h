@@ -40,6 +40,13 @@ enum dfa_event {
 	DFA_EV_MEM_ALLOC = 2,	/* bytes */
 	DFA_EV_MEM_INUSE = 3,	/* view: mem-alloc samples not freed */
 	DFA_EV_WALL = 4,	/* view: on-cpu as time plus off-cpu, per thread */
+	DFA_EV_HBM_ALLOC = 5,	/* bytes of device memory from the CUDA driver */
+	DFA_EV_HBM_INUSE = 6,	/* view: hbm-alloc samples not freed */
+	DFA_EV_TORCH_ALLOC = 7,	/* bytes of blocks PyTorch's caching allocator handed out */
+	DFA_EV_TORCH_INUSE = 8,	/* view: torch-alloc samples not freed */
+	DFA_EV_RDMA = 9,	/* bytes registered for RDMA (libibverbs) */
+	DFA_EV_RDMA_INUSE = 10,	/* view: rdma samples not deregistered */
+	DFA_EV_RDMA_LATENCY = 11,	/* ns a registration took */
 	DFA_EV__COUNT,
 };
 enum dfa_unit { DFA_UNIT_COUNT, DFA_UNIT_NS, DFA_UNIT_BYTES };
@@ -115,6 +122,12 @@ size_t dfa_event__list(char *buf, size_t len, bool help);
 #define DFA_META_MEM_FREES_UNMATCHED "mem_frees_unmatched"
 #define DFA_META_MEM_LIVE_FULL "mem_live_table_full"
 #define DFA_META_MEM_NESTED "mem_nested_calls"
+/* Device and registered memory (1.4): libraries probed, blocks seen, frees matched or not, blocks the live table had no room for */
+#define DFA_META_GPU_LIBS "gpu_libraries_probed"
+#define DFA_META_GPU_ALLOCS "gpu_allocs"
+#define DFA_META_GPU_FREES "gpu_frees"
+#define DFA_META_GPU_FREES_UNMATCHED "gpu_frees_unmatched"
+#define DFA_META_GPU_LIVE_FULL "gpu_live_full"
 #define DFA_META_CALL_GRAPH "call_graph"
 #define DFA_META_UW_WALKS "unwind_walks"
 #define DFA_META_UW_FRAMES "unwind_frames"
@@ -160,6 +173,7 @@ struct dfa_free {
 	uint64_t ts;
 	uint32_t pid;
 	uint64_t addr;
+	uint32_t event;		/* the allocation event whose block it frees (mem-alloc before 1.4) */
 };
 
 /* User registers and a copy of the user stack from sp up, for CFI unwinding. */
@@ -298,7 +312,8 @@ int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s, con
 			   const struct dfa_ustack *us);
 /* Defines an interpreted frame's function, before or after the stacks that use it. */
 int dfa_writer__add_func(struct dfa_writer *w, const struct dfa_func *f);
-int dfa_writer__add_free(struct dfa_writer *w, uint32_t pid, uint64_t addr, uint64_t ts);
+/* event: the allocation event of the block (DFA_EV_MEM_ALLOC, DFA_EV_HBM_ALLOC, ...) */
+int dfa_writer__add_free(struct dfa_writer *w, uint32_t pid, uint64_t addr, uint64_t ts, uint32_t event);
 int dfa_writer__add_proc(struct dfa_writer *w, const struct dfa_proc *p);
 int dfa_writer__add_exit(struct dfa_writer *w, uint32_t pid, uint64_t begin, uint64_t ts);
 /* From ts on, thread tid of process pid is called name (at most 15 bytes are kept). */

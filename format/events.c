@@ -22,6 +22,20 @@ static const struct dfa_event_info events[DFA_EV__COUNT] = {
 			       DFA_UNIT_BYTES, BIT(DFA_EV_MEM_ALLOC), true, true, false, "mem" },
 	[DFA_EV_WALL] = { DFA_EV_WALL, "wall", "on-cpu samples as time plus off-cpu time, per thread",
 			  DFA_UNIT_NS, BIT(DFA_EV_ONCPU) | BIT(DFA_EV_OFFCPU), true, false, true, NULL },
+	[DFA_EV_HBM_ALLOC] = { DFA_EV_HBM_ALLOC, "hbm-alloc", "GPU memory allocated through the CUDA driver, by stack",
+			       DFA_UNIT_BYTES, BIT(DFA_EV_HBM_ALLOC), false, false, false, "gpu" },
+	[DFA_EV_HBM_INUSE] = { DFA_EV_HBM_INUSE, "hbm-inuse", "GPU memory still allocated at the end (or of --time)",
+			       DFA_UNIT_BYTES, BIT(DFA_EV_HBM_ALLOC), true, true, false, "gpu" },
+	[DFA_EV_TORCH_ALLOC] = { DFA_EV_TORCH_ALLOC, "torch-alloc", "tensor blocks PyTorch's caching allocator handed out",
+				 DFA_UNIT_BYTES, BIT(DFA_EV_TORCH_ALLOC), false, false, false, "gpu" },
+	[DFA_EV_TORCH_INUSE] = { DFA_EV_TORCH_INUSE, "torch-inuse", "tensor blocks still handed out at the end",
+				 DFA_UNIT_BYTES, BIT(DFA_EV_TORCH_ALLOC), true, true, false, "gpu" },
+	[DFA_EV_RDMA] = { DFA_EV_RDMA, "rdma", "memory registered for RDMA (libibverbs), by stack",
+			  DFA_UNIT_BYTES, BIT(DFA_EV_RDMA), false, false, false, "gpu" },
+	[DFA_EV_RDMA_INUSE] = { DFA_EV_RDMA_INUSE, "rdma-inuse", "memory still registered at the end",
+				DFA_UNIT_BYTES, BIT(DFA_EV_RDMA), true, true, false, "gpu" },
+	[DFA_EV_RDMA_LATENCY] = { DFA_EV_RDMA_LATENCY, "rdma-latency", "time spent registering memory",
+				  DFA_UNIT_NS, BIT(DFA_EV_RDMA_LATENCY), false, false, false, "gpu" },
 };
 
 const struct dfa_event_info *dfa_event__info(uint32_t id)
@@ -59,6 +73,7 @@ const char *const dfa_meta_keys[] = {
 	DFA_META_OFFCPU_NOT_SLEEPING, DFA_META_OFFCPU_NO_USER, DFA_META_OFFCPU_SHORT, DFA_META_OFFCPU_LONG,
 	DFA_META_OFFCPU_SLOTS_FULL, DFA_META_MEM_SAMPLE, DFA_META_MEM_ALLOCS, DFA_META_MEM_NOT_SAMPLED,
 	DFA_META_MEM_FREES, DFA_META_MEM_FREES_UNMATCHED, DFA_META_MEM_LIVE_FULL, DFA_META_MEM_NESTED,
+	DFA_META_GPU_LIBS, DFA_META_GPU_ALLOCS, DFA_META_GPU_FREES, DFA_META_GPU_FREES_UNMATCHED, DFA_META_GPU_LIVE_FULL,
 	DFA_META_CALL_GRAPH, DFA_META_UW_WALKS, DFA_META_UW_FRAMES, DFA_META_UW_FP_STEPS, DFA_META_UW_VMA_LOOKUPS,
 	DFA_META_UW_FALLBACKS,
 	DFA_META_UW_TABLES, DFA_META_UW_ROWS, DFA_META_UW_EVICTED, DFA_META_UW_NO_CFI, DFA_META_UW_BAD_CFI,

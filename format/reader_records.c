@@ -159,6 +159,8 @@ static const char *decode_free(struct dfa_reader *r, struct dfa_cur *c, uint64_t
 	*ts += (uint64_t)dfa_cur__sv(c);
 	pid = dfa_cur__uv(c);
 	f.addr = dfa_cur__uv(c);
+	/* 1.4: the allocation event, when not mem-alloc */
+	f.event = c->p < c->end ? dfa_cur__uv(c) : DFA_EV_MEM_ALLOC;
 	if (c->err)
 		return c->err;
 	if (pid > UINT32_MAX)

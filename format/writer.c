@@ -400,11 +400,14 @@ int dfa_writer__add_func(struct dfa_writer *w, const struct dfa_func *f)
 	return DFA_OK;
 }
 
-int dfa_writer__add_free(struct dfa_writer *w, uint32_t pid, uint64_t addr, uint64_t ts)
+int dfa_writer__add_free(struct dfa_writer *w, uint32_t pid, uint64_t addr, uint64_t ts, uint32_t event)
 {
 	dfa_buf__reset(&w->rec);
+	/* The event only when it is not mem-alloc: archives of host memory stay as 1.1 wrote them. */
 	if (dfa_buf__put_sv(&w->rec, (int64_t)(ts - w->prev_ts)) || dfa_buf__put_uv(&w->rec, pid) ||
-	    dfa_buf__put_uv(&w->rec, addr) || put_record(w, &w->samples, DFA_REC_FREE))
+	    dfa_buf__put_uv(&w->rec, addr) ||
+	    (event != DFA_EV_MEM_ALLOC && dfa_buf__put_uv(&w->rec, event)) ||
+	    put_record(w, &w->samples, DFA_REC_FREE))
 		return FAIL(w, DFA_FATAL, "out of memory");
 	w->prev_ts = ts;
 	return DFA_OK;

@@ -507,6 +507,13 @@ static void store_debug_file(struct objects *o, uint32_t pid, const char *key)
 	}
 }
 
+int objects__fd(struct objects *o, const char *key)
+{
+	const struct file_id *f = key && key[0] ? by_key(o, key) : NULL;
+
+	return f ? f->fd : -1;
+}
+
 const struct python_image *objects__python(struct objects *o, const char *key)
 {
 	const struct file_id *f = by_key(o, key);

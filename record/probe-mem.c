@@ -78,10 +78,6 @@ static int load(struct probes *p, void **state)
 	return 0;
 }
 
-bool probes__allocators(const struct probes *p)
-{
-	return probes__state(p, &probe_mem) != NULL;
-}
 
 uint64_t probes__mem_value(const struct probes *p, uint64_t size)
 {
@@ -225,20 +221,35 @@ int probes__add_allocator(struct probes *p, const char *lib)
 	return attach_allocator(s, lib, false);
 }
 
-/* An allocator library in a process: probed through the kernel's link to the mapped file. */
-void probes__add_pid_allocator(struct probes *p, uint32_t pid, uint64_t start, uint64_t end, const char *path)
+/* An allocator library in a process, probed through file (a path dfrecord can open). */
+static void pid_allocator_file(struct probes *p, uint32_t pid, const char *file, const char *path)
+{
+	if (probes__add_allocator(p, file))
+		pr_warn("cannot probe the allocator %s of pid %u: its allocations are not seen", path, pid);
+}
+
+static bool library_wanted(void *state, const char *path)
+{
+	return allocator_library(path);
+}
+
+/* A process mapped a file: an allocator library is probed. */
+static void library(void *state, uint32_t pid, const char *file, const char *path)
+{
+	struct mem *s = state;
+
+	if (allocator_library(path))
+		pid_allocator_file(s->p, pid, file, path);
+}
+
+/* An allocator a target maps at the start: through the kernel's link to the mapping. */
+static void pid_allocator(void *ctx, uint32_t pid, uint64_t start, uint64_t end, const char *path)
 {
 	char full[96];
 
 	snprintf(full, sizeof(full), "/proc/%u/map_files/%llx-%llx", pid, (unsigned long long)start,
 		 (unsigned long long)end);
-	if (probes__add_allocator(p, full))
-		pr_warn("cannot probe the allocator %s of pid %u: its allocations are not seen", path, pid);
-}
-
-static void pid_allocator(void *ctx, uint32_t pid, uint64_t start, uint64_t end, const char *path)
-{
-	probes__add_pid_allocator(ctx, pid, start, end, path);
+	pid_allocator_file(ctx, pid, full, path);
 }
 
 static void command_allocator(void *ctx, const char *path)
@@ -315,5 +326,6 @@ static void destroy(void *state)
 /* Allocations come far faster than timer samples: room for bursts. */
 const struct probe_ops probe_mem = {
 	.name = "mem", .ring_bytes = 64 << 20, .load = load, .attach = attach, .start_meta = start_meta,
-	.pause = pause_probe, .counters = counters, .destroy = destroy,
+	.pause = pause_probe, .counters = counters, .library = library,
+	.library_wanted = library_wanted, .destroy = destroy,
 };

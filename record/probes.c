@@ -18,12 +18,14 @@
 #include "procs.skel.h"
 
 /* The probes, in the order they load and attach. */
-static const struct probe_ops *const probe_table[] = { &probe_oncpu, &probe_offcpu, &probe_mem };
+static const struct probe_ops *const probe_table[] = { &probe_oncpu, &probe_offcpu, &probe_mem, &probe_gpu };
 #define N_PROBES (sizeof(probe_table) / sizeof(*probe_table))
 
 /* The BPF programs' event ids are the archive's. */
 _Static_assert((int)DF_EV_ONCPU == DFA_EV_ONCPU && (int)DF_EV_OFFCPU == DFA_EV_OFFCPU &&
-	       (int)DF_EV_MEM_ALLOC == DFA_EV_MEM_ALLOC, "bpf/common.h and format/dfa.h disagree on event ids");
+	       (int)DF_EV_MEM_ALLOC == DFA_EV_MEM_ALLOC && (int)DF_EV_HBM_ALLOC == DFA_EV_HBM_ALLOC &&
+	       (int)DF_EV_TORCH_ALLOC == DFA_EV_TORCH_ALLOC && (int)DF_EV_RDMA == DFA_EV_RDMA &&
+	       (int)DF_EV_RDMA_LATENCY == DFA_EV_RDMA_LATENCY, "bpf/common.h and format/dfa.h disagree on event ids");
 /* ... and on how a walk ended. */
 _Static_assert((int)DF_UEND_COMPLETE == DFA_UEND_COMPLETE && (int)DF_UEND_NO_PROC == DFA_UEND_NO_PROC &&
 	       (int)DF_UEND_NO_RULE == DFA_UEND_NO_RULE && (int)DF_UEND_UNREADABLE == DFA_UEND_UNREADABLE &&
@@ -247,6 +249,29 @@ void probes__pause(struct probes *p)
 	for (size_t i = 0; i < N_PROBES; i++)
 		if (p->loaded[i])
 			probe_table[i]->pause(p->state[i]);
+}
+
+bool probes__follows_libraries(const struct probes *p)
+{
+	for (size_t i = 0; i < N_PROBES; i++)
+		if (p->loaded[i] && probe_table[i]->library)
+			return true;
+	return false;
+}
+
+void probes__library_mapped(struct probes *p, uint32_t pid, const char *file, const char *path)
+{
+	for (size_t i = 0; i < N_PROBES; i++)
+		if (p->loaded[i] && probe_table[i]->library)
+			probe_table[i]->library(p->state[i], pid, file, path);
+}
+
+bool probes__library_wanted(const struct probes *p, const char *path)
+{
+	for (size_t i = 0; i < N_PROBES; i++)
+		if (p->loaded[i] && probe_table[i]->library && probe_table[i]->library_wanted(p->state[i], path))
+			return true;
+	return false;
 }
 
 uint64_t probes__lost(const struct probes *p)

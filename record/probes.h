@@ -45,9 +45,13 @@ struct probe_ops {
 	/* adds the shared counters to t, writes its own to the archive, warns of what it dropped;
 	 * with w NULL (mid-recording) only adds */
 	void (*counters)(void *state, struct probe_totals *t, struct dfa_writer *w);
+	/* a process mapped a file (path as it sees it): the probe may attach to it (may be NULL) */
+	void (*library)(void *state, uint32_t pid, const char *file, const char *path);
+	/* whether a file of that name is one such library (with library) */
+	bool (*library_wanted)(void *state, const char *path);
 	void (*destroy)(void *state);
 };
-extern const struct probe_ops probe_oncpu, probe_offcpu, probe_mem;
+extern const struct probe_ops probe_oncpu, probe_offcpu, probe_mem, probe_gpu;
 
 const struct record_opts *probes__opts(const struct probes *p);
 /* What a program sets df_wake_bytes to. */

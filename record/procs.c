@@ -374,6 +374,24 @@ static bool is_libjvm(const char *path)
 	return n >= 10 && !strcmp(path + n - 10, "/libjvm.so");
 }
 
+/*
+ * A mapped file for the probes that attach to libraries: named for uprobes
+ * by dfrecord's own descriptor of it (the very file, however the process's
+ * mappings were split since), else by the kernel's link to the mapping.
+ */
+static void tell_library(struct procs *ps, struct proc *p, const struct map *m, const char *key)
+{
+	int fd = objects__fd(ps->o, key);
+	char file[96];
+
+	if (fd >= 0)
+		snprintf(file, sizeof(file), "/proc/self/fd/%d", fd);
+	else
+		snprintf(file, sizeof(file), "/proc/%u/map_files/%llx-%llx", p->pid, (unsigned long long)m->start,
+			 (unsigned long long)m->end);
+	ps->hooks.library(ps->hooks.ctx, p->pid, file, m->path);
+}
+
 static void adopt_map(struct procs *ps, struct proc *p, struct map *m, const char *key)
 {
 	/* The kernel maps an exec'd image's executable first. */
@@ -387,8 +405,8 @@ static void adopt_map(struct procs *ps, struct proc *p, struct map *m, const cha
 	}
 	m->object = key ? strdup(key) : NULL;
 	unwind_dirty(ps, p);
-	if (ps->hooks.allocator && allocator_library(m->path))
-		ps->hooks.allocator(ps->hooks.ctx, p->pid, m->start, m->end, m->path);
+	if (ps->hooks.library && m->path[0] == '/' && ps->hooks.library_wanted(ps->hooks.ctx, m->path))
+		tell_library(ps, p, m, key);
 	if (ps->hooks.python && key)
 		tell_python(ps, p->pid, m, key);
 	p->dirty = true;
@@ -449,6 +467,16 @@ static int read_maps(struct procs *ps, struct proc *p)
 	return 0;
 }
 
+/* A library mapped by a process not followed yet: opened and keyed as objects does for any mapping. */
+static void tell_new_library(struct procs *ps, const struct mmap_event *e)
+{
+	struct proc tmp = { .pid = e->pid };
+	struct map m = { .start = e->start, .end = e->start + e->len, .path = (char *)e->path };
+	const char *key = objects__key_inode(ps->o, e->pid, m.start, m.end, makedev(e->maj, e->min), e->ino, e->path);
+
+	tell_library(ps, &tmp, &m, key);
+}
+
 void procs__on_mmap(struct procs *ps, const struct mmap_event *e)
 {
 	struct proc *p = lookup(ps, e->pid);
@@ -457,8 +485,15 @@ void procs__on_mmap(struct procs *ps, const struct mmap_event *e)
 	struct map *g;
 	size_t n = 0;
 
-	/* Images whose maps were never read get them all at their first sample. */
-	if (!p || !p->have_maps || !e->len || !(m.path = strdup(e->path)))
+	/* Images whose maps were never read get them all at their first sample;
+	 * a library a probe attaches to is told of at once (a process that
+	 * only allocates on a GPU sends no sample before it is probed). */
+	if (!p || !p->have_maps) {
+		if (e->len && ps->hooks.library && e->path[0] == '/' && ps->hooks.library_wanted(ps->hooks.ctx, e->path))
+			tell_new_library(ps, e);
+		return;
+	}
+	if (!e->len || !(m.path = strdup(e->path)))
 		return;
 	old = find_map(p->maps, p->n_maps, m.start);
 	if (old && same_map(old, &m)) {
@@ -730,8 +765,9 @@ void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *c
 		push_unwind(ps, p);
 	}
 	/* Re-read on a miss (a mapping record lost, or not a file's), at most
-	 * every REFRESH_NS; an image followed in records only if records were lost. */
-	if (!store_objects(ps, p, user, n_user) && !p->dead && (!p->followed || ps->records_lost) &&
+	 * every REFRESH_NS; an image followed in records once (the kernel reports
+	 * no mapping record for the vDSO), again only if records were lost. */
+	if (!store_objects(ps, p, user, n_user) && !p->dead && (!p->followed || ps->records_lost || !p->reads) &&
 	    (!p->reads || ts - p->refreshed > REFRESH_NS)) {
 		load_maps(ps, p, ts);
 		store_objects(ps, p, user, n_user);

@@ -136,11 +136,14 @@ uint64_t probes__write_counters(const struct probes *p, struct dfa_writer *w);
 void probes__pause(struct probes *p);
 /* Records the ring buffer had no room for so far. */
 uint64_t probes__lost(const struct probes *p);
-/* Memory (probe-mem.c): whether allocators are probed; another allocator
- * library (jemalloc, ...) probed too, once: by path (0 or -1), or as pid maps it. */
-bool probes__allocators(const struct probes *p);
+/* Whether a probe attaches to libraries processes map while recording (the
+ * memory and GPU probes), and a mapping of one for them to look at. */
+bool probes__follows_libraries(const struct probes *p);
+void probes__library_mapped(struct probes *p, uint32_t pid, const char *file, const char *path);
+bool probes__library_wanted(const struct probes *p, const char *path);
+/* Memory (probe-mem.c): another allocator library (jemalloc, ...) probed
+ * too, once: by path (0 or -1), or as pid maps it. */
 int probes__add_allocator(struct probes *p, const char *lib);
-void probes__add_pid_allocator(struct probes *p, uint32_t pid, uint64_t start, uint64_t end, const char *path);
 /* Whether a file name is an allocator library dfrecord probes besides the C library's. */
 bool allocator_library(const char *path);
 /* allocators.c: allocator libraries to probe before the targets allocate */
@@ -274,6 +277,8 @@ const char *objects__key_inode(struct objects *o, uint32_t pid, uint64_t start, 
 			       uint64_t ino, const char *path);
 /* The Python interpreter in the object with this key, or NULL; borrowed. */
 const struct python_image *objects__python(struct objects *o, const char *key);
+/* The file of key, held open (borrowed), or -1. */
+int objects__fd(struct objects *o, const char *key);
 /* Objects keyed from now on get unwind tables (u may be NULL: none). */
 void objects__set_unwinder(struct objects *o, struct unwinder *u);
 /* The walk's table for a mapping of the object with this key at start (file
@@ -293,8 +298,11 @@ struct procs_stats {
 };
 /* What the process table tells the recorder as it learns it; NULL hooks are not called. */
 struct procs_hooks {
-	/* for each mapping of an allocator library (path as the process sees it) */
-	void (*allocator)(void *ctx, uint32_t pid, uint64_t start, uint64_t end, const char *path);
+	/* for each mapping of a file: a library a probe may attach to, as a path
+	 * dfrecord can open (file) and as the process sees it (path) */
+	void (*library)(void *ctx, uint32_t pid, const char *file, const char *path);
+	/* whether library wants to hear of a file by that name (cheap; with library) */
+	bool (*library_wanted)(void *ctx, const char *path);
 	/* for each executable mapping of a Python interpreter: where its _PyRuntime is */
 	void (*python)(void *ctx, uint32_t pid, uint64_t runtime, const struct python_image *py);
 	void *ctx;

@@ -29,6 +29,7 @@
 
 #define DRAIN_MS 100
 #define FLUSH_NS 1000000000ULL	/* crash safety: a chunk at least every second */
+#define MMAP_LAG_NS 20000000ULL	/* mappings older than this are applied even without records after them */
 /* Records handled in one go before the loop looks at signals, -d and the
  * flush timer again: under any load they are seen within a second. */
 #define DRAIN_BUDGET_NS 100000000ULL
@@ -184,7 +185,7 @@ static int handle_record(struct session *s, void *data, size_t size)
 
 		if (size < sizeof(*f))
 			s->bad_records++;
-		else if (dfa_writer__add_free(s->w, h->pid, f->addr, h->ts) != DFA_OK)
+		else if (dfa_writer__add_free(s->w, h->pid, f->addr, h->ts, f->event) != DFA_OK)
 			s->write_errors++;
 		return 0;
 	}
@@ -295,12 +296,19 @@ static size_t ringbuf_size(const struct record_opts *o, int ncpu)
 	return size;
 }
 
-/* An allocator library a process maps: probed as that process maps it. */
-static void add_allocator(void *ctx, uint32_t pid, uint64_t start, uint64_t end, const char *path)
+/* A library a process maps: an allocator or GPU library is probed as that process maps it. */
+static void add_library(void *ctx, uint32_t pid, const char *file, const char *path)
 {
 	struct session *s = ctx;
 
-	probes__add_pid_allocator(s->probes, pid, start, end, path);
+	probes__library_mapped(s->probes, pid, file, path);
+}
+
+static bool library_wanted(void *ctx, const char *path)
+{
+	struct session *s = ctx;
+
+	return probes__library_wanted(s->probes, path);
 }
 
 /* A Python interpreter mapped in pid: its frames are walked from now on. */
@@ -450,6 +458,12 @@ static int drain_loop(struct session *s)
 			pr_err("reading ring buffer: %s", strerror(-err));
 			return -1;
 		}
+		/* Mappings are applied before the ring-buffer records that follow
+		 * them; a library loaded by a process that sends none (memory and
+		 * GPU events come only from probes on it) is probed once it is a
+		 * little old. */
+		if (probes__follows_libraries(s->probes))
+			mmaps__apply(s->mm, now_ns(CLOCK_MONOTONIC) - MMAP_LAG_NS, on_mmap, s);
 		/* Images met in this drain: the walk learns their mappings now. */
 		procs__sync_unwind(s->procs);
 		procs__set_records_lost(s->procs, !s->mm || mmaps__lost(s->mm) > 0);
@@ -508,8 +522,10 @@ static int close_wait(void *ctx, void *rec, size_t size)
  * CAP_DAC_READ_SEARCH: the files they map and their debug files, for
  * snapshots.  CAP_CHECKPOINT_RESTORE (CAP_SYS_ADMIN before Linux 5.9):
  * /proc/PID/map_files, which reaches deleted and replaced files.  With
- * memory events, CAP_BPF+CAP_PERFMON: uprobes on the allocator libraries
- * processes load while recording.  Asking JVMs for perf maps,
+ * memory and GPU events, CAP_BPF+CAP_PERFMON and CAP_SYS_ADMIN: uprobes on
+ * the allocator and GPU libraries processes load while recording (the
+ * kernel refuses to create a uprobe without CAP_SYS_ADMIN: measured on 6.18,
+ * CAP_PERFMON alone gets EACCES).  Asking JVMs for perf maps,
  * CAP_SETUID+CAP_SETGID: the attach runs as the JVM's owner.
  */
 static uint64_t caps_needed(const struct session *s)
@@ -518,8 +534,8 @@ static uint64_t caps_needed(const struct session *s)
 	uint64_t keep = 1ULL << CAP_SYS_PTRACE | 1ULL << CAP_DAC_READ_SEARCH;
 
 	keep |= privs__known(CAP_CHECKPOINT_RESTORE) ? 1ULL << CAP_CHECKPOINT_RESTORE : 1ULL << CAP_SYS_ADMIN;
-	if (probes__allocators(s->probes))
-		keep |= 1ULL << CAP_BPF | 1ULL << CAP_PERFMON;
+	if (probes__follows_libraries(s->probes))
+		keep |= 1ULL << CAP_BPF | 1ULL << CAP_PERFMON | 1ULL << CAP_SYS_ADMIN;
 	if (!o->no_jvm_perfmap)
 		keep |= 1ULL << CAP_SETUID | 1ULL << CAP_SETGID;
 	return keep;
@@ -699,7 +715,9 @@ int record__run(const struct record_opts *o)
 	s.py = pycodes__new(s.w);
 	if (s.objs)
 		objects__set_unwinder(s.objs, probes__unwinder(s.probes));
-	hooks = (struct procs_hooks){ probes__allocators(s.probes) ? add_allocator : NULL, o->no_python ? NULL : add_python, &s };
+	hooks = (struct procs_hooks){ probes__follows_libraries(s.probes) ? add_library : NULL,
+				      probes__follows_libraries(s.probes) ? library_wanted : NULL,
+				      o->no_python ? NULL : add_python, &s };
 	s.procs = procs__new(s.w, s.objs, &hooks);
 	if (s.procs) {
 		procs__set_no_objects(s.procs, o->no_objects);

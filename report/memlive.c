@@ -30,7 +30,7 @@ static int64_t block_bytes(uint64_t v)
 	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
 }
 
-int memlive__replay(struct dfa_reader *r, uint64_t t_end, uint8_t *live,
+int memlive__replay(struct dfa_reader *r, uint32_t event, uint64_t t_end, uint8_t *live,
 		    void (*step)(void *ctx, uint64_t ts, int64_t delta), void *ctx)
 {
 	const struct dfa_sample *s = dfa_reader__samples(r);
@@ -39,11 +39,13 @@ int memlive__replay(struct dfa_reader *r, uint64_t t_end, uint8_t *live,
 	struct ev *ev = must_realloc(NULL, (ns + nf + 1) * sizeof(*ev));
 	struct pairmap blocks = { 0 };
 
+	/* Blocks of one allocation event: host and device addresses never pair up. */
 	for (size_t i = 0; i < ns; i++)
-		if (s[i].event == DFA_EV_MEM_ALLOC && s[i].addr)
+		if (s[i].event == event && s[i].addr)
 			ev[n++] = (struct ev){ s[i].ts, i, false };
 	for (size_t i = 0; i < nf; i++)
-		ev[n++] = (struct ev){ f[i].ts, i, true };
+		if (f[i].event == event)
+			ev[n++] = (struct ev){ f[i].ts, i, true };
 	qsort(ev, n, sizeof(*ev), cmp_ev);
 	for (size_t i = 0; i < n && ev[i].ts <= t_end; i++) {
 		uint32_t pid = ev[i].is_free ? f[ev[i].idx].pid : s[ev[i].idx].pid;
@@ -108,8 +110,20 @@ static long long shown(__int128 v)
 	return v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : (long long)v;
 }
 
+/* The allocation event a --timeline shows: --event's (or its source's), else mem-alloc. */
+static uint32_t timeline_event(const struct report_opts *o)
+{
+	const struct dfa_event_info *ev = o->event >= 0 ? dfa_event__info(o->event) : NULL;
+
+	if (ev && ev->unit == DFA_UNIT_BYTES)
+		return __builtin_ctz(ev->sources);
+	return DFA_EV_MEM_ALLOC;
+}
+
 int out_timeline(struct dfa_reader *r, const struct report_opts *o, FILE *f)
 {
+	uint32_t event = timeline_event(o);
+	const struct dfa_event_info *inuse = NULL;
 	const char *s0 = dfa_reader__meta(r, DFA_META_START_MONO), *s1 = dfa_reader__meta(r, DFA_META_END_MONO);
 	struct timeline tl = { .n = 20 };
 	__int128 last = 0;
@@ -127,8 +141,12 @@ int out_timeline(struct dfa_reader *r, const struct report_opts *o, FILE *f)
 	tl.set = calloc(tl.n, sizeof(*tl.set));
 	if (!tl.at || !tl.set)
 		oom();
-	memlive__replay(r, UINT64_MAX, NULL, on_step, &tl);
-	fprintf(f, "# mem-inuse over time: bytes allocated during the recording and not yet freed\n");
+	memlive__replay(r, event, UINT64_MAX, NULL, on_step, &tl);
+	for (uint32_t e = 0; e < DFA_EV__COUNT; e++)
+		if (dfa_event__info(e)->live && dfa_event__info(e)->sources == 1u << event)
+			inuse = dfa_event__info(e);
+	fprintf(f, "# %s over time: bytes allocated during the recording and not yet freed\n",
+		inuse ? inuse->name : dfa_event__name(event));
 	fprintf(f, "%10s %14s\n", "seconds", "in-use bytes");
 	for (unsigned i = 0; i < tl.n; i++) {
 		char bar[41];

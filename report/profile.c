@@ -186,7 +186,8 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 	/* In use: allocated (in the time range) and not freed by its end. */
 	if (ev->live) {
 		live = must_realloc(NULL, n + 1);
-		memlive__replay(r, o->has_time ? t0 + (uint64_t)(o->t_end * 1e9) : UINT64_MAX, live, NULL, NULL);
+		memlive__replay(r, __builtin_ctz(ev->sources), o->has_time ? t0 + (uint64_t)(o->t_end * 1e9) : UINT64_MAX,
+				live, NULL, NULL);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct dfa_sample *s = &smp[i];

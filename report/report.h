@@ -318,10 +318,10 @@ int out_html(struct dfa_reader *r, struct symbolizer *s, struct dfa_reader *br, 
 int out_pprof(struct dfa_reader *r, const struct profile *pf, const struct profile *other,
 	      const struct report_opts *o, FILE *f);
 
-/* memlive.c: replays allocation samples and frees up to t_end; live[i] (one
+/* memlive.c: replays the allocation samples of event and their frees up to t_end; live[i] (one
  * byte per sample, may be NULL) marks allocations still live; step, if not
  * NULL, sees every change of the in-use total. */
-int memlive__replay(struct dfa_reader *r, uint64_t t_end, uint8_t *live,
+int memlive__replay(struct dfa_reader *r, uint32_t event, uint64_t t_end, uint8_t *live,
 		    void (*step)(void *ctx, uint64_t ts, int64_t delta), void *ctx);
 
 #endif

@@ -231,7 +231,7 @@ int main(int argc, char **argv)
 		sample(1, DFA_EV_MEM_ALLOC, 1ULL << 63 | 5, 0x1000, BASE + 0x100, NULL);
 		sample(UINT64_MAX - 1, DFA_EV_MEM_ALLOC, UINT64_MAX, 0x2000, BASE + 0x100, NULL);
 		sample(UINT64_MAX / 2, DFA_EV_MEM_ALLOC, 4096, 0x3000, BASE + 0x100, NULL);
-		check(dfa_writer__add_free(w, 7, 0x1000, UINT64_MAX / 3), "free");
+		check(dfa_writer__add_free(w, 7, 0x1000, UINT64_MAX / 3, DFA_EV_MEM_ALLOC), "free");
 		dfa_writer__set_meta(w, "end_mono_ns", "18446744073709551615");
 		finish();
 	} else if (!strcmp(kind, "wrapsp")) {

@@ -112,7 +112,7 @@ static void write_sample_archive(const char *path, bool finish)
 		a.addr += 4096;
 		CHECK(dfa_writer__add_sample(w, &a, &st, NULL) == DFA_OK, "alloc 2");
 		CHECK(dfa_writer__add_func(w, &f9) == DFA_OK && dfa_writer__add_func(w, &f7) == DFA_OK, "funcs");
-		CHECK(dfa_writer__add_free(w, 100, 0x5555aaaa0000, 50010) == DFA_OK, "free");
+		CHECK(dfa_writer__add_free(w, 100, 0x5555aaaa0000, 50010, DFA_EV_MEM_ALLOC) == DFA_OK, "free");
 		CHECK(dfa_writer__flush(w) == DFA_OK, "flush");
 	}
 	if (finish) {
