@@ -58,12 +58,12 @@ struct {
 	__type(value, struct df_mem_scratch);
 } scratch SEC(".maps");
 
-static __always_inline int enter(__u32 kind, __u64 size, __u64 old, __u64 memptr, __u32 event)
+static __always_inline int enter_dev(__u32 kind, __u64 size, __u64 old, __u64 memptr, __u32 event, __u32 device)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
 	struct df_mem_call *c, n = { size, old, memptr, kind == DF_MEM_RETURNED_TIMED ? bpf_ktime_get_ns() : 0,
-				     kind, 1, event, 0 };
+				     kind, 1, event, device };
 
 	if (!df_wanted(filter, id >> 32, tid))
 		return 0;
@@ -75,6 +75,11 @@ static __always_inline int enter(__u32 kind, __u64 size, __u64 old, __u64 memptr
 	}
 	bpf_map_update_elem(&calls, &tid, &n, BPF_ANY);
 	return 0;
+}
+
+static __always_inline int enter(__u32 kind, __u64 size, __u64 old, __u64 memptr, __u32 event)
+{
+	return enter_dev(kind, size, old, memptr, event, 0);
 }
 
 /* Byte-weighted Poisson sampling: P = 1 - exp(-size / mean), from the table. */
@@ -120,7 +125,7 @@ static __always_inline void record_free(__u32 tgid, __u64 addr, __u32 event)
 
 /* A block of event given; latency_ns > 0: a second sample of the call's time (DF_EV_RDMA_LATENCY). */
 static __always_inline void record_alloc(struct pt_regs *ctx, __u32 tgid, __u32 tid, __u64 addr, __u64 size,
-					 __u32 event, __u64 latency_ns)
+					 __u32 event, __u64 latency_ns, __u32 device)
 {
 	struct df_mem_key k = { tgid, event, addr };
 	__u32 zero = 0;
@@ -149,6 +154,7 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u32 tgid, __u32 
 	e->addr = addr;
 	e->event = event;
 	e->flags = 0;
+	e->device = device;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	len = df_fill_stacks(ctx, e, false, 0, ctx, tgid);
 	if (!len)
@@ -212,7 +218,7 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 	}
 	if (addr)
 		record_alloc(ctx, tgid, tid, addr, call.size, call.event,
-			     call.kind == DF_MEM_RETURNED_TIMED ? bpf_ktime_get_ns() - call.start + 1 : 0);
+			     call.kind == DF_MEM_RETURNED_TIMED ? bpf_ktime_get_ns() - call.start + 1 : 0, call.device);
 	return 0;
 }
 

@@ -62,7 +62,8 @@ struct df_sample_rec {
 	__u16 flags;
 	__u16 n_py;		/* Python frames (python.h) */
 	__u16 uend;		/* how the user stack was walked (enum df_uend, unwind.h) */
-	__u16 pad[2];
+	__u16 device;		/* GPU memory: the device's index + 1 when the call names it, else 0 */
+	__u16 pad;
 	char comm[DF_COMM_LEN];	/* the thread's */
 	__u64 ips[DF_MAX_KERN + DF_MAX_USER + DF_MAX_PY];	/* kernel innermost first, then user, then Python */
 };

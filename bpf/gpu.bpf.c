@@ -40,9 +40,14 @@ int BPF_KPROBE(cu_pitch_enter, __u64 dptr, __u64 pitch, __u64 width, __u64 heigh
 
 /* cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size, const CUmemAllocationProp *prop, flags) */
 SEC("uprobe")
-int BPF_KPROBE(cu_create_enter, __u64 handle, __u64 size)
+int BPF_KPROBE(cu_create_enter, __u64 handle, __u64 size, __u64 prop)
 {
-	return enter(DF_MEM_OUTPTR, size, 0, handle, DF_EV_HBM_ALLOC | DF_MEM_EV_HANDLE);
+	/* CUmemAllocationProp: type, requestedHandleTypes, then location {type, id}: the device ordinal */
+	__s32 loc[2] = { 0, -1 };
+
+	bpf_probe_read_user(loc, sizeof(loc), (void *)(prop + 8));
+	return enter_dev(DF_MEM_OUTPTR, size, 0, handle, DF_EV_HBM_ALLOC | DF_MEM_EV_HANDLE,
+			 loc[0] == 1 && loc[1] >= 0 && loc[1] < 0xfffe ? loc[1] + 1 : 0);	/* 1: CU_MEM_LOCATION_TYPE_DEVICE */
 }
 
 SEC("uretprobe")
@@ -73,12 +78,15 @@ int BPF_KPROBE(cu_release_enter, __u64 handle)
  * allocation is, so that the allocating code is the innermost frame.
  */
 SEC("uprobe")
-int BPF_KPROBE(torch_report, __u64 ptr, __s64 size)
+int BPF_KPROBE(torch_report, __u64 ptr, __s64 size, __u64 total_allocated, __u64 total_reserved, __u64 device)
 {
+	/* c10::Device {int8 type, int8 index} by value: type in the low byte (1: CUDA), index above */
+	__s8 type = device & 0xff, index = (device >> 8) & 0xff;
+
 	if (!ptr)
 		return 0;
 	if (size > 0)
-		return enter(DF_MEM_GIVEN, size, 0, ptr, DF_EV_TORCH_ALLOC);
+		return enter_dev(DF_MEM_GIVEN, size, 0, ptr, DF_EV_TORCH_ALLOC, type == 1 && index >= 0 ? index + 1 : 0);
 	return gpu_free(ptr, DF_EV_TORCH_ALLOC);
 }
 

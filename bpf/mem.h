@@ -40,7 +40,7 @@ struct df_mem_call {
 	__u32 kind;
 	__u32 depth;
 	__u32 event;		/* what the block is: DF_EV_MEM_ALLOC, DF_EV_HBM_ALLOC, ... */
-	__u32 pad;
+	__u32 device;		/* the device's index + 1 when the call names it, else 0 */
 };
 
 /* A live block: blocks of different events never match each other. */

@@ -166,6 +166,7 @@ struct dfa_sample {
 	uint32_t stack;		/* stack id; set by the reader */
 	uint32_t ustack;	/* set by the reader: 0 = no stack copy, else its index + 1 */
 	uint64_t addr;		/* mem-alloc: the block's address, else 0 */
+	uint32_t device;	/* GPU memory: the device's index + 1 when known, else 0 */
 };
 
 /* A recorded block freed. */

@@ -126,7 +126,7 @@ static const char *decode_func(struct dfa_reader *r, struct dfa_cur *c)
 static const char *decode_sample(struct dfa_reader *r, struct dfa_cur *c, uint64_t *ts)
 {
 	struct dfa_sample s;
-	uint64_t cpu, pid, tid, ev, value, stack;
+	uint64_t cpu, pid, tid, ev, value, stack, device;
 
 	*ts += (uint64_t)dfa_cur__sv(c);
 	cpu = dfa_cur__uv(c);
@@ -137,14 +137,16 @@ static const char *decode_sample(struct dfa_reader *r, struct dfa_cur *c, uint64
 	stack = dfa_cur__uv(c);
 	/* Added in 1.1 for memory samples: absent (and 0) otherwise. */
 	s.addr = c->p < c->end ? dfa_cur__uv(c) : 0;
+	/* 1.4, GPU memory: the device's index + 1 */
+	device = c->p < c->end ? dfa_cur__uv(c) : 0;
 	if (c->err)
 		return c->err;
-	if (cpu > UINT32_MAX || pid > UINT32_MAX || tid > UINT32_MAX || ev > UINT32_MAX)
+	if (cpu > UINT32_MAX || pid > UINT32_MAX || tid > UINT32_MAX || ev > UINT32_MAX || device > UINT32_MAX)
 		return "sample field out of range";
 	if (stack >= r->n_stacks)
 		return "sample refers to an undefined stack";
 	s = (struct dfa_sample){ .ts = *ts, .pid = pid, .tid = tid, .cpu = cpu, .event = ev,
-				 .value = value, .stack = stack, .ustack = 0, .addr = s.addr };
+				 .value = value, .stack = stack, .ustack = 0, .addr = s.addr, .device = device };
 	if (reader_grow(&r->samples, &r->samples_cap, r->n_samples, sizeof(s)))
 		return "out of memory";
 	r->samples[r->n_samples++] = s;

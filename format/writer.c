@@ -373,7 +373,8 @@ int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s, con
 	    dfa_buf__put_uv(&w->rec, s->cpu) || dfa_buf__put_uv(&w->rec, s->pid) ||
 	    dfa_buf__put_uv(&w->rec, s->tid) || dfa_buf__put_uv(&w->rec, s->event) ||
 	    dfa_buf__put_uv(&w->rec, s->value) || dfa_buf__put_uv(&w->rec, id) ||
-	    (s->addr && dfa_buf__put_uv(&w->rec, s->addr)) ||
+	    ((s->addr || s->device) && dfa_buf__put_uv(&w->rec, s->addr)) ||
+	    (s->device && dfa_buf__put_uv(&w->rec, s->device)) ||
 	    put_record(w, &w->samples, DFA_REC_SAMPLE) || (us && put_ustack(w, us)))
 		return FAIL(w, DFA_FATAL, "out of memory");
 	w->prev_ts = s->ts;

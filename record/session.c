@@ -144,7 +144,7 @@ static int handle_sample(struct session *s, const void *data, size_t size)
 	else if (e->n_py && (e->flags & DF_F_PY_CUT))	/* outer frames not read: say so */
 		py[st.n_interp++] = DFA_IFRAME(DFA_FUNC_CUT, DFA_INSTR_UNKNOWN, false);
 	smp = (struct dfa_sample){ .ts = h->ts, .pid = h->pid, .tid = e->tid, .cpu = e->cpu,
-				   .event = e->event, .value = e->value, .addr = e->addr };
+				   .event = e->event, .value = e->value, .addr = e->addr, .device = e->device };
 	if (e->event == DFA_EV_MEM_ALLOC)
 		smp.value = probes__mem_value(s->probes, e->value);
 	if (dfa_writer__add_sample(s->w, &smp, &st, usp) != DFA_OK)

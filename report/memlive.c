@@ -30,7 +30,7 @@ static int64_t block_bytes(uint64_t v)
 	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
 }
 
-int memlive__replay(struct dfa_reader *r, uint32_t event, uint64_t t_end, uint8_t *live,
+int memlive__replay(struct dfa_reader *r, uint32_t event, uint32_t device, uint64_t t_end, uint8_t *live,
 		    void (*step)(void *ctx, uint64_t ts, int64_t delta), void *ctx)
 {
 	const struct dfa_sample *s = dfa_reader__samples(r);
@@ -41,7 +41,7 @@ int memlive__replay(struct dfa_reader *r, uint32_t event, uint64_t t_end, uint8_
 
 	/* Blocks of one allocation event: host and device addresses never pair up. */
 	for (size_t i = 0; i < ns; i++)
-		if (s[i].event == event && s[i].addr)
+		if (s[i].event == event && s[i].addr && (device == MEMLIVE_ALL || s[i].device == device))
 			ev[n++] = (struct ev){ s[i].ts, i, false };
 	for (size_t i = 0; i < nf; i++)
 		if (f[i].event == event)
@@ -61,7 +61,7 @@ int memlive__replay(struct dfa_reader *r, uint32_t event, uint64_t t_end, uint8_
 			sl->val = ev[i].idx + 1;
 			if (step)
 				step(ctx, ev[i].ts, block_bytes(s[ev[i].idx].value));
-		} else if (sl && sl->val) {
+		} else if (sl && sl->val && (device == MEMLIVE_ALL || s[sl->val - 1].device == device)) {
 			if (step)
 				step(ctx, ev[i].ts, -block_bytes(s[sl->val - 1].value));
 			sl->val = 0;
@@ -120,33 +120,17 @@ static uint32_t timeline_event(const struct report_opts *o)
 	return DFA_EV_MEM_ALLOC;
 }
 
-int out_timeline(struct dfa_reader *r, const struct report_opts *o, FILE *f)
+/* One table: the in-use bytes of event (on device, or every one) at 20 steps of [t0, t1], and the peak. */
+static void print_timeline(struct dfa_reader *r, uint32_t event, uint32_t device, uint64_t t0, uint64_t t1, FILE *f)
 {
-	uint32_t event = timeline_event(o);
-	const struct dfa_event_info *inuse = NULL;
-	const char *s0 = dfa_reader__meta(r, DFA_META_START_MONO), *s1 = dfa_reader__meta(r, DFA_META_END_MONO);
-	struct timeline tl = { .n = 20 };
+	struct timeline tl = { .t0 = t0, .t1 = t1, .n = 20 };
 	__int128 last = 0;
 
-	tl.t0 = s0 ? strtoull(s0, NULL, 10) : 0;
-	tl.t1 = s1 ? strtoull(s1, NULL, 10) : 0;
-	if (tl.t1 <= tl.t0) {	/* incomplete: up to the last event */
-		for (size_t i = 0; i < dfa_reader__sample_count(r); i++)
-			if (dfa_reader__samples(r)[i].ts > tl.t1)
-				tl.t1 = dfa_reader__samples(r)[i].ts;
-	}
-	if (tl.t1 <= tl.t0)
-		tl.t1 = tl.t0 + 1;
 	tl.at = calloc(tl.n, sizeof(*tl.at));
 	tl.set = calloc(tl.n, sizeof(*tl.set));
 	if (!tl.at || !tl.set)
 		oom();
-	memlive__replay(r, event, UINT64_MAX, NULL, on_step, &tl);
-	for (uint32_t e = 0; e < DFA_EV__COUNT; e++)
-		if (dfa_event__info(e)->live && dfa_event__info(e)->sources == 1u << event)
-			inuse = dfa_event__info(e);
-	fprintf(f, "# %s over time: bytes allocated during the recording and not yet freed\n",
-		inuse ? inuse->name : dfa_event__name(event));
+	memlive__replay(r, event, device, UINT64_MAX, NULL, on_step, &tl);
 	fprintf(f, "%10s %14s\n", "seconds", "in-use bytes");
 	for (unsigned i = 0; i < tl.n; i++) {
 		char bar[41];
@@ -166,5 +150,59 @@ int out_timeline(struct dfa_reader *r, const struct report_opts *o, FILE *f)
 		tl.peak_ts > tl.t0 ? (tl.peak_ts - tl.t0) / 1e9 : 0.0);
 	free(tl.at);
 	free(tl.set);
+}
+
+/* Devices (index + 1) the event's samples name, ascending, in dev[] (at most max); how many. */
+static size_t devices_of(struct dfa_reader *r, uint32_t event, uint32_t *dev, size_t max)
+{
+	const struct dfa_sample *s = dfa_reader__samples(r);
+	size_t n = 0;
+
+	for (size_t i = 0; i < dfa_reader__sample_count(r); i++) {
+		size_t j = 0;
+
+		if (s[i].event != event || !s[i].device)
+			continue;
+		while (j < n && dev[j] < s[i].device)
+			j++;
+		if ((j < n && dev[j] == s[i].device) || n == max)
+			continue;
+		memmove(dev + j + 1, dev + j, (n - j) * sizeof(*dev));
+		dev[j] = s[i].device;
+		n++;
+	}
+	return n;
+}
+
+int out_timeline(struct dfa_reader *r, const struct report_opts *o, FILE *f)
+{
+	uint32_t event = timeline_event(o), dev[16];
+	const struct dfa_event_info *inuse = NULL;
+	uint64_t t0 = dfa_reader__meta_u64(r, DFA_META_START_MONO), t1 = dfa_reader__meta_u64(r, DFA_META_END_MONO);
+	size_t n_dev;
+
+	if (t1 <= t0) {	/* incomplete: up to the last event */
+		for (size_t i = 0; i < dfa_reader__sample_count(r); i++)
+			if (dfa_reader__samples(r)[i].ts > t1)
+				t1 = dfa_reader__samples(r)[i].ts;
+	}
+	if (t1 <= t0)
+		t1 = t0 + 1;
+	for (uint32_t e = 0; e < DFA_EV__COUNT; e++)
+		if (dfa_event__info(e)->live && dfa_event__info(e)->sources == 1u << event)
+			inuse = dfa_event__info(e);
+	fprintf(f, "# %s over time: bytes allocated during the recording and not yet freed\n",
+		inuse ? inuse->name : dfa_event__name(event));
+	print_timeline(r, event, MEMLIVE_ALL, t0, t1, f);
+	/* Per device where the calls named it (VMM allocations, PyTorch's blocks); 0: not named. */
+	n_dev = devices_of(r, event, dev, sizeof(dev) / sizeof(*dev));
+	for (size_t i = 0; i < n_dev; i++) {
+		fprintf(f, "\n# device %u\n", dev[i] - 1);
+		print_timeline(r, event, dev[i], t0, t1, f);
+	}
+	if (n_dev) {
+		fprintf(f, "\n# device not named by the call\n");
+		print_timeline(r, event, 0, t0, t1, f);
+	}
 	return ferror(f) ? -1 : 0;
 }

@@ -186,7 +186,7 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 	/* In use: allocated (in the time range) and not freed by its end. */
 	if (ev->live) {
 		live = must_realloc(NULL, n + 1);
-		memlive__replay(r, __builtin_ctz(ev->sources), o->has_time ? t0 + (uint64_t)(o->t_end * 1e9) : UINT64_MAX,
+		memlive__replay(r, __builtin_ctz(ev->sources), MEMLIVE_ALL, o->has_time ? t0 + (uint64_t)(o->t_end * 1e9) : UINT64_MAX,
 				live, NULL, NULL);
 	}
 	for (size_t i = 0; i < n; i++) {

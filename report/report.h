@@ -321,7 +321,8 @@ int out_pprof(struct dfa_reader *r, const struct profile *pf, const struct profi
 /* memlive.c: replays the allocation samples of event and their frees up to t_end; live[i] (one
  * byte per sample, may be NULL) marks allocations still live; step, if not
  * NULL, sees every change of the in-use total. */
-int memlive__replay(struct dfa_reader *r, uint32_t event, uint64_t t_end, uint8_t *live,
+#define MEMLIVE_ALL UINT32_MAX	/* every device */
+int memlive__replay(struct dfa_reader *r, uint32_t event, uint32_t device, uint64_t t_end, uint8_t *live,
 		    void (*step)(void *ctx, uint64_t ts, int64_t delta), void *ctx);
 
 #endif

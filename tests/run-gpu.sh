@@ -43,6 +43,12 @@ check_cuda start.dfa
 expect_exit 0 "$DFREPORT" --timeline --event hbm-inuse start.dfa
 grep -q "^peak: $((97 * MiB)) bytes" stdout || fail "--timeline: $(tail -2 stdout)"
 grep -q '^# hbm-inuse over time' stdout || fail "--timeline does not name hbm-inuse: $(head -1 stdout)"
+# Per device where the call names it: the VMM block on device 1 (its allocation properties say so);
+# the driver's other calls take the thread's current device, which they do not name.
+awk '/^# device 1$/ { d = 1 } d && /^peak:/ { print $2; exit }' stdout | grep -qx $((32 * MiB)) ||
+	fail "--timeline: device 1's peak: $(grep -A22 '^# device 1' stdout | tail -1)"
+awk '/^# device not named/ { d = 1 } d && /^peak:/ { print $2; exit }' stdout | grep -qx $((80 * MiB)) ||
+	fail "--timeline: the unnamed device's peak: $(grep -A22 '^# device not named' stdout | tail -1)"
 expect_exit 0 "$DFREPORT" --info start.dfa
 grep -q 'gpu_libraries_probed *1' stdout || fail "--info: $(grep gpu_ stdout)"
 
@@ -75,6 +81,9 @@ host=$("$DFREPORT" --folded --event mem-inuse both.dfa 2>/dev/null | awk '/;main
 expect_exit 0 "$DFRECORD" -e torch-alloc,torch-inuse -o torch.dfa -- ./gpuapp torch "$tempdir/lib/libc10.so"
 [ "$(bytes_of torch.dfa torch-alloc make_tensors)" = $((12 * MiB)) ] || fail "torch-alloc: $("$DFREPORT" --event torch-alloc torch.dfa | head -5)"
 [ "$(bytes_of torch.dfa torch-inuse make_tensors)" = $((8 * MiB)) ] || fail "torch-inuse: $("$DFREPORT" --event torch-inuse torch.dfa | head -5)"
+expect_exit 0 "$DFREPORT" --timeline --event torch-inuse torch.dfa
+awk '/^# device 0$/ { d = 1 } d && /^peak:/ { print $2; exit }' stdout | grep -qx $((12 * MiB)) ||
+	fail "torch --timeline: cuda:0's peak: $(cat stdout | tail -3)"
 
 # Registered memory, what stays registered, and the time registering took (2 ms a call in the stand-in).
 expect_exit 0 "$DFRECORD" -e rdma -o rdma.dfa -- ./gpuapp rdma "$tempdir/lib/libibverbs.so.1"

@@ -78,8 +78,10 @@ __attribute__((noinline)) static void vmm(void)
 {
 	unsigned long long h;
 	ptr_t va;
-	char prop[64] = { 0 };
+	int prop[16] = { 0 };
 
+	prop[2] = 1;	/* CUmemAllocationProp.location: CU_MEM_LOCATION_TYPE_DEVICE, */
+	prop[3] = 1;	/* device 1 */
 	CALL(int (*)(unsigned long long *, size_t, void *, unsigned long long), "cuMemCreate", &h, 32 * MiB, prop, 0);
 	CALL(int (*)(ptr_t *, size_t, size_t, ptr_t, unsigned long long), "cuMemAddressReserve", &va, 32 * MiB, 0, 0, 0);
 	CALL(int (*)(ptr_t, size_t, size_t, unsigned long long, unsigned long long), "cuMemMap", va, 32 * MiB, 0, h, 0);
