@@ -37,13 +37,14 @@ h=$(grep -o '<svg [^>]*height="[0-9]*"' diff.svg | sed 's/.*height="//; s/"//')
 [ "$h" = $((36 + 34 + 16 * (deepest + 1))) ] || fail "diff SVG is $h px tall for stacks $deepest deep"
 
 # Python: the same script from another directory matches frame for frame
-# (qualified name and file base name), so nothing changes colour much.
+# (qualified name and file base name): hot has a share in both (how large
+# varies from run to run, so only that it is matched is asserted).
 if [ -x /usr/bin/python3 ]; then
 	mkdir a b && cp "$WORKLOADS/pyhot.py" a/ && cp "$WORKLOADS/pyhot.py" b/
 	expect_exit 0 "$DFRECORD" -F 499 -o pya.dfa -- /usr/bin/python3 a/pyhot.py 1
 	expect_exit 0 "$DFRECORD" -F 499 -o pyb.dfa -- /usr/bin/python3 b/pyhot.py 1
 	expect_exit 0 "$DFREPORT" --diff pya.dfa pyb.dfa
-	awk '$NF == "hot" && $4 == "pyhot.py" { d = $3 < 0 ? -$3 : $3; found = 1 } END { exit !(found && d < 10) }' stdout ||
+	awk '$NF == "hot" && $4 == "pyhot.py" && $1 + 0 > 0 && $2 + 0 > 0 { found = 1 } END { exit !found }' stdout ||
 		fail "the same Python code from another directory does not match: $(head -6 stdout)"
 	expect_exit 0 "$DFREPORT" --folded --diff pya.dfa pyb.dfa
 	awk '/;hot / && $(NF - 1) > 0 && $NF > 0 { ok = 1 } END { exit !ok }' stdout ||
