@@ -461,8 +461,9 @@ static int drain_loop(struct session *s)
 		/* Mappings are applied before the ring-buffer records that follow
 		 * them; a library loaded by a process that sends none (memory and
 		 * GPU events come only from probes on it) is probed once it is a
-		 * little old. */
-		if (probes__follows_libraries(s->probes))
+		 * little old, unless records are backed up (older ones may still
+		 * wait in the ring buffer). */
+		if (!busy && probes__follows_libraries(s->probes))
 			mmaps__apply(s->mm, now_ns(CLOCK_MONOTONIC) - MMAP_LAG_NS, on_mmap, s);
 		/* Images met in this drain: the walk learns their mappings now. */
 		procs__sync_unwind(s->procs);
