@@ -117,48 +117,6 @@ static void event_doc(void)
 			opt->doc = buf;
 }
 
-static int push_id(uint32_t **v, size_t *n, unsigned long x)
-{
-	uint32_t *g = realloc(*v, (*n + 1) * sizeof(*g));
-
-	if (!g)
-		return -1;
-	*v = g;
-	(*v)[(*n)++] = x;
-	return 0;
-}
-
-/*
- * "1,5,7" (ranges "2-4" too when lo is 0, as -C spells CPUs); each at least
- * lo.  strtok writes into its string: work on a copy, so the command line
- * stays as typed.
- */
-static int parse_ids(const char *text, unsigned long lo, bool ranges, uint32_t **v, size_t *n)
-{
-	char *arg = strdupa(text);
-
-	for (char *tok = strtok(arg, ","); tok; tok = strtok(NULL, ",")) {
-		char *end;
-		unsigned long x, last;
-
-		errno = 0;
-		x = last = strtoul(tok, &end, 10);
-		if (ranges && *end == '-' && end != tok) {
-			char *dash = end;
-
-			last = strtoul(dash + 1, &end, 10);
-			if (end == dash + 1 || last < x)
-				return -1;
-		}
-		if (errno || *end || end == tok || x < lo || last > INT_MAX || last - x > 4096)
-			return -1;
-		for (; x <= last; x++)
-			if (push_id(v, n, x))
-				return -1;
-	}
-	return *n ? 0 : -1;
-}
-
 static int parse_events(struct record_opts *o, const char *text)
 {
 	char *arg = strdupa(text);
@@ -213,15 +171,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->o.all = true;
 		break;
 	case 'p':
-		if (parse_ids(arg, 1, false, &a->o.pids, &a->o.n_pids))
+		if (id_list_parse(arg, 1, INT_MAX, false, &a->o.pids, &a->o.n_pids))
 			argp_error(state, "invalid pid list '%s'", arg);
 		break;
 	case 't':
-		if (parse_ids(arg, 1, false, &a->o.tids, &a->o.n_tids))
+		if (id_list_parse(arg, 1, INT_MAX, false, &a->o.tids, &a->o.n_tids))
 			argp_error(state, "invalid thread list '%s'", arg);
 		break;
 	case 'C':
-		if (parse_ids(arg, 0, true, &a->o.cpus, &a->o.n_cpus))
+		if (id_list_parse(arg, 0, INT_MAX, true, &a->o.cpus, &a->o.n_cpus))
 			argp_error(state, "invalid CPU list '%s' (as 0,2-3)", arg);
 		for (size_t i = 0; i < a->o.n_cpus; i++)
 			if (a->o.cpus[i] >= 4096 || a->o.cpus[i] >= (unsigned)get_nprocs_conf())

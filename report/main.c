@@ -134,24 +134,6 @@ static void event_doc(struct argp_option *opts)
 			opt->doc = buf;
 }
 
-static int parse_ids(const char *text, uint32_t **v, size_t *n)
-{
-	char *arg = strdupa(text);
-
-	for (char *tok = strtok(arg, ","); tok; tok = strtok(NULL, ",")) {
-		char *end;
-		unsigned long x;
-
-		errno = 0;
-		x = strtoul(tok, &end, 10);
-		if (errno || *end || end == tok || x > UINT32_MAX)
-			return -1;
-		*v = must_realloc(*v, (*n + 1) * sizeof(**v));
-		(*v)[(*n)++] = x;
-	}
-	return *n ? 0 : -1;
-}
-
 static int parse_time(const char *arg, struct report_opts *o)
 {
 	const char *colon = strchr(arg, ':');
@@ -208,11 +190,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "unknown event '%s' (%s)", arg, event_list());
 		break;
 	case OPT_PID:
-		if (parse_ids(arg, &a->o.pids, &a->o.n_pids))
+		if (id_list_parse(arg, 0, UINT32_MAX, false, &a->o.pids, &a->o.n_pids))
 			argp_error(state, "invalid pid list '%s'", arg);
 		break;
 	case OPT_TID:
-		if (parse_ids(arg, &a->o.tids, &a->o.n_tids))
+		if (id_list_parse(arg, 0, UINT32_MAX, false, &a->o.tids, &a->o.n_tids))
 			argp_error(state, "invalid tid list '%s'", arg);
 		break;
 	case OPT_COMM: a->o.comm = arg; break;

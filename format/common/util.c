@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "util.h"
@@ -54,4 +55,49 @@ bool path_strip_deleted(char *path)
 		return false;
 	path[n - k] = 0;
 	return true;
+}
+
+/* One id onto *v; -1 if out of memory. */
+static int push_id(uint32_t **v, size_t *n, unsigned long x)
+{
+	uint32_t *g = realloc(*v, (*n + 1) * sizeof(*g));
+
+	if (!g)
+		return -1;
+	*v = g;
+	(*v)[(*n)++] = x;
+	return 0;
+}
+
+int id_list_parse(const char *text, unsigned long lo, unsigned long hi, bool ranges, uint32_t **v, size_t *n)
+{
+	/* strtok writes into its string: a copy, so the command line stays as typed */
+	char *arg = strdup(text), *save = NULL;
+	int ret = -1;
+
+	if (!arg)
+		return -1;
+	for (char *tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		unsigned long x, last;
+
+		errno = 0;
+		x = last = strtoul(tok, &end, 10);
+		if (ranges && *end == '-' && end != tok) {
+			char *dash = end;
+
+			last = strtoul(dash + 1, &end, 10);
+			if (end == dash + 1 || last < x)
+				goto cleanup;
+		}
+		if (errno || *end || end == tok || x < lo || last > hi || last - x > 4096)
+			goto cleanup;
+		for (; x <= last; x++)
+			if (push_id(v, n, x))
+				goto cleanup;
+	}
+	ret = *n ? 0 : -1;
+cleanup:
+	free(arg);
+	return ret;
 }

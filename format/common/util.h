@@ -19,4 +19,8 @@ long ranges_find(const void *v, size_t n, size_t size, uint64_t ip);
  * cuts the suffix off in place; whether there was one. */
 bool path_strip_deleted(char *path);
 
+/* "1,5,7" (with ranges, "2-4" too, at most 4096 ids a range) appended to *v
+ * (*n of them), each in [lo, hi]; 0, or -1 if malformed, empty or out of memory. */
+int id_list_parse(const char *text, unsigned long lo, unsigned long hi, bool ranges, uint32_t **v, size_t *n);
+
 #endif
