@@ -291,8 +291,7 @@ static int open_mapped(uint32_t pid, uint64_t start, uint64_t end, const char *p
 	char p[96], clean[PATH_MAX];
 	int fd;
 
-	snprintf(p, sizeof(p), "/proc/%u/map_files/%llx-%llx", pid,
-		 (unsigned long long)start, (unsigned long long)end);
+	safefile__map_files(p, sizeof(p), pid, start, end);
 	fd = safefile__open_proc(p, st);
 	if (fd >= 0)
 		return fd;

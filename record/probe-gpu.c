@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "arch.h"
 #include "log.h"
 #include "probes.h"
 #include "gpu.h"
@@ -38,11 +39,7 @@ struct gpu {
 	struct probes *p;
 	struct gpu_bpf *skel;
 	bool family[FAM__COUNT];
-	struct lib_id {
-		dev_t dev;
-		ino_t ino;
-	} libs[64];		/* files probed */
-	size_t n_libs;
+	struct probed_files libs;	/* files probed */
 	uint64_t libs_probed;
 };
 
@@ -73,7 +70,7 @@ static int load(struct probes *p, void **state)
 }
 
 /* The functions of a family: (name, entry program, whether its return is probed too). */
-static int attach_family(struct gpu *s, enum family fam, const char *lib)
+static int attach_family(struct gpu *s, enum family fam, const char *file, const char *lib)
 {
 	typeof(s->skel->progs) *pg = &s->skel->progs;
 	const struct {
@@ -111,12 +108,12 @@ static int attach_family(struct gpu *s, enum family fam, const char *lib)
 		if (fns[i].fam != fam)
 			continue;
 		/* A library of another version may lack some: those are left out. */
-		if (probes__add_link(s->p, bpf_program__attach_uprobe_opts(fns[i].enter, -1, lib, 0, &at))) {
+		if (probes__add_link(s->p, bpf_program__attach_uprobe_opts(fns[i].enter, -1, file, 0, &at))) {
 			pr_debug("%s: no %s", lib, fns[i].fn);
 			continue;
 		}
 		if (fns[i].ret &&
-		    probes__add_link(s->p, bpf_program__attach_uprobe_opts(pg->gpu_exit, -1, lib, 0, &back))) {
+		    probes__add_link(s->p, bpf_program__attach_uprobe_opts(pg->gpu_exit, -1, file, 0, &back))) {
 			pr_warn("%s: cannot probe the return of %s: %s", lib, fns[i].fn, strerror(errno));
 			continue;
 		}
@@ -137,30 +134,19 @@ static int family_of(const char *path)
 	return -1;
 }
 
-/* Whether the file was probed already (by identity); remembers it if not. */
-static bool probed_before(struct gpu *s, const char *lib)
-{
-	struct stat st;
-
-	if (stat(lib, &st) || !S_ISREG(st.st_mode))
-		return true;	/* cannot be probed anyway */
-	for (size_t i = 0; i < s->n_libs; i++)
-		if (s->libs[i].dev == st.st_dev && s->libs[i].ino == st.st_ino)
-			return true;
-	if (s->n_libs < sizeof(s->libs) / sizeof(*s->libs))
-		s->libs[s->n_libs++] = (struct lib_id){ st.st_dev, st.st_ino };
-	return false;
-}
-
-/* Probes lib (a path dfrecord can open) for fam, once per file. */
+/* Probes lib (a path dfrecord can open) for fam, once per file; shown: its name for messages. */
 static void probe_library(struct gpu *s, int fam, const char *lib, const char *shown)
 {
-	if (fam < 0 || !s->family[fam] || probed_before(s, lib))
+	char file[40];
+	int fd;
+
+	if (fam < 0 || !s->family[fam] || (fd = probed_files__open(&s->libs, lib, file, sizeof(file))) < 0)
 		return;
-	if (attach_family(s, fam, lib))
+	if (attach_family(s, fam, file, shown))
 		pr_warn("%s: none of its memory functions could be probed", shown);
 	else
 		s->libs_probed++;
+	close(fd);
 }
 
 static bool library_wanted(void *state, const char *path)
@@ -202,14 +188,16 @@ static void scan_dir(struct gpu *s, const char *dir)
 /* Before the recording: the libraries where the dynamic loader would find them. */
 static int attach(struct probes *p, void *state)
 {
-	static const char *const dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/usr/lib64",
-					    "/usr/local/lib", "/usr/local/cuda/lib64", "/usr/lib/wsl/lib" };
+	/* Besides the loader's usual places, where CUDA's installers and WSL put libcuda. */
+	static const char *const cuda_dirs[] = { "/usr/local/cuda/lib64", "/usr/lib/wsl/lib" };
 	const struct record_opts *o = probes__opts(p);
 	struct gpu *s = state;
 	const char *llp = getenv("LD_LIBRARY_PATH");
 
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++)
-		scan_dir(s, dirs[i]);
+	for (const char *const *dir = arch_lib_dirs; *dir; dir++)
+		scan_dir(s, *dir);
+	for (size_t i = 0; i < sizeof(cuda_dirs) / sizeof(*cuda_dirs); i++)
+		scan_dir(s, cuda_dirs[i]);
 	/* A command inherits dfrecord's environment: where it will look first. */
 	if (o->cmd && llp) {
 		char *copy = strdupa(llp);

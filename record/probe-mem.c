@@ -26,11 +26,7 @@ struct mem {
 	uint64_t sample_mean;	/* bytes; 0: every allocation */
 	bool free_at_entry;
 	uint32_t ptable[DF_MEM_PTABLE];	/* sampling probabilities, as BPF has them */
-	struct lib_id {
-		dev_t dev;
-		ino_t ino;
-	} libs[64];		/* allocator libraries probed */
-	size_t n_libs;
+	struct probed_files libs;	/* allocator libraries probed */
 };
 
 /* P(sample) = 1 - exp(-size / mean) at the middle of each 1/256 step of size / mean. */
@@ -145,12 +141,13 @@ cleanup:
 	return off;
 }
 
-static int attach_uprobe(struct mem *s, struct bpf_program *prog, const char *lib, const char *fn, size_t off,
-			 bool ret, bool must)
+/* A uprobe on fn in file (a name libbpf can open), lib the library's name for messages. */
+static int attach_uprobe(struct mem *s, struct bpf_program *prog, const char *file, const char *lib, const char *fn,
+			 size_t off, bool ret, bool must)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = fn, .retprobe = ret);
 
-	if (probes__add_link(s->p, bpf_program__attach_uprobe_opts(prog, -1, lib, off, &opts))) {
+	if (probes__add_link(s->p, bpf_program__attach_uprobe_opts(prog, -1, file, off, &opts))) {
 		if (must)
 			pr_err("uprobe on %s in %s: %s", fn, lib, strerror(errno));
 		return -1;
@@ -163,7 +160,7 @@ static int attach_uprobe(struct mem *s, struct bpf_program *prog, const char *li
  * The C library has them all; another allocator (jemalloc, tcmalloc,
  * mimalloc) may lack some, which are then left out.
  */
-static int attach_allocator(struct mem *s, const char *lib, bool all)
+static int attach_allocator(struct mem *s, const char *file, const char *lib, bool all)
 {
 	const struct {
 		const char *fn;
@@ -183,42 +180,31 @@ static int attach_allocator(struct mem *s, const char *lib, bool all)
 	int n = 0;
 
 	for (size_t i = 0; i < sizeof(fns) / sizeof(*fns); i++) {
-		if (attach_uprobe(s, fns[i].enter, lib, fns[i].fn, 0, false, all))
+		if (attach_uprobe(s, fns[i].enter, file, lib, fns[i].fn, 0, false, all))
 			continue;
 		n++;
-		if (attach_uprobe(s, s->skel->progs.alloc_exit, lib, fns[i].fn, 0, true, true))
+		if (attach_uprobe(s, s->skel->progs.alloc_exit, file, lib, fns[i].fn, 0, true, true))
 			return -1;
 	}
 	if (all && n < (int)(sizeof(fns) / sizeof(*fns)))
 		return -1;
-	free_off = s->free_at_entry ? 0 : free_probe_offset(lib);
+	free_off = s->free_at_entry ? 0 : free_probe_offset(file);
 	pr_debug("%s: %d allocation functions probed, free at +%zu", lib, n, free_off);
-	return attach_uprobe(s, s->skel->progs.free_enter, lib, "free", free_off, false, true);
-}
-
-/* The allocators already probed, by file identity. */
-static bool probed_before(struct mem *s, const char *lib)
-{
-	struct stat st;
-
-	if (stat(lib, &st))
-		return true;	/* cannot be probed anyway */
-	for (size_t i = 0; i < s->n_libs; i++)
-		if (s->libs[i].dev == st.st_dev && s->libs[i].ino == st.st_ino)
-			return true;
-	if (s->n_libs < sizeof(s->libs) / sizeof(*s->libs))
-		s->libs[s->n_libs++] = (struct lib_id){ st.st_dev, st.st_ino };
-	return false;
+	return attach_uprobe(s, s->skel->progs.free_enter, file, lib, "free", free_off, false, true);
 }
 
 int probes__add_allocator(struct probes *p, const char *lib)
 {
 	struct mem *s = probes__state(p, &probe_mem);
+	char file[40];
+	int fd, ret;
 
-	if (!s || probed_before(s, lib))
+	if (!s || (fd = probed_files__open(&s->libs, lib, file, sizeof(file))) < 0)
 		return 0;
 	pr_info("probing the allocator in %s", lib);
-	return attach_allocator(s, lib, false);
+	ret = attach_allocator(s, file, lib, false);
+	close(fd);
+	return ret;
 }
 
 /* An allocator library in a process, probed through file (a path dfrecord can open). */
@@ -247,8 +233,7 @@ static void pid_allocator(void *ctx, uint32_t pid, uint64_t start, uint64_t end,
 {
 	char full[96];
 
-	snprintf(full, sizeof(full), "/proc/%u/map_files/%llx-%llx", pid, (unsigned long long)start,
-		 (unsigned long long)end);
+	safefile__map_files(full, sizeof(full), pid, start, end);
 	pid_allocator_file(ctx, pid, full, path);
 }
 
@@ -263,14 +248,21 @@ static int attach(struct probes *p, void *state)
 {
 	const struct record_opts *o = probes__opts(p);
 	struct mem *s = state;
-	char lib[PATH_MAX];
+	char lib[PATH_MAX], file[40];
+	int fd, err;
 
 	if (libc_path(lib, sizeof(lib))) {
 		pr_err("cannot find the C library to probe");
 		return -1;
 	}
-	probed_before(s, lib);
-	if (attach_allocator(s, lib, true))
+	fd = probed_files__open(&s->libs, lib, file, sizeof(file));
+	if (fd < 0) {
+		pr_err("%s: cannot open the C library to probe: %s", lib, strerror(errno));
+		return -1;
+	}
+	err = attach_allocator(s, file, lib, true);
+	close(fd);
+	if (err)
 		return -1;
 	for (size_t i = 0; i < o->n_pids; i++)
 		allocators__of_pid(o->pids[i], pid_allocator, p);

@@ -9,6 +9,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "log.h"
@@ -90,6 +93,26 @@ int probes__reuse_maps(struct probes *p, struct bpf_object *obj)
 			return m && own ? -errno : -ENOENT;
 	}
 	return 0;
+}
+
+int probed_files__open(struct probed_files *f, const char *path, char *file, size_t len)
+{
+	struct stat st;
+	int fd = strncmp(path, "/proc/", 6) ? safefile__open(0, path, 0, &st) : safefile__open_proc(path, &st);
+
+	if (fd < 0)
+		return -1;
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].dev == st.st_dev && f->v[i].ino == st.st_ino) {
+			close(fd);
+			return -1;
+		}
+	if (f->n < sizeof(f->v) / sizeof(*f->v)) {
+		f->v[f->n].dev = st.st_dev;
+		f->v[f->n++].ino = st.st_ino;
+	}
+	snprintf(file, len, "/proc/self/fd/%d", fd);
+	return fd;
 }
 
 int probes__add_link(struct probes *p, struct bpf_link *l)

@@ -53,6 +53,23 @@ struct probe_ops {
 };
 extern const struct probe_ops probe_oncpu, probe_offcpu, probe_mem, probe_gpu;
 
+/* Library files a probe attached to, by identity (device, inode). */
+struct probed_files {
+	struct {
+		dev_t dev;
+		ino_t ino;
+	} v[64];
+	size_t n;
+};
+/*
+ * A library to probe, opened as safefile.c opens files (a regular file,
+ * never a FIFO; /proc links through the kernel's own link), unless it was
+ * probed before: its descriptor (to close once attached) and in file the
+ * name to attach uprobes by (that very file); -1 if probed before or not
+ * openable.  Remembered while there is room.
+ */
+int probed_files__open(struct probed_files *f, const char *path, char *file, size_t len);
+
 const struct record_opts *probes__opts(const struct probes *p);
 /* What a program sets df_wake_bytes to. */
 uint64_t probes__wake_bytes(const struct probes *p);

@@ -387,8 +387,7 @@ static void tell_library(struct procs *ps, struct proc *p, const struct map *m, 
 	if (fd >= 0)
 		snprintf(file, sizeof(file), "/proc/self/fd/%d", fd);
 	else
-		snprintf(file, sizeof(file), "/proc/%u/map_files/%llx-%llx", p->pid, (unsigned long long)m->start,
-			 (unsigned long long)m->end);
+		safefile__map_files(file, sizeof(file), p->pid, m->start, m->end);
 	ps->hooks.library(ps->hooks.ctx, p->pid, file, m->path);
 }
 

@@ -85,6 +85,8 @@ enum { SAFEFILE_NO_LINKS = 1 };	/* refuse a symbolic link anywhere in the path *
 struct stat;
 /* path as process pid sees it (0: as this host does); -1 with errno if not a regular file. */
 int safefile__open(uint32_t pid, const char *path, unsigned flags, struct stat *st);
+/* The kernel's link to the file mapped at [start, end) of pid, in buf (96 bytes do). */
+void safefile__map_files(char *buf, size_t len, uint32_t pid, uint64_t start, uint64_t end);
 /* A link of the kernel's in /proc (map_files, exe): the file it stands for. */
 int safefile__open_proc(const char *proc_link, struct stat *st);
 /* At most max bytes, no more than st says; NULL (errno EFBIG) if larger. */

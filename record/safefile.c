@@ -79,6 +79,11 @@ int safefile__open(uint32_t pid, const char *path, unsigned flags, struct stat *
 	return fd;
 }
 
+void safefile__map_files(char *buf, size_t len, uint32_t pid, uint64_t start, uint64_t end)
+{
+	snprintf(buf, len, "/proc/%u/map_files/%llx-%llx", pid, (unsigned long long)start, (unsigned long long)end);
+}
+
 int safefile__open_proc(const char *proc_link, struct stat *st)
 {
 	int pfd, fd, e;
