@@ -155,15 +155,18 @@ struct dfa_cur dfa_cur__sub(struct dfa_cur *c, uint64_t n)
 	return sub;
 }
 
-int dfa_zstd__compress(const void *src, size_t len, struct dfa_buf *out)
+int dfa_zstd__compress(ZSTD_CCtx **ctx, const void *src, size_t len, struct dfa_buf *out)
 {
-	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	ZSTD_CCtx *cctx = ctx && *ctx ? *ctx : ZSTD_createCCtx();
 	size_t bound = ZSTD_compressBound(len), n;
 	int ret = -1;
 
 	if (!cctx)
 		return -1;
+	if (ctx)
+		*ctx = cctx;
 	/* A checksum per frame turns silent corruption into a clear error. */
+	ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
 	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
 	ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, DFA_ZSTD_LEVEL);
 	dfa_buf__reset(out);
@@ -175,20 +178,37 @@ int dfa_zstd__compress(const void *src, size_t len, struct dfa_buf *out)
 	out->len = n;
 	ret = 0;
 cleanup:
-	ZSTD_freeCCtx(cctx);
+	if (!ctx)
+		ZSTD_freeCCtx(cctx);
 	return ret;
 }
 
-const char *dfa_zstd__decompress(const void *src, size_t len, uint64_t limit, struct dfa_buf *out)
+void dfa_zstd__release(ZSTD_CCtx *ctx)
 {
-	ZSTD_DCtx *dctx = ZSTD_createDCtx();
+	ZSTD_freeCCtx(ctx);
+}
+
+const char *dfa_zstd__decompress(ZSTD_DCtx **ctx, const void *src, size_t len, uint64_t limit,
+				 struct dfa_buf *out)
+{
+	ZSTD_DCtx *dctx = ctx && *ctx ? *ctx : ZSTD_createDCtx();
+	unsigned long long size = ZSTD_getFrameContentSize(src, len);
 	ZSTD_inBuffer in = { src, len, 0 };
 	const char *err = NULL;
 	size_t r = 1;
 
 	if (!dctx)
 		return "out of memory";
+	if (ctx)
+		*ctx = dctx;
+	ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
 	dfa_buf__reset(out);
+	/* The size the frame says, when plausible for its compressed size:
+	 * one allocation.  Only a hint: the loop still checks what comes out. */
+	if (size <= limit && size <= (unsigned long long)len * 1024 && size < (1ULL << 31) && buf_reserve(out, (size_t)size + 1)) {
+		err = "out of memory";
+		goto cleanup;
+	}
 	while (in.pos < in.size || r != 0) {
 		ZSTD_outBuffer ob;
 
@@ -213,8 +233,14 @@ const char *dfa_zstd__decompress(const void *src, size_t len, uint64_t limit, st
 		}
 	}
 cleanup:
-	ZSTD_freeDCtx(dctx);
+	if (!ctx)
+		ZSTD_freeDCtx(dctx);
 	return err;
+}
+
+void dfa_zstd__release_d(ZSTD_DCtx *ctx)
+{
+	ZSTD_freeDCtx(ctx);
 }
 
 int dfa_kv__put(struct dfa_buf *b, const char *key, const char *value)

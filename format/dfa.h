@@ -311,6 +311,12 @@ int dfa_writer__begin(struct dfa_writer *w);
 /* us may be NULL (no stack copy). */
 int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s, const struct dfa_stack *st,
 			   const struct dfa_ustack *us);
+/* The two halves of add_sample, for a caller that does more for a stack it
+ * has not seen: the stack's id, adding it when new (*added, may be NULL),
+ * or a graded code with the error set, then a sample of the stack with that id. */
+int dfa_writer__stack(struct dfa_writer *w, const struct dfa_stack *st, uint32_t *id, bool *added);
+int dfa_writer__add_sample_of(struct dfa_writer *w, const struct dfa_sample *s, uint32_t stack,
+			      const struct dfa_ustack *us);
 /* Defines an interpreted frame's function, before or after the stacks that use it. */
 int dfa_writer__add_func(struct dfa_writer *w, const struct dfa_func *f);
 /* event: the allocation event of the block (DFA_EV_MEM_ALLOC, DFA_EV_HBM_ALLOC, ...) */

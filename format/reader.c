@@ -26,6 +26,7 @@ void dfa_reader__free(struct dfa_reader *r)
 	if (!r)
 		return;
 	dfa_kv__free(r->kv, r->n_kv);
+	dfa_zstd__release_d(r->zctx);
 	free(r->samples);
 	free(r->ips);
 	free(r->stacks);
@@ -104,7 +105,7 @@ int reader_inflate(struct dfa_reader *r, const char *name, const void *src, size
 		   struct dfa_buf *out)
 {
 	bool by_budget = r->budget < limit;
-	const char *err = dfa_zstd__decompress(src, len, by_budget ? r->budget : limit, out);
+	const char *err = dfa_zstd__decompress(&r->zctx, src, len, by_budget ? r->budget : limit, out);
 
 	if (err && by_budget && out->len > r->budget)
 		return budget_spent(r, name);

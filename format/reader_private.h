@@ -46,6 +46,7 @@ struct dfa_reader {
 	uint64_t file_size;	/* of the archive: no member can be larger */
 	uint64_t budget;	/* decompressed bytes the archive may still take */
 	uint64_t budget_all;
+	struct ZSTD_DCtx_s *zctx;	/* kept between members */
 	struct dfa_ksym *ksyms;	/* kernel symbols, parsed on first use */
 	size_t n_ksyms;
 	char *ksym_names;

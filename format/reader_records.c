@@ -305,7 +305,7 @@ const struct dfa_free *dfa_reader__frees(const struct dfa_reader *r)
 
 int dfa_reader__ustack(const struct dfa_reader *r, const struct dfa_sample *s, struct dfa_ustack *out)
 {
-	struct dfa_reader *w = (struct dfa_reader *)r;	/* its cache of one member, only */
+	struct dfa_reader *w = (struct dfa_reader *)r;	/* its cache of one member (and zstd context), only */
 	const struct ustack_rec *u;
 	const struct member *m;
 
@@ -318,7 +318,7 @@ int dfa_reader__ustack(const struct dfa_reader *r, const struct dfa_sample *s, s
 	if (w->ustack_member_ix != u->member + 1) {
 		/* The same bytes as at open (its size known): no budget spent again. */
 		w->ustack_member_ix = 0;
-		if (!m->stored || dfa_zstd__decompress(m->stored, m->stored_len, m->size, &w->ustack_member) ||
+		if (!m->stored || dfa_zstd__decompress(&w->zctx, m->stored, m->stored_len, m->size, &w->ustack_member) ||
 		    w->ustack_member.len != m->size)
 			return DFA_FAILED;
 		w->ustack_member_ix = u->member + 1;

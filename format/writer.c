@@ -32,6 +32,7 @@ struct dfa_writer {
 	struct dfa_buf meta, end;	/* key=value text */
 	struct dfa_buf samples, procs;	/* pending records */
 	struct dfa_buf rec, z;		/* scratch: one record, compressed member */
+	struct ZSTD_CCtx_s *zctx;	/* kept: members are many and small */
 	uint64_t prev_ts;
 	uint32_t sample_chunk, proc_chunk, ksym_chunk;
 	/* stack deduplication */
@@ -75,6 +76,7 @@ void dfa_writer__free(struct dfa_writer *w)
 	dfa_buf__release(&w->procs);
 	dfa_buf__release(&w->rec);
 	dfa_buf__release(&w->z);
+	dfa_zstd__release(w->zctx);
 	free(w->ips);
 	free(w->stacks);
 	pairmap__release(&w->stack_ix);
@@ -218,7 +220,7 @@ static int write_member(struct dfa_writer *w, const char *name, const void *data
 {
 	if (!w->a)
 		return FAIL(w, DFA_FATAL, "archive is not open");
-	if (dfa_zstd__compress(data, len, &w->z))
+	if (dfa_zstd__compress(&w->zctx, data, len, &w->z))
 		return FAIL(w, DFA_FATAL, "%s: compression failed", name);
 	return write_compressed(w, name);
 }
@@ -311,8 +313,8 @@ static int put_record(struct dfa_writer *w, struct dfa_buf *dst, uint64_t type)
 	return 0;
 }
 
-/* Returns the stack id, adding a STACK record for a new stack; -1 on ENOMEM. */
-static int64_t stack_id(struct dfa_writer *w, const struct dfa_stack *st)
+/* Returns the stack id, adding a STACK record for a new stack (*added); -1 on ENOMEM. */
+static int64_t stack_id(struct dfa_writer *w, const struct dfa_stack *st, bool *added)
 {
 	uint64_t h = hash_words(st->kern, st->n_kern, hash_words(st->user, st->n_user, HASH_SEED ^ st->n_user)), probe;
 	size_t n = (size_t)st->n_user + st->n_kern + st->n_interp;
@@ -320,9 +322,11 @@ static int64_t stack_id(struct dfa_writer *w, const struct dfa_stack *st)
 	struct stack_ent *s;
 
 	h = hash_mix(hash_words(st->interp, st->n_interp, h), st->user_end);
+	*added = false;
 	for (probe = 0; (e = pairmap__find(&w->stack_ix, h, probe, false)); probe++)
 		if (stack_equal(w, &w->stacks[e->val], st))
 			return e->val;
+	*added = true;
 	e = pairmap__find(&w->stack_ix, h, probe, true);
 	if (!e || array_grow(&w->stacks, &w->stacks_cap, w->n_stacks + 1, sizeof(*w->stacks), 1024) ||
 	    array_grow(&w->ips, &w->ips_cap, w->ips_len + n, sizeof(*w->ips), 16384))
@@ -355,18 +359,38 @@ static int put_ustack(struct dfa_writer *w, const struct dfa_ustack *us)
 	return 0;
 }
 
-int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s, const struct dfa_stack *st,
-			   const struct dfa_ustack *us)
+int dfa_writer__stack(struct dfa_writer *w, const struct dfa_stack *st, uint32_t *id, bool *added)
 {
-	int64_t id;
+	bool is_new;
+	int64_t n;
 
 	if (st->n_user > DFA_MAX_FRAMES || st->n_kern > DFA_MAX_FRAMES || st->n_interp > DFA_MAX_FRAMES)
 		return FAIL(w, DFA_FAILED, "stack deeper than %d frames", DFA_MAX_FRAMES);
+	n = stack_id(w, st, &is_new);
+	if (n < 0)
+		return FAIL(w, DFA_FATAL, "out of memory");
+	*id = (uint32_t)n;
+	if (added)
+		*added = is_new;
+	return DFA_OK;
+}
+
+int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s, const struct dfa_stack *st,
+			   const struct dfa_ustack *us)
+{
+	uint32_t id;
+	int ret = dfa_writer__stack(w, st, &id, NULL);
+
+	return ret != DFA_OK ? ret : dfa_writer__add_sample_of(w, s, id, us);
+}
+
+int dfa_writer__add_sample_of(struct dfa_writer *w, const struct dfa_sample *s, uint32_t id,
+			      const struct dfa_ustack *us)
+{
+	if (id >= w->n_stacks)
+		return FAIL(w, DFA_FAILED, "stack %u not in the archive", id);
 	if (us && us->len > DFA_MAX_USTACK)
 		return FAIL(w, DFA_FAILED, "stack copy larger than %u bytes", DFA_MAX_USTACK);
-	id = stack_id(w, st);
-	if (id < 0)
-		return FAIL(w, DFA_FATAL, "out of memory");
 	dfa_buf__reset(&w->rec);
 	/* Samples arrive almost in order; a delta may be negative across CPUs. */
 	if (dfa_buf__put_sv(&w->rec, (int64_t)(s->ts - w->prev_ts)) ||
@@ -517,7 +541,7 @@ static int add_object_member(struct dfa_writer *w, const char *key, const char *
 		return FAIL(w, DFA_FAILED, "invalid object key '%s'", key);
 	if (dfa_writer__has_object(w, set_key))
 		return DFA_OK;
-	if (dfa_zstd__compress(data, len, &w->z))
+	if (dfa_zstd__compress(&w->zctx, data, len, &w->z))
 		return FAIL(w, DFA_FATAL, "%s: compression failed", name);
 	if (!room_for(w, w->z.len + 2048, &avail)) {
 		w->st.objects_no_room++;

@@ -13,12 +13,17 @@
 
 struct ksym {
 	uint64_t addr;
-	char *name;	/* "name" or "name [module]" */
+	const char *name, *module;	/* in kernel.text; module: "[name]" or NULL */
+	char *joined;			/* "name [module]", made when stored */
 	bool stored;
 };
 
+#define KALLSYMS_MAX (256u << 20)
+
 struct kernel {
 	struct dfa_writer *w;
+	char *text;		/* /proc/kallsyms */
+	uint64_t noted[4096];	/* ips whose symbol is stored, by ip: most repeat */
 	struct ksym *syms;
 	size_t n;
 	bool restricted;
@@ -38,40 +43,50 @@ static int cmp_ksym(const void *a, const void *b)
 
 static void read_modules(struct kernel *k);
 
+/* "ADDR TYPE NAME[\t[MODULE]]" lines, parsed in place: the text holds the names. */
 static int load(struct kernel *k)
 {
-	FILE *f = fopen("/proc/kallsyms", "re");
-	char *line = NULL;
-	size_t cap = 0, cap_syms = 0;
-	bool nonzero = false;
+	size_t len, cap_syms = 0;
+	bool nonzero = false, sorted = true;
+	char *line, *next;
 
-	if (!f)
+	k->text = procfs__read("/proc/kallsyms", &len, KALLSYMS_MAX);
+	if (!k->text)
 		return -1;
-	while (getline(&line, &cap, f) > 0) {
+	for (line = k->text; *line; line = next) {
+		char *end = strchr(line, '\n'), *name, *mod;
 		unsigned long long addr;
-		char type, name[512], mod[128] = "";
-		int n = sscanf(line, "%llx %c %511s %127s", &addr, &type, name, mod);
 
-		if (n < 3 || !strchr("tTwW", type))
+		if (end)
+			*end = 0;
+		next = end ? end + 1 : line + strlen(line);
+		addr = strtoull(line, &name, 16);
+		if (name == line || name[0] != ' ' || !strchr("tTwW", name[1]) || !name[1] || name[2] != ' ')
+			continue;
+		name += 3;
+		mod = strchr(name, '\t');
+		if (mod)
+			*mod++ = 0;
+		if (!*name || array_grow(&k->syms, &cap_syms, k->n + 1, sizeof(*k->syms), 65536))
 			continue;
 		nonzero |= addr != 0;
-		if (array_grow(&k->syms, &cap_syms, k->n + 1, sizeof(*k->syms), 65536))
-			break;
-		k->syms[k->n].addr = addr;
-		k->syms[k->n].stored = false;
-		if (n == 4)
-			asprintf(&k->syms[k->n].name, "%s %s", name, mod);
-		else
-			k->syms[k->n].name = strdup(name);
-		if (k->syms[k->n].name)
-			k->n++;
+		sorted &= !k->n || k->syms[k->n - 1].addr <= addr;
+		k->syms[k->n++] = (struct ksym){ addr, name, mod && *mod ? mod : NULL, NULL, false };
 	}
-	free(line);
-	fclose(f);
 	k->restricted = k->n && !nonzero;
-	if (k->n)
+	if (k->n && !sorted)
 		qsort(k->syms, k->n, sizeof(*k->syms), cmp_ksym);
 	return 0;
+}
+
+/* "name [module]" as the archive names a module's symbol. */
+static const char *ksym_name(struct ksym *s)
+{
+	if (!s->module)
+		return s->name;
+	if (!s->joined && asprintf(&s->joined, "%s %s", s->name, s->module) < 0)
+		s->joined = NULL;
+	return s->joined ? s->joined : s->name;
 }
 
 struct kernel *kernel__new(struct dfa_writer *w)
@@ -95,8 +110,9 @@ void kernel__free(struct kernel *k)
 	if (!k)
 		return;
 	for (size_t i = 0; i < k->n; i++)
-		free(k->syms[i].name);
+		free(k->syms[i].joined);
 	free(k->syms);
+	free(k->text);
 	free(k->pending);
 	free(k->modules);
 	free(k);
@@ -112,8 +128,11 @@ void kernel__note(struct kernel *k, const uint64_t *ips, uint32_t n)
 	if (k->restricted)
 		return;
 	for (uint32_t i = 0; i < n; i++) {
+		uint64_t *seen = &k->noted[(ips[i] ^ ips[i] >> 12) % 4096];
 		size_t lo = 0, hi = k->n, j;
 
+		if (*seen == ips[i])
+			continue;
 		while (lo < hi) {	/* first symbol above ip */
 			size_t mid = (lo + hi) / 2;
 
@@ -122,15 +141,19 @@ void kernel__note(struct kernel *k, const uint64_t *ips, uint32_t n)
 			else
 				hi = mid;
 		}
-		if (lo == 0 || k->syms[lo - 1].stored)
+		if (lo == 0)
 			continue;
 		j = lo - 1;
-		if (array_grow(&k->pending, &k->cap_pending, k->n_pending + 1, sizeof(*k->pending), 256))
+		if (!k->syms[j].stored &&
+		    array_grow(&k->pending, &k->cap_pending, k->n_pending + 1, sizeof(*k->pending), 256))
 			return;	/* unnamed in the report, nothing worse */
+		*seen = ips[i];
+		if (k->syms[j].stored)
+			continue;
 		k->syms[j].stored = true;
 		/* A symbol ends where the next one begins (syms[lo] lies above ip). */
 		k->pending[k->n_pending++] = (struct dfa_ksym){ k->syms[j].addr,
-			lo < k->n ? k->syms[lo].addr : ips[i] + 1, k->syms[j].name };
+			lo < k->n ? k->syms[lo].addr : ips[i] + 1, ksym_name(&k->syms[j]) };
 	}
 }
 

@@ -65,3 +65,38 @@ int proc_status__read(uint32_t pid, struct proc_status *st)
 	st->sig_caught = field(buf, "SigCgt:", 0, 16, &v) ? v : 0;
 	return 0;
 }
+
+char *procfs__read(const char *path, size_t *len, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 4096;
+	char *buf = NULL, *g;
+	ssize_t n;
+
+	*len = 0;
+	if (fd < 0)
+		return NULL;
+	for (buf = malloc(cap); buf; buf = g) {
+		n = read(fd, buf + *len, cap - *len - 1);
+		if (n <= 0)
+			break;
+		*len += (size_t)n;
+		g = buf;
+		if (*len > max) {
+			g = NULL;
+		} else if (cap - *len < cap / 4) {
+			g = realloc(buf, cap * 2);
+			cap *= 2;
+		}
+		if (!g)
+			free(buf);
+	}
+	if (buf && n < 0) {
+		free(buf);
+		buf = NULL;
+	}
+	if (buf)
+		buf[*len] = 0;
+	close(fd);
+	return buf;
+}

@@ -63,6 +63,7 @@ struct proc {
 	bool uw_dirty;		/* the walk's view is older than maps */
 	struct df_umap *uw_maps;	/* ... the view last given to it */
 	size_t n_uw_maps;
+	struct pairmap stacks_done;	/* archive stack ids whose objects are stored */
 	struct proc *next;	/* hash chain */
 };
 
@@ -107,6 +108,7 @@ static void maps_free(struct map *maps, size_t n)
 
 static void proc_free(struct proc *p)
 {
+	pairmap__release(&p->stacks_done);
 	free(p->uw_maps);
 	maps_free(p->maps, p->n_maps);
 	free(p->exe);
@@ -190,6 +192,7 @@ static void retire(struct procs *ps, uint32_t pid)
 			continue;
 		*pp = p->next;
 		unwind_forget(ps, p);
+		pairmap__release(&p->stacks_done);	/* a late sample starts it again */
 		p->dead = true;
 		p->next = ps->dead;
 		ps->dead = p;
@@ -216,47 +219,6 @@ static struct proc *create(struct procs *ps, uint32_t pid, uint32_t ppid, uint64
 	return p;
 }
 
-/* Reads a whole (proc or small) file; NULL if absent or larger than max. */
-static char *read_file(const char *path, size_t *len, size_t max)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t cap = 0;
-
-	*len = 0;
-	if (!f)
-		return NULL;
-	buf = malloc(4096);
-	cap = buf ? 4096 : 0;
-	while (buf) {
-		size_t n = fread(buf + *len, 1, cap - *len - 1, f);
-
-		*len += n;
-		if (n == 0)
-			break;
-		if (*len > max) {
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		if (cap - *len < 2) {
-			char *g = realloc(buf, cap * 2);
-
-			if (!g) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = g;
-			cap *= 2;
-		}
-	}
-	if (buf)
-		buf[*len] = 0;
-	fclose(f);
-	return buf;
-}
-
 /* What no record says: the command line and executable; the leader's name
  * for an image older than the recording (an exec record named the others). */
 static void read_identity(struct proc *p, bool no_cmdline)
@@ -268,7 +230,7 @@ static void read_identity(struct proc *p, bool no_cmdline)
 
 	if (!p->begin) {
 		snprintf(path, sizeof(path), "/proc/%u/comm", p->pid);
-		s = read_file(path, &len, 1 << 20);
+		s = procfs__read(path, &len, 1 << 20);
 		if (s && len) {
 			s[strcspn(s, "\n")] = 0;
 			snprintf(p->comm, sizeof(p->comm), "%s", s);
@@ -276,7 +238,7 @@ static void read_identity(struct proc *p, bool no_cmdline)
 		free(s);
 	}
 	snprintf(path, sizeof(path), "/proc/%u/cmdline", p->pid);
-	s = no_cmdline ? NULL : read_file(path, &len, 1 << 20);
+	s = no_cmdline ? NULL : procfs__read(path, &len, 1 << 20);
 	if (s) {
 		for (size_t i = 0; i + 1 < len; i++)
 			if (!s[i])
@@ -403,6 +365,8 @@ static void adopt_map(struct procs *ps, struct proc *p, struct map *m, const cha
 		read_status(p);	/* while it surely lives */
 	}
 	m->object = key ? strdup(key) : NULL;
+	/* The same addresses may now lie in another object. */
+	pairmap__release(&p->stacks_done);
 	unwind_dirty(ps, p);
 	if (ps->hooks.library && m->path[0] == '/' && ps->hooks.library_wanted(ps->hooks.ctx, m->path))
 		tell_library(ps, p, m, key);
@@ -664,11 +628,21 @@ void procs__on_exit(struct procs *ps, uint32_t pid, uint64_t ts)
 	retire(ps, pid);	/* (procs.bpf.c dropped its walk entry at the exit itself) */
 }
 
+static void learn_identity(struct procs *ps, struct proc *p)
+{
+	p->have_identity = true;
+	p->dirty = true;
+	read_identity(p, ps->no_cmdline);
+}
+
 void procs__finish(struct procs *ps)
 {
 	for (size_t i = 0; i < NBUCKETS; i++)
-		for (struct proc *p = ps->tab[i]; p; p = p->next)
+		for (struct proc *p = ps->tab[i]; p; p = p->next) {
 			save_jit_map(ps, p);
+			if (p->sampled && !p->have_identity)
+				learn_identity(ps, p);	/* sampled in the kernel only */
+		}
 }
 
 /* Stores the objects the ips fall in; false if an ip is outside every mapping. */
@@ -738,9 +712,27 @@ static void store_from_copy(struct procs *ps, struct proc *p, const uint8_t *dat
 	}
 }
 
-void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm,
+/* Stores the objects the ips fall in, reading the maps again on a miss; false if one still misses. */
+static bool sample_objects(struct procs *ps, struct proc *p, uint64_t ts, const uint64_t *user, uint32_t n_user)
+{
+	if (store_objects(ps, p, user, n_user))
+		return true;
+	/* Re-read on a miss (a mapping record lost, or not a file's), at most
+	 * every REFRESH_NS; an image followed in records once (the kernel reports
+	 * no mapping record for the vDSO), again only if records were lost. */
+	if (!p->dead && (!p->followed || ps->records_lost || !p->reads) &&
+	    (!p->reads || ts - p->refreshed > REFRESH_NS)) {
+		load_maps(ps, p, ts);
+		return store_objects(ps, p, user, n_user);
+	}
+	return false;
+}
+
+void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm, int64_t stack,
 		      const uint64_t *user, uint32_t n_user, const uint8_t *copy, uint32_t copy_len)
 {
+	struct pairmap_entry *done;
+
 	struct proc *p = lookup(ps, pid);
 
 	if (!p) {
@@ -750,27 +742,25 @@ void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *c
 	}
 	p->sampled = true;
 	p->samples++;
+	/* Kernel frames alone need nothing from /proc: kernel threads, and a
+	 * process sampled inside its execve before the exec record (an image
+	 * the record replaces).  Their identity is read at the end. */
+	if (!n_user && !copy_len)
+		return;
 	if (!p->have_maps)
 		load_maps(ps, p, ts);
-	if (!p->have_identity) {
-		p->have_identity = true;
-		p->dirty = true;
-		read_identity(p, ps->no_cmdline);
-	}
+	if (!p->have_identity)
+		learn_identity(ps, p);
 	/* Once it keeps being sampled, the walk learns its mappings, before
 	 * objects are stored (which takes long for a large one). */
 	if (p->uw_dirty && p->samples >= TELL_AFTER) {
 		p->uw_dirty = false;
 		push_unwind(ps, p);
 	}
-	/* Re-read on a miss (a mapping record lost, or not a file's), at most
-	 * every REFRESH_NS; an image followed in records once (the kernel reports
-	 * no mapping record for the vDSO), again only if records were lost. */
-	if (!store_objects(ps, p, user, n_user) && !p->dead && (!p->followed || ps->records_lost || !p->reads) &&
-	    (!p->reads || ts - p->refreshed > REFRESH_NS)) {
-		load_maps(ps, p, ts);
-		store_objects(ps, p, user, n_user);
-	}
+	/* A stack seen before in this image needs nothing more (most samples). */
+	done = stack >= 0 ? pairmap__find(&p->stacks_done, (uint64_t)stack, 0, false) : NULL;
+	if (!done && sample_objects(ps, p, ts, user, n_user) && stack >= 0)
+		pairmap__find(&p->stacks_done, (uint64_t)stack, 0, true);	/* if not, it is looked at again */
 	if (copy_len)
 		store_from_copy(ps, p, copy, copy_len);
 }

@@ -100,6 +100,9 @@ struct proc_status {
 	uint64_t sig_caught;	/* SigCgt: bit n-1 for signal n */
 };
 int proc_status__read(uint32_t pid, struct proc_status *st);
+/* A whole /proc (or other small) file, NUL-terminated; NULL if absent or
+ * larger than max.  Read in large pieces: the kernel formats each read. */
+char *procfs__read(const char *path, size_t *len, size_t max);
 
 /* jitmaps.c: a process image's /tmp/perf-PID.map, read safely into the archive */
 struct jit_image {
@@ -319,8 +322,10 @@ void procs__on_exit(struct procs *ps, uint32_t pid, uint64_t ts);
 /* A mapping the kernel reported (mmaps.c) for pid's current image. */
 void procs__on_mmap(struct procs *ps, const struct mmap_event *e);
 /* Makes sure pid's maps cover the sampled user ips (reads /proc when not) and
- * that the objects they, or words of the stack copy, point into are stored. */
-void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm,
+ * that the objects they, or words of the stack copy, point into are stored.
+ * stack: the sample's id in the archive (-1: none), to skip the ips of a
+ * stack this image had before. */
+void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm, int64_t stack,
 		      const uint64_t *user, uint32_t n_user, const uint8_t *copy, uint32_t copy_len);
 int procs__flush(struct procs *ps);
 /* Key objects but store none (--no-objects). */

@@ -134,20 +134,30 @@ static int handle_sample(struct session *s, const void *data, size_t size)
 	const uint64_t *kern = (const uint64_t *)e->ips, *user = kern + e->n_kern;
 	struct dfa_stack st = { e->n_user, e->n_kern, user, kern, e->n_py, py, e->uend < DFA_UEND__COUNT ? e->uend : 0 };
 
-	procs__on_sample(s->procs, h->pid, h->ts, e->comm, user, e->n_user, usp ? us.data : NULL,
-			 usp ? us.len : 0);
-	note_thread(s, h->pid, e->tid, h->ts, e->comm);
-	if (s->kern)
-		kernel__note(s->kern, kern, e->n_kern);
+	uint32_t id;
+	bool added = false;
+
 	if (pycodes__frames(s->py, h->pid, user + e->n_user, e->n_py, py))
 		st.n_interp = 0;
 	else if (e->n_py && (e->flags & DF_F_PY_CUT))	/* outer frames not read: say so */
 		py[st.n_interp++] = DFA_IFRAME(DFA_FUNC_CUT, DFA_INSTR_UNKNOWN, false);
+	/* Most samples repeat a stack: its kernel symbols and objects are noted already. */
+	if (dfa_writer__stack(s->w, &st, &id, &added) != DFA_OK) {
+		s->write_errors++;
+		procs__on_sample(s->procs, h->pid, h->ts, e->comm, -1, user, e->n_user, NULL, 0);
+		s->samples++;
+		return 0;
+	}
+	procs__on_sample(s->procs, h->pid, h->ts, e->comm, id, user, e->n_user, usp ? us.data : NULL,
+			 usp ? us.len : 0);
+	note_thread(s, h->pid, e->tid, h->ts, e->comm);
+	if (s->kern && added)
+		kernel__note(s->kern, kern, e->n_kern);
 	smp = (struct dfa_sample){ .ts = h->ts, .pid = h->pid, .tid = e->tid, .cpu = e->cpu,
 				   .event = e->event, .value = e->value, .addr = e->addr, .device = e->device };
 	if (e->event == DFA_EV_MEM_ALLOC)
 		smp.value = probes__mem_value(s->probes, e->value);
-	if (dfa_writer__add_sample(s->w, &smp, &st, usp) != DFA_OK)
+	if (dfa_writer__add_sample_of(s->w, &smp, id, usp) != DFA_OK)
 		s->write_errors++;
 	s->samples++;
 	s->waits += e->event == DFA_EV_OFFCPU;

@@ -216,7 +216,7 @@ static int remix(unsigned long seed_value, const char *in, const char *out)
 		data[n] = (struct dfa_buf){ 0 };
 		n++;
 		if (archive_read_data(a, z, size) != (la_ssize_t)size ||
-		    dfa_zstd__decompress(z, size, DFA_MAX_MEMBER, &data[n - 1])) {
+		    dfa_zstd__decompress(NULL, z, size, DFA_MAX_MEMBER, &data[n - 1])) {
 			free(z);
 			fprintf(stderr, "fuzz-dfa-reader: %s: cannot read member %s\n", in, names[n - 1]);
 			goto cleanup;

@@ -16,7 +16,7 @@ int raw_archive_write(const char *path, const char *const *names, const struct d
 	for (size_t i = 0; i < n; i++) {
 		struct archive_entry *e = archive_entry_new();
 		struct dfa_buf z = { 0 };
-		bool ok = e && !dfa_zstd__compress(payloads[i].data, payloads[i].len, &z);
+		bool ok = e && !dfa_zstd__compress(NULL, payloads[i].data, payloads[i].len, &z);
 
 		if (ok) {
 			archive_entry_set_pathname(e, names[i]);

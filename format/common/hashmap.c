@@ -42,7 +42,7 @@ uint64_t hash_words(const uint64_t *v, size_t n, uint64_t h)
 
 static int grow(struct pairmap *m)
 {
-	size_t size = m->size ? m->size * 2 : 1024;
+	size_t size = m->size ? m->size * 2 : 16;	/* small: one per process image */
 	struct pairmap_entry *e = calloc(size, sizeof(*e));
 
 	if (!e)
