@@ -107,10 +107,17 @@ static void write_sample_archive(const char *path, bool finish)
 		struct dfa_func f9 = { 9, 100, DFA_FUNC_PYTHON, 0x30b, 12, "<module>", "/t/a.py", NULL, 0 };
 		struct dfa_func f7 = { 7, 100, DFA_FUNC_PYTHON, 0x30b, 3, "C.hot", "/t/a.py", table, 3 };
 
-		CHECK(dfa_writer__add_sample(w, &a, &st, NULL) == DFA_OK, "alloc");
+		uint32_t id, id2;
+		bool added;
+
+		/* The two halves of add_sample, as dfrecord calls them. */
+		CHECK(dfa_writer__stack(w, &st, &id, &added) == DFA_OK && added, "a new stack not said to be new");
+		CHECK(dfa_writer__add_sample_of(w, &a, id, NULL) == DFA_OK, "alloc");
 		a.ts++;
 		a.addr += 4096;
-		CHECK(dfa_writer__add_sample(w, &a, &st, NULL) == DFA_OK, "alloc 2");
+		CHECK(dfa_writer__stack(w, &st, &id2, &added) == DFA_OK && !added && id2 == id, "the same stack again");
+		CHECK(dfa_writer__add_sample_of(w, &a, id + 1000, NULL) == DFA_FAILED, "an unknown stack id accepted");
+		CHECK(dfa_writer__add_sample_of(w, &a, id2, NULL) == DFA_OK, "alloc 2");
 		CHECK(dfa_writer__add_func(w, &f9) == DFA_OK && dfa_writer__add_func(w, &f7) == DFA_OK, "funcs");
 		CHECK(dfa_writer__add_free(w, 100, 0x5555aaaa0000, 50010, DFA_EV_MEM_ALLOC) == DFA_OK, "free");
 		CHECK(dfa_writer__flush(w) == DFA_OK, "flush");
