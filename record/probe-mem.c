@@ -25,6 +25,7 @@ struct mem {
 	struct mem_bpf *skel;
 	uint64_t sample_mean;	/* bytes; 0: every allocation */
 	bool free_at_entry;
+	bool multi;		/* uprobes attached as multi-uprobe links */
 	uint32_t ptable[DF_MEM_PTABLE];	/* sampling probabilities, as BPF has them */
 	struct probed_files libs;	/* allocator libraries probed */
 };
@@ -61,6 +62,13 @@ static int load(struct probes *p, void **state)
 	s->skel->rodata->ustack_bytes = o->dwarf_all ? DF_MEM_COPY : 0;
 	s->skel->rodata->sample_mean = o->mem_sample;
 	s->skel->rodata->df_wake_bytes = probes__wake_bytes(p);
+	s->multi = probes__uprobe_multi();
+	if (s->multi) {
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, s->skel->obj)
+			probes__load_for_uprobe_multi(prog);
+	}
 	err = probes__reuse_maps(p, s->skel->obj);
 	if (!err)
 		err = mem_bpf__load(s->skel);
@@ -111,6 +119,40 @@ static int libc_path(char *buf, size_t len)
 	return ret;
 }
 
+/* A library file mapped read-only as an ELF image. */
+struct lib_image {
+	int fd;
+	void *bytes;
+	size_t len;
+	Elf *elf;
+};
+
+static void lib_image__close(struct lib_image *im)
+{
+	if (im->elf)
+		elf_end(im->elf);
+	if (im->bytes != MAP_FAILED)
+		munmap(im->bytes, im->len);
+	if (im->fd >= 0)
+		close(im->fd);
+}
+
+/* false if file cannot be read as an ELF object (closed again then). */
+static bool lib_image__open(struct lib_image *im, const char *file)
+{
+	struct stat st;
+
+	*im = (struct lib_image){ .fd = safefile__open_proc(file, &st), .bytes = MAP_FAILED };
+	if (im->fd >= 0)
+		im->len = st.st_size;
+	if (im->fd < 0 || (im->bytes = mmap(NULL, im->len, PROT_READ, MAP_PRIVATE, im->fd, 0)) == MAP_FAILED ||
+	    !(im->elf = elf_memory(im->bytes, im->len))) {
+		lib_image__close(im);
+		return false;
+	}
+	return true;
+}
+
 /*
  * Where to probe free: a uprobe costs ~1 us on an instruction the kernel
  * emulates and ~9 us on one it single-steps, so past free(NULL)'s test
@@ -119,25 +161,16 @@ static int libc_path(char *buf, size_t len)
 static size_t free_probe_offset(const char *lib)
 {
 	const uint8_t *code;
+	struct lib_image im;
 	size_t off = 0;
-	struct stat st;
-	void *bytes = MAP_FAILED;
-	Elf *elf = NULL;
 	GElf_Sym sym;
-	int fd = safefile__open_proc(lib, &st);
 
-	if (fd < 0 || (bytes = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED ||
-	    !(elf = elf_memory(bytes, st.st_size)) || !elfsnap__find_func(elf, "free", &sym) ||
-	    !(code = elfsnap__func_code(elf, bytes, st.st_size, &sym, 16)))
-		goto cleanup;
-	off = arch__free_probe_offset(code, 16);
-cleanup:
-	if (elf)
-		elf_end(elf);
-	if (bytes != MAP_FAILED)
-		munmap(bytes, st.st_size);
-	if (fd >= 0)
-		close(fd);
+	if (!lib_image__open(&im, lib))
+		return 0;
+	if (elfsnap__find_func(im.elf, "free", &sym) &&
+	    (code = elfsnap__func_code(im.elf, im.bytes, im.len, &sym, 16)))
+		off = arch__free_probe_offset(code, 16);
+	lib_image__close(&im);
 	return off;
 }
 
@@ -155,17 +188,106 @@ static int attach_uprobe(struct mem *s, struct bpf_program *prog, const char *fi
 	return 0;
 }
 
+/* File offset of a function's first byte, from its symbol; 0 if not found. */
+static uint64_t func_offset(Elf *elf, const char *name)
+{
+	GElf_Sym sym;
+	GElf_Phdr ph;
+	size_t n;
+
+	if (!elfsnap__find_func(elf, name, &sym) || elf_getphdrnum(elf, &n))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X) &&
+		    sym.st_value >= ph.p_vaddr && sym.st_value - ph.p_vaddr < ph.p_filesz)
+			return sym.st_value - ph.p_vaddr + ph.p_offset;
+	return 0;
+}
+
+/* The file offsets of names[0..n) in file (0: not there); -1 if the file is no ELF object. */
+static int func_offsets(const char *file, const char *const *names, size_t n, uint64_t *offs)
+{
+	struct lib_image im;
+
+	if (!lib_image__open(&im, file))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		offs[i] = func_offset(im.elf, names[i]);
+	lib_image__close(&im);
+	return 0;
+}
+
 /*
  * Entry probes on every allocation function, return probes on all but free.
  * The C library has them all; another allocator (jemalloc, tcmalloc,
  * mimalloc) may lack some, which are then left out.
  */
+struct alloc_fn {
+	const char *fn;
+	struct bpf_program *enter;
+};
+
+#define N_ALLOC_FNS 9
+
+/* attach_allocator with one link per program: one for each entry program's
+ * functions, one for all their returns, one for free. */
+static int attach_allocator_multi(struct mem *s, const char *file, const char *lib, bool all,
+				  const struct alloc_fn *fns)
+{
+	const char *names[N_ALLOC_FNS + 1];
+	uint64_t offs[N_ALLOC_FNS + 1], at[N_ALLOC_FNS], back[N_ALLOC_FNS], free_at;
+	size_t n_back = 0;
+
+	for (size_t i = 0; i < N_ALLOC_FNS; i++)
+		names[i] = fns[i].fn;
+	names[N_ALLOC_FNS] = "free";
+	if (func_offsets(file, names, N_ALLOC_FNS + 1, offs)) {
+		pr_err("%s: cannot read its functions to probe", lib);
+		return -1;
+	}
+	for (size_t i = 0; i < N_ALLOC_FNS; i++) {
+		size_t n_at = 0, j;
+
+		if (!offs[i] && all) {
+			pr_err("uprobe on %s in %s: no such function", fns[i].fn, lib);
+			return -1;
+		}
+		if (!offs[i])
+			continue;	/* an allocator without it */
+		back[n_back++] = offs[i];
+		for (j = 0; j < i && fns[j].enter != fns[i].enter; j++)
+			;
+		if (j < i)
+			continue;	/* linked with its program's first function */
+		for (j = i; j < N_ALLOC_FNS; j++)
+			if (fns[j].enter == fns[i].enter && offs[j])
+				at[n_at++] = offs[j];
+		if (probes__add_uprobe_multi(s->p, fns[i].enter, file, at, n_at, false)) {
+			pr_err("uprobes on %s in %s: %s", fns[i].fn, lib, strerror(errno));
+			return -1;
+		}
+	}
+	if (probes__add_uprobe_multi(s->p, s->skel->progs.alloc_exit, file, back, n_back, true)) {
+		pr_err("return uprobes in %s: %s", lib, strerror(errno));
+		return -1;
+	}
+	if (!offs[N_ALLOC_FNS]) {
+		pr_err("uprobe on free in %s: no such function", lib);
+		return -1;
+	}
+	free_at = offs[N_ALLOC_FNS] + (s->free_at_entry ? 0 : free_probe_offset(file));
+	pr_debug("%s: %zu allocation functions probed (multi-uprobe links), free at +%llu", lib, n_back,
+		 (unsigned long long)(free_at - offs[N_ALLOC_FNS]));
+	if (probes__add_uprobe_multi(s->p, s->skel->progs.free_enter, file, &free_at, 1, false)) {
+		pr_err("uprobe on free in %s: %s", lib, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int attach_allocator(struct mem *s, const char *file, const char *lib, bool all)
 {
-	const struct {
-		const char *fn;
-		struct bpf_program *enter;
-	} fns[] = {
+	const struct alloc_fn fns[N_ALLOC_FNS] = {
 		{ "malloc", s->skel->progs.malloc_enter },
 		{ "calloc", s->skel->progs.calloc_enter },
 		{ "realloc", s->skel->progs.realloc_enter },
@@ -179,6 +301,8 @@ static int attach_allocator(struct mem *s, const char *file, const char *lib, bo
 	size_t free_off;
 	int n = 0;
 
+	if (s->multi)
+		return attach_allocator_multi(s, file, lib, all, fns);
 	for (size_t i = 0; i < sizeof(fns) / sizeof(*fns); i++) {
 		if (attach_uprobe(s, fns[i].enter, file, lib, fns[i].fn, 0, false, all))
 			continue;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -42,6 +43,8 @@ struct probes {
 	bool loaded[N_PROBES];
 	struct bpf_link **links;
 	size_t n_links, cap_links;
+	int *link_fds;		/* multi-uprobe links */
+	size_t n_link_fds, cap_link_fds;
 	uint64_t wake_bytes;
 	int ncpu;
 	const bool *online;
@@ -127,6 +130,63 @@ int probes__add_link(struct probes *p, struct bpf_link *l)
 	return 0;
 }
 
+#define DF_TRACE_UPROBE_MULTI 48	/* enum bpf_attach_type, Linux 6.6 */
+#define DF_UPROBE_MULTI_RETURN 1
+
+/* link_create as Linux 6.6 lays it out for uprobe_multi. */
+struct uprobe_multi_attr {
+	__u32 prog_fd, target_fd, attach_type, flags;
+	__aligned_u64 path, offsets, ref_ctr_offsets, cookies;
+	__u32 cnt, flags_multi, pid;
+};
+
+bool probes__uprobe_multi(void)
+{
+	static int known;	/* 0: not asked yet, 1: yes, -1: no */
+	struct bpf_insn insns[] = { { .code = BPF_ALU64 | BPF_MOV | BPF_K }, { .code = BPF_JMP | BPF_EXIT } };	/* r0 = 0 */
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = DF_TRACE_UPROBE_MULTI);
+	int fd;
+
+	if (!known) {
+		fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "df_uprobe_multi", "GPL", insns, 2, &opts);
+		known = fd >= 0 ? 1 : -1;
+		if (fd >= 0)
+			close(fd);
+	}
+	return known > 0;
+}
+
+void probes__load_for_uprobe_multi(struct bpf_program *prog)
+{
+	bpf_program__set_expected_attach_type(prog, DF_TRACE_UPROBE_MULTI);
+}
+
+int probes__add_uprobe_multi(struct probes *p, struct bpf_program *prog, const char *file, const uint64_t *offs,
+			     size_t n, bool ret)
+{
+	union bpf_attr attr;
+	struct uprobe_multi_attr a = { .prog_fd = bpf_program__fd(prog), .attach_type = DF_TRACE_UPROBE_MULTI,
+				       .path = (uintptr_t)file, .offsets = (uintptr_t)offs, .cnt = n,
+				       .flags_multi = ret ? DF_UPROBE_MULTI_RETURN : 0 };
+	int fd;
+
+	_Static_assert(sizeof(a) <= sizeof(attr), "uprobe_multi outgrows bpf_attr");
+	if (!n)
+		return 0;
+	memset(&attr, 0, sizeof(attr));
+	memcpy(&attr, &a, sizeof(a));
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	if (fd < 0)
+		return -1;
+	if (array_grow(&p->link_fds, &p->cap_link_fds, p->n_link_fds + 1, sizeof(*p->link_fds), 16)) {
+		close(fd);
+		errno = ENOMEM;
+		return -1;
+	}
+	p->link_fds[p->n_link_fds++] = fd;
+	return 0;
+}
+
 /* Whether any event asked for is recorded by the probe (or, for a view of
  * several, one of its sources is). */
 static bool wanted(const struct record_opts *o, const struct probe_ops *ops)
@@ -207,6 +267,9 @@ void probes__free(struct probes *p)
 	for (size_t i = 0; i < p->n_links; i++)
 		bpf_link__destroy(p->links[i]);
 	free(p->links);
+	for (size_t i = 0; i < p->n_link_fds; i++)
+		close(p->link_fds[i]);
+	free(p->link_fds);
 	for (size_t i = 0; i < N_PROBES; i++)
 		if (p->loaded[i])
 			probe_table[i]->destroy(p->state[i]);

@@ -79,6 +79,19 @@ uint64_t probes__wake_bytes(const struct probes *p);
 int probes__reuse_maps(struct probes *p, struct bpf_object *obj);
 /* Keeps a link to destroy at the end; 0, or -1 (l destroyed) */
 int probes__add_link(struct probes *p, struct bpf_link *l);
+/*
+ * Multi-uprobe links (kernel 6.6+; Debian's headers and libbpf 1.1 do not
+ * have them, the raw bpf(2) syscall does): one link for many functions, and
+ * at the end one RCU wait for all instead of one per uprobe (2.1 s for 19
+ * here, tests/bench/bench-uprobe-links.sh).  probes__uprobe_multi says
+ * whether the kernel takes them; the programs to attach so must then be
+ * loaded for it (probes__load_for_uprobe_multi before __load).
+ */
+bool probes__uprobe_multi(void);
+void probes__load_for_uprobe_multi(struct bpf_program *prog);
+/* prog on the functions at file offsets offs[0..n) of file; ret: on their returns. */
+int probes__add_uprobe_multi(struct probes *p, struct bpf_program *prog, const char *file, const uint64_t *offs,
+			     size_t n, bool ret);
 /* The online CPUs attach gave: n, and whether each is online. */
 int probes__ncpu(const struct probes *p, const bool **online);
 /* Whether -C leaves cpu sampled. */

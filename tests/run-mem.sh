@@ -74,4 +74,12 @@ kept=$(awk '$1 == "samples" { print $2 }' stdout)
 note "sampled: estimate $est bytes of 204816122 from $kept samples"
 within "$est" 184334510 225297734 || fail "sampled estimate $est is not within 10% of 204816122"
 [ "$kept" -lt 20000 ] || fail "sampling kept $kept of 51,500+ allocations"
+
+# Kernels since 6.6 take multi-uprobe links: one per program, detached at
+# once at the end (19 perf-event uprobes take ~2 s, bench-uprobe-links.sh).
+if [ "$(printf '%s\n' 6.6 "$(uname -r | cut -d- -f1)" | sort -V | head -1)" = 6.6 ]; then
+	expect_exit 0 "$DFRECORD" -vv -e mem-alloc -o multi.dfa -- true
+	grep -q 'allocation functions probed (multi-uprobe links)' stderr ||
+		fail "kernel $(uname -r) takes multi-uprobe links, dfrecord did not use them: $(grep probed stderr)"
+fi
 exit 0
