@@ -165,8 +165,8 @@ int dfa_zstd__compress(ZSTD_CCtx **ctx, const void *src, size_t len, struct dfa_
 		return -1;
 	if (ctx)
 		*ctx = cctx;
-	/* A checksum per frame turns silent corruption into a clear error. */
 	ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+	/* A checksum per frame turns silent corruption into a clear error. */
 	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
 	ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, DFA_ZSTD_LEVEL);
 	dfa_buf__reset(out);
@@ -205,7 +205,8 @@ const char *dfa_zstd__decompress(ZSTD_DCtx **ctx, const void *src, size_t len, u
 	dfa_buf__reset(out);
 	/* The size the frame says, when plausible for its compressed size:
 	 * one allocation.  Only a hint: the loop still checks what comes out. */
-	if (size <= limit && size <= (unsigned long long)len * 1024 && size < (1ULL << 31) && buf_reserve(out, (size_t)size + 1)) {
+	if (size <= limit && size <= (unsigned long long)len * 1024 && size < (1ULL << 31) &&
+	    buf_reserve(out, (size_t)size + 1)) {
 		err = "out of memory";
 		goto cleanup;
 	}

@@ -731,9 +731,8 @@ static bool sample_objects(struct procs *ps, struct proc *p, uint64_t ts, const 
 void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm, int64_t stack,
 		      const uint64_t *user, uint32_t n_user, const uint8_t *copy, uint32_t copy_len)
 {
-	struct pairmap_entry *done;
-
 	struct proc *p = lookup(ps, pid);
+	struct pairmap_entry *done;
 
 	if (!p) {
 		p = create(ps, pid, 0, 0, comm);
