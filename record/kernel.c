@@ -175,6 +175,16 @@ static void read_modules(struct kernel *k)
 	}
 }
 
+void kernel__set_writer(struct kernel *k, struct dfa_writer *w)
+{
+	k->w = w;
+	k->modules_done = false;
+	k->n_pending = 0;
+	memset(k->noted, 0, sizeof(k->noted));
+	for (size_t i = 0; i < k->n; i++)
+		k->syms[i].stored = false;
+}
+
 int kernel__flush(struct kernel *k)
 {
 	int ret = DFA_OK;

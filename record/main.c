@@ -25,6 +25,7 @@ static const char doc[] =
 	"  dfrecord -e on-cpu,off-cpu -p 1234 where a process runs and where it waits\n"
 	"  dfrecord -e mem-alloc,mem-inuse -- ./app   every allocation, and what stays allocated\n"
 	"  dfrecord -- python3 app.py         Python functions named too (CPython 3.11-3.13)\n"
+	"  dfrecord -a --rotate 60 --keep 10G -o /var/lib/dfprof/   all day: one archive a minute, 10 GB kept\n"
 	"\n"
 	"EXIT STATUS:\n"
 	"  0  recorded; the archive is complete\n"
@@ -39,7 +40,8 @@ static const char doc[] =
 static const char args_doc[] = "[-- COMMAND [ARGS...]]";
 
 enum { OPT_NO_KERNEL = 0x100, OPT_NO_DEBUGINFO, OPT_CALL_GRAPH, OPT_MIN_BLOCK, OPT_NO_OBJECTS,
-       OPT_DEBUG_DIR, OPT_MEM_SAMPLE, OPT_FREE_AT_ENTRY, OPT_NO_JVM_PERFMAP, OPT_NO_PYTHON, OPT_NO_CMDLINE, OPT_NO_CFI };
+       OPT_DEBUG_DIR, OPT_MEM_SAMPLE, OPT_FREE_AT_ENTRY, OPT_NO_JVM_PERFMAP, OPT_NO_PYTHON, OPT_NO_CMDLINE, OPT_NO_CFI,
+       OPT_ROTATE, OPT_KEEP };
 
 /* Stack copied with every sample in dwarf mode, and by the BPF walk's
  * fallback (a process not set up yet) in auto mode. */
@@ -70,7 +72,12 @@ static struct argp_option options[] = {
 	  "dwarf[,BYTES]: BYTES (default 8192, at most 16384) of stack with every sample, "
 	  "unwound by dfreport; lbr is not supported", 2 },
 	{ NULL, 0, NULL, 0, "Output:", 3 },
-	{ "output", 'o', "FILE", 0, "Archive to write (default prof.dfa); not a pipe", 3 },
+	{ "output", 'o', "FILE", 0, "Archive to write (default prof.dfa); not a pipe; with --rotate, a directory", 3 },
+	{ "rotate", OPT_ROTATE, "SECONDS", 0, "Continuous recording: a complete archive every SECONDS (at least 1) in "
+	  "the directory -o names (made if missing), named HOST-YYYYmmddTHHMMSS.mmmZ.dfa by its start (UTC); "
+	  "each one readable alone, with the objects its stacks need", 3 },
+	{ "keep", OPT_KEEP, "N|SIZE", 0, "With --rotate: keep the newest N archives, or (with a K, M or G suffix) "
+	  "as many as fit in SIZE bytes; older ones are deleted", 3 },
 	{ "no-debuginfo", OPT_NO_DEBUGINFO, NULL, 0,
 	  "Leave DWARF .debug_* sections out of object snapshots (smaller; no inlines or lines)", 3 },
 	{ "no-cfi", OPT_NO_CFI, NULL, 0,
@@ -95,7 +102,39 @@ struct args {
 	int verbose;
 	uint64_t mem_sample;
 	bool mem_sample_set;
+	bool output_set;
 };
+
+/* --keep: N archives, or SIZE[KMG] bytes of them. */
+static int parse_keep(const char *arg, struct record_opts *o)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || !v)
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	else if (*end)
+		return -1;
+	if (shift && end[1])
+		return -1;
+	if (!shift) {
+		o->keep_archives = v;
+		return 0;
+	}
+	if (v > (1ULL << (63 - shift)))
+		return -1;
+	o->keep_bytes = v << shift;
+	return 0;
+}
 
 static const char *event_list(void)
 {
@@ -213,6 +252,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (!strcmp(arg, "-"))
 			argp_error(state, "-o -: an archive cannot be written to a pipe; give a file name");
 		a->o.output = arg;
+		a->output_set = true;
 		break;
 	case OPT_CALL_GRAPH:
 		if (!strncmp(arg, "lbr", 3))
@@ -236,6 +276,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_CFI:
 		a->o.no_cfi = true;
+		break;
+	case OPT_ROTATE:
+		errno = 0;
+		d = strtod(arg, &end);
+		if (errno || *end || end == arg || !(d >= 1) || d > 1e7)
+			argp_error(state, "invalid rotation interval '%s' (seconds, at least 1)", arg);
+		a->o.rotate_ns = (uint64_t)(d * 1e9);
+		break;
+	case OPT_KEEP:
+		if (parse_keep(arg, &a->o))
+			argp_error(state, "invalid --keep '%s' (a number of archives, or a size such as 500M or 10G)", arg);
 		break;
 	case OPT_MEM_SAMPLE:
 		errno = 0;
@@ -280,6 +331,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (!a->o.all && !a->o.n_pids && !a->o.n_tids && !a->o.cmd)
 			argp_error(state, "give one of -a, -p PID, -t TID, -C CPUS or -- COMMAND");
 		a->o.cmd_times = a->o.cmd && (a->o.all || a->o.n_pids || a->o.n_tids);
+		if ((a->o.keep_archives || a->o.keep_bytes) && !a->o.rotate_ns)
+			argp_error(state, "--keep goes with --rotate");
+		if (a->o.rotate_ns && !a->output_set)
+			argp_error(state, "--rotate: give the directory for the archives with -o DIR/");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

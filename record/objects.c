@@ -71,6 +71,11 @@ struct objects {
 	struct objects_stats st;
 };
 
+void objects__set_writer(struct objects *o, struct dfa_writer *w)
+{
+	o->w = w;	/* the writer says what its archive holds (dfa_writer__has_object) */
+}
+
 struct objects *objects__new(struct dfa_writer *w, unsigned keep, const char *debug_dir)
 {
 	struct objects *o = calloc(1, sizeof(*o));

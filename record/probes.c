@@ -74,10 +74,61 @@ void *probes__state(const struct probes *p, const struct probe_ops *ops)
 	return NULL;
 }
 
+#define MAX_COUNTERS 128
+
+struct counters {
+	const char *keys[MAX_COUNTERS];	/* DFA_META_* literals */
+	uint64_t last[MAX_COUNTERS];
+	size_t n;
+};
+
+static struct counters *counting;	/* between counters__begin and counters__end */
+
+struct counters *counters__new(void)
+{
+	return calloc(1, sizeof(struct counters));
+}
+
+void counters__free(struct counters *c)
+{
+	free(c);
+}
+
+void counters__begin(struct counters *c)
+{
+	counting = c;
+}
+
+void counters__end(void)
+{
+	counting = NULL;
+}
+
+/* What v adds since the last span, remembered for the next. */
+static uint64_t counted(struct counters *c, const char *key, uint64_t v)
+{
+	size_t i;
+	uint64_t d;
+
+	for (i = 0; i < c->n && strcmp(c->keys[i], key); i++)
+		;
+	if (i == c->n) {
+		if (c->n == MAX_COUNTERS)
+			return v;
+		c->keys[c->n++] = key;
+		c->last[i] = 0;
+	}
+	d = v >= c->last[i] ? v - c->last[i] : v;
+	c->last[i] = v;
+	return d;
+}
+
 void set_meta_u64(struct dfa_writer *w, const char *key, uint64_t v)
 {
 	char buf[32];
 
+	if (counting)
+		v = counted(counting, key, v);
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
 	dfa_writer__set_meta(w, key, buf);
 }
@@ -303,9 +354,13 @@ static void write_unwind_counters(const struct probes *p, const struct probe_tot
 	set_meta_u64(w, DFA_META_UW_TOO_BIG, st.too_big + st.no_room);
 	set_meta_u64(w, DFA_META_UW_MAPS_DROPPED, st.maps_dropped + st.inodes_full + p->procs->bss->uimages_full);
 	set_meta_u64(w, DFA_META_UW_VMA_LOOKUPS, t->uw_vma_lookups);
-	if (st.bad_cfi)
+	/* Once per object, not once per archive of a rotating recording. */
+	static uint64_t bad_cfi_said;
+
+	if (st.bad_cfi > bad_cfi_said)
 		pr_warn("%llu objects had call-frame information dfrecord could not use: their frames follow "
-			"frame pointers (-v names them)", (unsigned long long)st.bad_cfi);
+			"frame pointers (-v names them)", (unsigned long long)(st.bad_cfi - bad_cfi_said));
+	bad_cfi_said = st.bad_cfi;
 }
 
 int probes__attach(struct probes *p, int ncpu, const bool *online)

@@ -133,6 +133,25 @@ void procs__free(struct procs *ps)
 	free(ps);
 }
 
+/* An image as if the new archive had never seen it: written again once sampled, objects too. */
+static void forget_written(struct proc *p)
+{
+	p->sampled = false;
+	p->jit_saved = false;
+	p->dirty = true;
+	for (size_t i = 0; i < p->n_maps; i++)
+		p->maps[i].stored = false;
+	pairmap__release(&p->stacks_done);
+}
+
+void procs__set_writer(struct procs *ps, struct dfa_writer *w)
+{
+	ps->w = w;
+	for (size_t i = 0; i < NBUCKETS; i++)
+		for (struct proc *p = ps->tab[i]; p; p = p->next)
+			forget_written(p);
+}
+
 void procs__set_unwinder(struct procs *ps, struct unwinder *u)
 {
 	ps->uw = u;

@@ -202,6 +202,9 @@ struct code_ent {
 	uint32_t id;
 	bool defined;
 	uint64_t def_hash;	/* of what it was named: a repeat keeps the id */
+	/* --rotate: the definition, written again into each archive that uses it */
+	struct dfa_func def;	/* name, file and lines owned */
+	uint32_t archive;	/* the archive it was last written into */
 };
 
 struct pycodes {
@@ -211,15 +214,44 @@ struct pycodes {
 	struct code_ent *v;
 	size_t n, cap;
 	uint32_t next_cookie;
+	uint32_t archive;	/* counts writers (pycodes__set_writer) */
+	bool rotating;		/* definitions kept to be written again */
 };
 
-struct pycodes *pycodes__new(struct dfa_writer *w)
+struct pycodes *pycodes__new(struct dfa_writer *w, bool rotating)
 {
 	struct pycodes *c = calloc(1, sizeof(*c));
 
-	if (c)
+	if (c) {
 		c->w = w;
+		c->rotating = rotating;
+	}
 	return c;
+}
+
+static void free_def(struct dfa_func *f)
+{
+	free((char *)f->name);
+	free((char *)f->file);
+	free((uint8_t *)f->lines);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Keeps a copy of what f names; false when out of memory. */
+static bool keep_def(struct code_ent *e, const struct dfa_func *f)
+{
+	free_def(&e->def);
+	e->def = *f;
+	e->def.name = strdup(f->name);
+	e->def.file = strdup(f->file);
+	e->def.lines = f->lines_len ? malloc(f->lines_len) : NULL;
+	if (e->def.lines)
+		memcpy((uint8_t *)e->def.lines, f->lines, f->lines_len);
+	if (!e->def.name || !e->def.file || (f->lines_len && !e->def.lines)) {
+		free_def(&e->def);
+		return false;
+	}
+	return true;
 }
 
 void pycodes__free(struct pycodes *c)
@@ -228,8 +260,16 @@ void pycodes__free(struct pycodes *c)
 		return;
 	pairmap__release(&c->codes);
 	pairmap__release(&c->cookies);
+	for (size_t i = 0; i < c->n; i++)
+		free_def(&c->v[i].def);
 	free(c->v);
 	free(c);
+}
+
+void pycodes__set_writer(struct pycodes *c, struct dfa_writer *w)
+{
+	c->w = w;
+	c->archive++;
 }
 
 uint32_t pycodes__new_image(struct pycodes *c, uint32_t pid)
@@ -255,7 +295,7 @@ static struct code_ent *new_ent(struct pycodes *c, struct pairmap_entry *sl)
 {
 	if (array_grow(&c->v, &c->cap, c->n + 1, sizeof(*c->v), 1024))
 		return NULL;
-	c->v[c->n] = (struct code_ent){ (uint32_t)c->n, false, 0 };
+	c->v[c->n] = (struct code_ent){ .id = (uint32_t)c->n };
 	sl->val = ++c->n;
 	return &c->v[c->n - 1];
 }
@@ -341,7 +381,11 @@ int pycodes__on_name(struct pycodes *c, const struct df_pycode_rec *r)
 	struct dfa_func f = { e->id, r->hdr.pid, DFA_FUNC_PYTHON, r->version, r->firstlineno,
 			      name[0] ? name : "[unnamed code]", file, r->lines, ll };
 
+	e->archive = c->archive;
 	ret = dfa_writer__add_func(c->w, &f) == DFA_OK ? 0 : -1;
+	/* Only a rotating recording writes a function twice (a failed copy: never again). */
+	if (c->rotating)
+		keep_def(e, &f);
 cleanup:
 	free(name);
 	free(file);
@@ -356,6 +400,11 @@ int pycodes__frames(struct pycodes *c, uint32_t pid, const uint64_t *words, uint
 
 		if (!e)
 			return -1;
+		if (e->defined && e->archive != c->archive && e->def.name) {
+			e->archive = c->archive;
+			if (dfa_writer__add_func(c->w, &e->def) != DFA_OK)
+				return -1;
+		}
 		out[i] = DFA_IFRAME(e->id, instr == DF_PY_INSTR_UNKNOWN ? DFA_INSTR_UNKNOWN : instr,
 				    w & DF_PY_ENTRY);
 	}

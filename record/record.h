@@ -47,11 +47,34 @@ struct record_opts {
 	bool no_python;		/* do not walk Python frames */
 	bool no_cmdline;	/* leave command lines out of the archive */
 	const char *debug_dir;	/* where separate debug files live (/usr/lib/debug) */
+	/* --rotate: one archive per interval in the directory output names */
+	uint64_t rotate_ns;
+	uint64_t keep_archives;	/* --keep N: at most N of them (0: no limit) */
+	uint64_t keep_bytes;	/* --keep SIZE: at most this many bytes of them (0: no limit) */
 };
 
 int record__run(const struct record_opts *o);
 /* A number as a meta key's value. */
 void set_meta_u64(struct dfa_writer *w, const char *key, uint64_t v);
+/* --rotate: counters an archive holds count what happened while it was
+ * written.  Between counters__begin and counters__end, set_meta_u64 writes
+ * the increase of each key since the last such span (a value that fell is
+ * written as it is). */
+struct counters;
+struct counters *counters__new(void);
+void counters__free(struct counters *c);
+void counters__begin(struct counters *c);
+void counters__end(void);
+
+/* rotate.c: --rotate's directory of archives */
+struct rotation;
+/* The directory made (0700) if missing; NULL, said, if it cannot be used. */
+struct rotation *rotation__new(const char *dir, const char *host, uint64_t keep_archives, uint64_t keep_bytes);
+void rotation__free(struct rotation *rot);
+/* The path of the archive that starts at wall_ns (malloc'd; NULL: out of memory). */
+char *rotation__path(const struct rotation *rot, uint64_t wall_ns);
+/* Deletes the oldest archives beyond --keep. */
+void rotation__prune(const struct rotation *rot);
 
 /* privs.c: capabilities */
 uint64_t privs__effective(void);
@@ -226,7 +249,10 @@ struct df_py_offsets;
 bool python__offsets(uint32_t version, struct df_py_offsets *out);
 struct df_pycode_rec;
 struct pycodes;
-struct pycodes *pycodes__new(struct dfa_writer *w);
+/* rotating: --rotate, the functions are written again into each archive that uses them */
+struct pycodes *pycodes__new(struct dfa_writer *w, bool rotating);
+/* --rotate: later names go to w; functions named before are written again as stacks use them. */
+void pycodes__set_writer(struct pycodes *c, struct dfa_writer *w);
 void pycodes__free(struct pycodes *c);
 /* pid's image is Python: the cookie its code objects are known by, 0 if it had one already. */
 uint32_t pycodes__new_image(struct pycodes *c, uint32_t pid);
@@ -272,6 +298,8 @@ struct objects_stats {
 };
 /* keep: ELFSNAP_* for object snapshots (debug files keep their CFI, not their DWARF). */
 struct objects *objects__new(struct dfa_writer *w, unsigned keep, const char *debug_dir);
+/* --rotate: objects are stored into w from now on (again, as samples need them). */
+void objects__set_writer(struct objects *o, struct dfa_writer *w);
 void objects__free(struct objects *o);
 /* Key (build-id) of the file behind pid's mapping, or NULL if it cannot be read; borrowed. */
 const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path);
@@ -313,6 +341,9 @@ struct procs_hooks {
 	void *ctx;
 };
 struct procs *procs__new(struct dfa_writer *w, struct objects *o, const struct procs_hooks *hooks);
+/* --rotate: a new archive in w, after procs__finish and procs__flush into the last one; images
+ * are written into it again once sampled, with their objects. */
+void procs__set_writer(struct procs *ps, struct dfa_writer *w);
 void procs__free(struct procs *ps);
 void procs__on_fork(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t ts, const char *comm);
 /* args: the command line (NUL-separated, args_len bytes; 0: unknown), path: as execve was given it */
@@ -347,6 +378,8 @@ void procs__set_records_lost(struct procs *ps, bool lost);
 /* kernel.c: kernel symbols, stored as they are first needed. */
 struct kernel;
 struct kernel *kernel__new(struct dfa_writer *w);
+/* --rotate: after kernel__flush; symbols are stored into w again as stacks need them. */
+void kernel__set_writer(struct kernel *k, struct dfa_writer *w);
 void kernel__free(struct kernel *k);
 bool kernel__restricted(const struct kernel *k);
 void kernel__note(struct kernel *k, const uint64_t *ips, uint32_t n);

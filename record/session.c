@@ -34,6 +34,7 @@
  * flush timer again: under any load they are seen within a second. */
 #define DRAIN_BUDGET_NS 100000000ULL
 #define FINAL_DRAIN_NS 5000000000ULL	/* after the programs are paused */
+#define ROTATE_LAG_NS 200000000ULL	/* --rotate: records come this late at most, when none are backed up */
 
 struct session {
 	const struct record_opts *o;
@@ -56,9 +57,22 @@ struct session {
 	uint64_t deadline;	/* of the current drain */
 	unsigned since_check;
 	bool write_failed;	/* samples could not be written: the recording stops */
+	int ncpu;
+	const char *cmdline;
+	uint64_t start_mono, start_wall;	/* of the recording: the clock pair every archive shares */
+	/* --rotate */
+	struct rotation *rot;
+	struct counters *counters;
+	uint64_t archive_start;	/* of the archive being written (monotonic) */
+	uint64_t next_rotate;	/* when it ends */
+	unsigned archives;	/* finished so far */
+	uint64_t bytes_done;	/* their bytes */
+	char *path;		/* of the archive being written */
+	bool rotate_failed;	/* no archive to write into: the recording stops */
 };
 
 static volatile sig_atomic_t stop_requested;
+static int rotate_until(struct session *s, uint64_t t);
 
 static void on_signal(int sig)
 {
@@ -179,6 +193,9 @@ static int handle_record(struct session *s, void *data, size_t size)
 		s->bad_records++;
 		return 0;
 	}
+	/* --rotate: a record of the next interval begins the next archive. */
+	if (rotate_until(s, h->ts))
+		return 0;
 	/* The mappings made before it, first. */
 	mmaps__apply(s->mm, h->ts, on_mmap, s);
 	if (h->type == DF_RB_SAMPLE)
@@ -244,6 +261,8 @@ static int on_record(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
 
+	if (s->rotate_failed)
+		return -ECANCELED;	/* there is no writer: nothing more is taken */
 	handle_record(s, data, size);
 	if (++s->since_check % 64 == 0 && now_ns(CLOCK_MONOTONIC) > s->deadline)
 		return -EAGAIN;
@@ -348,8 +367,11 @@ static const char *events_text(unsigned events, char *buf, size_t len)
 	return buf;
 }
 
-static void write_start_meta(struct session *s, int ncpu, const char *cmdline)
+/* The meta member of an archive that starts at mono (wall on the recording's clock pair). */
+static void write_start_meta(struct session *s, uint64_t mono, uint64_t wall)
 {
+	int ncpu = s->ncpu;
+	const char *cmdline = s->cmdline;
 	struct utsname u;
 	char buf[64];
 
@@ -360,8 +382,8 @@ static void write_start_meta(struct session *s, int ncpu, const char *cmdline)
 	set_meta_u64(s->w, DFA_META_NCPU, ncpu);
 	set_meta_u64(s->w, DFA_META_PAGE_SIZE, sysconf(_SC_PAGESIZE));
 	/* Samples use CLOCK_MONOTONIC: this pair lines them up with wall-clock logs. */
-	set_meta_u64(s->w, DFA_META_START_MONO, now_ns(CLOCK_MONOTONIC));
-	set_meta_u64(s->w, DFA_META_START_WALL, now_ns(CLOCK_REALTIME));
+	set_meta_u64(s->w, DFA_META_START_MONO, mono);
+	set_meta_u64(s->w, DFA_META_START_WALL, wall);
 	dfa_writer__set_meta(s->w, DFA_META_CMDLINE, cmdline);
 	dfa_writer__set_meta(s->w, DFA_META_EVENTS, events_text(s->o->events, buf, sizeof(buf)));
 	probes__start_meta(s->probes, s->w);
@@ -464,10 +486,16 @@ static int drain_loop(struct session *s)
 		int err = drain(s, DRAIN_BUDGET_NS, busy ? 0 : DRAIN_MS);
 
 		busy = err == -EAGAIN;
+		if (s->write_failed)
+			return -1;	/* said where it failed */
 		if (err < 0 && !busy) {
 			pr_err("reading ring buffer: %s", strerror(-err));
 			return -1;
 		}
+		/* --rotate with nothing to read: the interval ends all the same,
+		 * once records of its last moments have had time to arrive. */
+		if (!busy && rotate_until(s, now_ns(CLOCK_MONOTONIC) - ROTATE_LAG_NS))
+			return -1;
 		/* Mappings are applied before the ring-buffer records that follow
 		 * them; a library loaded by a process that sends none (memory and
 		 * GPU events come only from probes on it) is probed once it is a
@@ -505,21 +533,21 @@ static int drain_loop(struct session *s)
 
 static void summary(struct session *s, uint64_t ns, uint64_t lost)
 {
-	struct dfa_writer_stats ws;
 	struct procs_stats ps;
 	struct objects_stats os;
-	char waits[64] = "";
+	char waits[64] = "", where[64] = "";
 
-	dfa_writer__stats(s->w, &ws);
 	procs__stats(s->procs, &ps);
 	objects__stats(s->objs, &os);
 	if (s->waits)
 		snprintf(waits, sizeof(waits), " (%llu off-cpu waits)", (unsigned long long)s->waits);
+	if (s->rot)
+		snprintf(where, sizeof(where), " (%u archives)", s->archives);
 	fprintf(stderr, "dfrecord: %.1f s, %llu samples%s, %llu lost, %llu processes, %llu objects "
-		"(%llu unreadable), %.1f KiB written to %s\n",
+		"(%llu unreadable), %.1f KiB written to %s%s\n",
 		ns / 1e9, (unsigned long long)s->samples, waits, (unsigned long long)lost,
 		(unsigned long long)ps.images, (unsigned long long)os.captured,
-		(unsigned long long)os.failed, ws.bytes / 1024.0, s->o->output);
+		(unsigned long long)os.failed, s->bytes_done / 1024.0, s->o->output, where);
 }
 
 static int close_wait(void *ctx, void *rec, size_t size)
@@ -555,7 +583,7 @@ static uint64_t caps_needed(const struct session *s)
 /* The archive takes its name once the recording has really started; then the privileges go. */
 static int started(struct session *s)
 {
-	if (dfa_writer__publish(s->w) != DFA_OK) {
+	if (!s->rot && dfa_writer__publish(s->w) != DFA_OK) {
 		pr_err("%s", dfa_writer__error(s->w));
 		return -1;
 	}
@@ -564,27 +592,26 @@ static int started(struct session *s)
 	return 0;
 }
 
-static int finish(struct session *s, uint64_t t0)
+/* Ends the archive being written at end (monotonic; wall-clock wall); *lost: records lost so far. */
+static int end_archive(struct session *s, uint64_t end, uint64_t wall, uint64_t *lost)
 {
-	uint64_t t1 = now_ns(CLOCK_MONOTONIC), lost;
 	struct procs_stats ps;
 	struct objects_stats os;
 	struct dfa_writer_stats ws;
 
-	/* Waits still in progress end with the recording: closed now, flagged. */
-	probes__close_waits(s->probes, t1, close_wait, s);
-	mmaps__apply(s->mm, UINT64_MAX, on_mmap, s);
 	procs__finish(s->procs);
 	if (flush(s) != DFA_OK)
 		return -1;
 	procs__stats(s->procs, &ps);
 	objects__stats(s->objs, &os);
 	dfa_writer__stats(s->w, &ws);
-	set_meta_u64(s->w, DFA_META_END_MONO, t1);
-	set_meta_u64(s->w, DFA_META_END_WALL, now_ns(CLOCK_REALTIME));
-	set_meta_u64(s->w, DFA_META_DURATION, t1 - t0);
+	set_meta_u64(s->w, DFA_META_END_MONO, end);
+	set_meta_u64(s->w, DFA_META_END_WALL, wall);
+	set_meta_u64(s->w, DFA_META_DURATION, end - s->archive_start);
+	/* Counted since the recording began; with --rotate, since this archive did. */
+	counters__begin(s->counters);
 	set_meta_u64(s->w, DFA_META_SAMPLES, s->samples);
-	lost = probes__write_counters(s->probes, s->w);
+	*lost = probes__write_counters(s->probes, s->w);
 	set_meta_u64(s->w, DFA_META_MMAP_EVENTS_LOST, mmaps__lost(s->mm));
 	set_meta_u64(s->w, DFA_META_BAD_RECORDS, s->bad_records);
 	set_meta_u64(s->w, DFA_META_WRITE_ERRORS, s->write_errors);
@@ -593,11 +620,108 @@ static int finish(struct session *s, uint64_t t0)
 	set_meta_u64(s->w, DFA_META_OBJECTS, os.captured);
 	set_meta_u64(s->w, DFA_META_OBJECTS_UNREADABLE, os.failed);
 	set_meta_u64(s->w, DFA_META_OBJECTS_NOT_STORED, os.not_written);
+	counters__end();
 	set_meta_u64(s->w, DFA_META_STACKS, ws.stacks);
 	if (dfa_writer__finish(s->w) != DFA_OK) {
-		pr_err("%s: %s", s->o->output, dfa_writer__error(s->w));
+		pr_err("%s: %s", s->path, dfa_writer__error(s->w));
 		return -1;
 	}
+	dfa_writer__stats(s->w, &ws);
+	s->bytes_done += ws.bytes;
+	s->archives++;
+	return 0;
+}
+
+/* The wall-clock time of a monotonic one, on the recording's clock pair. */
+static uint64_t wall_of(const struct session *s, uint64_t mono)
+{
+	return s->start_wall + (mono - s->start_mono);
+}
+
+/* A new writer in s->w for the archive that starts at mono: the recording's
+ * -o, or with --rotate the next file of the directory. */
+static int open_archive(struct session *s, uint64_t mono)
+{
+	free(s->path);
+	s->path = s->rot ? rotation__path(s->rot, wall_of(s, mono)) : strdup(s->o->output);
+	s->w = dfa_writer__new();
+	if (!s->w || !s->path) {
+		pr_err("out of memory");
+		return -1;
+	}
+	/* Under a temporary name until the recording has started (started()),
+	 * or with --rotate until it is complete (end_archive). */
+	if (dfa_writer__open(s->w, s->path) != DFA_OK) {
+		pr_err("%s", dfa_writer__error(s->w));
+		return -1;
+	}
+	return 0;
+}
+
+/* Its meta member: the archive has begun. */
+static int start_archive(struct session *s, uint64_t mono)
+{
+	write_start_meta(s, mono, wall_of(s, mono));
+	if (dfa_writer__begin(s->w) != DFA_OK) {
+		pr_err("%s: %s", s->path, dfa_writer__error(s->w));
+		return -1;
+	}
+	s->archive_start = mono;
+	s->next_rotate = mono + s->o->rotate_ns;
+	return 0;
+}
+
+/*
+ * --rotate: the archive ends at boundary and the next one begins there.
+ * Everything an archive holds for its samples (images, objects, kernel and
+ * Python names, thread names) is written again into the next as its samples
+ * need it, so each archive reads alone.
+ */
+static int rotate(struct session *s, uint64_t boundary)
+{
+	uint64_t lost;
+
+	if (end_archive(s, boundary, wall_of(s, boundary), &lost))
+		return -1;
+	dfa_writer__free(s->w);
+	s->w = NULL;
+	if (open_archive(s, boundary))
+		return -1;
+	objects__set_writer(s->objs, s->w);
+	procs__set_writer(s->procs, s->w);
+	if (s->kern)
+		kernel__set_writer(s->kern, s->w);
+	pycodes__set_writer(s->py, s->w);
+	if (start_archive(s, boundary))
+		return -1;
+	pairmap__release(&s->thread_ix);
+	s->n_names = 0;
+	rotation__prune(s->rot);
+	return 0;
+}
+
+/* Rotates at each boundary up to t (a record's time, or now); -1 once a rotation failed. */
+static int rotate_until(struct session *s, uint64_t t)
+{
+	while (s->rot && !s->rotate_failed && t >= s->next_rotate)
+		if (rotate(s, s->next_rotate)) {
+			s->rotate_failed = s->write_failed = true;
+			pr_err("the recording stops (the archives before stay as they are)");
+		}
+	return s->rotate_failed ? -1 : 0;
+}
+
+static int finish(struct session *s, uint64_t t0)
+{
+	uint64_t t1 = now_ns(CLOCK_MONOTONIC), lost;
+
+	/* Waits still in progress end with the recording: closed now, flagged. */
+	probes__close_waits(s->probes, t1, close_wait, s);
+	mmaps__apply(s->mm, UINT64_MAX, on_mmap, s);
+	if (end_archive(s, t1, now_ns(CLOCK_REALTIME), &lost))
+		return -1;
+	if (s->rot)
+		rotation__prune(s->rot);
 	if (lost)
 		pr_warn("%llu records lost (ring buffer full): lower -F, or use --call-graph fp for smaller records",
 			(unsigned long long)lost);
@@ -617,6 +741,9 @@ static void session_free(struct session *s)
 	pycodes__free(s->py);
 	mmaps__free(s->mm);
 	dfa_writer__free(s->w);
+	rotation__free(s->rot);
+	counters__free(s->counters);
+	free(s->path);
 	command__release_fds(&s->cmd);
 	for (size_t i = 0; i < s->n_pidfds; i++)
 		if (s->pidfds[i] >= 0)
@@ -712,18 +839,28 @@ int record__run(const struct record_opts *o)
 	open_pidfds(&s);
 	s.mm = mmaps__new();
 	s.rb = ring_buffer__new(probes__events_fd(s.probes), on_record, &s, NULL);
-	s.w = dfa_writer__new();
-	if (!s.rb || !s.w) {
+	cmdline = join_args(o->argc, o->argv, o->no_cmdline);
+	if (!s.rb || !cmdline) {
 		pr_err("out of memory");
 		goto cleanup;
 	}
-	/* Under a temporary name until the recording has started (started()). */
-	if (dfa_writer__open(s.w, o->output) != DFA_OK) {
-		pr_err("%s", dfa_writer__error(s.w));
-		goto cleanup;
+	s.ncpu = ncpu;
+	s.cmdline = cmdline;
+	s.start_mono = now_ns(CLOCK_MONOTONIC);
+	s.start_wall = now_ns(CLOCK_REALTIME);
+	if (o->rotate_ns) {
+		struct utsname u;
+
+		uname(&u);
+		s.rot = rotation__new(o->output, u.nodename, o->keep_archives, o->keep_bytes);
+		s.counters = counters__new();
+		if (!s.rot || !s.counters)
+			goto cleanup;
 	}
+	if (open_archive(&s, s.start_mono))
+		goto cleanup;
 	s.objs = objects__new(s.w, (o->no_debuginfo ? 0 : ELFSNAP_DWARF) | (o->no_cfi ? 0 : ELFSNAP_CFI), o->debug_dir);
-	s.py = pycodes__new(s.w);
+	s.py = pycodes__new(s.w, o->rotate_ns > 0);
 	if (s.objs)
 		objects__set_unwinder(s.objs, probes__unwinder(s.probes));
 	hooks = (struct procs_hooks){ probes__follows_libraries(s.probes) ? add_library : NULL,
@@ -740,16 +877,12 @@ int record__run(const struct record_opts *o)
 	}
 	if (!o->no_kernel)
 		s.kern = kernel__new(s.w);
-	cmdline = join_args(o->argc, o->argv, o->no_cmdline);
-	if (!s.objs || !s.procs || !s.py || (!o->no_kernel && !s.kern) || !cmdline) {
+	if (!s.objs || !s.procs || !s.py || (!o->no_kernel && !s.kern)) {
 		pr_err("out of memory");
 		goto cleanup;
 	}
-	write_start_meta(&s, ncpu, cmdline);
-	if (dfa_writer__begin(s.w) != DFA_OK) {
-		pr_err("%s: %s", o->output, dfa_writer__error(s.w));
+	if (start_archive(&s, s.start_mono))
 		goto cleanup;
-	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	t0 = now_ns(CLOCK_MONOTONIC);

@@ -2,6 +2,8 @@
 /* dfreport: symbolize and analyze a .dfa archive, offline, from the archive alone. */
 #define _GNU_SOURCE
 #include <argp.h>
+#include <ctype.h>
+#include <time.h>
 #include <libelf.h>
 #include <errno.h>
 #include <limits.h>
@@ -14,6 +16,7 @@
 #include "config.h"
 #include "log.h"
 #include "report.h"
+#include "clickhouse.h"
 
 const char *argp_program_version = "dfreport " PACKAGE_VERSION;
 
@@ -29,17 +32,20 @@ static const char doc[] =
 	"  dfreport --flame --diff before.dfa -o what-changed.svg after.dfa\n"
 	"  dfreport --callers '^malloc$' prof.dfa   who calls malloc, merged\n"
 	"  dfreport --pprof prof.dfa && go tool pprof -top prof.pb.gz\n"
+	"  dfreport --clickhouse http://127.0.0.1:8123/ --export /var/lib/dfprof/*.dfa\n"
+	"  dfreport --clickhouse http://127.0.0.1:8123/ --host web1 --time 2026-12-01T10:00,2026-12-01T11:00 --flame\n"
+	"  dfreport --clickhouse http://127.0.0.1:8123/ --host web2 --diff web1 --flame   two hosts compared\n"
 	"\n"
 	"EXIT STATUS:\n"
 	"  0  report written\n"
-	"  1  error (unreadable or corrupt archive, cannot write output)\n"
+	"  1  error (unreadable or corrupt archive, cannot write output, ClickHouse unreachable or refusing)\n"
 	"  2  usage error";
 
-static const char args_doc[] = "[ARCHIVE]";
+static const char args_doc[] = "[ARCHIVE]\n--clickhouse URL --export ARCHIVE...\n--clickhouse URL [FILTERS] [MODE]";
 
 enum { OPT_FOLDED = 0x100, OPT_FLAME, OPT_INFO, OPT_TOP, OPT_EVENT, OPT_PID, OPT_TID, OPT_COMM,
        OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND, OPT_TIMELINE, OPT_LINES, OPT_SPEEDSCOPE, OPT_PPROF, OPT_DEBUGINFOD, OPT_DIFF,
-       OPT_CALLERS, OPT_CALLEES, OPT_HTML };
+       OPT_CALLERS, OPT_CALLEES, OPT_HTML, OPT_CLICKHOUSE, OPT_EXPORT, OPT_HOST_NAME, OPT_HOST, OPT_TRACE, OPT_SPAN };
 
 /* --event's doc comes from the event table (event_doc). */
 static struct argp_option options[] = {
@@ -66,7 +72,18 @@ static struct argp_option options[] = {
 	{ "tid", OPT_TID, "TID[,TID..]", 0, "Only these threads", 2 },
 	{ "comm", OPT_COMM, "NAME", 0, "Only processes with this name", 2 },
 	{ "time", OPT_TIME, "START:END", 0, "Only seconds START to END since the recording began "
-	  "(either may be empty)", 2 },
+	  "(either may be empty); or wall-clock START,END in UTC as 2026-12-01T10:00[:SS] or @EPOCH", 2 },
+	{ "host", OPT_HOST, "NAME", 0, "With --clickhouse: only samples of this host", 2 },
+	{ "trace", OPT_TRACE, "ID", 0, "With --clickhouse: only samples of this trace (32 hex digits)", 2 },
+	{ "span", OPT_SPAN, "ID", 0, "With --clickhouse: only samples of this span (16 hex digits)", 2 },
+	{ NULL, 0, NULL, 0, "ClickHouse (docs/clickhouse.md):", 4 },
+	{ "clickhouse", OPT_CLICKHOUSE, "URL", 0, "The server's HTTP interface, http://[USER:PASSWORD@]HOST:PORT/"
+	  "[?database=NAME]: reports aggregate there (the modes top, folded, flame, pprof, speedscope, callers, "
+	  "callees; --diff HOST compares with another host)", 4 },
+	{ "export", OPT_EXPORT, NULL, 0, "Export the ARCHIVEs to --clickhouse (tables made when missing; an "
+	  "archive exported before is skipped)", 4 },
+	{ "host-name", OPT_HOST_NAME, "NAME", 0, "With --export: the host the samples are of (default: the "
+	  "archive's)", 4 },
 	{ NULL, 0, NULL, 0, "Output:", 3 },
 	{ "output", 'o', "FILE", 0, "Write here instead of standard output", 3 },
 	{ "limit", OPT_LIMIT, "N", 0, "Top table rows (default 40, 0 = all)", 3 },
@@ -83,7 +100,41 @@ struct args {
 	struct report_opts o;
 	int verbose;
 	int modes;
+	size_t cap_archives;
 };
+
+/* What goes with --clickhouse, and what needs it. */
+static void check_clickhouse(struct args *a, struct argp_state *state)
+{
+	const struct report_opts *o = &a->o;
+
+	if (!o->clickhouse) {
+		if (o->export || o->host_name || o->host || o->trace || o->span)
+			argp_error(state, "--%s goes with --clickhouse URL", o->export ? "export" : o->host_name ?
+				   "host-name" : o->host ? "host" : o->trace ? "trace" : "span");
+		return;
+	}
+	if (o->export) {
+		if (!o->n_archives)
+			argp_error(state, "--export: name the archives to export");
+		if (a->modes || o->host || o->trace || o->span || o->has_time || o->n_pids || o->n_tids || o->comm)
+			argp_error(state, "--export takes every sample of the archives: no mode or filter");
+		return;
+	}
+	if (o->n_archives)
+		argp_error(state, "with --clickhouse, a report reads the server, not '%s' (--export exports it)",
+			   o->archives[0]);
+	if (o->host_name)
+		argp_error(state, "--host-name goes with --export (--host filters a query)");
+	if (o->diff && strlen(o->diff) > 4 && !strcmp(o->diff + strlen(o->diff) - 4, ".dfa"))
+		argp_error(state, "with --clickhouse, --diff takes the host to compare with, not '%s'", o->diff);
+	if (o->mode == MODE_INFO || o->mode == MODE_TIMELINE || o->mode == MODE_HTML)
+		argp_error(state, "--%s reads an archive; with --clickhouse: --top, --folded, --flame, --pprof, "
+			   "--speedscope, --callers or --callees", o->mode == MODE_INFO ? "info" :
+			   o->mode == MODE_TIMELINE ? "timeline" : "html");
+	if (o->lines || o->no_unwind || o->debuginfod)
+		argp_error(state, "--lines, --no-unwind and --debuginfod go with --export: the server holds named stacks");
+}
 
 void oom(void)
 {
@@ -134,27 +185,89 @@ static void event_doc(struct argp_option *opts)
 			opt->doc = buf;
 }
 
-static int parse_time(const char *arg, struct report_opts *o)
+/* A wall-clock time, UTC: 2026-12-01T10:00[:SS[.FRAC]][Z] (or a space for T), or @EPOCH. */
+static int parse_wall(const char *s, size_t len, double *out)
 {
-	const char *colon = strchr(arg, ':');
+	char buf[64], *end;
+	struct tm tm = { 0 };
+	double sec = 0;
+	int n = 0;
+
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = 0;
+	if (buf[0] == '@') {
+		*out = strtod(buf + 1, &end);
+		return *end || end == buf + 1 || *out < 0 ? -1 : 0;
+	}
+	if (len && buf[len - 1] == 'Z')
+		buf[--len] = 0;
+	if (sscanf(buf, "%4d-%2d-%2d%*1[T ]%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+		   &tm.tm_min, &n) != 5)
+		return -1;
+	if (buf[n] == ':') {
+		sec = strtod(buf + n + 1, &end);
+		if (end == buf + n + 1 || sec < 0 || sec >= 61)
+			return -1;
+		n = end - buf;
+	}
+	if (buf[n] || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+	    tm.tm_min > 59)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon--;
+	*out = (double)timegm(&tm) + sec;
+	return 0;
+}
+
+/* One end of --time: empty (keeps *out), seconds since the start, or a wall-clock time (*wall). */
+static int parse_time_end(const char *s, size_t len, double *out, int *wall)
+{
 	char *end;
 
-	if (!colon)
+	if (!len)
+		return 0;
+	if (parse_wall(s, len, out) == 0) {
+		*wall |= 1;
+		return 0;
+	}
+	*wall |= 2;
+	*out = strtod(s, &end);
+	return end != s + len || *out < 0 ? -1 : 0;
+}
+
+/* START:END in seconds since the recording began, or START,END (either kind). */
+static int parse_time(const char *arg, struct report_opts *o)
+{
+	const char *sep = strchr(arg, ',');
+	int wall = 0;
+
+	if (!sep)
+		sep = strchr(arg, ':');
+	if (!sep)
 		return -1;
 	o->t_start = 0;
 	o->t_end = 1e18;
-	if (colon != arg) {
-		o->t_start = strtod(arg, &end);
-		if (end != colon || o->t_start < 0)
-			return -1;
-	}
-	if (colon[1]) {
-		o->t_end = strtod(colon + 1, &end);
-		if (*end || o->t_end <= o->t_start)
-			return -1;
-	}
+	if (parse_time_end(arg, sep - arg, &o->t_start, &wall) ||
+	    parse_time_end(sep + 1, strlen(sep + 1), &o->t_end, &wall) || wall == 3 || o->t_end <= o->t_start)
+		return -1;
+	o->time_wall = wall == 1;
 	o->has_time = true;
 	return 0;
+}
+
+/* A trace or span id: digits hexadecimal digits, kept in lower case. */
+static char *parse_hex_id(const char *arg, size_t digits)
+{
+	char *id;
+
+	if (strlen(arg) != digits || strspn(arg, "0123456789abcdefABCDEF") != digits)
+		return NULL;
+	id = must_strdup(arg);
+	for (char *c = id; *c; c++)
+		*c = tolower((unsigned char)*c);
+	return id;
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -200,7 +313,24 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_COMM: a->o.comm = arg; break;
 	case OPT_TIME:
 		if (parse_time(arg, &a->o))
-			argp_error(state, "invalid time range '%s' (START:END in seconds)", arg);
+			argp_error(state, "invalid time range '%s' (START:END in seconds, or START,END with "
+				   "wall-clock times such as 2026-12-01T10:00:00)", arg);
+		break;
+	case OPT_CLICKHOUSE: a->o.clickhouse = arg; break;
+	case OPT_EXPORT: a->o.export = true; break;
+	case OPT_HOST_NAME:
+		if (!*arg)
+			argp_error(state, "--host-name: empty name");
+		a->o.host_name = arg;
+		break;
+	case OPT_HOST: a->o.host = arg; break;
+	case OPT_TRACE:
+		if (!(a->o.trace = parse_hex_id(arg, 32)))
+			argp_error(state, "--trace: '%s' is not a trace id (32 hexadecimal digits)", arg);
+		break;
+	case OPT_SPAN:
+		if (!(a->o.span = parse_hex_id(arg, 16)))
+			argp_error(state, "--span: '%s' is not a span id (16 hexadecimal digits)", arg);
 		break;
 	case 'o':
 		if (!*arg)
@@ -223,14 +353,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v': a->verbose++; break;
 	case ARGP_KEY_ARG:
-		if (a->o.archive)
+		if (a->o.archive && !a->o.export)
 			argp_error(state, "one archive only (got '%s' too)", arg);
-		a->o.archive = arg;
+		if (!a->o.archive)
+			a->o.archive = arg;
+		must_grow(&a->o.archives, &a->cap_archives, a->o.n_archives + 1, sizeof(*a->o.archives), 16);
+		a->o.archives[a->o.n_archives++] = arg;
 		break;
 	case ARGP_KEY_END:
+		check_clickhouse(a, state);
 		a->o.by_thread = a->o.mode == MODE_PPROF;
-		if (!a->o.archive)
-			a->o.archive = "prof.dfa";	/* what dfrecord writes by default */
+		if (!a->o.archive)	/* what dfrecord writes by default; a query's outputs are named so */
+			a->o.archive = a->o.clickhouse ? "clickhouse.dfa" : "prof.dfa";
 		if (a->modes > 1)
 			argp_error(state, "give one mode only");
 		if (a->o.diff && a->o.mode != MODE_TOP && a->o.mode != MODE_FOLDED && a->o.mode != MODE_FLAME &&
@@ -354,8 +488,7 @@ static void warn_losses(struct dfa_reader *r, const char *path)
 	losses__each(r, warn_loss, (void *)path);
 }
 
-/* Opens an archive for a report: a warning for what it lacks, an error if unreadable. */
-static int open_archive(struct dfa_reader *r, const char *path)
+int report__open_archive(struct dfa_reader *r, const char *path)
 {
 	int st = dfa_reader__open(r, path);
 
@@ -378,7 +511,7 @@ static int open_profile(const char *path, const struct report_opts *o, int event
 	*r = dfa_reader__new();
 	if (!*r)
 		oom();
-	if (open_archive(*r, path))
+	if (report__open_archive(*r, path))
 		return -1;
 	*s = symbolizer__new(*r, o);
 	if (!*s)
@@ -387,6 +520,46 @@ static int open_profile(const char *path, const struct report_opts *o, int event
 	if (pf)
 		profile__build(pf, *r, *s, &bo);
 	return 0;
+}
+
+/* --clickhouse: export the archives, or a report of what the server holds. */
+static int clickhouse_main(const struct report_opts *o)
+{
+	struct clickhouse *ch = clickhouse__new(o->clickhouse);
+	struct profile pf = { 0 }, base = { 0 };
+	struct sources src = { 0 };
+	int ret = 1;
+
+	if (!ch)
+		oom();
+	if (o->export) {
+		if (ch_schema__ensure(ch))
+			goto cleanup;
+		ret = 0;
+		for (size_t i = 0; i < o->n_archives; i++)
+			if (ch_export(ch, o->archives[i], o))
+				ret = 1;
+		goto cleanup;
+	}
+	if (ch_schema__check(ch) || ch_query__profile(ch, o, &pf))
+		goto cleanup;
+	if (!pf.samples)
+		pr_warn("%s: no %s samples match", clickhouse__where(ch), profile__event_name(&pf));
+	if (o->diff) {
+		struct report_opts bo = *o;
+
+		bo.host = o->diff;	/* the same selection, of the other host */
+		bo.event = pf.event;
+		if (ch_query__profile(ch, &bo, &base))
+			goto cleanup;
+	}
+	src = (struct sources){ .pf = &pf, .base = o->diff ? &base : NULL };
+	ret = write_output(&src, o);
+cleanup:
+	profile__release(&pf);
+	profile__release(&base);
+	clickhouse__free(ch);
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -406,10 +579,14 @@ int main(int argc, char **argv)
 	argp_parse(&argp, argc, argv, 0, NULL, &a);
 	log_init("dfreport", a.verbose);
 	elf_version(EV_CURRENT);
+	if (a.o.clickhouse) {
+		ret = clickhouse_main(&a.o);
+		goto cleanup;
+	}
 	r = dfa_reader__new();
 	if (!r)
 		oom();
-	if (open_archive(r, a.o.archive))
+	if (report__open_archive(r, a.o.archive))
 		goto cleanup;
 	s = symbolizer__new(r, &a.o);
 	if (!s)
@@ -441,5 +618,8 @@ cleanup:
 	dfa_reader__free(br);
 	free(a.o.pids);
 	free(a.o.tids);
+	free(a.o.archives);
+	free((char *)a.o.trace);
+	free((char *)a.o.span);
 	return ret;
 }

@@ -73,7 +73,7 @@ static void put_tree(const struct calls *c, const struct node *n, unsigned depth
 			small++;
 			continue;
 		}
-		put_line(c, depth, 100.0 * v[i]->value / c->total, v[i]->value, symbolizer__frame(c->pf->sym, v[i]->frame));
+		put_line(c, depth, 100.0 * v[i]->value / c->total, v[i]->value, profile__frame(c->pf, v[i]->frame));
 		put_tree(c, v[i], depth + 1, floor);
 	}
 	if (small)
@@ -89,7 +89,7 @@ static int first_match(const struct profile *pf, const struct path *p, const reg
 		uint32_t id = pf->ids[p->off + j];
 
 		if (!memo[id]) {
-			const struct frame *fr = symbolizer__frame(pf->sym, id);
+			const struct frame *fr = profile__frame(pf, id);
 
 			memo[id] = fr->kind != FRAME_ROOT && !regexec(re, fr->name, 0, NULL, 0) ? 1 : 2;
 		}
@@ -103,7 +103,7 @@ int out_calls(const struct profile *pf, const struct report_opts *o, FILE *f)
 {
 	const char *what = o->mode == MODE_CALLERS ? "callers" : "callees";
 	struct calls c = { pf, f, pf->total ? (double)pf->total : 1 };
-	uint32_t n_frames = symbolizer__frame_count(pf->sym);
+	uint32_t n_frames = profile__frame_count(pf);
 	uint8_t *memo = calloc(n_frames + 1, 1);
 	struct node *root = node_new(UINT32_MAX);
 	size_t k;
@@ -141,7 +141,7 @@ int out_calls(const struct profile *pf, const struct report_opts *o, FILE *f)
 	v = sorted_children(root, &k);
 	for (size_t i = 0; i < k; i++) {
 		fputc('\n', f);
-		put_line(&c, 0, 100.0 * v[i]->value / c.total, v[i]->value, symbolizer__frame(pf->sym, v[i]->frame));
+		put_line(&c, 0, 100.0 * v[i]->value / c.total, v[i]->value, profile__frame(pf, v[i]->frame));
 		put_tree(&c, v[i], 1, (uint64_t)(v[i]->value * MIN_SHARE));
 	}
 	if (!k)

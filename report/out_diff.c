@@ -66,7 +66,7 @@ static void self_shares(const struct profile *pf, int which, struct fn **v, size
 
 		if (p->n < 2)
 			continue;
-		fr = symbolizer__frame(pf->sym, pf->ids[p->off + p->n - 1]);
+		fr = profile__frame(pf, pf->ids[p->off + p->n - 1]);
 		if (asprintf(&name, "%s\t%s", fr->object[0] ? fr->object : "?", fr->name) < 0)
 			oom();
 		must_grow(v, cap, *n + 1, sizeof(**v), 256);

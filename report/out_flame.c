@@ -36,7 +36,7 @@ struct flame {
 static int cmp_frames(const struct profile *pa, const struct node *a, const struct profile *pb,
 		      const struct node *b)
 {
-	const struct frame *x = symbolizer__frame(pa->sym, a->frame), *y = symbolizer__frame(pb->sym, b->frame);
+	const struct frame *x = profile__frame(pa, a->frame), *y = profile__frame(pb, b->frame);
 	int c = strcmp(x->name, y->name);
 
 	if (!c)
@@ -207,7 +207,7 @@ static void diff_color(const struct flame *fl, const struct node *n, char *buf, 
 static void emit(struct flame *fl, const struct node *n, double x, unsigned level, const char *name_all)
 {
 	const struct profile *pf = fl->pf;
-	const struct frame *fr = n->frame == UINT32_MAX ? NULL : symbolizer__frame(pf->sym, n->frame);
+	const struct frame *fr = n->frame == UINT32_MAX ? NULL : profile__frame(pf, n->frame);
 	double w = n->value * fl->scale, y = fl->height - BOTTOM - (level + 1) * ROW;
 	double share = 100.0 * n->value / (pf->total ? pf->total : 1);
 	uint64_t shown = profile__shown(pf, n->value);

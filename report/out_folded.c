@@ -50,13 +50,13 @@ static char *path_text(const struct profile *pf, const struct path *p, char **te
 /* The profile's stacks as folded text, sorted, alike ones merged; values as shown. */
 struct folded_line *folded_lines(const struct profile *pf, size_t *n_out)
 {
-	uint32_t n_frames = symbolizer__frame_count(pf->sym);
+	uint32_t n_frames = profile__frame_count(pf);
 	char **texts = must_realloc(NULL, (n_frames + 1) * sizeof(*texts));
 	struct folded_line *lines = must_realloc(NULL, (pf->n_paths + 1) * sizeof(*lines));
 	size_t n = 0;
 
 	for (uint32_t i = 0; i < n_frames; i++)
-		texts[i] = folded_frame_text(symbolizer__frame(pf->sym, i));
+		texts[i] = folded_frame_text(profile__frame(pf, i));
 	for (size_t i = 0; i < pf->n_paths; i++)
 		lines[i] = (struct folded_line){ path_text(pf, &pf->paths[i], texts), pf->paths[i].value };
 	qsort(lines, pf->n_paths, sizeof(*lines), cmp_line);

@@ -78,7 +78,7 @@ static void print_coverage(const struct profile *pf, FILE *f)
 		const struct path *p = &pf->paths[i];
 
 		for (uint32_t j = 1; j < p->n; j++) {
-			const struct frame *fr = symbolizer__frame(pf->sym, pf->ids[p->off + j]);
+			const struct frame *fr = profile__frame(pf, pf->ids[p->off + j]);
 			const char *key = fr->kind == FRAME_KERNEL ? "[kernel]" :
 					  fr->key[0] ? fr->key : fr->object[0] ? fr->object :
 					  sym_status_text[fr->status];

@@ -96,15 +96,15 @@ struct value_types {
 	bool memory;		/* alloc_* and inuse_* from two profiles */
 };
 
-static void pick_types(struct dfa_reader *r, const struct profile *pf, struct value_types *vt)
+static void pick_types(const struct profile *pf, struct value_types *vt)
 {
 	const struct dfa_event_info *ev = profile__event(pf);
-	uint64_t freq = dfa_reader__meta_u64(r, DFA_META_FREQ), rate = dfa_reader__meta_u64(r, DFA_META_MEM_SAMPLE);
+	uint64_t rate = pf->mem_rate;
 
 	memset(vt, 0, sizeof(*vt));
 	if (pf->event == DFA_EV_ONCPU) {
 		*vt = (struct value_types){ { "samples", "cpu" }, { "count", "nanoseconds" }, 2, 1, "cpu",
-					    "nanoseconds", freq ? 1000000000ULL / freq : 0, false };
+					    "nanoseconds", pf->period_ns, false };
 	} else if (pf->event == DFA_EV_MEM_ALLOC || pf->event == DFA_EV_MEM_INUSE) {
 		*vt = (struct value_types){ { "alloc_objects", "alloc_space", "inuse_objects", "inuse_space" },
 					    { "count", "bytes", "count", "bytes" }, 4,
@@ -181,12 +181,10 @@ static void add_sample(struct pprof *pp, const struct profile *pf, const struct 
 
 static void collect_samples(struct pprof *pp, const struct profile *pf, const struct profile *other)
 {
-	uint64_t freq = dfa_reader__meta_u64(pp->r, DFA_META_FREQ);
-
 	for (size_t i = 0; i < pf->n_paths; i++) {
 		const struct path *p = &pf->paths[i];
 		/* on-cpu values are counts: cpu time is count times the period */
-		uint64_t value = pf->event == DFA_EV_ONCPU ? (freq ? p->value * (1000000000ULL / freq) : 0) : p->value;
+		uint64_t value = pf->event == DFA_EV_ONCPU ? p->value * pf->period_ns : p->value;
 
 		add_sample(pp, pf, p, pf->event == DFA_EV_MEM_INUSE ? 2 : 0, p->samples, value);
 	}
@@ -238,7 +236,7 @@ static const char *main_key(const struct pprof *pp)
 /* Mapping ids per frame: one mapping per object key, one for the kernel. */
 static void assign_mappings(struct pprof *pp, const char *kernel)
 {
-	uint32_t n = symbolizer__frame_count(pp->pf->sym);
+	uint32_t n = profile__frame_count(pp->pf);
 	const char *first = main_key(pp);
 
 	pp->frame_mapping = calloc(n ? n : 1, sizeof(*pp->frame_mapping));
@@ -247,7 +245,7 @@ static void assign_mappings(struct pprof *pp, const char *kernel)
 	if (first)
 		key_mapping(pp, first, true);
 	for (uint32_t i = 0; i < n; i++) {
-		const struct frame *fr = symbolizer__frame(pp->pf->sym, i);
+		const struct frame *fr = profile__frame(pp->pf, i);
 
 		if (fr->kind == FRAME_KERNEL)
 			pp->frame_mapping[i] = key_mapping(pp, kernel, true);
@@ -264,8 +262,8 @@ static void write_mappings(struct pprof *pp, const char *kernel)
 
 	if (!paths)
 		oom();
-	/* One pass over the processes' maps names every key. */
-	for (size_t i = 0, n = dfa_reader__proc_count(pp->r); left && i < n; i++) {
+	/* One pass over the processes' maps names every key (a profile from ClickHouse has none). */
+	for (size_t i = 0, n = pp->r ? dfa_reader__proc_count(pp->r) : 0; left && i < n; i++) {
 		const struct dfa_proc *p = dfa_reader__proc(pp->r, i);
 
 		for (uint32_t j = 0; left && j < p->n_maps; j++) {
@@ -346,7 +344,7 @@ static void write_samples(struct pprof *pp)
 /* A location and a function per frame; Python frames name their source file. */
 static void write_frames(struct pprof *pp)
 {
-	uint32_t n = symbolizer__frame_count(pp->pf->sym);
+	uint32_t n = profile__frame_count(pp->pf);
 	struct pb m = { 0 }, line = { 0 };
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -358,7 +356,7 @@ static void write_frames(struct pprof *pp)
 		pb_message(&pp->out, 4, &m);
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		const struct frame *fr = symbolizer__frame(pp->pf->sym, i);
+		const struct frame *fr = profile__frame(pp->pf, i);
 
 		pb_uint(&m, 1, i + 1);				/* Function.id */
 		pb_uint(&m, 2, str_index(&pp->st, fr->name));
@@ -409,12 +407,12 @@ int out_pprof(struct dfa_reader *r, const struct profile *pf, const struct profi
 {
 	static const char kernel[] = "[kernel.kallsyms]";
 	struct pprof pp = { .r = r, .pf = pf };
-	uint64_t start = dfa_reader__meta_u64(r, DFA_META_START_WALL), duration = dfa_reader__meta_u64(r, DFA_META_DURATION);
+	uint64_t start = pf->start_wall, duration = pf->duration_ns;
 	int ret;
 
 	(void)o;
 	str_index(&pp.st, "");
-	pick_types(r, pf, &pp.vt);
+	pick_types(pf, &pp.vt);
 	for (int k = 0; k < pp.vt.n; k++)
 		value_type(&pp, 1, pp.vt.type[k], pp.vt.unit[k]);	/* sample_type */
 	collect_samples(&pp, pf, pp.vt.memory ? other : NULL);

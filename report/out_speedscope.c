@@ -10,7 +10,7 @@
 
 int out_speedscope(const struct profile *pf, const struct report_opts *o, FILE *f)
 {
-	uint32_t n_frames = symbolizer__frame_count(pf->sym);
+	uint32_t n_frames = profile__frame_count(pf);
 	enum dfa_unit u = profile__event(pf)->unit;
 	/* Time in nanoseconds (a counted sample stands for one period), so the
 	 * axis reads as time; bytes as bytes. */
@@ -22,7 +22,7 @@ int out_speedscope(const struct profile *pf, const struct report_opts *o, FILE *
 	put_json_string(f, o->archive);
 	fputs(",\"activeProfileIndex\":0,\"shared\":{\"frames\":[", f);
 	for (uint32_t i = 0; i < n_frames; i++) {
-		const struct frame *fr = symbolizer__frame(pf->sym, i);
+		const struct frame *fr = profile__frame(pf, i);
 		char *text = folded_frame_text(fr);
 
 		fputs(i ? ",{\"name\":" : "{\"name\":", f);

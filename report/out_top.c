@@ -22,7 +22,7 @@ static int cmp_row(const void *a, const void *b)
 
 int out_top(const struct profile *pf, const struct report_opts *o, FILE *f)
 {
-	uint32_t n_frames = symbolizer__frame_count(pf->sym);
+	uint32_t n_frames = profile__frame_count(pf);
 	struct row *rows = calloc(n_frames + 1, sizeof(*rows));
 	size_t *stamp = calloc(n_frames + 1, sizeof(*stamp)), n = 0;
 	double total = pf->total ? (double)pf->total : 1;
@@ -58,7 +58,7 @@ int out_top(const struct profile *pf, const struct report_opts *o, FILE *f)
 			profile__unit(pf), (unsigned long long)pf->samples, (unsigned long long)pf->images);
 	fprintf(f, "%7s %7s %12s  %-24s %s\n", "Self%", "Total%", "Self", "Object", "Function");
 	for (uint32_t i = 0; i < n_frames; i++) {
-		const struct frame *fr = symbolizer__frame(pf->sym, rows[i].id);
+		const struct frame *fr = profile__frame(pf, rows[i].id);
 		uint64_t self = profile__shown(pf, rows[i].self);
 
 		if (!rows[i].total || (o->limit && n >= o->limit))

@@ -106,7 +106,7 @@ int profile__pick_event(const struct dfa_reader *r, const struct report_opts *o)
 }
 
 static bool wanted(const struct dfa_sample *s, const struct dfa_proc *p, const struct report_opts *o,
-		   uint64_t t0)
+		   uint64_t t0, uint64_t wall0)
 {
 	if (o->n_pids && !in_list(o->pids, o->n_pids, s->pid))
 		return false;
@@ -117,10 +117,22 @@ static bool wanted(const struct dfa_sample *s, const struct dfa_proc *p, const s
 	if (o->has_time) {
 		double t = s->ts >= t0 ? (s->ts - t0) / 1e9 : 0;
 
+		if (o->time_wall)
+			t += wall0 / 1e9;
 		if (t < o->t_start || t >= o->t_end)
 			return false;
 	}
 	return true;
+}
+
+/* The end of --time as a sample time (monotonic ns); UINT64_MAX: none. */
+static uint64_t time_end(const struct report_opts *o, uint64_t t0, uint64_t wall0)
+{
+	double end = o->t_end * 1e9 - (o->time_wall ? (double)wall0 : 0);
+
+	if (!o->has_time || end >= 1e18)
+		return UINT64_MAX;
+	return end <= 0 ? t0 : t0 + (uint64_t)end;
 }
 
 /* --html: the value of aggregate a in bucket b of time. */
@@ -171,7 +183,7 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 {
 	const struct dfa_sample *smp = dfa_reader__samples(r);
 	size_t n = dfa_reader__sample_count(r), n_agg = 0, cap = 0;
-	uint64_t t0 = dfa_reader__meta_u64(r, DFA_META_START_MONO);
+	uint64_t t0 = dfa_reader__meta_u64(r, DFA_META_START_MONO), wall0 = dfa_reader__meta_u64(r, DFA_META_START_WALL);
 	struct pairmap ix = { 0 }, images = { 0 }, cix = { 0 };
 	size_t cap_cells = 0;
 	struct agg *agg = NULL;
@@ -186,8 +198,7 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 	/* In use: allocated (in the time range) and not freed by its end. */
 	if (ev->live) {
 		live = must_realloc(NULL, n + 1);
-		memlive__replay(r, __builtin_ctz(ev->sources), MEMLIVE_ALL, o->has_time ? t0 + (uint64_t)(o->t_end * 1e9) : UINT64_MAX,
-				live, NULL, NULL);
+		memlive__replay(r, __builtin_ctz(ev->sources), MEMLIVE_ALL, time_end(o, t0, wall0), live, NULL, NULL);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct dfa_sample *s = &smp[i];
@@ -204,7 +215,7 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 		if (!sev || !(ev->sources & 1u << s->event) || (ev->live && !live[i]))
 			continue;
 		p = dfa_reader__find_proc(r, s->pid, s->ts);
-		if (!wanted(s, p, o, t0))
+		if (!wanted(s, p, o, t0, wall0))
 			continue;
 		key = p ? (uint64_t)(uintptr_t)p : (1ULL << 63) | s->pid;
 		if (ev->per_thread || o->by_thread)
@@ -224,6 +235,8 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 		}
 		agg[sl->val - 1].value += value;
 		agg[sl->val - 1].samples++;
+		if (pf->sample_path)
+			pf->sample_path[i] = sl->val - 1;	/* the aggregate, made its path later */
 		if (pf->bucket_ns)
 			add_cell(pf, &cix, &cap_cells, sl->val - 1, s->ts > t0 ? (s->ts - t0) / pf->bucket_ns : 0, value);
 		pf->total += value;
@@ -332,9 +345,8 @@ static void build_path(struct profile *pf, struct dfa_reader *r, const struct ag
 		push_id(pf, cap, symbolizer__kernel(pf->sym, st.kern[i], i > 0));
 }
 
-/* Adds the path just pushed at ids[off..] unless an equal one exists; its index. */
-static uint32_t add_path(struct profile *pf, struct pairmap *ix, size_t *cap_paths, uint32_t off,
-		     const struct agg *a)
+uint32_t profile__add_path(struct profile *pf, struct pairmap *ix, size_t *cap_paths, uint32_t off,
+			   const struct path *a)
 {
 	uint32_t n = pf->n_ids - off, pid = pf->by_thread ? a->pid : 0, tid = pf->by_thread ? a->tid : 0;
 	uint64_t h = hash_bytes(pf->ids + off, n * sizeof(*pf->ids), hash_mix(n, (uint64_t)pid << 32 | tid)), probe;
@@ -361,6 +373,16 @@ static uint32_t add_path(struct profile *pf, struct pairmap *ix, size_t *cap_pat
 	return sl->val;
 }
 
+/* Adds the path of aggregate a just pushed at ids[off..]. */
+static uint32_t add_path(struct profile *pf, struct pairmap *ix, size_t *cap_paths, uint32_t off,
+			 const struct agg *a)
+{
+	struct path values = { .value = a->value, .samples = a->samples, .pid = a->pid, .tid = a->tid,
+			       .proc = a->proc, .thread = a->thread };
+
+	return profile__add_path(pf, ix, cap_paths, off, &values);
+}
+
 int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *s,
 		   const struct report_opts *o)
 {
@@ -371,6 +393,16 @@ int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *
 
 	memset(pf, 0, sizeof(*pf));
 	pf->sym = s;
+	pf->frames = symbolizer__frames(s);
+	pf->mem_rate = dfa_reader__meta_u64(r, DFA_META_MEM_SAMPLE);
+	pf->start_wall = dfa_reader__meta_u64(r, DFA_META_START_WALL);
+	pf->duration_ns = dfa_reader__meta_u64(r, DFA_META_DURATION);
+	if (o->sample_paths) {
+		size_t n = dfa_reader__sample_count(r);
+
+		pf->sample_path = must_realloc(NULL, (n + 1) * sizeof(*pf->sample_path));
+		memset(pf->sample_path, 0xff, (n + 1) * sizeof(*pf->sample_path));
+	}
 	pf->derived = calloc(1, sizeof(*pf->derived));
 	if (!pf->derived)
 		oom();
@@ -390,6 +422,9 @@ int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *
 	}
 	log_status_end();
 	cells_to_paths(pf, agg_path);
+	for (size_t i = 0; pf->sample_path && i < dfa_reader__sample_count(r); i++)
+		if (pf->sample_path[i] != UINT32_MAX)
+			pf->sample_path[i] = agg_path[pf->sample_path[i]];
 	free(agg_path);
 	pairmap__release(&ix);
 	free(agg);
@@ -406,10 +441,26 @@ void profile__release(struct profile *pf)
 		free(pf->derived);
 	}
 	unwinder__free(pf->unw);
+	if (pf->own_frames)
+		frames__free(pf->frames);
 	free(pf->paths);
 	free(pf->ids);
 	free(pf->cells);
+	free(pf->sample_path);
+	for (size_t i = 0; i < pf->n_names; i++)
+		free(pf->names[i]);
+	free(pf->names);
 	memset(pf, 0, sizeof(*pf));
+}
+
+const struct frame *profile__frame(const struct profile *pf, uint32_t id)
+{
+	return frames__get(pf->frames, id);
+}
+
+uint32_t profile__frame_count(const struct profile *pf)
+{
+	return frames__count(pf->frames);
 }
 
 const struct dfa_event_info *profile__event(const struct profile *pf)

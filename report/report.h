@@ -20,6 +20,7 @@ struct report_opts {
 	size_t n_pids, n_tids;
 	const char *comm;
 	bool has_time;
+	bool time_wall;		/* t_start, t_end are wall-clock (seconds since the epoch, UTC) */
 	double t_start, t_end;	/* seconds since recording start */
 	unsigned limit;		/* top: rows, 0 = all */
 	const char *title;
@@ -30,7 +31,20 @@ struct report_opts {
 	bool debuginfod;	/* fetch what the archive lacks from DEBUGINFOD_URLS */
 	bool by_thread;		/* paths kept apart per thread, without root frames (pprof's labels) */
 	uint64_t bucket_ns;	/* > 0: values also kept per path and time bucket of this length (--html) */
+	bool sample_paths;	/* profile.sample_path: each sample's path (--export) */
+	/* --clickhouse */
+	const char *clickhouse;	/* the server's URL */
+	bool export;		/* --export the archives */
+	const char **archives;	/* --export: every archive named */
+	size_t n_archives;
+	const char *host_name;	/* --export: the host the samples are of (default: the archive's) */
+	const char *host;	/* query: only this host */
+	const char *trace, *span;	/* query: only samples of this trace or span (hex) */
 };
+
+/* Opens an archive for a report: a warning for what it lacks and for what
+ * the recording lost, an error if unreadable (-1). */
+int report__open_archive(struct dfa_reader *r, const char *path);
 
 /* Allocation that cannot fail: out of memory ends dfreport with a message. */
 void oom(void) __attribute__((noreturn));
@@ -95,6 +109,7 @@ bool symbolizer__is_eval_loop(const struct symbolizer *s, uint32_t id);
 uint32_t symbolizer__root(struct symbolizer *s, const char *comm);
 const struct frame *symbolizer__frame(const struct symbolizer *s, uint32_t id);
 uint32_t symbolizer__frame_count(const struct symbolizer *s);
+struct frames *symbolizer__frames(const struct symbolizer *s);
 /* The objects' stage (stage.c), shared with the unwinder. */
 struct stage *symbolizer__stage(const struct symbolizer *s);
 /* Objects whose symbol tables could not be read, for --info. */
@@ -240,7 +255,9 @@ struct path {
 
 struct derived_set;
 struct profile {
-	struct symbolizer *sym;
+	struct symbolizer *sym;		/* NULL for a profile the server aggregated */
+	struct frames *frames;		/* the symbolizer's, or the profile's own */
+	bool own_frames;
 	struct unwinder *unw;		/* NULL with --no-unwind */
 	struct derived_set *derived;
 	int event;
@@ -253,6 +270,11 @@ struct profile {
 	uint64_t images;	/* distinct process images among them */
 	bool by_thread;		/* report_opts.by_thread */
 	uint64_t period_ns;	/* of an on-cpu sample (1e9 / -F); 0 if not known */
+	uint64_t mem_rate;	/* bytes per memory sample (--mem-sample); 0: exact */
+	uint64_t start_wall, duration_ns;	/* of the recording; 0 if not known */
+	uint32_t *sample_path;	/* report_opts.sample_paths: per archive sample, its path or UINT32_MAX */
+	char **names;		/* thread names the paths point to, when the profile owns them */
+	size_t n_names, cap_names;
 	/* report_opts.bucket_ns: value per (path, bucket since the recording's start) */
 	struct time_cell *cells;
 	size_t n_cells;
@@ -268,6 +290,13 @@ struct time_cell {
 int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *s,
 		   const struct report_opts *o);
 void profile__release(struct profile *pf);
+const struct frame *profile__frame(const struct profile *pf, uint32_t id);
+uint32_t profile__frame_count(const struct profile *pf);
+/* The path at pf->ids[off..n_ids) with its values, merged with an equal one
+ * (of the same pid and tid when by_thread); its index.  ix: the caller's,
+ * empty at first, released by it. */
+uint32_t profile__add_path(struct profile *pf, struct pairmap *ix, size_t *cap_paths, uint32_t off,
+			   const struct path *values);
 const struct dfa_event_info *profile__event(const struct profile *pf);
 /* The event a report shows: --event, else on-cpu if recorded, else off-cpu, else the first sample's. */
 int profile__pick_event(const struct dfa_reader *r, const struct report_opts *o);

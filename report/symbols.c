@@ -79,6 +79,11 @@ uint32_t symbolizer__frame_count(const struct symbolizer *s)
 	return frames__count(s->frames);
 }
 
+struct frames *symbolizer__frames(const struct symbolizer *s)
+{
+	return s->frames;
+}
+
 struct stage *symbolizer__stage(const struct symbolizer *s)
 {
 	return s->stage;
