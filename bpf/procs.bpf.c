@@ -22,6 +22,31 @@ struct {
 /* Images whose df_uimages entry could not be written (the map full). */
 __u64 uimages_full = 0;
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DF_PY_EXES_MAX);
+	__type(key, struct df_py_exe_key);
+	__type(value, struct df_py_exe);
+} py_exes SEC(".maps");
+
+/* An exec of an interpreter dfrecord knows: its frames are walked from now on. */
+static __always_inline void python_at_exec(struct task_struct *p, struct linux_binprm *bprm, __u32 tgid, __u64 ts)
+{
+	struct df_py_exe_key key = { BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev),
+				     BPF_CORE_READ(bprm, file, f_inode, i_ino) };
+	const struct df_py_exe *x = bpf_map_lookup_elem(&py_exes, &key);
+	struct df_py_proc v;
+	__u64 code;
+
+	if (!x || !(code = BPF_CORE_READ(p, mm, start_code)))
+		return;
+	v.runtime = code + x->runtime_from_code;
+	v.cookie = DF_PY_EXEC_COOKIE(ts);
+	v.version = x->version;
+	v.off = x->off;
+	bpf_map_update_elem(&py_procs, &tgid, &v, BPF_ANY);
+}
+
 static __always_inline void emit(__u32 type, __u32 pid, __u32 ppid, __u64 ts, __u64 flags)
 {
 	struct df_proc_rec *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -149,10 +174,12 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 
 	if (!df_wanted(filter, tgid, 0))
 		return 0;
-	/* A new image: dfrecord says again whether it is Python. */
-	bpf_map_delete_elem(&py_procs, &tgid);
-	/* The image's mappings come as records too. */
+	/* A new image: Python if its executable is an interpreter dfrecord
+	 * knows, else when dfrecord says so. */
 	ts = bpf_ktime_get_ns();
+	bpf_map_delete_elem(&py_procs, &tgid);
+	python_at_exec(p, bprm, tgid, ts);
+	/* The image's mappings come as records too. */
 	emit_exec(p, bprm, tgid, ts);
 	new_image(tgid, ts);
 	if (df_bpf_unwind)

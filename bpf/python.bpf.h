@@ -21,9 +21,10 @@ struct {
 } py_procs SEC(".maps");
 
 /* A thread's PyThreadState (checked against native_thread_id at each use),
- * or 0: none ran Python when last looked for, at checked. */
+ * or 0: the interpreter had none for it when last looked for, at checked,
+ * when the first interpreter's thread list began with head. */
 struct df_py_thread {
-	__u64 ts, checked;
+	__u64 ts, checked, head;
 };
 
 struct {
@@ -49,7 +50,7 @@ struct {
 } py_codes SEC(".maps");
 
 #define DF_PY_MAX_THREADS 512	/* thread states (and interpreters) searched for a thread */
-#define DF_PY_RESCAN_NS 100000000ULL	/* a thread found in no Python frame is looked for again after */
+#define DF_PY_RESCAN_NS 100000000ULL	/* a thread without a thread state is looked for again after */
 #define DF_PY_NEW_PER_SAMPLE 16	/* code objects named per sample; others at the next */
 
 #define DF_PY_SEEN 256		/* per-CPU cache of named code objects, in front of py_codes */
@@ -98,19 +99,24 @@ static __always_inline __u64 py_win_u64(const struct df_py_scratch *s, __u16 off
 	return *(const __u64 *)&s->win[off & 127];
 }
 
-/* The frame a thread state runs, if the state is thread tid's; else 0. */
-static __always_inline __u64 py_frame_of(const struct df_py_offsets *o, __u64 ts, __u32 tid)
+/* The frame a thread state runs; 0 if none. */
+static __always_inline __u64 py_state_frame(const struct df_py_offsets *o, __u64 ts)
 {
-	if (!ts || py_u64(ts + o->tstate_native_tid) != tid)
-		return 0;
 	if (o->tstate_cframe != DF_PY_NONE && !(ts = py_u64(ts + o->tstate_cframe)))
 		return 0;
 	return py_u64(ts + o->cframe_current);
 }
 
+/* Whether a thread state is thread tid's. */
+static __always_inline bool py_state_of(const struct df_py_offsets *o, __u64 ts, __u32 tid)
+{
+	return ts && py_u64(ts + o->tstate_native_tid) == tid;
+}
+
 struct py_thread_search {
 	const struct df_py_offsets *o;
 	__u64 interp, ts, frame;
+	__u64 mine;		/* tid's thread state, running Python or not */
 	__u32 tid;
 };
 
@@ -129,34 +135,42 @@ static long py_thread_step(__u32 i, void *arg)
 		t->ts = py_u64(t->interp + o->interp_tstate_head);
 		return 0;
 	}
-	t->frame = py_frame_of(o, t->ts, t->tid);
-	if (t->frame)
-		return 1;
+	if (py_state_of(o, t->ts, t->tid)) {
+		t->mine = t->ts;
+		t->frame = py_state_frame(o, t->ts);
+		if (t->frame)
+			return 1;
+	}
 	t->ts = py_u64(t->ts + o->tstate_next);
 	return 0;
 }
 
-/* The Python frame thread tid runs, in whichever interpreter; 0 if none. */
+/*
+ * The Python frame thread tid runs, in whichever interpreter; 0 if none.
+ * A thread's state, once found, is used while it stays the thread's (a
+ * thread outside Python is not searched for again); a thread without one
+ * is searched for again once the first interpreter's list of threads
+ * changed (a thread state made: the main thread's during start-up), or
+ * after DF_PY_RESCAN_NS.
+ */
 static __always_inline __u64 py_current_frame(const struct df_py_proc *pp, __u32 tid, __u64 now)
 {
 	const struct df_py_offsets *o = &pp->off;
 	struct df_py_thread *c = bpf_map_lookup_elem(&py_threads, &tid), v;
-	struct py_thread_search t = { o, 0, 0, 0, tid };
-	__u64 frame;
+	struct py_thread_search t = { o, 0, 0, 0, 0, tid };
+	__u64 head;
 
-	if (c) {
-		frame = py_frame_of(o, c->ts, tid);
-		if (frame)
-			return frame;
-		if (now - c->checked < DF_PY_RESCAN_NS)
-			return 0;	/* not in Python a moment ago: not searched at every sample */
-	}
+	if (c && py_state_of(o, c->ts, tid))
+		return py_state_frame(o, c->ts);
 	t.interp = py_u64(pp->runtime + o->runtime_interp_head);
+	head = t.interp ? py_u64(t.interp + o->interp_tstate_head) : 0;
+	if (c && !c->ts && c->head == head && now - c->checked < DF_PY_RESCAN_NS)
+		return 0;
 	if (t.interp) {
-		t.ts = py_u64(t.interp + o->interp_tstate_head);
+		t.ts = head;
 		bpf_loop(DF_PY_MAX_THREADS, py_thread_step, &t, 0);
 	}
-	v = (struct df_py_thread){ t.frame ? t.ts : 0, now };
+	v = (struct df_py_thread){ t.frame ? t.ts : t.mine, now, head };
 	bpf_map_update_elem(&py_threads, &tid, &v, BPF_ANY);
 	return t.frame;
 }

@@ -52,6 +52,27 @@ struct df_py_proc {
 };
 
 /*
+ * An interpreter executable dfrecord has read: py_exes[(dev, inode)].  At
+ * exec of that file the BPF side makes the image's py_procs entry itself,
+ * so Python frames are walked from the image's first sample, before
+ * dfrecord has seen the exec.  Its _PyRuntime is mm->start_code (where the
+ * kernel put the executable segment's p_vaddr) plus runtime_from_code.
+ */
+struct df_py_exe_key {
+	__u64 dev;		/* the superblock's s_dev, as the kernel encodes it */
+	__u64 ino;
+};
+struct df_py_exe {
+	__s64 runtime_from_code;	/* _PyRuntime's vaddr - the executable segment's p_vaddr */
+	__u32 version;
+	__u32 pad;
+	struct df_py_offsets off;
+};
+#define DF_PY_EXES_MAX 64
+/* The cookie of an image begun at exec time ts: both sides make it from the exec record's ts. */
+#define DF_PY_EXEC_COOKIE(ts) ((__u32)((ts) ^ ((ts) >> 32)) | 0x80000000u)
+
+/*
  * One Python frame in a sample, after the native frames: the code object's
  * address, its instruction index (code units; DF_PY_INSTR_UNKNOWN if none)
  * and whether the frame is the first one its eval-loop call ran.

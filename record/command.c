@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -102,4 +103,54 @@ void command__release_fds(struct command *c)
 		close(c->err);
 		c->err = -1;
 	}
+}
+
+/* name as execvp finds it: a path as it is, else the first executable in PATH. */
+static bool find_program(const char *name, char *out, size_t len)
+{
+	const char *path = getenv("PATH");
+	char *dirs, *save = NULL;
+	bool found = false;
+
+	if (strchr(name, '/')) {
+		snprintf(out, len, "%s", name);
+		return true;
+	}
+	dirs = strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d && !found; d = strtok_r(NULL, ":", &save))
+		found = (size_t)snprintf(out, len, "%s/%s", *d ? d : ".", name) < len && !access(out, X_OK);
+	free(dirs);
+	return found;
+}
+
+bool command__first_image(char **argv, char *out, size_t len)
+{
+	char line[256], *p, *interp, *arg;
+	ssize_t n;
+	int fd;
+
+	if (!argv[0] || !find_program(argv[0], out, len))
+		return false;
+	fd = open(out, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n < 2 || line[0] != '#' || line[1] != '!')
+		return true;	/* a program itself */
+	line[n] = 0;
+	line[strcspn(line, "\n")] = 0;
+	p = line + 2;
+	interp = strtok_r(p, " \t", &p);
+	arg = interp ? strtok_r(NULL, " \t", &p) : NULL;
+	if (!interp)
+		return false;
+	/* #!/usr/bin/env python3: the program env runs */
+	if (!strcmp(interp, "/usr/bin/env") || !strcmp(interp, "/bin/env")) {
+		while (arg && arg[0] == '-')
+			arg = strtok_r(NULL, " \t", &p);
+		return arg && find_program(arg, out, len);
+	}
+	snprintf(out, len, "%s", interp);
+	return true;
 }

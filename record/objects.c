@@ -68,6 +68,8 @@ struct objects {
 	struct pairmap by_key;		/* (hash of key, probe) -> files index, first of a key */
 	struct pairmap by_inode;	/* (dev, inode) -> files index, the latest */
 	struct unwinder *uw;
+	void (*python_hook)(void *ctx, dev_t dev, uint64_t ino, const struct python_image *py);
+	void *python_ctx;
 	struct objects_stats st;
 };
 
@@ -105,6 +107,13 @@ void objects__free(struct objects *o)
 void objects__set_unwinder(struct objects *o, struct unwinder *u)
 {
 	o->uw = u;
+}
+
+void objects__set_python_hook(struct objects *o, void (*hook)(void *ctx, dev_t dev, uint64_t ino,
+							       const struct python_image *py), void *ctx)
+{
+	o->python_hook = hook;
+	o->python_ctx = ctx;
 }
 
 void objects__stats(const struct objects *o, struct objects_stats *st)
@@ -425,7 +434,24 @@ static const char *key_fd(struct objects *o, int fd, const struct stat *st, cons
 	keep_fd(o, f, fd);
 	if (fresh && f && f->key[0] && f->fd >= 0)
 		list_inode(o, f);
+	/* Kept open, so its inode number stays this file's. */
+	if (fresh && f && f->key[0] && f->fd >= 0 && f->py.found && f->py.executable && o->python_hook)
+		o->python_hook(o->python_ctx, f->dev, f->ino, &f->py);
 	return f && f->key[0] ? f->key : NULL;
+}
+
+void objects__key_path(struct objects *o, const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !st.st_size) {
+		close(fd);
+		return;
+	}
+	key_fd(o, fd, &st, path);
 }
 
 const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path)

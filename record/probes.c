@@ -11,6 +11,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -482,6 +483,17 @@ bool probes__cpu_sampled(const struct probes *p, int cpu)
 		if (p->o->cpus[i] == (uint32_t)cpu)
 			return true;
 	return false;
+}
+
+int probes__add_python_exe(struct probes *p, dev_t dev, uint64_t ino, const struct python_image *py)
+{
+	struct df_py_exe_key key = { (uint64_t)major(dev) << 20 | minor(dev), ino };
+	struct df_py_exe v = { .runtime_from_code = (int64_t)(py->runtime_vaddr - py->exec_vaddr),
+			       .version = py->version };
+
+	if (!py->executable || !python__offsets(py->version, &v.off))
+		return -1;
+	return bpf_map_update_elem(bpf_map__fd(p->procs->maps.py_exes), &key, &v, BPF_ANY);
 }
 
 int probes__add_python(struct probes *p, uint32_t pid, uint64_t runtime, uint32_t version, uint32_t cookie)

@@ -187,13 +187,16 @@ bool python__detect(Elf *elf, const uint8_t *bytes, size_t len, struct python_im
 	for (size_t i = 0; i < n; i++) {
 		GElf_Phdr ph;
 
-		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X)) {
+		if (!gelf_getphdr(elf, i, &ph))
+			continue;
+		out->executable |= ph.p_type == PT_INTERP;
+		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && !out->found) {
 			out->exec_delta = (int64_t)(ph.p_offset - ph.p_vaddr);
+			out->exec_vaddr = ph.p_vaddr;
 			out->found = true;
-			return true;
 		}
 	}
-	return false;
+	return out->found;
 }
 
 /* ---- code objects -> archive function ids ---- */
@@ -272,20 +275,39 @@ void pycodes__set_writer(struct pycodes *c, struct dfa_writer *w)
 	c->archive++;
 }
 
-uint32_t pycodes__new_image(struct pycodes *c, uint32_t pid)
+/* cookies: (pid, 0) -> the image's cookie; (pid, 1) -> 1 once the BPF side was told. */
+bool pycodes__tell(struct pycodes *c, uint32_t pid, uint32_t *cookie)
+{
+	struct pairmap_entry *told = pairmap__find(&c->cookies, pid, 1, true), *sl;
+
+	if (!told || told->val)
+		return false;
+	sl = pairmap__find(&c->cookies, pid, 0, true);
+	if (!sl)
+		return false;
+	told->val = 1;
+	/* Counted cookies stay below the exec cookies' bit. */
+	if (!sl->val)
+		sl->val = ++c->next_cookie & 0x7fffffff;
+	*cookie = sl->val;
+	return true;
+}
+
+void pycodes__exec(struct pycodes *c, uint32_t pid, uint32_t cookie)
 {
 	struct pairmap_entry *sl = pairmap__find(&c->cookies, pid, 0, true);
 
-	if (!sl || sl->val)
-		return 0;
-	sl->val = ++c->next_cookie;
-	return sl->val;
+	if (sl)
+		sl->val = cookie;
 }
 
 void pycodes__forget(struct pycodes *c, uint32_t pid)
 {
 	struct pairmap_entry *sl = pairmap__find(&c->cookies, pid, 0, false);
 
+	if (sl)
+		sl->val = 0;
+	sl = pairmap__find(&c->cookies, pid, 1, false);
 	if (sl)
 		sl->val = 0;
 }

@@ -96,6 +96,9 @@ struct command {
 };
 void command__init(struct command *c);
 int command__spawn(struct command *c, char **argv);
+/* The file an exec of argv runs: the program PATH finds, or a script's interpreter
+ * (through env too); false if there is none to be found. */
+bool command__first_image(char **argv, char *out, size_t len);
 /* Lets it exec; -1 (with a message) if exec failed. */
 int command__release(struct command *c);
 bool command__exited(struct command *c);
@@ -156,6 +159,9 @@ struct unwinder *probes__unwinder(const struct probes *p);
 int probes__add_target(struct probes *p, uint32_t pid);
 /* Walks pid's Python frames from now on; -1 if the version's layout is not known. */
 int probes__add_python(struct probes *p, uint32_t pid, uint64_t runtime, uint32_t version, uint32_t cookie);
+/* An interpreter executable: every later exec of it is walked from its first sample. */
+struct python_image;
+int probes__add_python_exe(struct probes *p, dev_t dev, uint64_t ino, const struct python_image *py);
 /* The probes' settings (start meta), and at the end their counters (end meta); returns
  * the records the ring buffer had no room for. */
 void probes__start_meta(const struct probes *p, struct dfa_writer *w);
@@ -242,6 +248,8 @@ struct python_image {
 	uint32_t version;	/* major << 8 | minor */
 	uint64_t runtime_vaddr;	/* link-time address of _PyRuntime */
 	int64_t exec_delta;	/* p_offset - p_vaddr of the executable segment */
+	uint64_t exec_vaddr;	/* p_vaddr of the executable segment */
+	bool executable;	/* a program (PT_INTERP), not a library: exec of it starts Python */
 };
 bool python__detect(Elf *elf, const uint8_t *bytes, size_t len, struct python_image *out);
 struct df_py_offsets;
@@ -254,8 +262,11 @@ struct pycodes *pycodes__new(struct dfa_writer *w, bool rotating);
 /* --rotate: later names go to w; functions named before are written again as stacks use them. */
 void pycodes__set_writer(struct pycodes *c, struct dfa_writer *w);
 void pycodes__free(struct pycodes *c);
-/* pid's image is Python: the cookie its code objects are known by, 0 if it had one already. */
-uint32_t pycodes__new_image(struct pycodes *c, uint32_t pid);
+/* pid's image is Python: false if that was said before; else true and the
+ * cookie its code objects are known by (the exec's, or a new one). */
+bool pycodes__tell(struct pycodes *c, uint32_t pid, uint32_t *cookie);
+/* pid began a new image at exec: its cookie, as the BPF side makes it (DF_PY_EXEC_COOKIE). */
+void pycodes__exec(struct pycodes *c, uint32_t pid, uint32_t cookie);
 /* pid's image ended (exec, exit). */
 void pycodes__forget(struct pycodes *c, uint32_t pid);
 /* Writes the FUNC record of a code object the walk named; 0 or -1. */
@@ -314,6 +325,12 @@ const struct python_image *objects__python(struct objects *o, const char *key);
 int objects__fd(struct objects *o, const char *key);
 /* Objects keyed from now on get unwind tables (u may be NULL: none). */
 void objects__set_unwinder(struct objects *o, struct unwinder *u);
+/* Told of each Python interpreter executable when first keyed. */
+void objects__set_python_hook(struct objects *o, void (*hook)(void *ctx, dev_t dev, uint64_t ino,
+							       const struct python_image *py), void *ctx);
+/* Keys a file of this host by path before any process maps it (-- COMMAND's
+ * program or interpreter): its table and interpreter are ready at exec. */
+void objects__key_path(struct objects *o, const char *path);
 /* The walk's table for a mapping of the object with this key at start (file
  * offset offset): its slot, with *adj what a pc less gives the row's pc; or
  * a DF_UOBJ_* reason there is none (rebuilt first if it was evicted). */

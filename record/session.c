@@ -69,6 +69,7 @@ struct session {
 	uint64_t bytes_done;	/* their bytes */
 	char *path;		/* of the archive being written */
 	bool rotate_failed;	/* no archive to write into: the recording stops */
+	bool cmd_started;	/* -- COMMAND: its exec record was seen */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -135,6 +136,10 @@ static int handle_sample(struct session *s, const void *data, size_t size)
 		s->bad_records++;
 		return 0;
 	}
+	/* -- COMMAND's child before its exec is dfrecord's own code, waiting
+	 * to be let go (a wait that long would lead its off-CPU profile). */
+	if (h->pid == (uint32_t)s->cmd.pid && !s->cmd_started)
+		return 0;
 	if (e->flags & DF_F_USTACK) {
 		const struct df_ustack *u = (const void *)((const char *)data + need);
 
@@ -240,7 +245,10 @@ static int handle_record(struct session *s, void *data, size_t size)
 		}
 		memcpy(path, x->path, x->path_len);
 		path[x->path_len] = 0;
+		s->cmd_started |= h->pid == (uint32_t)s->cmd.pid;
 		pycodes__forget(s->py, h->pid);
+		/* The BPF side may have known the interpreter at exec: the same cookie. */
+		pycodes__exec(s->py, h->pid, DF_PY_EXEC_COOKIE(h->ts));
 		procs__on_exec(s->procs, h->pid, h->ts, comm, x->args, x->args_len, path);
 		mmaps__exec_done(s->mm, h->pid, on_mmap, s);
 		break;
@@ -340,13 +348,23 @@ static bool library_wanted(void *ctx, const char *path)
 	return probes__library_wanted(s->probes, path);
 }
 
+/* An interpreter executable keyed: later execs of it are walked from their first sample. */
+static void add_python_exe(void *ctx, dev_t dev, uint64_t ino, const struct python_image *py)
+{
+	struct session *s = ctx;
+
+	if (py->layout_ok && !probes__add_python_exe(s->probes, dev, ino, py))
+		pr_debug("Python %u.%u interpreter (inode %llu): walked from exec on", py->version >> 8,
+			 py->version & 0xff, (unsigned long long)ino);
+}
+
 /* A Python interpreter mapped in pid: its frames are walked from now on. */
 static void add_python(void *ctx, uint32_t pid, uint64_t runtime, const struct python_image *py)
 {
 	struct session *s = ctx;
-	uint32_t cookie = pycodes__new_image(s->py, pid), version = py->version;
+	uint32_t cookie, version = py->version;
 
-	if (!cookie)
+	if (!pycodes__tell(s->py, pid, &cookie))
 		return;	/* this image's interpreter is known already */
 	if (!py->layout_ok || probes__add_python(s->probes, pid, runtime, version, cookie))
 		pr_info("pid %u: Python %u.%u: its function names are not read (supported: 3.11, 3.12, 3.13)",
@@ -861,8 +879,11 @@ int record__run(const struct record_opts *o)
 		goto cleanup;
 	s.objs = objects__new(s.w, (o->no_debuginfo ? 0 : ELFSNAP_DWARF) | (o->no_cfi ? 0 : ELFSNAP_CFI), o->debug_dir);
 	s.py = pycodes__new(s.w, o->rotate_ns > 0);
-	if (s.objs)
+	if (s.objs) {
 		objects__set_unwinder(s.objs, probes__unwinder(s.probes));
+		if (!o->no_python)
+			objects__set_python_hook(s.objs, add_python_exe, &s);
+	}
 	hooks = (struct procs_hooks){ probes__follows_libraries(s.probes) ? add_library : NULL,
 				      probes__follows_libraries(s.probes) ? library_wanted : NULL,
 				      o->no_python ? NULL : add_python, &s };
@@ -883,6 +904,14 @@ int record__run(const struct record_opts *o)
 	}
 	if (start_archive(&s, s.start_mono))
 		goto cleanup;
+	/* The command's program (or its script's interpreter) is read before
+	 * it runs: its unwind table, and for Python its layout, are ready at exec. */
+	if (o->cmd) {
+		char first[PATH_MAX];
+
+		if (command__first_image(o->cmd, first, sizeof(first)))
+			objects__key_path(s.objs, first);
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	t0 = now_ns(CLOCK_MONOTONIC);
