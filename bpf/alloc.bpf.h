@@ -123,9 +123,11 @@ static __always_inline void record_free(__u32 tgid, __u64 addr, __u32 event)
 	bpf_ringbuf_submit(e, df_wakeup(NULL));
 }
 
-/* A block of event given; latency_ns > 0: a second sample of the call's time (DF_EV_RDMA_LATENCY). */
-static __always_inline void record_alloc(struct pt_regs *ctx, __u32 tgid, __u32 tid, __u64 addr, __u64 size,
-					 __u32 event, __u64 latency_ns, __u32 device)
+/* A block of event given; latency_ns > 0: a second sample of the call's time (DF_EV_RDMA_LATENCY);
+ * go_rate > 0: a block the Go runtime sampled itself, at that rate (not sampled again). */
+static __always_inline void record_alloc(struct pt_regs *ctx, struct pt_regs *uregs, __u32 tgid, __u32 tid,
+					 __u64 addr, __u64 size, __u32 event, __u64 latency_ns, __u32 device,
+					 __u32 go_rate)
 {
 	struct df_mem_key k = { tgid, event, addr };
 	__u32 zero = 0;
@@ -135,7 +137,7 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u32 tgid, __u32 
 	__u32 want;
 
 	__sync_fetch_and_add(&allocs, 1);
-	if (!sampled(size)) {
+	if (!go_rate && !sampled(size)) {
 		__sync_fetch_and_add(&sampled_out, 1);
 		return;
 	}
@@ -155,8 +157,9 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u32 tgid, __u32 
 	e->event = event;
 	e->flags = 0;
 	e->device = device;
+	e->go_rate = go_rate;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	len = df_fill_stacks(ctx, e, false, 0, ctx, tgid);
+	len = df_fill_stacks(ctx, e, false, 0, uregs, tgid);
 	if (!len)
 		return;
 	len = df_add_python(e, len, tgid, tid);
@@ -217,8 +220,8 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 		addr |= DF_MEM_HANDLE_BIT;
 	}
 	if (addr)
-		record_alloc(ctx, tgid, tid, addr, call.size, call.event,
-			     call.kind == DF_MEM_RETURNED_TIMED ? bpf_ktime_get_ns() - call.start + 1 : 0, call.device);
+		record_alloc(ctx, ctx, tgid, tid, addr, call.size, call.event,
+			     call.kind == DF_MEM_RETURNED_TIMED ? bpf_ktime_get_ns() - call.start + 1 : 0, call.device, 0);
 	return 0;
 }
 

@@ -11,6 +11,10 @@
 #define DF_REGS_SP(r) BPF_CORE_READ((r), sp)
 #define DF_REGS_FP(r) BPF_CORE_READ((r), bp)
 #define DF_REGS_IP(r) BPF_CORE_READ((r), ip)
+/* Go's register ABI: integer arguments in RAX, RBX, RCX, ... */
+#define DF_GO_ARG0(r) ((r)->ax)
+#define DF_GO_ARG1(r) ((r)->bx)
+#define DF_GO_ARG2(r) ((r)->cx)
 /* A signal frame's ucontext (at the trampoline's sp): where uc_mcontext's
  * rbp is, and rsp and rip after it, as DF_UCTX_* words from there. */
 #define DF_UCTX_REGS_OFF (40 + 10 * 8)

@@ -64,6 +64,8 @@ struct df_sample_rec {
 	__u16 uend;		/* how the user stack was walked (enum df_uend, unwind.h) */
 	__u16 device;		/* GPU memory: the device's index + 1 when the call names it, else 0 */
 	__u16 pad;
+	__u32 go_rate;		/* Go heap: the runtime's MemProfileRate it sampled at; 0: not Go's */
+	__u32 pad2;
 	char comm[DF_COMM_LEN];	/* the thread's */
 	__u64 ips[DF_MAX_KERN + DF_MAX_USER + DF_MAX_PY];	/* kernel innermost first, then user, then Python */
 };

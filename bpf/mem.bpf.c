@@ -68,4 +68,76 @@ int BPF_KPROBE(free_enter, __u64 addr)
 	return 0;
 }
 
+/*
+ * Go's heap, sampled by the runtime itself (one block per MemProfileRate
+ * bytes, 512 KiB by default): runtime.mProf_Malloc(p, size) for each block
+ * it samples, taken with its stack; runtime.freeSpecial(s, p, size) when
+ * the sweeper frees a block with a profiling record.  Both probed just past
+ * their stack check (golang.c), where the arguments are still in registers
+ * and the frame is not made yet.  The attach cookie: the distance from the
+ * probe to runtime.MemProfileRate in the low 32 bits (signed), and bit 32
+ * for Go 1.23 and later, whose mProf_Malloc takes the m first.  No
+ * uretprobes on Go code: its stacks move.
+ */
+#define DF_GO_KIND_PROFILE 2	/* special.kind of a profiled block (_KindSpecialProfile) */
+
+/* The registers a Go sample's walk starts from (too large for the stack beside the walk's). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pt_regs);
+} go_caller SEC(".maps");
+#define DF_GO_SPECIAL_KIND 10	/* offset of special.kind: next, offset uint16, kind byte */
+
+SEC("uprobe")
+int BPF_KPROBE(go_malloc)
+{
+	__u64 id = bpf_get_current_pid_tgid(), cookie = bpf_get_attach_cookie(ctx), rate = 0;
+	__u32 tid = (__u32)id, tgid = id >> 32;
+	__u64 a0 = DF_GO_ARG0(ctx), a1 = DF_GO_ARG1(ctx), a2 = DF_GO_ARG2(ctx), p, size, ret = 0;
+	struct pt_regs *caller;
+	__u32 zero = 0;
+
+	/* each read at its own offset: the verifier takes no computed context pointer */
+	barrier_var(a0);
+	barrier_var(a1);
+	barrier_var(a2);
+	p = cookie >> 32 & 1 ? a1 : a0;
+	size = cookie >> 32 & 1 ? a2 : a1;
+
+	if (!df_wanted(filter, tgid, tid))
+		return 0;
+	bpf_probe_read_user(&rate, sizeof(rate), (void *)(PT_REGS_IP(ctx) + (__s64)(__s32)cookie));
+	if (!p || !size || !rate || rate > 0xffffffff)
+		return 0;
+	/* At a function's first instruction its frame is not made yet: the
+	 * walk starts in the caller, from the return address at sp (with
+	 * frame pointers only, Go's, it would skip the caller). */
+	caller = bpf_map_lookup_elem(&go_caller, &zero);
+	if (!caller)
+		return 0;
+	*caller = *ctx;
+	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)caller->sp) || !ret)
+		return 0;
+	caller->ip = ret - 1;	/* in the call: named as the caller even when it ends the function */
+	caller->sp += 8;
+	record_alloc(ctx, caller, tgid, tid, p, size, DF_EV_MEM_ALLOC, 0, 0, rate);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(go_free)
+{
+	__u64 id = bpf_get_current_pid_tgid(), s = DF_GO_ARG0(ctx), p = DF_GO_ARG1(ctx);
+	__u8 kind = 0;
+
+	if (!df_wanted(filter, id >> 32, (__u32)id))
+		return 0;
+	if (bpf_probe_read_user(&kind, 1, (void *)(s + DF_GO_SPECIAL_KIND)) || kind != DF_GO_KIND_PROFILE)
+		return 0;
+	record_free(id >> 32, p, DF_EV_MEM_ALLOC);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -91,6 +91,11 @@ const uint8_t *elfsnap__func_code(Elf *elf, const uint8_t *bytes, size_t len, co
 
 bool elfsnap__find_func(Elf *elf, const char *name, GElf_Sym *out)
 {
+	return elfsnap__find_sym(elf, name, STT_FUNC, out);
+}
+
+bool elfsnap__find_sym(Elf *elf, const char *name, int type, GElf_Sym *out)
+{
 	for (int pass = 0; pass < 2; pass++) {
 		Elf_Scn *scn = NULL;
 		GElf_Shdr sh;
@@ -104,7 +109,7 @@ bool elfsnap__find_func(Elf *elf, const char *name, GElf_Sym *out)
 			for (size_t i = 0; i < sh.sh_size / (sh.sh_entsize ? sh.sh_entsize : 24); i++) {
 				const char *n;
 
-				if (gelf_getsym(d, i, out) && GELF_ST_TYPE(out->st_info) == STT_FUNC &&
+				if (gelf_getsym(d, i, out) && GELF_ST_TYPE(out->st_info) == type &&
 				    out->st_value && (n = elf_strptr(elf, sh.sh_link, out->st_name)) && !strcmp(n, name))
 					return true;
 			}

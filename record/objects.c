@@ -43,6 +43,7 @@ struct file_id {
 	char key[KEY_LEN];	/* "" = not an object we can use */
 	int fd;			/* kept open: the file can be read after its process exits */
 	struct python_image py;
+	bool go;		/* a Go binary (its heap: probe-mem.c) */
 	struct exec_seg segs[MAX_SEGS];
 	uint32_t n_segs;
 	uint32_t unwind;	/* what unwinder__build said: a slot, or a DF_UOBJ_* reason */
@@ -201,6 +202,7 @@ static int image_key(struct objects *o, const void *bytes, size_t len, char *key
 	if (!ret && f) {
 		if (python__detect(elf, bytes, len, &f->py))
 			pr_debug("%s: Python %u.%u", what, f->py.version >> 8, f->py.version & 0xff);
+		f->go = go__is_binary(elf);
 		build_table(o, elf, f, what);
 	}
 	if (elf)
@@ -394,9 +396,14 @@ static int open_file(uint32_t pid, uint64_t start, uint64_t end, const char *pat
 	return fd;
 }
 
+/*
+ * Shared, not private: the kernel puts the breakpoints of uprobes on a file
+ * into every private mapping of it that may execute (dfrecord's own too),
+ * which would change the bytes dfrecord hashes and stores.
+ */
 static void *map_fd(int fd, size_t size)
 {
-	void *bytes = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	void *bytes = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 
 	return bytes == MAP_FAILED ? NULL : bytes;
 }
@@ -443,15 +450,16 @@ static const char *key_fd(struct objects *o, int fd, const struct stat *st, cons
 void objects__key_path(struct objects *o, const char *path)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	char *real = realpath(path, NULL);	/* as the kernel names the mapping: links resolved */
+	int fd = real ? open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK) : -1;
 
-	if (fd < 0)
-		return;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !st.st_size) {
+	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode) || !st.st_size)) {
 		close(fd);
-		return;
+		fd = -1;
 	}
-	key_fd(o, fd, &st, path);
+	if (fd >= 0)
+		key_fd(o, fd, &st, real);
+	free(real);
 }
 
 const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path)
@@ -542,6 +550,13 @@ int objects__fd(struct objects *o, const char *key)
 	const struct file_id *f = key && key[0] ? by_key(o, key) : NULL;
 
 	return f ? f->fd : -1;
+}
+
+bool objects__is_go(struct objects *o, const char *key)
+{
+	const struct file_id *f = by_key(o, key);
+
+	return f && f->go;
 }
 
 const struct python_image *objects__python(struct objects *o, const char *key)

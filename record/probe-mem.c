@@ -28,6 +28,7 @@ struct mem {
 	bool multi;		/* uprobes attached as multi-uprobe links */
 	uint32_t ptable[DF_MEM_PTABLE];	/* sampling probabilities, as BPF has them */
 	struct probed_files libs;	/* allocator libraries probed */
+	struct probed_files go;		/* Go binaries probed */
 };
 
 /* P(sample) = 1 - exp(-size / mean) at the middle of each 1/256 step of size / mean. */
@@ -66,8 +67,10 @@ static int load(struct probes *p, void **state)
 	if (s->multi) {
 		struct bpf_program *prog;
 
+		/* Go's probes carry a cookie each: single links. */
 		bpf_object__for_each_program(prog, s->skel->obj)
-			probes__load_for_uprobe_multi(prog);
+			if (prog != s->skel->progs.go_malloc && prog != s->skel->progs.go_free)
+				probes__load_for_uprobe_multi(prog);
 	}
 	err = probes__reuse_maps(p, s->skel->obj);
 	if (!err)
@@ -145,7 +148,8 @@ static bool lib_image__open(struct lib_image *im, const char *file)
 	*im = (struct lib_image){ .fd = safefile__open_proc(file, &st), .bytes = MAP_FAILED };
 	if (im->fd >= 0)
 		im->len = st.st_size;
-	if (im->fd < 0 || (im->bytes = mmap(NULL, im->len, PROT_READ, MAP_PRIVATE, im->fd, 0)) == MAP_FAILED ||
+	/* shared: a private mapping would show the breakpoints of uprobes already on it (objects.c) */
+	if (im->fd < 0 || (im->bytes = mmap(NULL, im->len, PROT_READ, MAP_SHARED, im->fd, 0)) == MAP_FAILED ||
 	    !(im->elf = elf_memory(im->bytes, im->len))) {
 		lib_image__close(im);
 		return false;
@@ -343,13 +347,60 @@ static bool library_wanted(void *state, const char *path)
 	return allocator_library(path);
 }
 
-/* A process mapped a file: an allocator library is probed. */
+/* A uprobe at a file offset, with an attach cookie. */
+static int attach_at(struct mem *s, struct bpf_program *prog, const char *file, uint64_t off, uint64_t cookie)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = cookie);
+
+	return probes__add_link(s->p, bpf_program__attach_uprobe_opts(prog, -1, file, off, &opts));
+}
+
+/* A Go binary: the runtime's own heap samples and their frees (mem.bpf.c). */
+static void go_binary(struct mem *s, uint32_t pid, const char *file, const char *path)
+{
+	struct lib_image im;
+	struct go_heap g;
+	char probed[40];
+	int fd = probed_files__open(&s->go, file, probed, sizeof(probed));
+	bool found;
+
+	if (fd < 0)
+		return;	/* probed already (or gone) */
+	if (!lib_image__open(&im, probed)) {
+		close(fd);
+		return;
+	}
+	if (!go__is_binary(im.elf)) {
+		lib_image__close(&im);
+		close(fd);
+		return;
+	}
+	found = go_heap__find(im.elf, im.bytes, im.len, &g);
+	lib_image__close(&im);
+	if (!found)
+		pr_warn("pid %u: %s: Go binary %s: its heap is not sampled", pid, path,
+			g.stripped ? "without a symbol table (built with -ldflags=-s)" : "of a runtime dfrecord does not know");
+	else if (g.disabled)
+		pr_warn("pid %u: %s: Go binary linked without memory profiling (it never calls runtime.MemProfile "
+			"or runtime/pprof): its heap is not sampled", pid, path);
+	else if (attach_at(s, s->skel->progs.go_malloc, probed, g.malloc_off,
+			   (uint32_t)(int32_t)g.rate_from_malloc | (uint64_t)g.m_first << 32) ||
+		 attach_at(s, s->skel->progs.go_free, probed, g.free_off, 0))
+		pr_warn("pid %u: %s: cannot probe the Go heap: %s", pid, path, strerror(errno));
+	else
+		pr_info("pid %u: %s: Go heap (%s) sampled by its runtime", pid, path, g.version[0] ? g.version : "go");
+	close(fd);
+}
+
+/* A process mapped a file: an allocator library or a Go binary is probed. */
 static void library(void *state, uint32_t pid, const char *file, const char *path)
 {
 	struct mem *s = state;
 
 	if (allocator_library(path))
 		pid_allocator_file(s->p, pid, file, path);
+	else
+		go_binary(s, pid, file, path);
 }
 
 /* An allocator a target maps at the start: through the kernel's link to the mapping. */
@@ -390,8 +441,14 @@ static int attach(struct probes *p, void *state)
 		return -1;
 	for (size_t i = 0; i < o->n_pids; i++)
 		allocators__of_pid(o->pids[i], pid_allocator, p);
-	if (o->cmd)
+	if (o->cmd) {
+		char first[PATH_MAX];
+
 		allocators__of_command(o->cmd[0], command_allocator, p);
+		/* A Go command: its runtime's samples from its first allocation. */
+		if (command__first_image(o->cmd, first, sizeof(first)))
+			go_binary(s, 0, first, first);
+	}
 	return 0;
 }
 

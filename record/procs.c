@@ -387,7 +387,9 @@ static void adopt_map(struct procs *ps, struct proc *p, struct map *m, const cha
 	/* The same addresses may now lie in another object. */
 	pairmap__release(&p->stacks_done);
 	unwind_dirty(ps, p);
-	if (ps->hooks.library && m->path[0] == '/' && ps->hooks.library_wanted(ps->hooks.ctx, m->path))
+	/* Go binaries too: the memory probes follow the runtime's own heap sampling. */
+	if (ps->hooks.library && m->path[0] == '/' &&
+	    (ps->hooks.library_wanted(ps->hooks.ctx, m->path) || (key && objects__is_go(ps->o, key))))
 		tell_library(ps, p, m, key);
 	if (ps->hooks.python && key)
 		tell_python(ps, p->pid, m, key);

@@ -199,6 +199,8 @@ int elfsnap__reduce(Elf *in, unsigned keep, void **out, size_t *len);
 const uint8_t *elfsnap__func_code(Elf *elf, const uint8_t *bytes, size_t len, const GElf_Sym *sym, size_t min);
 /* A function symbol by name, from .symtab, else .dynsym. */
 bool elfsnap__find_func(Elf *elf, const char *name, GElf_Sym *sym);
+/* The same for a symbol of another type (STT_OBJECT...). */
+bool elfsnap__find_sym(Elf *elf, const char *name, int type, GElf_Sym *sym);
 
 /* unwtab.c: an object's unwind table for the BPF walk (bpf/unwind.h), from its CFI */
 struct df_urow;
@@ -240,6 +242,20 @@ void unwinder__hold(struct unwinder *u, const struct df_umap *maps, size_t n, in
 struct df_uinode;
 /* The walk finds the table of the file (dev, ino) by inode too; (0, 0): the vDSO's. */
 void unwinder__set_inode(struct unwinder *u, dev_t dev, uint64_t ino, const struct df_uinode *v);
+
+/* golang.c: Go's own heap sampling, in a Go binary */
+struct go_heap {
+	uint64_t malloc_off, free_off;	/* file offsets of runtime.mProf_Malloc, runtime.freeSpecial */
+	int64_t rate_from_malloc;	/* runtime.MemProfileRate's address - mProf_Malloc's */
+	bool m_first;			/* Go 1.23+: mProf_Malloc(mp, p, size) */
+	bool disabled;			/* linked without memory profiling (disableMemoryProfiling) */
+	bool stripped;			/* a Go binary without the symbols to find them */
+	char version[32];		/* "go1.19.8", or "" */
+};
+/* Go's linker names sections (.go.buildinfo, .gopclntab) no C program has. */
+bool go__is_binary(Elf *elf);
+/* Whether the runtime's heap sampling can be followed in this object. */
+bool go_heap__find(Elf *elf, const uint8_t *bytes, size_t len, struct go_heap *out);
 
 /* python.c: CPython interpreters and their code objects */
 struct python_image {
@@ -321,6 +337,8 @@ const char *objects__key_inode(struct objects *o, uint32_t pid, uint64_t start, 
 			       uint64_t ino, const char *path);
 /* The Python interpreter in the object with this key, or NULL; borrowed. */
 const struct python_image *objects__python(struct objects *o, const char *key);
+/* Whether the object is a Go binary. */
+bool objects__is_go(struct objects *o, const char *key);
 /* The file of key, held open (borrowed), or -1. */
 int objects__fd(struct objects *o, const char *key);
 /* Objects keyed from now on get unwind tables (u may be NULL: none). */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <math.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -121,6 +122,15 @@ static void note_thread(struct session *s, uint32_t pid, uint32_t tid, uint64_t 
 		s->write_errors++;
 }
 
+/* A block Go's runtime sampled, as the bytes it stands for: runtime/pprof's
+ * scaling, size / (1 - exp(-size / rate)). */
+static uint64_t go_heap_bytes(uint64_t size, uint32_t rate)
+{
+	if (rate <= 1)
+		return size;
+	return (uint64_t)(size / -expm1(-(double)size / rate) + 0.5);
+}
+
 static int handle_sample(struct session *s, const void *data, size_t size)
 {
 	const struct df_sample_rec *e = data;
@@ -175,7 +185,7 @@ static int handle_sample(struct session *s, const void *data, size_t size)
 	smp = (struct dfa_sample){ .ts = h->ts, .pid = h->pid, .tid = e->tid, .cpu = e->cpu,
 				   .event = e->event, .value = e->value, .addr = e->addr, .device = e->device };
 	if (e->event == DFA_EV_MEM_ALLOC)
-		smp.value = probes__mem_value(s->probes, e->value);
+		smp.value = e->go_rate ? go_heap_bytes(e->value, e->go_rate) : probes__mem_value(s->probes, e->value);
 	if (dfa_writer__add_sample_of(s->w, &smp, id, usp) != DFA_OK)
 		s->write_errors++;
 	s->samples++;

@@ -26,6 +26,27 @@ bool arch__fp_prologue(const uint8_t *code, size_t len)
  * a push.  A push is emulated by the kernel (~1 us a hit), a test is
  * single-stepped (~9 us): probing the push skips only free(NULL).
  */
+size_t arch__go_past_stack_check(const uint8_t *code, size_t len)
+{
+	size_t i = 0;
+
+	/* a large frame first computes its bottom: lea -N(%rsp), %r12 (8 bytes) */
+	if (len >= 8 && code[0] == 0x4c && code[1] == 0x8d && code[2] == 0xa4 && code[3] == 0x24)
+		i = 8;
+	else if (len >= 5 && code[0] == 0x4c && code[1] == 0x8d && code[2] == 0x64 && code[3] == 0x24)
+		i = 5;
+	/* cmp 0x10(%r14), %rsp or %r12 (the g's stackguard0) */
+	if (i + 4 > len || (code[i] != 0x49 && code[i] != 0x4d) || code[i + 1] != 0x3b || code[i + 2] != 0x66 ||
+	    code[i + 3] != 0x10)
+		return 0;
+	i += 4;
+	if (i + 2 <= len && code[i] == 0x76)
+		return i + 2;	/* jbe rel8 */
+	if (i + 6 <= len && code[i] == 0x0f && code[i + 1] == 0x86)
+		return i + 6;	/* jbe rel32 */
+	return 0;
+}
+
 size_t arch__free_probe_offset(const uint8_t *code, size_t len)
 {
 	static const uint8_t test_rdi[] = { 0x48, 0x85, 0xff };

@@ -18,6 +18,11 @@ bool arch__fp_prologue(const uint8_t *code, size_t len);
 /* Where, in glibc's free, a uprobe is cheapest without missing a call:
  * bytes past the entry (0: the entry). */
 size_t arch__free_probe_offset(const uint8_t *code, size_t len);
+/* Where a Go function's stack check ends (its conditional jump to
+ * morestack), past which a probe sees each call once: a call that grows
+ * its stack, or is preempted there, runs the check again from the entry.
+ * 0 if the code does not begin with one. */
+size_t arch__go_past_stack_check(const uint8_t *code, size_t len);
 
 /* DWARF register numbers of the frame and stack pointers, and the return address's column. */
 extern const int arch_dwarf_fp, arch_dwarf_sp, arch_dwarf_ra;

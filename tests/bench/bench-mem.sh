@@ -52,3 +52,20 @@ else
 	echo "heaptrack not installed (Debian: heaptrack): no comparison"
 fi
 echo "allocations seen by dfrecord: $("$DFREPORT" --info g.dfa | awk '$1 == "mem_allocs" { print $2 }'), archive $(size_of g.dfa) bytes"
+
+# Go: the runtime samples its own heap (one block per 512 KiB); dfrecord
+# follows those samples only, so the cost is a uprobe per sampled block.
+if command -v go >/dev/null; then
+	export GOCACHE="$bdir/gocache" GOPATH="$bdir/gopath" GO111MODULE=off
+	cp "$here/../workloads/goheap.go" . && go build -o goheap goheap.go || exit 1
+	: > ob; : > oe
+	for r in $(seq "$ROUNDS"); do
+		./goheap own.pb time >> ob
+		"$DFRECORD" -e mem-alloc,mem-inuse -o go.dfa -- ./goheap own.pb time 2>/dev/null >> oe
+	done
+	obm=$(median < ob)
+	printf '%-52s %10s %12s\n' "Go: 300 MiB in 8000 make([]byte)" "seconds" "slowdown"
+	printf '%-52s %10s %12s\n' "bare" "$obm" ""
+	printf '%-52s %10s %12s\n' "dfrecord (the runtime's samples)" "$(median < oe)" "$(pct "$(median < oe)" "$obm")%"
+	echo "Go samples: $("$DFREPORT" --info go.dfa | awk '$1 == "mem_allocs" { print $2 }') (the program's own time of its allocating part)"
+fi
