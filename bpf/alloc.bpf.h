@@ -199,6 +199,8 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 	}
 	call = *c;
 	bpf_map_delete_elem(&calls, &tid);
+	if (call.kind == DF_MEM_MAPPED && ret == (__u64)-1)
+		return 0;
 	if (call.kind == DF_MEM_REALLOC && call.old && (ret || call.size == 0))
 		record_free(tgid, call.old, call.event);	/* moved or freed */
 	/* Out-parameters hold the block only when the call returned success (0). */

@@ -47,6 +47,36 @@ int BPF_KPROBE(posix_memalign_enter, __u64 memptr, __u64 align, __u64 size)
 	return enter(DF_MEM_OUTPTR, size, 0, memptr, DF_EV_MEM_ALLOC);
 }
 
+/*
+ * CPython's small objects live in pymalloc's arenas, which it maps 1 MiB at
+ * a time: an arena is an allocation of the Python code that needed it (its
+ * stack then), and unmapping it (pymalloc returns empty arenas) frees it.
+ * Other processes' mmap calls return at once.
+ */
+SEC("uprobe")
+int BPF_KPROBE(mmap_enter, __u64 addr, __u64 len, __u64 prot, __u64 flags, __u64 fd)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	/* flags and fd are ints: only their low 32 bits are set */
+	if (len != DF_PY_ARENA || addr || (__s32)fd != -1 || !(flags & DF_MAP_ANONYMOUS) ||
+	    !bpf_map_lookup_elem(&py_procs, &tgid))
+		return 0;
+	return enter(DF_MEM_MAPPED, len, 0, 0, DF_EV_MEM_ALLOC);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+
+	if (len != DF_PY_ARENA || !df_wanted(filter, id >> 32, tid) || bpf_map_lookup_elem(&calls, &tid))
+		return 0;
+	record_free(id >> 32, addr, DF_EV_MEM_ALLOC);
+	return 0;
+}
+
 SEC("uretprobe")
 int BPF_KRETPROBE(alloc_exit, __u64 ret)
 {

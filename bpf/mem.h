@@ -16,7 +16,13 @@ enum df_mem_kind {
 	DF_MEM_PITCH,		/* cuMemAllocPitch: into *memptr, size *pitch (old) times rows (size) */
 	DF_MEM_RETURNED_TIMED,	/* returned, with the call's time as a second sample: ibv_reg_mr* */
 	DF_MEM_GIVEN,		/* an argument (memptr) names the block: PyTorch's reporting hook */
+	DF_MEM_MAPPED,		/* returned by mmap; MAP_FAILED (-1) on failure: CPython's arenas */
 };
+
+/* CPython 3.10 and later take the arenas of their small-object allocator
+ * (pymalloc) from mmap, this size each. */
+#define DF_PY_ARENA (1ULL << 20)
+#define DF_MAP_ANONYMOUS 0x20
 
 /* VMM handles (cuMemCreate) are keyed apart from device pointers: the
  * call's event carries DF_MEM_EV_HANDLE, the handle gets DF_MEM_HANDLE_BIT. */

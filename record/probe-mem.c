@@ -231,21 +231,22 @@ struct alloc_fn {
 	struct bpf_program *enter;
 };
 
-#define N_ALLOC_FNS 9
+#define N_ALLOC_FNS 10
 
 /* attach_allocator with one link per program: one for each entry program's
  * functions, one for all their returns, one for free. */
 static int attach_allocator_multi(struct mem *s, const char *file, const char *lib, bool all,
 				  const struct alloc_fn *fns)
 {
-	const char *names[N_ALLOC_FNS + 1];
-	uint64_t offs[N_ALLOC_FNS + 1], at[N_ALLOC_FNS], back[N_ALLOC_FNS], free_at;
+	const char *names[N_ALLOC_FNS + 2];
+	uint64_t offs[N_ALLOC_FNS + 2], at[N_ALLOC_FNS], back[N_ALLOC_FNS], free_at;
 	size_t n_back = 0;
 
 	for (size_t i = 0; i < N_ALLOC_FNS; i++)
 		names[i] = fns[i].fn;
 	names[N_ALLOC_FNS] = "free";
-	if (func_offsets(file, names, N_ALLOC_FNS + 1, offs)) {
+	names[N_ALLOC_FNS + 1] = "munmap";
+	if (func_offsets(file, names, N_ALLOC_FNS + 2, offs)) {
 		pr_err("%s: cannot read its functions to probe", lib);
 		return -1;
 	}
@@ -286,6 +287,11 @@ static int attach_allocator_multi(struct mem *s, const char *file, const char *l
 		pr_err("uprobe on free in %s: %s", lib, strerror(errno));
 		return -1;
 	}
+	if (offs[N_ALLOC_FNS + 1] &&
+	    probes__add_uprobe_multi(s->p, s->skel->progs.munmap_enter, file, &offs[N_ALLOC_FNS + 1], 1, false) && all) {
+		pr_err("uprobe on munmap in %s: %s", lib, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -301,6 +307,8 @@ static int attach_allocator(struct mem *s, const char *file, const char *lib, bo
 		{ "valloc", s->skel->progs.malloc_enter },
 		{ "pvalloc", s->skel->progs.malloc_enter },
 		{ "posix_memalign", s->skel->progs.posix_memalign_enter },
+		/* CPython's arenas (mem.bpf.c); another allocator has no mmap of its own */
+		{ "mmap", s->skel->progs.mmap_enter },
 	};
 	size_t free_off;
 	int n = 0;
@@ -318,7 +326,10 @@ static int attach_allocator(struct mem *s, const char *file, const char *lib, bo
 		return -1;
 	free_off = s->free_at_entry ? 0 : free_probe_offset(file);
 	pr_debug("%s: %d allocation functions probed, free at +%zu", lib, n, free_off);
-	return attach_uprobe(s, s->skel->progs.free_enter, file, lib, "free", free_off, false, true);
+	if (attach_uprobe(s, s->skel->progs.free_enter, file, lib, "free", free_off, false, true))
+		return -1;
+	/* CPython's arenas given back (only the C library has it to give) */
+	return attach_uprobe(s, s->skel->progs.munmap_enter, file, lib, "munmap", 0, false, all) && all ? -1 : 0;
 }
 
 int probes__add_allocator(struct probes *p, const char *lib)

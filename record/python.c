@@ -278,18 +278,22 @@ void pycodes__set_writer(struct pycodes *c, struct dfa_writer *w)
 /* cookies: (pid, 0) -> the image's cookie; (pid, 1) -> 1 once the BPF side was told. */
 bool pycodes__tell(struct pycodes *c, uint32_t pid, uint32_t *cookie)
 {
-	struct pairmap_entry *told = pairmap__find(&c->cookies, pid, 1, true), *sl;
+	struct pairmap_entry *sl = pairmap__find(&c->cookies, pid, 1, false);
 
-	if (!told || told->val)
+	if (sl && sl->val)
 		return false;
+	/* (An insert may move the entries: no pointer is kept across one.) */
 	sl = pairmap__find(&c->cookies, pid, 0, true);
 	if (!sl)
 		return false;
-	told->val = 1;
 	/* Counted cookies stay below the exec cookies' bit. */
 	if (!sl->val)
 		sl->val = ++c->next_cookie & 0x7fffffff;
 	*cookie = sl->val;
+	sl = pairmap__find(&c->cookies, pid, 1, true);
+	if (!sl)
+		return false;
+	sl->val = 1;
 	return true;
 }
 

@@ -69,3 +69,23 @@ if command -v go >/dev/null; then
 	printf '%-52s %10s %12s\n' "dfrecord (the runtime's samples)" "$(median < oe)" "$(pct "$(median < oe)" "$obm")%"
 	echo "Go samples: $("$DFREPORT" --info go.dfa | awk '$1 == "mem_allocs" { print $2 }') (the program's own time of its allocating part)"
 fi
+
+# Python: pymalloc's arenas (one probe hit per 1 MiB of small objects) and
+# PYTHONMALLOC=malloc (a probe hit per object: what a probe on
+# PyObject_Malloc would cost too), timed by the script itself.
+PY=/usr/bin/python3
+if [ -x "$PY" ]; then
+	w="$here/../workloads/pyheap.py"
+	: > pb; : > pe; : > mb; : > me
+	for r in $(seq "$ROUNDS"); do
+		"$PY" "$w" time >> pb
+		"$DFRECORD" -e mem-alloc,mem-inuse -o py.dfa -- "$PY" "$w" time 2>/dev/null >> pe
+		PYTHONMALLOC=malloc "$PY" "$w" time >> mb
+		PYTHONMALLOC=malloc "$DFRECORD" -e mem-alloc,mem-inuse -o pym.dfa -- "$PY" "$w" time 2>/dev/null >> me
+	done
+	printf '%-52s %10s %12s\n' "Python: 300k small objects, 30 MiB of buffers" "seconds" "slowdown"
+	printf '%-52s %10s %12s\n' "bare (pymalloc)" "$(median < pb)" ""
+	printf '%-52s %10s %12s\n' "dfrecord (arenas + malloc)" "$(median < pe)" "$(pct "$(median < pe)" "$(median < pb)")%"
+	printf '%-52s %10s %12s\n' "bare, PYTHONMALLOC=malloc" "$(median < mb)" ""
+	printf '%-52s %10s %12s\n' "dfrecord, PYTHONMALLOC=malloc (exact)" "$(median < me)" "$(pct "$(median < me)" "$(median < mb)")%"
+fi
