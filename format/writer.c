@@ -104,6 +104,7 @@ static ssize_t write_cb(struct archive *a, void *data, const void *buf, size_t l
 	const char *p = buf;
 	size_t left = len;
 
+	(void)a;
 	if (w->discard)
 		return len;
 	while (left) {
@@ -112,9 +113,13 @@ static ssize_t write_cb(struct archive *a, void *data, const void *buf, size_t l
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
+			/* Said to the caller through write_errno, not to libarchive:
+			 * an archive it marks fatal is freed without its output
+			 * state (libarchive 3.6 leaks it), and recover() frees this
+			 * one at once, the rest of its stream discarded. */
 			w->write_errno = errno;
-			archive_set_error(a, errno, "%s", strerror(errno));
-			return -1;
+			w->discard = true;
+			return len;
 		}
 		p += n;
 		left -= n;
@@ -205,7 +210,7 @@ static int write_compressed(struct dfa_writer *w, const char *name)
 	archive_entry_set_mtime(e, time(NULL), 0);
 	if (archive_write_header(w->a, e) != ARCHIVE_OK ||
 	    archive_write_data(w->a, w->z.data, w->z.len) != (la_ssize_t)w->z.len ||
-	    archive_write_finish_entry(w->a) != ARCHIVE_OK) {
+	    archive_write_finish_entry(w->a) != ARCHIVE_OK || w->write_errno) {
 		ret = recover(w, name);
 		goto cleanup;
 	}
@@ -672,8 +677,10 @@ int dfa_writer__finish(struct dfa_writer *w)
 		return FAIL(w, DFA_FATAL, "out of memory");
 	if ((ret = write_member(w, "end", w->end.data, w->end.len)) != DFA_OK)
 		return ret;
-	if (archive_write_close(w->a) != ARCHIVE_OK)
-		return FAIL(w, DFA_FATAL, "closing archive: %s", archive_error_string(w->a));
+	w->write_errno = 0;
+	if (archive_write_close(w->a) != ARCHIVE_OK || w->write_errno)
+		return FAIL(w, DFA_FATAL, "closing archive: %s",
+			    w->write_errno ? strerror(w->write_errno) : archive_error_string(w->a));
 	if (fsync(w->fd) && errno != EINVAL)
 		return FAIL(w, DFA_FATAL, "fsync: %s", strerror(errno));
 	w->finished = true;

@@ -830,13 +830,14 @@ int procs__flush(struct procs *ps)
 		for (struct proc *p = ps->tab[i]; p; p = p->next)
 			if (p->dirty && p->have_maps && p->sampled && (ret = write_proc(ps, p)) != DFA_OK)
 				return ret;
-	/* Exited images: write what they had, then let them go. */
+	/* Exited images: write what they had, then let them go (the list
+	 * stays whole for procs__free if a write fails half-way). */
 	for (struct proc *p = ps->dead, *n; p; p = n) {
 		n = p->next;
 		if (p->dirty && p->have_maps && p->sampled && (ret = write_proc(ps, p)) != DFA_OK)
 			return ret;
 		proc_free(p);
+		ps->dead = n;
 	}
-	ps->dead = NULL;
 	return ret;
 }

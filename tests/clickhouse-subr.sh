@@ -3,10 +3,6 @@
 # temporary config in ./clickhouse, stopped when the test ends.  Sets CH_URL
 # (the default user) and CH_AUTH_URL (user dfprof, password secret).
 
-ch_free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # ch_sql SQL [URL]: runs a statement over HTTP (python3's urllib), prints the answer
 ch_sql() {
 	python3 - "$1" "${2:-$CH_URL}" <<'PY'
@@ -25,7 +21,7 @@ start_clickhouse() {
 	local server http tcp dir=$PWD/clickhouse
 	server=$(command -v clickhouse-server || echo /usr/sbin/clickhouse-server)
 	[ -x "$server" ] || skip "clickhouse-server not found (Debian package clickhouse-server)"
-	http=$(ch_free_port) && tcp=$(ch_free_port) || fail "no free port"
+	http=$(free_port) && tcp=$(free_port) || fail "no free port"
 	mkdir -p "$dir/data" "$dir/tmp"
 	cat > "$dir/config.xml" <<XML
 <?xml version="1.0"?>

@@ -83,7 +83,7 @@ ch_sql "INSERT INTO dfprof_samples (host, export_id, event, value, stack_id, com
 same "after a cut-short export" -- oncpu-fp.dfa + oncpu-bpf.dfa + python.dfa + java.dfa
 
 # Errors: one line each, exit 1.
-expect_exit 1 "$DFREPORT" --clickhouse "http://127.0.0.1:$(ch_free_port)/" --folded
+expect_exit 1 "$DFREPORT" --clickhouse "http://127.0.0.1:$(free_port)/" --folded
 grep -q 'unreachable' stderr && [ "$(wc -l < stderr)" = 1 ] || fail "unreachable server: $(cat stderr)"
 expect_exit 1 "$DFREPORT" --clickhouse "${CH_AUTH_URL/secret/wrong}" --export java.dfa
 grep -q 'refused the login' stderr && [ "$(wc -l < stderr)" = 1 ] || fail "wrong password: $(cat stderr)"

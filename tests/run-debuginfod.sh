@@ -11,7 +11,7 @@ build_workload cpusplit -O2 -fno-omit-frame-pointer
 mv cpusplit srv/
 cp srv/cpusplit prog && strip -s prog
 
-port=$(( 20000 + $$ % 20000 ))
+port=$(free_port) || fail "no free port"
 debuginfod -d "$tempdir/db.sqlite" -p $port -F "$tempdir/srv" > srv.log 2>&1 &
 srv=$!
 cleanup_hooks="kill $srv 2>/dev/null;"

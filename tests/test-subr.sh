@@ -23,6 +23,11 @@ need_bpf() {
 	[ -r /sys/kernel/btf/vmlinux ] || skip "kernel has no BTF (/sys/kernel/btf/vmlinux)"
 }
 
+# free_port: a TCP port of loopback nobody listens on now (the kernel's pick)
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # need_tool COMMAND PACKAGE: a runtime's toolchain, or skip saying which package
 need_tool() {
 	command -v "$1" >/dev/null || skip "$1 not found (Debian package $2)"

@@ -10,6 +10,7 @@ top_srcdir=$(cd "$here/../.." && pwd)
 cleanup_hooks=""
 trap 'eval "$cleanup_hooks"; cd /; rm -rf "$bdir"' EXIT
 fail() { echo "bench-clickhouse: $*" >&2; exit 1; }
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 skip() { echo "bench-clickhouse: $*" >&2; exit 77; }
 . "$top_srcdir/tests/clickhouse-subr.sh"
 N=${N:-1000000}

@@ -1,6 +1,7 @@
 # Many small objects (pymalloc's arenas) and a few big buffers (malloc), all
 # kept: pyheap.py [trace]  (trace: print tracemalloc's bytes for each part).
 # Ends without the interpreter's teardown, so what it made is in use at the end.
+# PYHEAP_SCALE (default 1) scales both parts alike.
 import os
 import sys
 import tracemalloc
@@ -24,9 +25,10 @@ start = time.perf_counter()
 if trace:
     tracemalloc.start()
 t0 = tracemalloc.get_traced_memory()[0]
-small = make_small(300000)
+scale = float(os.environ.get("PYHEAP_SCALE", "1"))
+small = make_small(int(300000 * scale))
 t1 = tracemalloc.get_traced_memory()[0]
-big = make_big(30)
+big = make_big(max(1, int(30 * scale)))
 t2 = tracemalloc.get_traced_memory()[0]
 if trace:
     print(t1 - t0, t2 - t1)
