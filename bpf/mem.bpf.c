@@ -110,6 +110,7 @@ int BPF_KPROBE(free_enter, __u64 addr)
  * uretprobes on Go code: its stacks move.
  */
 #define DF_GO_KIND_PROFILE 2	/* special.kind of a profiled block (_KindSpecialProfile) */
+#define DF_GO_SPECIAL_KIND 10	/* offset of special.kind: next, offset uint16, kind byte */
 
 /* The registers a Go sample's walk starts from (too large for the stack beside the walk's). */
 struct {
@@ -118,7 +119,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pt_regs);
 } go_caller SEC(".maps");
-#define DF_GO_SPECIAL_KIND 10	/* offset of special.kind: next, offset uint16, kind byte */
 
 SEC("uprobe")
 int BPF_KPROBE(go_malloc)
@@ -141,9 +141,9 @@ int BPF_KPROBE(go_malloc)
 	bpf_probe_read_user(&rate, sizeof(rate), (void *)(PT_REGS_IP(ctx) + (__s64)(__s32)cookie));
 	if (!p || !size || !rate || rate > 0xffffffff)
 		return 0;
-	/* At a function's first instruction its frame is not made yet: the
-	 * walk starts in the caller, from the return address at sp (with
-	 * frame pointers only, Go's, it would skip the caller). */
+	/* Before the function has made its frame: the walk starts in the
+	 * caller, from the return address at sp (with frame pointers only,
+	 * Go's, it would skip the caller). */
 	caller = bpf_map_lookup_elem(&go_caller, &zero);
 	if (!caller)
 		return 0;
