@@ -48,17 +48,23 @@ struct rotation *rotation__new(const char *dir, const char *host, uint64_t keep_
 	if (!i)
 		rot->host[i++] = '_';
 	rot->host[i] = 0;
+	/* Without its trailing slashes, so that a link there is not followed either. */
 	rot->dir = strdup(dir);
 	if (!rot->dir)
 		goto fail;
-	if (mkdir(dir, 0700) && errno != EEXIST) {
+	for (i = strlen(rot->dir); i > 1 && rot->dir[i - 1] == '/'; i--)
+		rot->dir[i - 1] = 0;
+	if (mkdir(rot->dir, 0700) && errno != EEXIST) {
 		pr_err("%s: cannot make the directory: %s", dir, strerror(errno));
 		goto fail;
 	}
-	rot->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	rot->dirfd = open(rot->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (rot->dirfd < 0) {
-		pr_err("%s: %s", dir, errno == ENOTDIR ? "not a directory (--rotate writes archives into one)"
-			: strerror(errno));
+		int err = errno;
+
+		pr_err("%s: %s", dir, !lstat(rot->dir, &st) && S_ISLNK(st.st_mode) ?
+		       "a symbolic link (--rotate takes the directory itself)" : err == ENOTDIR ?
+		       "not a directory (--rotate writes archives into one)" : strerror(err));
 		goto fail;
 	}
 	/* Later archives are made after dfrecord has dropped its privileges,

@@ -98,6 +98,9 @@ grep -q 'give the directory' stderr || fail "--rotate without -o: $(cat stderr)"
 expect_exit 2 "$DFRECORD" -a --keep 3 -o x.dfa
 expect_exit 2 "$DFRECORD" -a --rotate 0.5 -o r/
 expect_exit 2 "$DFRECORD" -a --rotate 2 --keep 5X -o r/
+mkdir real && ln -s real linked
+expect_exit 1 "$DFRECORD" -a --rotate 2 -d 1 -o linked/
+grep -q 'a symbolic link' stderr || fail "a link to a directory: $(cat stderr)"
 mkdir shared && chmod 777 shared
 expect_exit 1 "$DFRECORD" -a --rotate 2 -d 1 -o shared
 grep -q "must be dfrecord's own" stderr || fail "a world-writable directory: $(cat stderr)"
