@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "log.h"
@@ -126,6 +127,7 @@ static bool find_program(const char *name, char *out, size_t len)
 bool command__first_image(char **argv, char *out, size_t len)
 {
 	char line[256], *p, *interp, *arg;
+	struct stat st;
 	ssize_t n;
 	int fd;
 
@@ -134,6 +136,10 @@ bool command__first_image(char **argv, char *out, size_t len)
 	fd = open(out, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return false;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return false;
+	}
 	n = read(fd, line, sizeof(line) - 1);
 	close(fd);
 	if (n < 2 || line[0] != '#' || line[1] != '!')

@@ -89,6 +89,34 @@ const uint8_t *elfsnap__func_code(Elf *elf, const uint8_t *bytes, size_t len, co
 	return off + min <= len ? bytes + off : NULL;
 }
 
+uint64_t elfsnap__code_offset(Elf *elf, uint64_t vaddr)
+{
+	GElf_Phdr ph;
+	size_t n;
+
+	if (elf_getphdrnum(elf, &n))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X) &&
+		    vaddr >= ph.p_vaddr && vaddr - ph.p_vaddr < ph.p_filesz)
+			return vaddr - ph.p_vaddr + ph.p_offset;
+	return 0;
+}
+
+bool elfsnap__find_section(Elf *elf, const char *name, GElf_Shdr *out)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	const char *n;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, out) && (n = elf_strptr(elf, shstrndx, out->sh_name)) && !strcmp(n, name))
+			return true;
+	return false;
+}
+
 bool elfsnap__find_func(Elf *elf, const char *name, GElf_Sym *out)
 {
 	return elfsnap__find_sym(elf, name, STT_FUNC, out);

@@ -375,6 +375,7 @@ int main(int argc, char **argv)
 	struct args a = { .o = { .freq = 99, .output = "prof.dfa", .events = 1u << DFA_EV_ONCPU,
 				 .bpf_unwind = true, .dwarf_bytes = DWARF_BYTES, .min_block_us = 100,
 				 .debug_dir = "/usr/lib/debug" } };
+	static char cmd_image[PATH_MAX];
 	int idx = 0, ret;
 
 	argp_err_exit_status = 2;
@@ -403,6 +404,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	cap_frequency(&a.o);
+	/* Read before the command runs (its unwind table, Python or Go): found once. */
+	if (a.o.cmd && command__first_image(a.o.cmd, cmd_image, sizeof(cmd_image)))
+		a.o.cmd_image = cmd_image;
 	/* Every allocation of a command or a few processes; a sample system-wide. */
 	a.o.mem_sample = a.mem_sample_set ? a.mem_sample : a.o.all ? 524288 : 0;
 	ret = record__run(&a.o);

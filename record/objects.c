@@ -451,7 +451,7 @@ void objects__key_path(struct objects *o, const char *path)
 {
 	struct stat st;
 	char *real = realpath(path, NULL);	/* as the kernel names the mapping: links resolved */
-	int fd = real ? open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK) : -1;
+	int fd = real ? open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW) : -1;
 
 	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode) || !st.st_size)) {
 		close(fd);

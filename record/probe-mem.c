@@ -196,16 +196,8 @@ static int attach_uprobe(struct mem *s, struct bpf_program *prog, const char *fi
 static uint64_t func_offset(Elf *elf, const char *name)
 {
 	GElf_Sym sym;
-	GElf_Phdr ph;
-	size_t n;
 
-	if (!elfsnap__find_func(elf, name, &sym) || elf_getphdrnum(elf, &n))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X) &&
-		    sym.st_value >= ph.p_vaddr && sym.st_value - ph.p_vaddr < ph.p_filesz)
-			return sym.st_value - ph.p_vaddr + ph.p_offset;
-	return 0;
+	return elfsnap__find_func(elf, name, &sym) ? elfsnap__code_offset(elf, sym.st_value) : 0;
 }
 
 /* The file offsets of names[0..n) in file (0: not there); -1 if the file is no ELF object. */
@@ -452,14 +444,11 @@ static int attach(struct probes *p, void *state)
 		return -1;
 	for (size_t i = 0; i < o->n_pids; i++)
 		allocators__of_pid(o->pids[i], pid_allocator, p);
-	if (o->cmd) {
-		char first[PATH_MAX];
-
+	if (o->cmd)
 		allocators__of_command(o->cmd[0], command_allocator, p);
-		/* A Go command: its runtime's samples from its first allocation. */
-		if (command__first_image(o->cmd, first, sizeof(first)))
-			go_binary(s, 0, first, first);
-	}
+	/* A Go command: its runtime's samples from its first allocation. */
+	if (o->cmd_image)
+		go_binary(s, 0, o->cmd_image, o->cmd_image);
 	return 0;
 }
 

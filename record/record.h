@@ -24,6 +24,7 @@ struct record_opts {
 	int argc;		/* dfrecord's own command line, for the archive */
 	char **argv;
 	char **cmd;		/* NULL-terminated argv after "--" */
+	const char *cmd_image;	/* the file cmd's exec runs first (command__first_image), or NULL */
 	bool cmd_times;		/* cmd only bounds the recording (-a, -p or -t with -- COMMAND) */
 	unsigned freq;
 	double duration;	/* seconds; 0 = until interrupted */
@@ -201,6 +202,10 @@ const uint8_t *elfsnap__func_code(Elf *elf, const uint8_t *bytes, size_t len, co
 bool elfsnap__find_func(Elf *elf, const char *name, GElf_Sym *sym);
 /* The same for a symbol of another type (STT_OBJECT...). */
 bool elfsnap__find_sym(Elf *elf, const char *name, int type, GElf_Sym *sym);
+/* The file offset of a link-time address in an executable segment; 0 if none holds it. */
+uint64_t elfsnap__code_offset(Elf *elf, uint64_t vaddr);
+/* The header of the section of that name; false if there is none. */
+bool elfsnap__find_section(Elf *elf, const char *name, GElf_Shdr *sh);
 
 /* unwtab.c: an object's unwind table for the BPF walk (bpf/unwind.h), from its CFI */
 struct df_urow;

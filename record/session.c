@@ -916,12 +916,8 @@ int record__run(const struct record_opts *o)
 		goto cleanup;
 	/* The command's program (or its script's interpreter) is read before
 	 * it runs: its unwind table, and for Python its layout, are ready at exec. */
-	if (o->cmd) {
-		char first[PATH_MAX];
-
-		if (command__first_image(o->cmd, first, sizeof(first)))
-			objects__key_path(s.objs, first);
-	}
+	if (o->cmd_image)
+		objects__key_path(s.objs, o->cmd_image);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	t0 = now_ns(CLOCK_MONOTONIC);
