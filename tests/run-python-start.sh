@@ -45,12 +45,19 @@ within "$w" 95 100 || fail "off-cpu: $w% of the time under waiter: $(sort -k2 -n
 within "$m" 95 100 || fail "memory: $m% of Python code's bytes named"
 
 # -a: the second process of an interpreter dfrecord met is walked from its exec.
-"$DFRECORD" -a -F 999 -o all.dfa 2>rec.err &
+# (-vv: dfrecord says when it has keyed the interpreter; the test waits for
+# that rather than for a fixed time, which a slow, sanitized build outruns)
+"$DFRECORD" -a -vv -F 999 -o all.dfa 2>rec.err &
 rec=$!
 cleanup_hooks="kill $rec 2>/dev/null;"
-for _ in $(seq 1 100); do [ -e all.dfa ] && break; sleep 0.05; done
-"$PY" -c 'pass'
-sleep 0.3
+ino=$(stat -L -c %i "$PY")
+keyed=
+for _ in $(seq 1 200); do
+	"$PY" -c 'pass'
+	grep -q "interpreter (inode $ino): walked from exec on" rec.err && { keyed=1; break; }
+	sleep 0.1
+done
+[ -n "$keyed" ] || fail "dfrecord -a never keyed $PY (inode $ino): $(tail -3 rec.err)"
 "$PY" pystart.py cpu &
 second=$!
 wait $second
