@@ -163,6 +163,7 @@ static __always_inline void record_alloc(struct pt_regs *ctx, struct pt_regs *ur
 	if (!len)
 		return;
 	len = df_add_python(e, len, tgid, tid);
+	len = df_add_tctx(e, len, tgid);
 	want = df_copy_want(e, ustack_bytes, DF_MEM_COPY);
 	if (want && e->n_user) {
 		__u32 used = df_copy_ustack(ctx, (void *)e + len, want, DF_MEM_COPY);

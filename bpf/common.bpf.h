@@ -223,5 +223,6 @@ static __always_inline bool df_wanted(bool filter, __u32 tgid, __u32 tid)
 }
 
 #include "python.bpf.h"
+#include "tctx.bpf.h"
 
 #endif

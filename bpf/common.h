@@ -46,10 +46,12 @@ enum {
 	DF_F_USTACK = 1,	/* a struct df_ustack follows the ips */
 	DF_F_OPEN = 2,		/* off-cpu: still waiting when the recording ended */
 	DF_F_PY_CUT = 4,	/* the Python frames go on beyond the n_py taken */
+	DF_F_TCTX = 8,		/* a struct df_tctx (tctx.h) follows the ips, before any stack copy */
 };
 
 /* One stack sample (on-cpu, off-cpu, memory); only the first n_kern + n_user
- * + n_py ips travel, then, with DF_F_USTACK, a struct df_ustack and its bytes. */
+ * + n_py ips travel, then, with DF_F_TCTX, the thread's trace context, then,
+ * with DF_F_USTACK, a struct df_ustack and its bytes. */
 struct df_sample_rec {
 	struct df_rec_hdr hdr;	/* type DF_RB_SAMPLE */
 	__u32 tid;

@@ -3,6 +3,7 @@
 #define DF_BPF_MEM_H
 
 #include "common.h"
+#include "tctx.h"
 
 #define DF_MEM_COPY 512		/* stack copied with each allocation: the caller past libc/libstdc++ */
 #define DF_MEM_PTABLE 4096	/* sampling probabilities by size / mean, in 1/256 steps */
@@ -58,6 +59,7 @@ struct df_mem_key {
 
 struct df_mem_scratch {
 	struct df_sample_rec rec;
+	struct df_tctx tctx;	/* room: the record's length after the ips varies */
 	struct df_ustack us;
 	__u8 stack[DF_COPY_ROOM(DF_MEM_COPY)];
 };

@@ -106,6 +106,7 @@ static __always_inline __u64 fill_wait(void *ctx, struct df_sample_rec *e, struc
 		return 0;
 	}
 	size = df_add_python(e, size, tgid, tid);
+	size = df_add_tctx(e, size, tgid);
 	want = df_copy_want(e, want, max);
 	if (want) {
 		__u32 used = df_copy_ustack(df_user_regs(NULL), (void *)e + size, want, max);

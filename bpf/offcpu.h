@@ -3,6 +3,7 @@
 #define DF_BPF_OFFCPU_H
 
 #include "common.h"
+#include "tctx.h"
 
 #define DF_OFFCPU_COPY 512	/* stack copied at switch-out: enough to repair the innermost frames */
 #define DF_OFFCPU_DWARF_COPY 8192	/* ... for processes without frame pointers: CFI unwinds it all */
@@ -15,6 +16,7 @@
 struct df_offcpu_slot {
 	__u64 size;
 	struct df_sample_rec rec;
+	struct df_tctx tctx;	/* room: the record's length after the ips varies */
 	struct df_ustack us;
 	__u8 stack[DF_COPY_ROOM(DF_OFFCPU_COPY)];
 };
@@ -23,6 +25,7 @@ struct df_offcpu_slot {
 struct df_offcpu_big_slot {
 	__u64 size;
 	struct df_sample_rec rec;
+	struct df_tctx tctx;	/* room: the record's length after the ips varies */
 	struct df_ustack us;
 	__u8 stack[DF_COPY_ROOM(DF_OFFCPU_DWARF_COPY)];
 };

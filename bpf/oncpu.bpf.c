@@ -52,6 +52,7 @@ int on_cpu(struct bpf_perf_event_data *ctx)
 	if (!size)
 		return 0;
 	size = df_add_python(e, size, tgid, tid);
+	size = df_add_tctx(e, size, tgid);
 	want = df_copy_want(e, want, dwarf_bytes);
 	if (want && e->n_user > 0) {
 		__u32 used = df_copy_ustack(df_user_regs(&ctx->regs), (void *)e + size, want, DF_MAX_USTACK);

@@ -137,6 +137,8 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	struct df_uproc *copy;
 	const struct df_ulearned *learned;
 	struct df_ulearned fresh;
+	const struct df_tctx_proc *tctx;
+	struct df_tctx_proc tcopy;
 	__u8 one = 1;
 	__u64 ts;
 
@@ -157,6 +159,9 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		copy->image = ts;
 		bpf_map_update_elem(&df_uprocs, &ctgid, copy, BPF_ANY);
 	}
+	/* The copy's threads publish their context where the parent's did. */
+	if ((tctx = bpf_map_lookup_elem(&df_tctx_procs, &ptgid)) && !bpf_probe_read_kernel(&tcopy, sizeof(tcopy), tctx))
+		bpf_map_update_elem(&df_tctx_procs, &ctgid, &tcopy, BPF_ANY);
 	/* ... and what was learned of the parent's address space holds for the copy. */
 	if (df_bpf_unwind && (learned = bpf_map_lookup_elem(&df_ulearned, &ptgid)) &&
 	    !bpf_probe_read_kernel(&fresh, sizeof(fresh), learned)) {
@@ -178,6 +183,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	 * knows, else when dfrecord says so. */
 	ts = bpf_ktime_get_ns();
 	bpf_map_delete_elem(&py_procs, &tgid);
+	bpf_map_delete_elem(&df_tctx_procs, &tgid);
 	python_at_exec(p, bprm, tgid, ts);
 	/* The image's mappings come as records too. */
 	emit_exec(p, bprm, tgid, ts);
@@ -200,6 +206,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	bpf_map_delete_elem(&df_ulearned, &tgid);
 	bpf_map_delete_elem(&df_woken, &tgid);
 	bpf_map_delete_elem(&py_procs, &tgid);
+	bpf_map_delete_elem(&df_tctx_procs, &tgid);
 	if (filter)
 		bpf_map_delete_elem(&targets, &tgid);
 	return 0;

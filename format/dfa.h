@@ -18,7 +18,7 @@
 #include <sys/types.h>
 
 #define DFA_FORMAT_MAJOR 1
-#define DFA_FORMAT_MINOR 4
+#define DFA_FORMAT_MINOR 5
 /* A samples member is written once it holds this much (and at every flush). */
 #define DFA_SAMPLES_MEMBER_BYTES (8u << 20)
 
@@ -167,6 +167,21 @@ struct dfa_sample {
 	uint32_t ustack;	/* set by the reader: 0 = no stack copy, else its index + 1 */
 	uint64_t addr;		/* mem-alloc: the block's address, else 0 */
 	uint32_t device;	/* GPU memory: the device's index + 1 when known, else 0 */
+	uint32_t context;	/* 1.5: the trace context's id + 1, or 0: none */
+};
+
+/* The OpenTelemetry trace context a sample was taken in (1.5): from the
+ * thread's own record (OTEP 4947), or Go's pprof labels (no ids). */
+#define DFA_MAX_ATTRS 64
+struct dfa_attr {
+	const char *key, *value;
+};
+struct dfa_context {
+	uint8_t trace_id[16];	/* all zero: none (labels only) */
+	uint8_t span_id[8];
+	uint32_t trace_flags;
+	uint32_t n_attrs;
+	const struct dfa_attr *attrs;
 };
 
 /* A recorded block freed. */
@@ -317,6 +332,8 @@ int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s, con
 int dfa_writer__stack(struct dfa_writer *w, const struct dfa_stack *st, uint32_t *id, bool *added);
 int dfa_writer__add_sample_of(struct dfa_writer *w, const struct dfa_sample *s, uint32_t stack,
 			      const struct dfa_ustack *us);
+/* The id of a trace context, defining it in the archive when new; a graded code. */
+int dfa_writer__context(struct dfa_writer *w, const struct dfa_context *c, uint32_t *id);
 /* Defines an interpreted frame's function, before or after the stacks that use it. */
 int dfa_writer__add_func(struct dfa_writer *w, const struct dfa_func *f);
 /* event: the allocation event of the block (DFA_EV_MEM_ALLOC, DFA_EV_HBM_ALLOC, ...) */
@@ -402,6 +419,9 @@ const char *dfa_reader__meta_at(const struct dfa_reader *r, size_t i, const char
 size_t dfa_reader__sample_count(const struct dfa_reader *r);
 const struct dfa_sample *dfa_reader__samples(const struct dfa_reader *r);
 size_t dfa_reader__stack_count(const struct dfa_reader *r);
+/* Trace contexts (1.5): a sample's is id context - 1; NULL if out of range. */
+size_t dfa_reader__context_count(const struct dfa_reader *r);
+const struct dfa_context *dfa_reader__context(const struct dfa_reader *r, uint32_t id);
 int dfa_reader__stack(const struct dfa_reader *r, uint32_t id, struct dfa_stack *out);
 
 /* The function an interpreted frame names; NULL if the archive lacks it. */

@@ -7,7 +7,8 @@
 #include "dfa.h"
 
 /* Record types inside samples/ and procs/ members (docs/format.md). */
-enum { DFA_REC_STACK = 1, DFA_REC_SAMPLE = 2, DFA_REC_USTACK = 3, DFA_REC_FREE = 4, DFA_REC_FUNC = 5 };
+enum { DFA_REC_STACK = 1, DFA_REC_SAMPLE = 2, DFA_REC_USTACK = 3, DFA_REC_FREE = 4, DFA_REC_FUNC = 5,
+       DFA_REC_CONTEXT = 6 };
 enum { DFA_REC_PROC = 1, DFA_REC_EXIT = 2, DFA_REC_THREAD = 3 };
 
 /* The recorder's CPU is scarcer than bytes: level 1 took 4% more space than

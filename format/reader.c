@@ -45,6 +45,9 @@ void dfa_reader__free(struct dfa_reader *r)
 		free((uint8_t *)r->funcs[i].lines);
 	}
 	free(r->funcs);
+	for (size_t i = 0; i < r->n_contexts; i++)
+		reader_free_attrs(r->contexts[i].attrs, r->contexts[i].n_attrs);
+	free(r->contexts);
 	dfa_buf__release(&r->ustack_member);
 	for (size_t i = 0; i < r->n_members; i++) {
 		free(r->members[i].name);

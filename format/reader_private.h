@@ -70,6 +70,8 @@ struct dfa_reader {
 	size_t n_frees, frees_cap;
 	struct dfa_func *funcs;	/* sorted by id once read */
 	size_t n_funcs, funcs_cap;
+	struct dfa_context *contexts;	/* by id; attributes and their strings owned */
+	size_t n_contexts, contexts_cap;
 	struct dfa_buf ustack_member;	/* the samples member whose copies were last asked for */
 	size_t ustack_member_ix;	/* its index + 1; 0: none */
 	bool member_has_ustacks;	/* the member being decoded */
@@ -94,5 +96,6 @@ void reader_proc_release(struct proc_rec *pr);
 /* Sorted once everything is read. */
 void reader_sort_procs(struct dfa_reader *r);
 void reader_sort_funcs(struct dfa_reader *r);
+void reader_free_attrs(const struct dfa_attr *a, uint32_t n);
 
 #endif

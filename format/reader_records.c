@@ -123,10 +123,59 @@ static const char *decode_func(struct dfa_reader *r, struct dfa_cur *c)
 	return NULL;
 }
 
+void reader_free_attrs(const struct dfa_attr *a, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		free((char *)a[i].key);
+		free((char *)a[i].value);
+	}
+	free((struct dfa_attr *)a);
+}
+
+/* A trace context (1.5), defined before the samples that use it, ids in order. */
+static const char *decode_context(struct dfa_reader *r, struct dfa_cur *c)
+{
+	struct dfa_context x = { 0 };
+	struct dfa_attr *attrs = NULL;
+	uint64_t id = dfa_cur__uv(c), flags, n;
+	uint32_t got = 0;
+
+	if (!c->err && (uint64_t)(c->end - c->p) < 24)
+		c->err = "trace context cut short";
+	if (!c->err) {
+		memcpy(x.trace_id, c->p, 16);
+		memcpy(x.span_id, c->p + 16, 8);
+		c->p += 24;
+	}
+	flags = dfa_cur__uv(c);
+	n = dfa_cur__uv(c);
+	if (!c->err && id != r->n_contexts)
+		c->err = "trace context ids out of order";
+	if (!c->err && (n > DFA_MAX_ATTRS || flags > UINT32_MAX))
+		c->err = "trace context field out of range";
+	if (!c->err && n && !(attrs = calloc(n, sizeof(*attrs))))
+		c->err = "out of memory";
+	for (; !c->err && got < n; got++) {
+		attrs[got].key = dfa_cur__str(c);
+		attrs[got].value = dfa_cur__str(c);
+	}
+	if (!c->err && reader_grow(&r->contexts, &r->contexts_cap, r->n_contexts, sizeof(x)))
+		c->err = "out of memory";
+	if (c->err) {
+		reader_free_attrs(attrs, attrs ? n : 0);	/* zeroed past what was read */
+		return c->err;
+	}
+	x.trace_flags = flags;
+	x.n_attrs = n;
+	x.attrs = attrs;
+	r->contexts[r->n_contexts++] = x;
+	return NULL;
+}
+
 static const char *decode_sample(struct dfa_reader *r, struct dfa_cur *c, uint64_t *ts)
 {
 	struct dfa_sample s;
-	uint64_t cpu, pid, tid, ev, value, stack, device;
+	uint64_t cpu, pid, tid, ev, value, stack, device, context;
 
 	*ts += (uint64_t)dfa_cur__sv(c);
 	cpu = dfa_cur__uv(c);
@@ -139,14 +188,19 @@ static const char *decode_sample(struct dfa_reader *r, struct dfa_cur *c, uint64
 	s.addr = c->p < c->end ? dfa_cur__uv(c) : 0;
 	/* 1.4, GPU memory: the device's index + 1 */
 	device = c->p < c->end ? dfa_cur__uv(c) : 0;
+	/* 1.5: the trace context's id + 1 */
+	context = c->p < c->end ? dfa_cur__uv(c) : 0;
 	if (c->err)
 		return c->err;
+	if (context > r->n_contexts)
+		return "sample refers to an undefined trace context";
 	if (cpu > UINT32_MAX || pid > UINT32_MAX || tid > UINT32_MAX || ev > UINT32_MAX || device > UINT32_MAX)
 		return "sample field out of range";
 	if (stack >= r->n_stacks)
 		return "sample refers to an undefined stack";
 	s = (struct dfa_sample){ .ts = *ts, .pid = pid, .tid = tid, .cpu = cpu, .event = ev,
-				 .value = value, .stack = stack, .ustack = 0, .addr = s.addr, .device = device };
+				 .value = value, .stack = stack, .ustack = 0, .addr = s.addr, .device = device,
+				 .context = (uint32_t)context };
 	if (reader_grow(&r->samples, &r->samples_cap, r->n_samples, sizeof(s)))
 		return "out of memory";
 	r->samples[r->n_samples++] = s;
@@ -226,6 +280,8 @@ int reader_decode_samples(struct dfa_reader *r, const char *name, const struct d
 			err = decode_free(r, &rec, &ts);
 		else if (!err && type == DFA_REC_FUNC)
 			err = decode_func(r, &rec);
+		else if (!err && type == DFA_REC_CONTEXT)
+			err = decode_context(r, &rec);
 		after_sample = type == DFA_REC_SAMPLE;
 		/* other record types: from a newer minor version, skipped */
 		if (err)
@@ -255,6 +311,16 @@ size_t dfa_reader__sample_count(const struct dfa_reader *r)
 const struct dfa_sample *dfa_reader__samples(const struct dfa_reader *r)
 {
 	return r->samples;
+}
+
+size_t dfa_reader__context_count(const struct dfa_reader *r)
+{
+	return r->n_contexts;
+}
+
+const struct dfa_context *dfa_reader__context(const struct dfa_reader *r, uint32_t id)
+{
+	return id < r->n_contexts ? &r->contexts[id] : NULL;
 }
 
 size_t dfa_reader__stack_count(const struct dfa_reader *r)

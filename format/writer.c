@@ -41,6 +41,11 @@ struct dfa_writer {
 	struct stack_ent *stacks;
 	size_t n_stacks, stacks_cap;
 	struct pairmap stack_ix;	/* (hash, probe) -> stack index */
+	/* trace context deduplication: each one's encoding, back to back */
+	struct dfa_buf ctx_bytes, ctx_enc;
+	uint64_t *ctx_off;	/* n_ctx + 1 offsets into ctx_bytes */
+	size_t n_ctx, ctx_cap;
+	struct pairmap ctx_ix;	/* (hash, probe) -> context index */
 	/* object keys already written */
 	char **objs;		/* keys written */
 	size_t n_objs, cap_objs;
@@ -80,6 +85,10 @@ void dfa_writer__free(struct dfa_writer *w)
 	free(w->ips);
 	free(w->stacks);
 	pairmap__release(&w->stack_ix);
+	dfa_buf__release(&w->ctx_bytes);
+	dfa_buf__release(&w->ctx_enc);
+	free(w->ctx_off);
+	pairmap__release(&w->ctx_ix);
 	for (size_t i = 0; i < w->n_objs; i++)
 		free(w->objs[i]);
 	free(w->objs);
@@ -380,6 +389,57 @@ int dfa_writer__stack(struct dfa_writer *w, const struct dfa_stack *st, uint32_t
 	return DFA_OK;
 }
 
+/* A context's encoding, as its record has it after the id. */
+static int encode_context(struct dfa_buf *b, const struct dfa_context *c)
+{
+	dfa_buf__reset(b);
+	if (dfa_buf__put(b, c->trace_id, 16) || dfa_buf__put(b, c->span_id, 8) || dfa_buf__put_uv(b, c->trace_flags) ||
+	    dfa_buf__put_uv(b, c->n_attrs))
+		return -1;
+	for (uint32_t i = 0; i < c->n_attrs; i++)
+		if (dfa_buf__put_str(b, c->attrs[i].key) || dfa_buf__put_str(b, c->attrs[i].value))
+			return -1;
+	return 0;
+}
+
+int dfa_writer__context(struct dfa_writer *w, const struct dfa_context *c, uint32_t *id)
+{
+	struct dfa_buf *enc = &w->ctx_enc;
+	struct pairmap_entry *e;
+	uint64_t h, probe;
+
+	if (c->n_attrs > DFA_MAX_ATTRS)
+		return FAIL(w, DFA_FAILED, "trace context with more than %d attributes", DFA_MAX_ATTRS);
+	for (uint32_t i = 0; i < c->n_attrs; i++)
+		if ((c->attrs[i].key && strlen(c->attrs[i].key) > DFA_MAX_STRING) ||
+		    (c->attrs[i].value && strlen(c->attrs[i].value) > DFA_MAX_STRING))
+			return FAIL(w, DFA_FAILED, "trace context attribute too long");
+	if (encode_context(enc, c))
+		return FAIL(w, DFA_FATAL, "out of memory");
+	h = hash_bytes(enc->data, enc->len, HASH_SEED);
+	for (probe = 0; (e = pairmap__find(&w->ctx_ix, h, probe, false)); probe++) {
+		uint64_t off = w->ctx_off[e->val], len = w->ctx_off[e->val + 1] - off;
+
+		if (len == enc->len && !memcmp(w->ctx_bytes.data + off, enc->data, len)) {
+			*id = e->val;
+			return DFA_OK;
+		}
+	}
+	if (!(e = pairmap__find(&w->ctx_ix, h, probe, true)) ||
+	    array_grow(&w->ctx_off, &w->ctx_cap, w->n_ctx + 2, sizeof(*w->ctx_off), 256) ||
+	    dfa_buf__put(&w->ctx_bytes, enc->data, enc->len))
+		return FAIL(w, DFA_FATAL, "out of memory");
+	w->ctx_off[w->n_ctx] = w->ctx_bytes.len - enc->len;
+	w->ctx_off[w->n_ctx + 1] = w->ctx_bytes.len;
+	e->val = w->n_ctx++;
+	dfa_buf__reset(&w->rec);
+	if (dfa_buf__put_uv(&w->rec, e->val) || dfa_buf__put(&w->rec, enc->data, enc->len) ||
+	    put_record(w, &w->samples, DFA_REC_CONTEXT))
+		return FAIL(w, DFA_FATAL, "out of memory");
+	*id = e->val;
+	return DFA_OK;
+}
+
 int dfa_writer__add_sample(struct dfa_writer *w, const struct dfa_sample *s, const struct dfa_stack *st,
 			   const struct dfa_ustack *us)
 {
@@ -394,6 +454,8 @@ int dfa_writer__add_sample_of(struct dfa_writer *w, const struct dfa_sample *s, 
 {
 	if (id >= w->n_stacks)
 		return FAIL(w, DFA_FAILED, "stack %u not in the archive", id);
+	if (s->context > w->n_ctx)
+		return FAIL(w, DFA_FAILED, "trace context %u not in the archive", s->context - 1);
 	if (us && us->len > DFA_MAX_USTACK)
 		return FAIL(w, DFA_FAILED, "stack copy larger than %u bytes", DFA_MAX_USTACK);
 	dfa_buf__reset(&w->rec);
@@ -402,8 +464,9 @@ int dfa_writer__add_sample_of(struct dfa_writer *w, const struct dfa_sample *s, 
 	    dfa_buf__put_uv(&w->rec, s->cpu) || dfa_buf__put_uv(&w->rec, s->pid) ||
 	    dfa_buf__put_uv(&w->rec, s->tid) || dfa_buf__put_uv(&w->rec, s->event) ||
 	    dfa_buf__put_uv(&w->rec, s->value) || dfa_buf__put_uv(&w->rec, id) ||
-	    ((s->addr || s->device) && dfa_buf__put_uv(&w->rec, s->addr)) ||
-	    (s->device && dfa_buf__put_uv(&w->rec, s->device)) ||
+	    ((s->addr || s->device || s->context) && dfa_buf__put_uv(&w->rec, s->addr)) ||
+	    ((s->device || s->context) && dfa_buf__put_uv(&w->rec, s->device)) ||
+	    (s->context && dfa_buf__put_uv(&w->rec, s->context)) ||
 	    put_record(w, &w->samples, DFA_REC_SAMPLE) || (us && put_ustack(w, us)))
 		return FAIL(w, DFA_FATAL, "out of memory");
 	w->prev_ts = s->ts;

@@ -43,6 +43,7 @@ struct file_id {
 	char key[KEY_LEN];	/* "" = not an object we can use */
 	int fd;			/* kept open: the file can be read after its process exits */
 	struct python_image py;
+	struct tctx_image tctx;	/* an OpenTelemetry thread context it publishes */
 	bool go;		/* a Go binary (its heap: probe-mem.c) */
 	struct exec_seg segs[MAX_SEGS];
 	uint32_t n_segs;
@@ -202,6 +203,8 @@ static int image_key(struct objects *o, const void *bytes, size_t len, char *key
 	if (!ret && f) {
 		if (python__detect(elf, bytes, len, &f->py))
 			pr_debug("%s: Python %u.%u", what, f->py.version >> 8, f->py.version & 0xff);
+		if (tctx__detect(elf, &f->tctx))
+			pr_debug("%s: publishes an OpenTelemetry thread context (model %u)", what, f->tctx.model);
 		f->go = go__is_binary(elf);
 		build_table(o, elf, f, what);
 	}
@@ -564,6 +567,13 @@ const struct python_image *objects__python(struct objects *o, const char *key)
 	const struct file_id *f = by_key(o, key);
 
 	return f && f->py.found ? &f->py : NULL;
+}
+
+const struct tctx_image *objects__tctx(struct objects *o, const char *key)
+{
+	const struct file_id *f = by_key(o, key);
+
+	return f && f->tctx.found ? &f->tctx : NULL;
 }
 
 /* The table again from the kept file, after it was evicted. */

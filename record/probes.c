@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "tctx.h"
 #include "log.h"
 #include "probes.h"
 #include "procs.h"
@@ -138,7 +139,7 @@ int probes__reuse_maps(struct probes *p, struct bpf_object *obj)
 {
 	static const char *const shared[] = { "events",	  "targets",  "py_procs",  "py_threads",
 					      "py_codes", "df_urows", "df_uobjs", "df_uprocs", "df_uimages", "df_uinodes", "df_woken",
-					      "df_ulearned", "df_threads", "df_cpus" };
+					      "df_ulearned", "df_threads", "df_cpus", "df_tctx_procs" };
 
 	for (size_t i = 0; i < sizeof(shared) / sizeof(*shared); i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(obj, shared[i]);
@@ -494,6 +495,13 @@ int probes__add_python_exe(struct probes *p, dev_t dev, uint64_t ino, const stru
 	if (!py->executable || !python__offsets(py->version, &v.off))
 		return -1;
 	return bpf_map_update_elem(bpf_map__fd(p->procs->maps.py_exes), &key, &v, BPF_ANY);
+}
+
+int probes__add_tctx(struct probes *p, uint32_t pid, uint32_t model, uint64_t where)
+{
+	struct df_tctx_proc v = { .where = where, .model = model };
+
+	return bpf_map_update_elem(bpf_map__fd(p->procs->maps.df_tctx_procs), &pid, &v, BPF_ANY);
 }
 
 int probes__add_python(struct probes *p, uint32_t pid, uint64_t runtime, uint32_t version, uint32_t cookie)

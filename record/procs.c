@@ -27,6 +27,7 @@
 #include "record.h"
 #include <linux/types.h>
 #include "unwind.h"
+#include "tctx.h"
 
 #define REFRESH_NS 100000000ULL	/* at most one maps re-read per image per 100 ms */
 /* Samples of an image before the walk is told of its mappings: most short
@@ -346,6 +347,16 @@ static void tell_python(struct procs *ps, uint32_t pid, const struct map *m, con
 		ps->hooks.python(ps->hooks.ctx, pid, m->start - m->offset + py->exec_delta + py->runtime_vaddr, py);
 }
 
+/* A mapping of an object publishing an OpenTelemetry thread context. */
+static void tell_tctx(struct procs *ps, uint32_t pid, const struct map *m, const char *key)
+{
+	const struct tctx_image *t = objects__tctx(ps->o, key);
+
+	if (t)
+		ps->hooks.tctx(ps->hooks.ctx, pid, t->model,
+			       t->model == DF_TCTX_STATIC ? t->where : m->start - m->offset + t->exec_delta + t->where);
+}
+
 /* A mapping new to the image: its object (key; NULL if none), whether it
  * keeps frame pointers, and what the hooks are told of it. */
 static bool is_libjvm(const char *path)
@@ -393,6 +404,8 @@ static void adopt_map(struct procs *ps, struct proc *p, struct map *m, const cha
 		tell_library(ps, p, m, key);
 	if (ps->hooks.python && key)
 		tell_python(ps, p->pid, m, key);
+	if (ps->hooks.tctx && key)
+		tell_tctx(ps, p->pid, m, key);
 	p->dirty = true;
 }
 

@@ -160,6 +160,8 @@ struct unwinder *probes__unwinder(const struct probes *p);
 int probes__add_target(struct probes *p, uint32_t pid);
 /* Walks pid's Python frames from now on; -1 if the version's layout is not known. */
 int probes__add_python(struct probes *p, uint32_t pid, uint64_t runtime, uint32_t version, uint32_t cookie);
+/* pid's threads publish an OpenTelemetry context (tctx.h): 0, or -1 with errno. */
+int probes__add_tctx(struct probes *p, uint32_t pid, uint32_t model, uint64_t where);
 /* An interpreter executable: every later exec of it is walked from its first sample. */
 struct python_image;
 int probes__add_python_exe(struct probes *p, dev_t dev, uint64_t ino, const struct python_image *py);
@@ -295,6 +297,16 @@ int pycodes__on_name(struct pycodes *c, const struct df_pycode_rec *r);
 /* A sample's Python frames (python.h words) as archive frames (DFA_IFRAME); 0 or -1. */
 int pycodes__frames(struct pycodes *c, uint32_t pid, const uint64_t *words, uint32_t n, uint64_t *out);
 
+/* tctx.c: the OpenTelemetry thread context variable of an object (tctx.h) */
+struct tctx_image {
+	bool found;
+	uint32_t model;		/* enum df_tctx_model */
+	/* DF_TCTX_STATIC: the thread-pointer offset; else the GOT entry's link-time address */
+	uint64_t where;
+	int64_t exec_delta;	/* p_offset - p_vaddr of the executable segment */
+};
+bool tctx__detect(Elf *elf, struct tctx_image *out);
+
 /* mmaps.c: executable mappings as the kernel reports them (PERF_RECORD_MMAP2) */
 struct mmap_event {
 	uint64_t ts, start, len, pgoff;
@@ -342,6 +354,8 @@ const char *objects__key_inode(struct objects *o, uint32_t pid, uint64_t start, 
 			       uint64_t ino, const char *path);
 /* The Python interpreter in the object with this key, or NULL; borrowed. */
 const struct python_image *objects__python(struct objects *o, const char *key);
+/* The thread context the object with that key publishes, or NULL. */
+const struct tctx_image *objects__tctx(struct objects *o, const char *key);
 /* Whether the object is a Go binary. */
 bool objects__is_go(struct objects *o, const char *key);
 /* The file of key, held open (borrowed), or -1. */
@@ -378,6 +392,9 @@ struct procs_hooks {
 	bool (*library_wanted)(void *ctx, const char *path);
 	/* for each executable mapping of a Python interpreter: where its _PyRuntime is */
 	void (*python)(void *ctx, uint32_t pid, uint64_t runtime, const struct python_image *py);
+	/* for each executable mapping of an object publishing a thread context:
+	 * its model and where (an address in pid, or the thread-pointer offset) */
+	void (*tctx)(void *ctx, uint32_t pid, uint32_t model, uint64_t where);
 	void *ctx;
 };
 struct procs *procs__new(struct dfa_writer *w, struct objects *o, const struct procs_hooks *hooks);

@@ -27,6 +27,7 @@
 #include "mem.h"
 #include "procs.h"
 #include "python.h"
+#include "tctx.h"
 
 #define DRAIN_MS 100
 #define FLUSH_NS 1000000000ULL	/* crash safety: a chunk at least every second */
@@ -50,7 +51,7 @@ struct session {
 	struct command cmd;
 	int *pidfds;		/* -p: one per target still running (-1: gone) */
 	size_t n_pidfds;
-	uint64_t samples, waits, bad_records, write_errors;
+	uint64_t samples, waits, contexts, bad_records, write_errors;	/* contexts: samples in a span */
 	/* thread names as last written: tid -> index + 1 in names */
 	struct pairmap thread_ix;
 	char (*names)[DF_COMM_LEN];
@@ -131,6 +132,57 @@ static uint64_t go_heap_bytes(uint64_t size, uint32_t rate)
 	return (uint64_t)(size / -expm1(-(double)size / rate) + 0.5);
 }
 
+/*
+ * The trace context a sample carries (tctx.h) as the archive's, into c;
+ * attributes (key index, length, value) up to the first cut one, keys
+ * named by index: the names are the process context's (OTEP 4719), not read.
+ */
+static bool tctx_context(const struct df_tctx *t, struct dfa_context *c, struct dfa_attr *attrs,
+			 char (*text)[2][DF_TCTX_ATTRS + 4])
+{
+	static const uint8_t zero[16];
+	uint32_t len = t->attrs_len < DF_TCTX_ATTRS ? t->attrs_len : DF_TCTX_ATTRS, n = 0;
+
+	if (!memcmp(t->trace_id, zero, 16) && !memcmp(t->span_id, zero, 8))
+		return false;
+	memcpy(c->trace_id, t->trace_id, 16);
+	memcpy(c->span_id, t->span_id, 8);
+	c->trace_flags = t->trace_flags;
+	for (uint32_t at = 0; at + 2 <= len && n < DFA_MAX_ATTRS; n++) {
+		uint32_t vlen = t->attrs[at + 1];
+
+		if (at + 2 + vlen > len)
+			break;
+		snprintf(text[n][0], sizeof(text[n][0]), "%u", t->attrs[at]);
+		/* a value is text: an embedded NUL ends it */
+		memcpy(text[n][1], t->attrs + at + 2, vlen);
+		text[n][1][vlen] = 0;
+		attrs[n] = (struct dfa_attr){ text[n][0], text[n][1] };
+		at += 2 + vlen;
+	}
+	c->n_attrs = n;
+	c->attrs = attrs;
+	return true;
+}
+
+/* The archive's id + 1 of a sample's trace context; 0 if none or not written. */
+static uint32_t sample_context(struct session *s, const struct df_tctx *t)
+{
+	static char text[DFA_MAX_ATTRS][2][DF_TCTX_ATTRS + 4];
+	struct dfa_attr attrs[DFA_MAX_ATTRS];
+	struct dfa_context c;
+	uint32_t id;
+
+	if (!tctx_context(t, &c, attrs, text))
+		return 0;
+	if (dfa_writer__context(s->w, &c, &id) != DFA_OK) {
+		s->write_errors++;
+		return 0;
+	}
+	s->contexts++;
+	return id + 1;
+}
+
 static int handle_sample(struct session *s, const void *data, size_t size)
 {
 	const struct df_sample_rec *e = data;
@@ -138,6 +190,7 @@ static int handle_sample(struct session *s, const void *data, size_t size)
 	uint64_t py[DF_MAX_PY + 1];
 	struct dfa_sample smp;
 	struct dfa_ustack us, *usp = NULL;
+	const struct df_tctx *tctx = NULL;
 	size_t need = __builtin_offsetof(struct df_sample_rec, ips);
 
 	if (size >= need)
@@ -150,6 +203,14 @@ static int handle_sample(struct session *s, const void *data, size_t size)
 	 * to be let go (a wait that long would lead its off-CPU profile). */
 	if (h->pid == (uint32_t)s->cmd.pid && !s->cmd_started)
 		return 0;
+	if (e->flags & DF_F_TCTX) {
+		tctx = (const void *)((const char *)data + need);
+		if (size < need + DF_TCTX_SIZE(0) || size < need + DF_TCTX_SIZE(tctx->attrs_len)) {
+			s->bad_records++;
+			return 0;
+		}
+		need += DF_TCTX_SIZE(tctx->attrs_len);
+	}
 	if (e->flags & DF_F_USTACK) {
 		const struct df_ustack *u = (const void *)((const char *)data + need);
 
@@ -184,6 +245,8 @@ static int handle_sample(struct session *s, const void *data, size_t size)
 		kernel__note(s->kern, kern, e->n_kern);
 	smp = (struct dfa_sample){ .ts = h->ts, .pid = h->pid, .tid = e->tid, .cpu = e->cpu,
 				   .event = e->event, .value = e->value, .addr = e->addr, .device = e->device };
+	if (tctx)
+		smp.context = sample_context(s, tctx);
 	if (e->event == DFA_EV_MEM_ALLOC)
 		smp.value = e->go_rate ? go_heap_bytes(e->value, e->go_rate) : probes__mem_value(s->probes, e->value);
 	if (dfa_writer__add_sample_of(s->w, &smp, id, usp) != DFA_OK)
@@ -384,6 +447,18 @@ static void add_python(void *ctx, uint32_t pid, uint64_t runtime, const struct p
 			 (unsigned long long)runtime);
 }
 
+/* An object publishing an OpenTelemetry thread context mapped in pid: samples carry its trace and span. */
+static void add_tctx(void *ctx, uint32_t pid, uint32_t model, uint64_t where)
+{
+	struct session *s = ctx;
+
+	if (probes__add_tctx(s->probes, pid, model, where))
+		pr_warn("pid %u: its OpenTelemetry thread context is not read: %s", pid, strerror(errno));
+	else
+		pr_debug("pid %u: OpenTelemetry thread context, model %u at %#llx", pid, model,
+			 (unsigned long long)where);
+}
+
 static const char *events_text(unsigned events, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -563,12 +638,15 @@ static void summary(struct session *s, uint64_t ns, uint64_t lost)
 {
 	struct procs_stats ps;
 	struct objects_stats os;
-	char waits[64] = "", where[64] = "";
+	char waits[96] = "", where[64] = "";
+	size_t n = 0;
 
 	procs__stats(s->procs, &ps);
 	objects__stats(s->objs, &os);
 	if (s->waits)
-		snprintf(waits, sizeof(waits), " (%llu off-cpu waits)", (unsigned long long)s->waits);
+		n = snprintf(waits, sizeof(waits), " (%llu off-cpu waits)", (unsigned long long)s->waits);
+	if (s->contexts)
+		snprintf(waits + n, sizeof(waits) - n, " (%llu in a trace span)", (unsigned long long)s->contexts);
 	if (s->rot)
 		snprintf(where, sizeof(where), " (%u archives)", s->archives);
 	fprintf(stderr, "dfrecord: %.1f s, %llu samples%s, %llu lost, %llu processes, %llu objects "
@@ -896,7 +974,7 @@ int record__run(const struct record_opts *o)
 	}
 	hooks = (struct procs_hooks){ probes__follows_libraries(s.probes) ? add_library : NULL,
 				      probes__follows_libraries(s.probes) ? library_wanted : NULL,
-				      o->no_python ? NULL : add_python, &s };
+				      o->no_python ? NULL : add_python, add_tctx, &s };
 	s.procs = procs__new(s.w, s.objs, &hooks);
 	if (s.procs) {
 		procs__set_no_objects(s.procs, o->no_objects);

@@ -112,6 +112,25 @@ static const char *path_comm(const struct profile *pf, const struct path *p)
 	return f && f->kind == FRAME_ROOT ? f->name : "";
 }
 
+/* trace_id and span_id as lower-case hex (what --trace and --span match), or empty. */
+static void put_context(struct rowbin *b, const struct dfa_context *c)
+{
+	static const uint8_t zero[16];
+	char trace[33], span[17];
+
+	if (!c || !memcmp(c->trace_id, zero, 16)) {
+		rowbin__str(b, "");
+		rowbin__str(b, "");
+		return;
+	}
+	for (int i = 0; i < 16; i++)
+		snprintf(trace + 2 * i, 3, "%02x", c->trace_id[i]);
+	for (int i = 0; i < 8; i++)
+		snprintf(span + 2 * i, 3, "%02x", c->span_id[i]);
+	rowbin__str(b, trace);
+	rowbin__str(b, span);
+}
+
 static void put_sample(struct export *ex, const struct profile *pf, const struct dfa_sample *s, uint64_t stack,
 		       const char *comm, bool live)
 {
@@ -137,8 +156,7 @@ static void put_sample(struct export *ex, const struct profile *pf, const struct
 	rowbin__u64(b, pf->period_ns);
 	rowbin__u8(b, live);
 	rowbin__u64(b, stack);
-	rowbin__str(b, "");	/* trace_id, span_id: archives do not carry them yet */
-	rowbin__str(b, "");
+	put_context(b, traces__of(NULL, ex->r, s));
 }
 
 /* Whether a recorded event has a view of what is still allocated. */

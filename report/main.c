@@ -32,6 +32,9 @@ static const char doc[] =
 	"  dfreport --flame --diff before.dfa -o what-changed.svg after.dfa\n"
 	"  dfreport --callers '^malloc$' prof.dfa   who calls malloc, merged\n"
 	"  dfreport --pprof prof.dfa && go tool pprof -top prof.pb.gz\n"
+	"  dfreport --spans prof.dfa                  trace spans by CPU and wait time\n"
+	"  dfreport --flame --trace 4bf92f3577b34da6a3ce929d0e0e4736 prof.dfa\n"
+	"  dfreport --spans-from spans.jsonl --span 00f067aa0ba902b7 --folded prof.dfa\n"
 	"  dfreport --clickhouse http://127.0.0.1:8123/ --export /var/lib/dfprof/*.dfa\n"
 	"  dfreport --clickhouse http://127.0.0.1:8123/ --host web1 --time 2026-12-01T10:00,2026-12-01T11:00 --flame\n"
 	"  dfreport --clickhouse http://127.0.0.1:8123/ --host web2 --diff web1 --flame   two hosts compared\n"
@@ -45,7 +48,8 @@ static const char args_doc[] = "[ARCHIVE]\n--clickhouse URL --export ARCHIVE...\
 
 enum { OPT_FOLDED = 0x100, OPT_FLAME, OPT_INFO, OPT_TOP, OPT_EVENT, OPT_PID, OPT_TID, OPT_COMM,
        OPT_TIME, OPT_LIMIT, OPT_TITLE, OPT_NO_UNWIND, OPT_TIMELINE, OPT_LINES, OPT_SPEEDSCOPE, OPT_PPROF, OPT_DEBUGINFOD, OPT_DIFF,
-       OPT_CALLERS, OPT_CALLEES, OPT_HTML, OPT_CLICKHOUSE, OPT_EXPORT, OPT_HOST_NAME, OPT_HOST, OPT_TRACE, OPT_SPAN };
+       OPT_CALLERS, OPT_CALLEES, OPT_HTML, OPT_CLICKHOUSE, OPT_EXPORT, OPT_HOST_NAME, OPT_HOST, OPT_TRACE, OPT_SPAN,
+       OPT_SPANS, OPT_SPANS_FROM, OPT_PID_FRAMES, OPT_TID_FRAMES };
 
 /* --event's doc comes from the event table (event_doc). */
 static struct argp_option options[] = {
@@ -65,6 +69,7 @@ static struct argp_option options[] = {
 	{ "speedscope", OPT_SPEEDSCOPE, NULL, 0, "JSON for speedscope.app (default file: ARCHIVE with .speedscope.json)", 1 },
 	{ "html", OPT_HTML, NULL, 0, "One self-contained page (default file: ARCHIVE with .html): flame graph, "
 	  "function table, a heat map of time to pick a range from (#t=START:END), every event recorded", 1 },
+	{ "spans", OPT_SPANS, NULL, 0, "Table of trace spans by CPU time and wait time", 1 },
 	{ "pprof", OPT_PPROF, NULL, 0, "pprof's profile.proto, gzipped, as Go writes it (default file: ARCHIVE with .pb.gz)", 1 },
 	{ NULL, 0, NULL, 0, "Filters:", 2 },
 	{ "event", OPT_EVENT, "EVENT", 0, NULL, 2 },
@@ -74,8 +79,12 @@ static struct argp_option options[] = {
 	{ "time", OPT_TIME, "START:END", 0, "Only seconds START to END since the recording began "
 	  "(either may be empty); or wall-clock START,END in UTC as 2026-12-01T10:00[:SS] or @EPOCH", 2 },
 	{ "host", OPT_HOST, "NAME", 0, "With --clickhouse: only samples of this host", 2 },
-	{ "trace", OPT_TRACE, "ID", 0, "With --clickhouse: only samples of this trace (32 hex digits)", 2 },
-	{ "span", OPT_SPAN, "ID", 0, "With --clickhouse: only samples of this span (16 hex digits)", 2 },
+	{ "trace", OPT_TRACE, "ID", 0, "Only samples taken in this trace (32 hex digits): the thread's "
+	  "OpenTelemetry context, or --spans-from", 2 },
+	{ "span", OPT_SPAN, "ID", 0, "Only samples taken in this span (16 hex digits)", 2 },
+	{ "spans-from", OPT_SPANS_FROM, "FILE", 0, "Spans as OTLP JSON lines (the collector's file exporter): a "
+	  "sample of a thread that published no context takes the innermost span of its thread.id and "
+	  "process.pid around it", 2 },
 	{ NULL, 0, NULL, 0, "ClickHouse (docs/clickhouse.md):", 4 },
 	{ "clickhouse", OPT_CLICKHOUSE, "URL", 0, "The server's HTTP interface, http://[USER:PASSWORD@]HOST:PORT/"
 	  "[?database=NAME]: reports aggregate there (the modes top, folded, flame, pprof, speedscope, callers, "
@@ -88,6 +97,9 @@ static struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write here instead of standard output", 3 },
 	{ "limit", OPT_LIMIT, "N", 0, "Top table rows (default 40, 0 = all)", 3 },
 	{ "title", OPT_TITLE, "TEXT", 0, "Flame graph title", 3 },
+	{ "pid-frames", OPT_PID_FRAMES, NULL, 0, "A [pid N] frame under each process name (folded, flame, "
+	  "top...; as perf script | stackcollapse-perf.pl --pid)", 3 },
+	{ "tid-frames", OPT_TID_FRAMES, NULL, 0, "[pid N] and [tid N] frames under each process name", 3 },
 	{ "no-unwind", OPT_NO_UNWIND, NULL, 0, "Ignore recorded stack copies: frame-pointer chains as BPF walked them", 3 },
 	{ "lines", OPT_LINES, NULL, 0, "Source file:line with each user frame (from DWARF in the archive)", 3 },
 	{ "debuginfod", OPT_DEBUGINFOD, NULL, 0, "Fetch objects and debug files the archive lacks, by build-id, "
@@ -109,11 +121,14 @@ static void check_clickhouse(struct args *a, struct argp_state *state)
 	const struct report_opts *o = &a->o;
 
 	if (!o->clickhouse) {
-		if (o->export || o->host_name || o->host || o->trace || o->span)
+		if (o->export || o->host_name || o->host)
 			argp_error(state, "--%s goes with --clickhouse URL", o->export ? "export" : o->host_name ?
-				   "host-name" : o->host ? "host" : o->trace ? "trace" : "span");
+				   "host-name" : "host");
 		return;
 	}
+	if (o->spans_from || o->mode == MODE_SPANS || o->pid_frames)
+		argp_error(state, "--%s goes with an archive, not --clickhouse", o->spans_from ? "spans-from" :
+			   o->mode == MODE_SPANS ? "spans" : o->tid_frames ? "tid-frames" : "pid-frames");
 	if (o->export) {
 		if (!o->n_archives)
 			argp_error(state, "--export: name the archives to export");
@@ -285,6 +300,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_SPEEDSCOPE: a->o.mode = MODE_SPEEDSCOPE; a->modes++; break;
 	case OPT_PPROF: a->o.mode = MODE_PPROF; a->modes++; break;
 	case OPT_HTML: a->o.mode = MODE_HTML; a->modes++; break;
+	case OPT_SPANS: a->o.mode = MODE_SPANS; a->modes++; break;
+	case OPT_SPANS_FROM:
+		if (!*arg)
+			argp_error(state, "--spans-from: empty file name");
+		a->o.spans_from = arg;
+		break;
+	case OPT_PID_FRAMES: a->o.pid_frames = true; break;
+	case OPT_TID_FRAMES: a->o.pid_frames = a->o.tid_frames = true; break;
 	case OPT_CALLERS:
 	case OPT_CALLEES: {
 		regex_t re;
@@ -325,12 +348,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_HOST: a->o.host = arg; break;
 	case OPT_TRACE:
+		if (a->o.trace)
+			argp_error(state, "--trace: one trace at a time");
 		if (!(a->o.trace = parse_hex_id(arg, 32)))
 			argp_error(state, "--trace: '%s' is not a trace id (32 hexadecimal digits)", arg);
+		traces__parse_id(a->o.trace, a->o.trace_id, 16);
 		break;
 	case OPT_SPAN:
+		if (a->o.span)
+			argp_error(state, "--span: one span at a time");
 		if (!(a->o.span = parse_hex_id(arg, 16)))
 			argp_error(state, "--span: '%s' is not a span id (16 hexadecimal digits)", arg);
+		traces__parse_id(a->o.span, a->o.span_id, 8);
 		break;
 	case 'o':
 		if (!*arg)
@@ -457,6 +486,7 @@ static int write_output(const struct sources *src, const struct report_opts *o)
 	case MODE_FLAME: ret = out_flame(pf, base, o, f); break;
 	case MODE_INFO: ret = out_info(r, pf, o, f); break;
 	case MODE_TIMELINE: ret = out_timeline(r, o, f); break;
+	case MODE_SPANS: ret = out_spans(r, o, f); break;
 	case MODE_SPEEDSCOPE: ret = out_speedscope(pf, o, f); break;
 	case MODE_PPROF: ret = out_pprof(r, pf, base, o, f); break;
 	case MODE_CALLERS:
@@ -517,6 +547,7 @@ static int open_profile(const char *path, const struct report_opts *o, int event
 	if (!*s)
 		oom();
 	bo.event = event;	/* the same event as the archive it is compared with */
+	bo.traces = NULL;	/* --spans-from's spans are the main archive's */
 	if (pf)
 		profile__build(pf, *r, *s, &bo);
 	return 0;
@@ -571,6 +602,7 @@ int main(int argc, char **argv)
 	struct profile pf = { 0 }, bpf = { 0 };
 	struct dfa_reader *br = NULL;
 	struct symbolizer *bs = NULL;
+	struct traces *traces = NULL;
 	struct sources src;
 	int ret = 1;
 
@@ -588,11 +620,13 @@ int main(int argc, char **argv)
 		oom();
 	if (report__open_archive(r, a.o.archive))
 		goto cleanup;
+	if (a.o.spans_from && !(a.o.traces = traces = traces__new(r, a.o.spans_from)))
+		goto cleanup;
 	s = symbolizer__new(r, &a.o);
 	if (!s)
 		oom();
-	/* A page builds a profile per event itself. */
-	if (a.o.mode != MODE_HTML) {
+	/* A page builds a profile per event itself; the span table needs none. */
+	if (a.o.mode != MODE_HTML && a.o.mode != MODE_SPANS) {
 		profile__build(&pf, r, s, &a.o);
 		if (!pf.samples && a.o.mode != MODE_INFO && a.o.mode != MODE_TIMELINE)
 			pr_warn("%s: no %s samples match", a.o.archive, profile__event_name(&pf));
@@ -616,6 +650,7 @@ cleanup:
 	symbolizer__free(bs);
 	dfa_reader__free(r);
 	dfa_reader__free(br);
+	traces__free(traces);
 	free(a.o.pids);
 	free(a.o.tids);
 	free(a.o.archives);

@@ -146,12 +146,13 @@ struct pprof {
 
 static uint64_t path_hash(const struct profile *pf, const struct path *p)
 {
-	return hash_bytes(pf->ids + p->off, p->n * sizeof(*pf->ids), hash_mix(p->n, (uint64_t)p->pid << 32 | p->tid));
+	return hash_bytes(pf->ids + p->off, p->n * sizeof(*pf->ids),
+			  hash_mix(hash_mix(p->n, (uint64_t)p->pid << 32 | p->tid), (uint64_t)(uintptr_t)p->ctx));
 }
 
 static bool same_path(const struct profile *a, const struct path *x, const struct profile *b, const struct path *y)
 {
-	return x->n == y->n && x->pid == y->pid && x->tid == y->tid &&
+	return x->n == y->n && x->pid == y->pid && x->tid == y->tid && x->ctx == y->ctx &&
 	       !memcmp(a->ids + x->off, b->ids + y->off, x->n * sizeof(*a->ids));
 }
 
@@ -306,6 +307,30 @@ static void write_label(struct pprof *pp, struct pb *sample, const char *key, co
 	free(l.d);
 }
 
+/* trace_id and span_id (hex; none for Go's labels alone), then the attributes by name. */
+static void write_context(struct pprof *pp, struct pb *sample, const struct dfa_context *c)
+{
+	static const uint8_t zero[16];
+	char hex[33];
+
+	if (memcmp(c->trace_id, zero, 16)) {
+		for (int i = 0; i < 16; i++)
+			snprintf(hex + 2 * i, 3, "%02x", c->trace_id[i]);
+		write_label(pp, sample, "trace_id", hex, 0);
+		for (int i = 0; i < 8; i++)
+			snprintf(hex + 2 * i, 3, "%02x", c->span_id[i]);
+		write_label(pp, sample, "span_id", hex, 0);
+	}
+	for (uint32_t i = 0; i < c->n_attrs; i++) {
+		char *key = must_realloc(NULL, strlen(c->attrs[i].key) + 6), *v = text_clean(c->attrs[i].value);
+
+		sprintf(key, "%s%s", traces__key_is_index(c->attrs[i].key) ? "attr." : "", c->attrs[i].key);
+		write_label(pp, sample, key, v, 0);
+		free(key);
+		free(v);
+	}
+}
+
 static void write_samples(struct pprof *pp)
 {
 	struct pb m = { 0 }, packed = { 0 };
@@ -335,6 +360,8 @@ static void write_samples(struct pprof *pp)
 			write_label(pp, &m, "thread", thread, 0);
 			free(thread);
 		}
+		if (p->ctx)
+			write_context(pp, &m, p->ctx);
 		pb_message(&pp->out, 2, &m);
 	}
 	free(m.d);

@@ -34,10 +34,12 @@ int out_top(const struct profile *pf, const struct report_opts *o, FILE *f)
 	for (size_t i = 0; i < pf->n_paths; i++) {
 		const struct path *p = &pf->paths[i];
 
-		/* The root (comm) frame is a process, not a function. */
-		for (uint32_t j = 1; j < p->n; j++) {
+		/* Root frames (comm, [pid N], [tid N]) are who, not a function. */
+		for (uint32_t j = 0; j < p->n; j++) {
 			uint32_t id = pf->ids[p->off + j];
 
+			if (profile__frame(pf, id)->kind == FRAME_ROOT)
+				continue;
 			if (stamp[id] != i + 1) {	/* recursion counts once */
 				stamp[id] = i + 1;
 				rows[id].total += p->value;

@@ -12,6 +12,7 @@
 struct agg {
 	const struct dfa_proc *proc;
 	const char *thread;	/* by_thread: its name at the first sample, or NULL */
+	const struct dfa_context *ctx;	/* by_thread: the trace context, or NULL */
 	uint32_t pid, tid, stack;
 	uint32_t derived;	/* 0, or index + 1 of the unwound user stack that replaces the chain */
 	uint64_t value, samples;
@@ -105,8 +106,8 @@ int profile__pick_event(const struct dfa_reader *r, const struct report_opts *o)
 	return n && dfa_event__info(smp[0].event) ? (int)smp[0].event : DFA_EV_ONCPU;
 }
 
-static bool wanted(const struct dfa_sample *s, const struct dfa_proc *p, const struct report_opts *o,
-		   uint64_t t0, uint64_t wall0)
+bool profile__sample_wanted(const struct dfa_reader *r, const struct dfa_sample *s, const struct dfa_proc *p,
+			    const struct report_opts *o, uint64_t t0, uint64_t wall0)
 {
 	if (o->n_pids && !in_list(o->pids, o->n_pids, s->pid))
 		return false;
@@ -120,6 +121,13 @@ static bool wanted(const struct dfa_sample *s, const struct dfa_proc *p, const s
 		if (o->time_wall)
 			t += wall0 / 1e9;
 		if (t < o->t_start || t >= o->t_end)
+			return false;
+	}
+	if (o->trace || o->span) {
+		const struct dfa_context *c = traces__of(o->traces, r, s);
+
+		if (!c || (o->trace && memcmp(c->trace_id, o->trace_id, 16)) ||
+		    (o->span && memcmp(c->span_id, o->span_id, 8)))
 			return false;
 	}
 	return true;
@@ -203,6 +211,7 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 	for (size_t i = 0; i < n; i++) {
 		const struct dfa_sample *s = &smp[i];
 		const struct dfa_proc *p;
+		const struct dfa_context *ctx;
 		uint64_t key, value;
 
 		if (!(i & 4095))
@@ -215,11 +224,14 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 		if (!sev || !(ev->sources & 1u << s->event) || (ev->live && !live[i]))
 			continue;
 		p = dfa_reader__find_proc(r, s->pid, s->ts);
-		if (!wanted(s, p, o, t0, wall0))
+		if (!profile__sample_wanted(r, s, p, o, t0, wall0))
 			continue;
 		key = p ? (uint64_t)(uintptr_t)p : (1ULL << 63) | s->pid;
-		if (ev->per_thread || o->by_thread)
+		if (ev->per_thread || o->by_thread || o->tid_frames)
 			key = hash_mix(key, s->tid);
+		ctx = o->by_thread ? traces__of(o->traces, r, s) : NULL;
+		if (ctx)
+			key = hash_mix(key, (uint64_t)(uintptr_t)ctx);
 		value = ev->unit == DFA_UNIT_NS && sev->unit == DFA_UNIT_COUNT ? oncpu_ns * s->value : s->value;
 		derived = s->ustack ? unwind_sample(pf, r, s, p) : 0;
 		sl = pairmap__find(&ix, key, (uint64_t)derived << 32 | s->stack, true);
@@ -228,7 +240,7 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 		if (!sl->val) {
 			must_grow(&agg, &cap, n_agg + 1, sizeof(*agg), 1024);
 			agg[n_agg] = (struct agg){ p, o->by_thread ? dfa_reader__thread_name(r, s->tid, s->ts) : NULL,
-						   s->pid, s->tid, s->stack, derived, 0, 0 };
+						   ctx, s->pid, s->tid, s->stack, derived, 0, 0 };
 			sl->val = ++n_agg;	/* 0 marks a new slot */
 			if (!pairmap__find(&images, key, 0, true))
 				oom();
@@ -336,7 +348,11 @@ static void build_path(struct profile *pf, struct dfa_reader *r, const struct ag
 	/* by_thread: who it is goes into labels, not frames. */
 	if (!pf->by_thread)
 		push_id(pf, cap, symbolizer__root(pf->sym, a->proc && a->proc->comm[0] ? a->proc->comm : comm));
-	if (dfa_event__info(pf->event)->per_thread && !pf->by_thread) {
+	if (pf->pid_frames && a->proc && !pf->by_thread) {
+		snprintf(comm, sizeof(comm), "[pid %u]", a->pid);
+		push_id(pf, cap, symbolizer__root(pf->sym, comm));
+	}
+	if ((dfa_event__info(pf->event)->per_thread || pf->tid_frames) && !pf->by_thread) {
 		snprintf(comm, sizeof(comm), "[tid %u]", a->tid);
 		push_id(pf, cap, symbolizer__root(pf->sym, comm));
 	}
@@ -349,13 +365,15 @@ uint32_t profile__add_path(struct profile *pf, struct pairmap *ix, size_t *cap_p
 			   const struct path *a)
 {
 	uint32_t n = pf->n_ids - off, pid = pf->by_thread ? a->pid : 0, tid = pf->by_thread ? a->tid : 0;
-	uint64_t h = hash_bytes(pf->ids + off, n * sizeof(*pf->ids), hash_mix(n, (uint64_t)pid << 32 | tid)), probe;
+	const struct dfa_context *ctx = pf->by_thread ? a->ctx : NULL;
+	uint64_t h = hash_bytes(pf->ids + off, n * sizeof(*pf->ids),
+			       hash_mix(hash_mix(n, (uint64_t)pid << 32 | tid), (uint64_t)(uintptr_t)ctx)), probe;
 	struct pairmap_entry *sl;
 
 	for (probe = 0; (sl = pairmap__find(ix, h, probe, false)); probe++) {
 		struct path *p = &pf->paths[sl->val];
 
-		if (p->n == n && p->pid == pid && p->tid == tid &&
+		if (p->n == n && p->pid == pid && p->tid == tid && p->ctx == ctx &&
 		    !memcmp(pf->ids + p->off, pf->ids + off, n * sizeof(uint32_t))) {
 			p->value += a->value;
 			p->samples += a->samples;
@@ -369,7 +387,7 @@ uint32_t profile__add_path(struct profile *pf, struct pairmap *ix, size_t *cap_p
 	must_grow(&pf->paths, cap_paths, pf->n_paths + 1, sizeof(*pf->paths), 1024);
 	sl->val = pf->n_paths;
 	pf->paths[pf->n_paths++] = (struct path){ off, n, a->value, a->samples, pid, tid,
-						  pf->by_thread ? a->proc : NULL, a->thread };
+						  pf->by_thread ? a->proc : NULL, a->thread, ctx };
 	return sl->val;
 }
 
@@ -378,7 +396,7 @@ static uint32_t add_path(struct profile *pf, struct pairmap *ix, size_t *cap_pat
 			 const struct agg *a)
 {
 	struct path values = { .value = a->value, .samples = a->samples, .pid = a->pid, .tid = a->tid,
-			       .proc = a->proc, .thread = a->thread };
+			       .proc = a->proc, .thread = a->thread, .ctx = a->ctx };
 
 	return profile__add_path(pf, ix, cap_paths, off, &values);
 }
@@ -409,6 +427,8 @@ int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *
 	pf->unw = o->no_unwind ? NULL : unwinder__new(symbolizer__stage(s));
 	pf->event = profile__pick_event(r, o);
 	pf->by_thread = o->by_thread;
+	pf->pid_frames = o->pid_frames;
+	pf->tid_frames = o->tid_frames;
 	pf->bucket_ns = o->bucket_ns;
 	agg = aggregate(pf, r, o, &n_agg);
 	agg_path = must_realloc(NULL, (n_agg + 1) * sizeof(*agg_path));

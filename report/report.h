@@ -9,7 +9,7 @@
 #include "dfa.h"
 
 enum report_mode { MODE_TOP, MODE_FOLDED, MODE_FLAME, MODE_INFO, MODE_TIMELINE, MODE_SPEEDSCOPE, MODE_PPROF,
-		   MODE_CALLERS, MODE_CALLEES, MODE_HTML };
+		   MODE_CALLERS, MODE_CALLEES, MODE_HTML, MODE_SPANS };
 
 struct report_opts {
 	enum report_mode mode;
@@ -39,8 +39,24 @@ struct report_opts {
 	size_t n_archives;
 	const char *host_name;	/* --export: the host the samples are of (default: the archive's) */
 	const char *host;	/* query: only this host */
-	const char *trace, *span;	/* query: only samples of this trace or span (hex) */
+	const char *trace, *span;	/* only samples of this trace or span (hex), */
+	uint8_t trace_id[16], span_id[8];	/* ... as bytes */
+	const char *spans_from;	/* --spans-from: OTLP JSON lines */
+	const struct traces *traces;	/* ... read, for the main archive */
+	bool pid_frames, tid_frames;	/* a [pid N] (and [tid N]) frame under the process name */
 };
+
+/* traces.c: the trace context of each sample (its own, or --spans-from's) */
+struct traces;
+/* Reads OTLP JSON lines for the archive r; NULL after an error message naming the line. */
+struct traces *traces__new(const struct dfa_reader *r, const char *path);
+void traces__free(struct traces *t);
+/* The sample's context (t may be NULL), or NULL: in no span. */
+const struct dfa_context *traces__of(const struct traces *t, const struct dfa_reader *r, const struct dfa_sample *s);
+/* Whether an attribute key is an OTEP key index (named by the process context, not read). */
+bool traces__key_is_index(const char *key);
+/* Hexadecimal of exactly 2 * bytes digits into out. */
+bool traces__parse_id(const char *hex, uint8_t *out, size_t bytes);
 
 /* Opens an archive for a report: a warning for what it lacks and for what
  * the recording lost, an error if unreadable (-1). */
@@ -251,6 +267,7 @@ struct path {
 	uint32_t pid, tid;
 	const struct dfa_proc *proc;
 	const char *thread;	/* its name, or NULL */
+	const struct dfa_context *ctx;	/* by_thread: the trace context, or NULL */
 };
 
 struct derived_set;
@@ -269,6 +286,7 @@ struct profile {
 	uint64_t samples;	/* samples that passed the filters */
 	uint64_t images;	/* distinct process images among them */
 	bool by_thread;		/* report_opts.by_thread */
+	bool pid_frames, tid_frames;	/* report_opts' */
 	uint64_t period_ns;	/* of an on-cpu sample (1e9 / -F); 0 if not known */
 	uint64_t mem_rate;	/* bytes per memory sample (--mem-sample); 0: exact */
 	uint64_t start_wall, duration_ns;	/* of the recording; 0 if not known */
@@ -287,6 +305,9 @@ struct time_cell {
 	uint64_t value;
 };
 
+/* Whether a sample passes the filters of o (not the event); t0, wall0: the archive's clock pair. */
+bool profile__sample_wanted(const struct dfa_reader *r, const struct dfa_sample *s, const struct dfa_proc *p,
+			    const struct report_opts *o, uint64_t t0, uint64_t wall0);
 int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *s,
 		   const struct report_opts *o);
 void profile__release(struct profile *pf);
@@ -338,6 +359,7 @@ char *folded_frame_text(const struct frame *fr);
 int out_flame(const struct profile *pf, const struct profile *base, const struct report_opts *o, FILE *f);
 int out_info(struct dfa_reader *r, const struct profile *pf, const struct report_opts *o, FILE *f);
 int out_timeline(struct dfa_reader *r, const struct report_opts *o, FILE *f);
+int out_spans(struct dfa_reader *r, const struct report_opts *o, FILE *f);
 int out_speedscope(const struct profile *pf, const struct report_opts *o, FILE *f);
 int out_calls(const struct profile *pf, const struct report_opts *o, FILE *f);
 /* br, bs: the base archive of --diff, or NULL */

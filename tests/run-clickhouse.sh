@@ -100,7 +100,7 @@ expect_exit 2 "$DFREPORT" --clickhouse "$CH_URL" --export
 expect_exit 2 "$DFREPORT" --clickhouse "$CH_URL" --trace 12345
 grep -q 'not a trace id' stderr || fail "a bad trace id: $(cat stderr)"
 expect_exit 2 "$DFREPORT" --clickhouse "$CH_URL" --info
-expect_exit 2 "$DFREPORT" --trace 0123456789abcdef0123456789abcdef java.dfa
+expect_exit 2 "$DFREPORT" --clickhouse "$CH_URL" --spans
 # A trace no sample carries selects nothing, and says so.
 expect_exit 0 "$DFREPORT" --clickhouse "$CH_URL" --folded --trace 0123456789abcdef0123456789abcdef
 [ -s stdout ] && fail "--trace selected samples that carry none"

@@ -71,12 +71,19 @@ static void write_sample_archive(const char *path, bool finish)
 	p.begin = 5000;
 	p.comm = "beta";
 	CHECK(dfa_writer__add_proc(w, &p) == DFA_OK, "proc 2");
+	/* Some samples in a trace span, for the corruption tests to reach contexts too. */
+	struct dfa_attr attr = { "0", "GET /x" };
+	struct dfa_context ctx = { .trace_id = { 1, 2, 3 }, .span_id = { 4, 5 }, .n_attrs = 1, .attrs = &attr };
+	uint32_t ctx_id;
+
+	CHECK(dfa_writer__context(w, &ctx, &ctx_id) == DFA_OK, "context");
 	for (int c = 0; c < N_CHUNKS; c++) {
 		for (int i = 0; i < PER_CHUNK; i++) {
 			uint64_t user[3] = { 0x400100 + (i % 4), 0x400200, 0x7f0000000100 };
 			uint64_t kern[2] = { 0xffffffff81000010, 0xffffffff81000020 };
 			struct dfa_sample s = { .ts = 10000 + c * 1000 + i, .pid = i % 2 ? 200 : 100,
-						.tid = 1000 + i, .cpu = i % 4, .event = DFA_EV_ONCPU, .value = 1 };
+						.tid = 1000 + i, .cpu = i % 4, .event = DFA_EV_ONCPU, .value = 1,
+						.context = i % 6 ? 0 : ctx_id + 1 };
 
 			uint8_t bytes[40];
 			struct dfa_ustack us = { user[0], 0x7ffd0000 + i * 8, 0x7ffd0100, sizeof(bytes), bytes };
@@ -512,6 +519,58 @@ static void test_walks_and_copies(const char *path)
 	unlink(path);
 }
 
+/* Trace contexts (1.5): defined once however many samples use them, attributes kept. */
+static void test_contexts(const char *path)
+{
+	struct dfa_writer *w = dfa_writer__new();
+	struct dfa_reader *r = dfa_reader__new();
+	struct dfa_attr attrs[2] = { { "0", "GET /a" }, { "http.route", "/b" } };
+	struct dfa_context a = { .trace_flags = 1, .n_attrs = 2, .attrs = attrs }, b = { 0 };
+	uint64_t user[1] = { 0x401000 };
+	uint32_t ia, ib, ia2;
+	const struct dfa_context *c;
+
+	memset(a.trace_id, 0x11, 16);
+	memset(a.span_id, 0xa0, 8);
+	memset(b.trace_id, 0x22, 16);
+	memset(b.span_id, 0xb1, 8);
+	CHECK(dfa_writer__open(w, path) == DFA_OK && dfa_writer__begin(w) == DFA_OK, "open: %s", dfa_writer__error(w));
+	CHECK(dfa_writer__context(w, &a, &ia) == DFA_OK && dfa_writer__context(w, &b, &ib) == DFA_OK &&
+	      dfa_writer__context(w, &a, &ia2) == DFA_OK && ia == ia2 && ia != ib, "context ids %u %u %u", ia, ib, ia2);
+	for (uint32_t i = 0; i < 30; i++) {
+		struct dfa_sample s = { .ts = 1000 + i, .pid = 7, .tid = 7, .event = DFA_EV_ONCPU, .value = 1,
+					.context = i % 3 == 0 ? 0 : i % 3 == 1 ? ia + 1 : ib + 1 };
+		struct dfa_stack st = { .n_user = 1, .user = user };
+
+		CHECK(dfa_writer__add_sample(w, &s, &st, NULL) == DFA_OK, "sample %u: %s", i, dfa_writer__error(w));
+	}
+	{
+		struct dfa_sample s = { .ts = 2000, .pid = 7, .tid = 7, .event = DFA_EV_ONCPU, .value = 1, .context = 9 };
+		struct dfa_stack st = { .n_user = 1, .user = user };
+
+		CHECK(dfa_writer__add_sample(w, &s, &st, NULL) == DFA_FAILED, "an undefined context accepted");
+	}
+	CHECK(dfa_writer__finish(w) == DFA_OK, "finish: %s", dfa_writer__error(w));
+	dfa_writer__free(w);
+	CHECK(dfa_reader__open(r, path) == DFA_OK, "open: %s", dfa_reader__error(r));
+	CHECK(dfa_reader__context_count(r) == 2 && !dfa_reader__context(r, 2), "%zu contexts",
+	      dfa_reader__context_count(r));
+	for (uint32_t i = 0; i < 30 && i < dfa_reader__sample_count(r); i++) {
+		const struct dfa_sample *s = &dfa_reader__samples(r)[i];
+		const struct dfa_context *want = i % 3 == 0 ? NULL : i % 3 == 1 ? &a : &b;
+
+		c = s->context ? dfa_reader__context(r, s->context - 1) : NULL;
+		CHECK(!want == !c && (!c || (!memcmp(c->trace_id, want->trace_id, 16) &&
+					   !memcmp(c->span_id, want->span_id, 8))), "sample %u: context %u", i, s->context);
+	}
+	c = dfa_reader__context(r, ia);
+	CHECK(c && c->trace_flags == 1 && c->n_attrs == 2 && !strcmp(c->attrs[0].key, "0") &&
+	      !strcmp(c->attrs[0].value, "GET /a") && !strcmp(c->attrs[1].key, "http.route") &&
+	      !strcmp(c->attrs[1].value, "/b"), "attributes not kept");
+	dfa_reader__free(r);
+	unlink(path);
+}
+
 static void test_member_size(const char *path)
 {
 	enum { N = 3000, COPY = 8192 };
@@ -573,6 +632,7 @@ int main(void)
 	test_versions();
 	snprintf(path, sizeof(path), "%s/walks.dfa", tmpdir);
 	test_walks_and_copies(path);
+	test_contexts(path);
 	test_member_size(path);
 	snprintf(path, sizeof(path), "%s/a.dfa", tmpdir);
 	unlink(path);

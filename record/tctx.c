@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where an object's OpenTelemetry thread context variable is (OTEP 4947):
+ * otel_thread_ctx_v1, a TLS symbol in .dynsym, and how a thread reaches it
+ * (tctx.h): an executable's own block sits below the thread pointer at an
+ * offset its PT_TLS fixes; a library's is found through the GOT entry the
+ * dynamic linker filled for the symbol's relocation, which the sampling
+ * program reads live, so dfrecord never needs the linker's private state.
+ */
+#include <linux/types.h>
+#include <gelf.h>
+#include <string.h>
+#include "log.h"
+#include "record.h"
+#include "tctx.h"
+
+#define TCTX_SYMBOL "otel_thread_ctx_v1"
+
+/* The symbol's .dynsym index and value, defined there; 0 if absent. */
+static size_t find_symbol(Elf *elf, Elf_Scn **dynsym, GElf_Sym *out)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize || !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 1; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (!gelf_getsym(d, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_TLS ||
+			    sym.st_shndx == SHN_UNDEF || !(name = elf_strptr(elf, sh.sh_link, sym.st_name)) ||
+			    strcmp(name, TCTX_SYMBOL))
+				continue;
+			*dynsym = scn;
+			*out = sym;
+			return i;
+		}
+	}
+	return 0;
+}
+
+/* glibc's offset of the executable's TLS block below the thread pointer:
+ * the first module of x86-64's variant II (_dl_determine_tlsoffset). */
+static uint64_t exe_block_offset(const GElf_Phdr *tls)
+{
+	uint64_t align = tls->p_align ? tls->p_align : 1;
+	uint64_t firstbyte = -(tls->p_vaddr & (align - 1)) & (align - 1);
+
+	return (tls->p_memsz - firstbyte + align - 1) / align * align + firstbyte;
+}
+
+/* The GOT entry of the symbol's TLS relocation, by the best model found: 0 if none. */
+static uint32_t find_got(Elf *elf, size_t dynsym_ndx, size_t sym, uint64_t *got)
+{
+	static const struct { uint32_t type, model; } models[] = {
+		{ R_X86_64_TLSDESC, DF_TCTX_TLSDESC }, { R_X86_64_DTPMOD64, DF_TCTX_GD }, { R_X86_64_TPOFF64, DF_TCTX_IE },
+	};
+	uint32_t best = sizeof(models) / sizeof(*models);
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || sh.sh_link != dynsym_ndx || !sh.sh_entsize ||
+		    !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+
+			if (!gelf_getrela(d, i, &r) || GELF_R_SYM(r.r_info) != sym)
+				continue;
+			for (uint32_t k = 0; k < best; k++)
+				if (GELF_R_TYPE(r.r_info) == models[k].type) {
+					best = k;
+					*got = r.r_offset;
+				}
+		}
+	}
+	return best < sizeof(models) / sizeof(*models) ? models[best].model : 0;
+}
+
+bool tctx__detect(Elf *elf, struct tctx_image *out)
+{
+	GElf_Ehdr eh;
+	GElf_Phdr tls = { 0 };
+	GElf_Sym sym;
+	Elf_Scn *dynsym = NULL;
+	bool executable, exec_seen = false;
+	size_t n, ndx;
+
+	memset(out, 0, sizeof(*out));
+	if (!gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 || !(ndx = find_symbol(elf, &dynsym, &sym)) ||
+	    elf_getphdrnum(elf, &n))
+		return false;
+	executable = eh.e_type == ET_EXEC;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph))
+			continue;
+		executable |= ph.p_type == PT_INTERP;
+		if (ph.p_type == PT_TLS)
+			tls = ph;
+		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && !exec_seen) {
+			out->exec_delta = (int64_t)(ph.p_offset - ph.p_vaddr);
+			exec_seen = true;
+		}
+	}
+	if (!exec_seen || tls.p_type != PT_TLS)
+		return false;
+	if (executable) {
+		out->model = DF_TCTX_STATIC;
+		out->where = sym.st_value - exe_block_offset(&tls);
+	} else if (!(out->model = find_got(elf, elf_ndxscn(dynsym), ndx, &out->where))) {
+		pr_debug("%s in a library with no TLS relocation for it: not read", TCTX_SYMBOL);
+		return false;
+	}
+	out->found = true;
+	return true;
+}

@@ -1,0 +1,100 @@
+#!/bin/bash
+# Samples joined to traces.  A program whose threads go through spans
+# publishes OpenTelemetry's thread context (OTEP 4947): the variable in the
+# executable, in a library through TLSDESC, in one through general-dynamic
+# TLS.  --trace and --span pick each span's function, on-CPU and off-CPU;
+# pprof carries the ids as labels; --spans sums them.  The same program
+# publishing nothing but writing its spans as OTLP JSON lines gives the same
+# selections with --spans-from.  Bad spans files and ids are refused.
+. "$(dirname "$0")/test-subr.sh"
+need_bpf
+need_tool go golang-go
+export HOME="$tempdir" GOCACHE="$tempdir/gocache"
+W=$WORKLOADS
+CF="-O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls -pthread -I$W"
+cc $CF -o exe "$W/otelctx.c" "$W/otelpub.c" -Wl,--export-dynamic-symbol=otel_thread_ctx_v1 || fail "cannot build otelctx"
+cc -O2 -fPIC -shared -mtls-dialect=gnu2 -o libotelpub.so "$W/otelpub.c" || fail "cannot build libotelpub.so"
+cc -O2 -fPIC -shared -mtls-dialect=gnu -o libotelgd.so "$W/otelpub.c" || fail "cannot build libotelgd.so"
+cc $CF -o tlsdesc "$W/otelctx.c" -L. -lotelpub -Wl,-rpath,"$PWD" || fail "cannot build tlsdesc"
+cc $CF -o gd "$W/otelctx.c" -L. -lotelgd -Wl,-rpath,"$PWD" || fail "cannot build gd"
+readelf -rW libotelpub.so | grep -q 'R_X86_64_TLSDESC.*otel_thread_ctx_v1' || fail "libotelpub.so: no TLSDESC relocation"
+readelf -rW libotelgd.so | grep -q 'R_X86_64_DTPMOD64.*otel_thread_ctx_v1' || fail "libotelgd.so: no DTPMOD64 relocation"
+
+# The ids otelctx.c gives span K (1: work_a, 2: work_b, 3: wait_c) of worker W.
+rep() { local i; for i in $(seq "$2"); do printf %02x "$1"; done; }
+trace_of() { echo "$(rep $((0x11 * $1)) 15)$(printf %02x "$2")"; }
+span_of() { echo "$(rep $((0xa0 + 0x11 * ($1 - 1))) 7)$(printf %02x "$2")"; }
+
+# selected ARCHIVE EVENT FUNCTION [dfreport options]: percent of the selected value under FUNCTION
+selected() {
+	local dfa=$1 ev=$2 fn=$3
+	shift 3
+	"$DFREPORT" --folded --event "$ev" "$@" "$dfa" > sel.folded 2>sel.err || fail "dfreport $*: $(cat sel.err)"
+	[ -s sel.folded ] || fail "$dfa: $*: no $ev samples selected"
+	percent_matching sel.folded ";$fn(;| )"
+}
+
+# check ARCHIVE [dfreport options]: each span's own function, on-CPU and off-CPU
+check() {
+	local dfa=$1 p
+	shift
+	p=$(selected "$dfa" on-cpu work_a --trace "$(trace_of 1 0)" "$@")
+	within "$p" 90 100 || fail "$dfa $*: --trace of work_a's span: $p% under work_a"
+	p=$(selected "$dfa" on-cpu work_a --span "$(span_of 1 1)" "$@")
+	within "$p" 90 100 || fail "$dfa $*: --span of work_a's span (thread 1): $p% under work_a"
+	p=$(selected "$dfa" on-cpu work_b --span "$(span_of 2 0)" "$@")
+	within "$p" 90 100 || fail "$dfa $*: --span of work_b's span: $p% under work_b"
+	p=$(selected "$dfa" on-cpu work_b --trace "$(trace_of 2 1)" --span "$(span_of 2 1)" "$@")
+	within "$p" 90 100 || fail "$dfa $*: --trace and --span of work_b's: $p% under work_b"
+	p=$(selected "$dfa" off-cpu wait_c --span "$(span_of 3 0)" "$@")
+	within "$p" 90 100 || fail "$dfa $*: off-cpu, --span of wait_c's span: $p% of the wait under wait_c"
+	# the work outside any span is in none
+	"$DFREPORT" --folded --trace "$(trace_of 1 1)" "$@" "$dfa" 2>/dev/null | grep -q ';outside' &&
+		fail "$dfa $*: work outside any span selected by a trace"
+	"$DFREPORT" --spans "$@" "$dfa" > spans.txt 2>/dev/null || fail "$dfa: --spans failed"
+	[ "$(grep -c '^ *[0-9.]* *[0-9.]* *[0-9]*  [0-9a-f]\{32\} [0-9a-f]\{16\}' spans.txt)" = 6 ] ||
+		fail "$dfa $*: --spans does not list the 6 spans: $(cat spans.txt)"
+	# two thirds of the CPU time is in spans (work_a, work_b; outside is not)
+	p=$(sed -n 's/^# 6 spans; in them: \([0-9.]*\)% of .* on CPU.*/\1/p' spans.txt)
+	within "${p:-0}" 55 78 || fail "$dfa $*: $p% of the CPU time in spans, expected about 67: $(head -1 spans.txt)"
+}
+
+for v in exe tlsdesc gd; do
+	expect_exit 0 "$DFRECORD" -F 499 -e on-cpu,off-cpu -o $v.dfa -- ./$v tls 1.2
+	grep -q 'in a trace span' stderr || fail "$v: dfrecord's summary counts no samples in a span: $(tail -1 stderr)"
+	check $v.dfa
+	note "$v: each span's function selected by --trace and --span; $(head -1 spans.txt)"
+done
+grep -q 'attr.0=GET /b' spans.txt || fail "--spans shows no attribute of the context: $(head -3 spans.txt)"
+
+# pprof: the ids as labels, as go tool pprof lists them
+"$DFREPORT" --pprof -o exe.pb.gz exe.dfa 2>/dev/null || fail "--pprof failed"
+go tool pprof -tags exe.pb.gz > tags.txt 2>/dev/null || fail "go tool pprof -tags failed"
+for k in 1 2; do
+	grep -q "$(trace_of $k 0)" tags.txt || fail "pprof -tags lacks trace $(trace_of $k 0): $(head -20 tags.txt)"
+done
+grep -q 'span_id:' tags.txt && grep -q 'attr.0:' tags.txt || fail "pprof labels lack span_id or attr.0"
+
+# A program that publishes nothing, its spans from its OTLP JSON lines.
+expect_exit 0 "$DFRECORD" -F 499 -e on-cpu,off-cpu -o otlp.dfa -- ./exe otlp 1.2 spans.jsonl
+grep -q 'in a trace span' stderr && fail "otlp: samples with a context where none was published"
+"$DFREPORT" --folded --span "$(span_of 1 0)" otlp.dfa > none.folded 2>/dev/null
+[ -s none.folded ] && fail "otlp: --span selects samples without --spans-from"
+check otlp.dfa --spans-from spans.jsonl
+note "OTLP spans: each span's function selected by --trace and --span"
+
+# Bad input: one line naming the file and line; ids of the wrong length.
+{ head -1 spans.jsonl; echo '{"resourceSpans": [ {'; } > broken.jsonl
+expect_exit 1 "$DFREPORT" --spans --spans-from broken.jsonl otlp.dfa
+grep -q 'broken.jsonl:2: not JSON' stderr || fail "a broken line is not named: $(cat stderr)"
+[ "$(wc -l < stderr)" = 1 ] || fail "a broken spans file: more than one line: $(cat stderr)"
+sed '1s/"traceId":"\([0-9a-f]*\)"/"traceId":"\1ff"/' spans.jsonl > badid.jsonl
+expect_exit 1 "$DFREPORT" --spans --spans-from badid.jsonl otlp.dfa
+grep -q "badid.jsonl:1: a span's traceId is not 32 hexadecimal digits" stderr || fail "a bad traceId: $(cat stderr)"
+expect_exit 2 "$DFREPORT" --trace 1234 otlp.dfa
+grep -q -- "--trace: '1234' is not a trace id" stderr || fail "a short --trace: $(cat stderr)"
+expect_exit 2 "$DFREPORT" --span "$(trace_of 1 0)" otlp.dfa
+grep -q -- "--span: .* is not a span id" stderr || fail "a long --span: $(cat stderr)"
+expect_exit 1 "$DFREPORT" --spans-from missing.jsonl otlp.dfa
+grep -q 'missing.jsonl: No such file' stderr || fail "a missing spans file: $(cat stderr)"
+exit 0

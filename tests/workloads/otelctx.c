@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Two threads that go through three spans in turn, each doing its own
+ * function (two on the CPU, one asleep), and work outside any span.
+ *   otelctx tls SECONDS        publishes the thread context (otelpub.c)
+ *   otelctx otlp SECONDS FILE  publishes nothing; writes its spans to FILE
+ *                              as OTLP JSON lines (the collector's file exporter)
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "otelpub.h"
+
+#define SPAN_MS 40
+#define MAX_SPANS 4096
+
+struct span_log {
+	uint8_t trace[16], span[8];
+	uint64_t start, end;
+};
+
+struct worker {
+	pthread_t th;
+	int index;
+	pid_t tid;
+	struct span_log log[MAX_SPANS];
+	int n;
+};
+
+static int publish;
+static double seconds;
+static volatile unsigned long sink;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void spin(double s)
+{
+	double end = now() + s;
+
+	while (now() < end)
+		for (int i = 0; i < 20000; i++)
+			sink += i * 7;
+}
+
+__attribute__((noinline)) void work_a(void) { spin(SPAN_MS / 1e3); }
+__attribute__((noinline)) void work_b(void) { spin(SPAN_MS / 1e3); }
+__attribute__((noinline)) void wait_c(void) { usleep(SPAN_MS * 1000); }
+__attribute__((noinline)) void outside(void) { spin(SPAN_MS / 1e3); }
+
+/* Trace k (1, 2, 3) of thread w; span k of it: distinct ids, known to the test. */
+static void ids(int w, int k, uint8_t trace[16], uint8_t span[8])
+{
+	memset(trace, 0x11 * k, 16);
+	trace[15] = (uint8_t)w;
+	memset(span, 0xa0 + 0x11 * (k - 1), 8);
+	span[7] = (uint8_t)w;
+}
+
+static void in_span(struct worker *w, int k, void (*fn)(void))
+{
+	static __thread struct otel_thread_ctx_record rec;
+	struct span_log *l = w->n < MAX_SPANS ? &w->log[w->n++] : &w->log[MAX_SPANS - 1];
+	static const char *const routes[] = { "", "GET /a", "GET /b", "GET /c" };
+
+	ids(w->index, k, l->trace, l->span);
+	l->start = wall_ns();
+	if (publish)
+		otel_enter(&rec, l->trace, l->span, routes[k]);
+	fn();
+	if (publish)
+		otel_leave();
+	l->end = wall_ns();
+}
+
+static void *run(void *arg)
+{
+	struct worker *w = arg;
+	double end = now() + seconds;
+
+	w->tid = gettid();
+	while (now() < end) {
+		in_span(w, 1, work_a);
+		in_span(w, 2, work_b);
+		in_span(w, 3, wait_c);
+		outside();
+	}
+	return NULL;
+}
+
+static void hex(FILE *f, const uint8_t *b, int n)
+{
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%02x", b[i]);
+}
+
+/* One line per thread: resourceSpans / scopeSpans / spans. */
+static void write_otlp(FILE *f, const struct worker *w)
+{
+	fprintf(f, "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"process.pid\",\"value\":{\"intValue\":\"%d\"}}]},"
+		"\"scopeSpans\":[{\"scope\":{\"name\":\"otelctx\"},\"spans\":[", getpid());
+	for (int i = 0; i < w->n; i++) {
+		const struct span_log *l = &w->log[i];
+
+		fprintf(f, "%s{\"traceId\":\"", i ? "," : "");
+		hex(f, l->trace, 16);
+		fprintf(f, "\",\"spanId\":\"");
+		hex(f, l->span, 8);
+		fprintf(f, "\",\"name\":\"work\",\"kind\":1,\"startTimeUnixNano\":\"%llu\",\"endTimeUnixNano\":\"%llu\","
+			"\"attributes\":[{\"key\":\"thread.id\",\"value\":{\"intValue\":\"%d\"}}]}",
+			(unsigned long long)l->start, (unsigned long long)l->end, w->tid);
+	}
+	fprintf(f, "]}]}]}\n");
+}
+
+int main(int argc, char **argv)
+{
+	static struct worker w[2];
+	FILE *out = NULL;
+
+	if (argc < 3 || (strcmp(argv[1], "tls") && strcmp(argv[1], "otlp")) || (!strcmp(argv[1], "otlp") && argc < 4)) {
+		fprintf(stderr, "usage: otelctx tls|otlp SECONDS [FILE]\n");
+		return 2;
+	}
+	publish = !strcmp(argv[1], "tls");
+	seconds = atof(argv[2]);
+	if (!publish && !(out = fopen(argv[3], "w")))
+		return 1;
+	for (int i = 0; i < 2; i++) {
+		w[i].index = i;
+		pthread_create(&w[i].th, NULL, run, &w[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(w[i].th, NULL);
+	if (out) {
+		for (int i = 0; i < 2; i++)
+			write_otlp(out, &w[i]);
+		fclose(out);
+	}
+	return 0;
+}
