@@ -47,7 +47,7 @@ static __always_inline void python_at_exec(struct task_struct *p, struct linux_b
 	bpf_map_update_elem(&py_procs, &tgid, &v, BPF_ANY);
 }
 
-static __always_inline void emit(__u32 type, __u32 pid, __u32 ppid, __u64 ts, __u64 flags)
+static __always_inline void emit(__u32 type, __u32 pid, __u32 ppid, __u64 ts, __u64 start, __u64 flags)
 {
 	struct df_proc_rec *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -60,6 +60,7 @@ static __always_inline void emit(__u32 type, __u32 pid, __u32 ppid, __u64 ts, __
 	e->hdr.ts = ts;
 	e->ppid = ppid;
 	e->pad = 0;
+	e->start = start;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, flags);
 }
@@ -81,6 +82,8 @@ static __always_inline void emit_exec(struct task_struct *p, struct linux_binprm
 	e->p.hdr.ts = ts;
 	e->p.ppid = 0;
 	e->p.pad = 0;
+	/* exec keeps the process: its start is the thread group's (de_thread copies it) */
+	e->p.start = BPF_CORE_READ(p, start_time);
 	e->pad = 0;
 	bpf_get_current_comm(e->p.comm, sizeof(e->p.comm));
 	e->args_len = 0;
@@ -150,7 +153,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		bpf_map_update_elem(&targets, &ctgid, &one, BPF_ANY);
 	}
 	ts = bpf_ktime_get_ns();
-	emit(DF_RB_FORK, ctgid, ptgid, ts, BPF_RB_NO_WAKEUP);
+	emit(DF_RB_FORK, ctgid, ptgid, ts, child->start_time, BPF_RB_NO_WAKEUP);
 	new_image(ctgid, ts);
 	/* The child maps what its parent does: it is walked with the parent's
 	 * tables until dfrecord reads its own. */
@@ -200,7 +203,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 
 	if (p->pid != tgid || !df_wanted(filter, tgid, 0))
 		return 0;
-	emit(DF_RB_EXIT, tgid, 0, bpf_ktime_get_ns(), BPF_RB_NO_WAKEUP);
+	emit(DF_RB_EXIT, tgid, 0, bpf_ktime_get_ns(), 0, BPF_RB_NO_WAKEUP);
 	bpf_map_delete_elem(&df_uprocs, &tgid);
 	bpf_map_delete_elem(&df_uimages, &tgid);
 	bpf_map_delete_elem(&df_ulearned, &tgid);

@@ -9,6 +9,7 @@ struct df_proc_rec {
 	struct df_rec_hdr hdr;	/* type DF_RB_FORK, DF_RB_EXEC or DF_RB_EXIT */
 	__u32 ppid;		/* fork: the parent */
 	__u32 pad;
+	__u64 start;		/* fork, exec: the process's start (task start_time, CLOCK_MONOTONIC ns) */
 	char comm[DF_COMM_LEN];
 };
 

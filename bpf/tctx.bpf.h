@@ -61,6 +61,92 @@ static __always_inline __u64 df_tctx_var(const struct df_tctx_proc *p, __u64 tp)
 	return df_tls_dynamic(tp, got[0], got[1]);
 }
 
+/* Go labels a sample could not carry: a map of more than one bucket. */
+__u64 go_labels_cut = 0;
+
+struct df_go_str {
+	__u64 ptr;
+	__s64 len;
+};
+
+/* Appends a Go string as (length u8, bytes) at *at; false when there is no room. */
+static __always_inline bool df_go_put(struct df_tctx *out, __u32 *at, const struct df_go_str *s)
+{
+	__u64 pos = *at, n;
+
+	/* the verifier must see pos bounded where it is used, not a copy of it */
+	asm volatile("" : "+r"(pos));
+	if (s->len < 0 || pos > DF_TCTX_ATTRS - 1 - DF_GO_STR)
+		return false;
+	n = s->len > DF_GO_STR ? DF_GO_STR : (__u64)s->len;
+	out->attrs[pos] = n;
+	if (n && bpf_probe_read_user(&out->attrs[pos + 1], n, (void *)s->ptr))
+		return false;
+	*at = pos + 1 + n;
+	return true;
+}
+
+/*
+ * The running goroutine's pprof labels (runtime/pprof.Do): g from the
+ * thread, g.m.curg (the user goroutine, also while on the system stack),
+ * its labels: a map[string]string of one bucket before Go 1.24, a slice
+ * of pairs after.  Returns the bytes of attributes written.
+ */
+__noinline __u32 df_fill_go_labels(struct df_tctx *out, __u64 g_slot, __u64 off)
+{
+	__u64 g, m, curg, labels, hmap, bucket;
+	__u8 tophash[8];
+	__u32 at = 0;
+
+	if (!out || bpf_probe_read_user(&g, 8, (void *)g_slot) || !g ||
+	    bpf_probe_read_user(&m, 8, (void *)(g + DF_GO_OFF_M(off))) || !m ||
+	    bpf_probe_read_user(&curg, 8, (void *)(m + DF_GO_OFF_CURG(off))))
+		return 0;
+	if (!curg)
+		curg = g;
+	if (bpf_probe_read_user(&labels, 8, (void *)(curg + DF_GO_OFF_LABELS(off))) || !labels)
+		return 0;
+	if (DF_GO_OFF_SLICE(off)) {
+		struct df_go_str list;	/* the slice's array and length */
+
+		if (bpf_probe_read_user(&list, sizeof(list), (void *)labels))
+			return 0;
+		for (int i = 0; i < DF_GO_MAX_LABELS; i++) {
+			struct df_go_str kv[2];
+
+			if (i >= list.len || bpf_probe_read_user(kv, sizeof(kv), (void *)(list.ptr + i * sizeof(kv))) ||
+			    !df_go_put(out, &at, &kv[0]) || !df_go_put(out, &at, &kv[1]))
+				break;
+		}
+		return at;
+	}
+	/* hmap: count, flags, B, noverflow, hash0, then buckets at 16 */
+	__u8 head[24];
+
+	if (bpf_probe_read_user(&hmap, 8, (void *)labels) || !hmap || bpf_probe_read_user(head, sizeof(head), (void *)hmap))
+		return 0;
+	if (head[9]) {
+		__sync_fetch_and_add(&go_labels_cut, 1);
+		return 0;
+	}
+	__builtin_memcpy(&bucket, head + 16, 8);
+	if (!bucket || bpf_probe_read_user(tophash, sizeof(tophash), (void *)bucket))
+		return 0;
+	/* A bucket: tophash[8], keys [8]string, values [8]string, overflow.
+	 * Slots with a tophash below 5 are empty or moved. */
+	for (int i = 0; i < 8; i++) {
+		struct df_go_str k, v;
+
+		if (tophash[i] < 5)
+			continue;
+		if (bpf_probe_read_user(&k, sizeof(k), (void *)(bucket + 8 + 16 * i)) ||
+		    bpf_probe_read_user(&v, sizeof(v), (void *)(bucket + 8 + 128 + 16 * i)) ||
+		    !df_go_put(out, &at, &k) || !df_go_put(out, &at, &v))
+			break;
+	}
+	return at;
+}
+
 /*
  * Writes the current thread's context at out; returns its bytes
  * (DF_TCTX_SIZE), 0 if the process publishes none or the thread is in no
@@ -75,6 +161,16 @@ __noinline __u64 df_fill_tctx(struct df_tctx *out, __u32 tgid)
 	if (!out || !(p = bpf_map_lookup_elem(&df_tctx_procs, &tgid)))
 		return 0;
 	tp = BPF_CORE_READ(bpf_get_current_task_btf(), thread.fsbase);
+	if (tp && p->model == DF_TCTX_GO) {
+		__builtin_memset(out, 0, DF_TCTX_HEAD);
+		len = df_fill_go_labels(out, tp + p->where, p->go_off);
+		if (!len || len > DF_TCTX_ATTRS)
+			return 0;
+		out->valid = DF_TCTX_GO_LABELS;
+		out->attrs_len = len;
+		out->pad = 0;
+		return DF_TCTX_SIZE(len);
+	}
 	if (!tp || !(var = df_tctx_var(p, tp)) || bpf_probe_read_user(&rec, 8, (void *)var) || !rec)
 		return 0;
 	if (bpf_probe_read_user(out, DF_TCTX_HEAD, (void *)rec) || out->valid != 1)

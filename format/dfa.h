@@ -287,6 +287,8 @@ struct dfa_proc {
 	uint32_t ppid;
 	uint64_t begin;		/* ts of exec/fork; 0 = running before the recording */
 	uint64_t end;		/* ts of exit; 0 = still running (reader only) */
+	uint64_t start;		/* 1.5: the process's start (CLOCK_MONOTONIC ns, as ts; before a recording's
+				 * start for one already running); 0 = not known.  With pid, who it is. */
 	const char *comm;
 	const char *exe;
 	const char *cmdline;	/* arguments separated by spaces */

@@ -81,6 +81,10 @@ static const char *decode_proc(struct dfa_reader *r, struct dfa_cur *c)
 	pr.p.exe = dfa_cur__str(c);
 	pr.p.cmdline = dfa_cur__str(c);
 	err = c->err ? c->err : decode_maps(c, &pr);
+	/* 1.5: the process's start, after the maps (absent: 0, not known) */
+	pr.p.start = !err && c->p < c->end ? dfa_cur__uv(c) : 0;
+	if (!err && c->err)
+		err = c->err;
 	if (!err && (pid > UINT32_MAX || ppid > UINT32_MAX))
 		err = "pid out of range";
 	if (err) {

@@ -525,7 +525,7 @@ int dfa_writer__add_proc(struct dfa_writer *w, const struct dfa_proc *p)
 		    dfa_buf__put_str(r, m->path) || dfa_buf__put_str(r, m->object))
 			return FAIL(w, DFA_FATAL, "out of memory");
 	}
-	if (put_record(w, &w->procs, DFA_REC_PROC))
+	if ((p->start && dfa_buf__put_uv(r, p->start)) || put_record(w, &w->procs, DFA_REC_PROC))
 		return FAIL(w, DFA_FATAL, "out of memory");
 	w->st.procs++;
 	return DFA_OK;

@@ -189,9 +189,10 @@ static void list_inode(struct objects *o, const struct file_id *f)
 }
 
 /* The key of an ELF image; -1 if it is not ELF.  With f, also looks for a
- * Python interpreter and builds the unwind table. */
+ * Python interpreter and a thread context and builds the unwind table
+ * (fd: the file's, or -1). */
 static int image_key(struct objects *o, const void *bytes, size_t len, char *key, struct file_id *f,
-		     const char *what)
+		     const char *what, int fd)
 {
 	Elf *elf = elf_memory((char *)bytes, len);
 	int ret = -1;
@@ -203,9 +204,9 @@ static int image_key(struct objects *o, const void *bytes, size_t len, char *key
 	if (!ret && f) {
 		if (python__detect(elf, bytes, len, &f->py))
 			pr_debug("%s: Python %u.%u", what, f->py.version >> 8, f->py.version & 0xff);
-		if (tctx__detect(elf, &f->tctx))
-			pr_debug("%s: publishes an OpenTelemetry thread context (model %u)", what, f->tctx.model);
 		f->go = go__is_binary(elf);
+		if (tctx__detect(elf, &f->tctx) || (f->go && go_labels__find(elf, fd, bytes, len, &f->tctx)))
+			pr_debug("%s: publishes a thread context (model %u)", what, f->tctx.model);
 		build_table(o, elf, f, what);
 	}
 	if (elf)
@@ -282,7 +283,7 @@ static const char *vdso(struct objects *o, bool store)
 
 			if (strstr(line, "[vdso]") && sscanf(line, "%lx-%lx", &s, &e) == 2 && s == base) {
 				o->vdso_len = e - s;
-				if (image_key(o, (const void *)s, e - s, o->vdso_key, NULL, "[vdso]"))
+				if (image_key(o, (const void *)s, e - s, o->vdso_key, NULL, "[vdso]", -1))
 					o->vdso_key[0] = 0;
 				else
 					vdso_table(o, (const void *)s, e - s);
@@ -432,7 +433,7 @@ static const char *key_fd(struct objects *o, int fd, const struct stat *st, cons
 	if (fresh) {
 		f = file_add(o, st);
 		bytes = map_fd(fd, st->st_size);
-		if (f && (!bytes || image_key(o, bytes, st->st_size, f->key, f, path)))
+		if (f && (!bytes || image_key(o, bytes, st->st_size, f->key, f, path, fd)))
 			f->key[0] = 0;
 		if (f && f->key[0]) {
 			index_key(o, f);
@@ -541,7 +542,7 @@ static void store_debug_file(struct objects *o, uint32_t pid, const char *key)
 		if (!bytes)
 			continue;
 		/* The same build-id, or it describes another build. */
-		if (!image_key(o, bytes, st.st_size, found, NULL, path) && !strcmp(found, key))
+		if (!image_key(o, bytes, st.st_size, found, NULL, path, -1) && !strcmp(found, key))
 			store_image(o, bytes, st.st_size, key, true, path);
 		munmap(bytes, st.st_size);
 		return;
@@ -641,7 +642,7 @@ int objects__store(struct objects *o, uint32_t pid, uint64_t start, uint64_t end
 		size = st.st_size;
 	bytes = fd >= 0 ? map_fd(fd, size) : NULL;
 	/* The file may have been replaced since: store it only if it is the same. */
-	if (bytes && !image_key(o, bytes, size, now, NULL, path) && !strcmp(now, key))
+	if (bytes && !image_key(o, bytes, size, now, NULL, path, -1) && !strcmp(now, key))
 		ret = store_image(o, bytes, size, key, false, path);
 	if (ret == 0)
 		store_debug_file(o, pid, key);

@@ -497,9 +497,9 @@ int probes__add_python_exe(struct probes *p, dev_t dev, uint64_t ino, const stru
 	return bpf_map_update_elem(bpf_map__fd(p->procs->maps.py_exes), &key, &v, BPF_ANY);
 }
 
-int probes__add_tctx(struct probes *p, uint32_t pid, uint32_t model, uint64_t where)
+int probes__add_tctx(struct probes *p, uint32_t pid, uint32_t model, uint64_t where, uint64_t go_off)
 {
-	struct df_tctx_proc v = { .where = where, .model = model };
+	struct df_tctx_proc v = { .where = where, .model = model, .go_off = go_off };
 
 	return bpf_map_update_elem(bpf_map__fd(p->procs->maps.df_tctx_procs), &pid, &v, BPF_ANY);
 }

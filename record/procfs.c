@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "record.h"
 
@@ -99,4 +100,34 @@ char *procfs__read(const char *path, size_t *len, size_t max)
 		buf[*len] = 0;
 	close(fd);
 	return buf;
+}
+
+uint64_t procfs__start_ns(uint32_t pid)
+{
+	char path[64], *s, *after;
+	unsigned long long ticks = 0;
+	struct timespec boot, mono;
+	long hz = sysconf(_SC_CLK_TCK);
+	size_t len;
+	int64_t ns;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	if (!(s = procfs__read(path, &len, 4096)))
+		return 0;
+	/* the name may hold anything but is in parentheses: fields follow the last ')' */
+	after = strrchr(s, ')');
+	/* state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
+	 * utime stime cutime cstime priority nice num_threads itrealvalue starttime */
+	if (!after || sscanf(after + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+			     &ticks) != 1 || hz <= 0) {
+		free(s);
+		return 0;
+	}
+	free(s);
+	/* ticks since boot on CLOCK_BOOTTIME; the monotonic clock stops in suspend */
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	ns = (int64_t)(ticks * (1000000000ULL / hz)) - ((boot.tv_sec - mono.tv_sec) * 1000000000LL +
+							 (boot.tv_nsec - mono.tv_nsec));
+	return ns > 0 ? (uint64_t)ns : 1;
 }

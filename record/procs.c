@@ -49,6 +49,7 @@ struct proc {
 	bool jvm;		/* maps HotSpot's libjvm.so */
 	bool jit;		/* maps anonymous code: may have a perf map */
 	uint64_t begin;
+	uint64_t start;		/* the process's start (CLOCK_MONOTONIC ns), 0 if not known */
 	char comm[16];
 	char *exe, *cmdline;
 	struct map *maps;
@@ -248,6 +249,8 @@ static void read_identity(struct proc *p, bool no_cmdline)
 	ssize_t n;
 	char *s;
 
+	if (!p->start)
+		p->start = procfs__start_ns(p->pid);
 	if (!p->begin) {
 		snprintf(path, sizeof(path), "/proc/%u/comm", p->pid);
 		s = procfs__read(path, &len, 1 << 20);
@@ -352,9 +355,12 @@ static void tell_tctx(struct procs *ps, uint32_t pid, const struct map *m, const
 {
 	const struct tctx_image *t = objects__tctx(ps->o, key);
 
+	/* Thread-pointer offsets as they are; GOT entries where the object is mapped. */
 	if (t)
 		ps->hooks.tctx(ps->hooks.ctx, pid, t->model,
-			       t->model == DF_TCTX_STATIC ? t->where : m->start - m->offset + t->exec_delta + t->where);
+			       t->model == DF_TCTX_STATIC || t->model == DF_TCTX_GO ? t->where
+										   : m->start - m->offset + t->exec_delta + t->where,
+			       t->go_off);
 }
 
 /* A mapping new to the image: its object (key; NULL if none), whether it
@@ -581,10 +587,12 @@ void procs__sync_unwind(struct procs *ps)
 	ps->n_uw_pending = 0;
 }
 
-void procs__on_fork(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t ts, const char *comm)
+void procs__on_fork(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t ts, uint64_t start, const char *comm)
 {
 	struct proc *parent = lookup(ps, ppid), *p = create(ps, pid, ppid, ts, comm);
 
+	if (p)
+		p->start = start;
 	/* A fork maps what its parent does, until it maps more (records say),
 	 * and runs the same command. */
 	if (p && parent && parent->have_maps) {
@@ -616,14 +624,15 @@ static char *cmdline_of(const char *args, size_t len)
 	return s;
 }
 
-void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm, const char *args, size_t args_len,
-		    const char *path)
+void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, uint64_t start, const char *comm, const char *args,
+		    size_t args_len, const char *path)
 {
 	struct proc *old = lookup(ps, pid);
 	struct proc *p = create(ps, pid, old ? old->ppid : 0, ts, comm);
 
 	if (!p)
 		return;
+	p->start = start;
 	/* Its mappings follow, as the kernel reports them (procs__on_mmap):
 	 * the executable and the dynamic loader, then the libraries. */
 	p->have_maps = true;
@@ -802,7 +811,7 @@ static int write_proc(struct procs *ps, struct proc *p)
 {
 	struct dfa_map *maps = calloc(p->n_maps ? p->n_maps : 1, sizeof(*maps));
 	struct dfa_proc rec = {
-		.pid = p->pid, .ppid = p->ppid, .begin = p->begin, .comm = p->comm,
+		.pid = p->pid, .ppid = p->ppid, .begin = p->begin, .start = p->start, .comm = p->comm,
 		.exe = p->exe ? p->exe : "", .cmdline = p->cmdline ? p->cmdline : "",
 		.n_maps = p->n_maps, .maps = maps,
 	};

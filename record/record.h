@@ -130,6 +130,8 @@ int proc_status__read(uint32_t pid, struct proc_status *st);
 /* A whole /proc (or other small) file, NUL-terminated; NULL if absent or
  * larger than max.  Read in large pieces: the kernel formats each read. */
 char *procfs__read(const char *path, size_t *len, size_t max);
+/* When pid started, as CLOCK_MONOTONIC ns (from /proc/PID/stat, to a clock tick); 0 if unknown. */
+uint64_t procfs__start_ns(uint32_t pid);
 
 /* jitmaps.c: a process image's /tmp/perf-PID.map, read safely into the archive */
 struct jit_image {
@@ -161,7 +163,7 @@ int probes__add_target(struct probes *p, uint32_t pid);
 /* Walks pid's Python frames from now on; -1 if the version's layout is not known. */
 int probes__add_python(struct probes *p, uint32_t pid, uint64_t runtime, uint32_t version, uint32_t cookie);
 /* pid's threads publish an OpenTelemetry context (tctx.h): 0, or -1 with errno. */
-int probes__add_tctx(struct probes *p, uint32_t pid, uint32_t model, uint64_t where);
+int probes__add_tctx(struct probes *p, uint32_t pid, uint32_t model, uint64_t where, uint64_t go_off);
 /* An interpreter executable: every later exec of it is walked from its first sample. */
 struct python_image;
 int probes__add_python_exe(struct probes *p, dev_t dev, uint64_t ino, const struct python_image *py);
@@ -304,8 +306,13 @@ struct tctx_image {
 	/* DF_TCTX_STATIC: the thread-pointer offset; else the GOT entry's link-time address */
 	uint64_t where;
 	int64_t exec_delta;	/* p_offset - p_vaddr of the executable segment */
+	uint64_t go_off;	/* DF_TCTX_GO: DF_GO_OFF(...) */
 };
 bool tctx__detect(Elf *elf, struct tctx_image *out);
+/* A TLS symbol's offset from the thread pointer, were the object the executable (its block first). */
+bool tctx__exe_tls_offset(Elf *elf, uint64_t value, int64_t *off);
+/* golang.c: Go's pprof labels, as a thread context of model DF_TCTX_GO */
+bool go_labels__find(Elf *elf, int fd, const uint8_t *bytes, size_t len, struct tctx_image *out);
 
 /* mmaps.c: executable mappings as the kernel reports them (PERF_RECORD_MMAP2) */
 struct mmap_event {
@@ -394,7 +401,7 @@ struct procs_hooks {
 	void (*python)(void *ctx, uint32_t pid, uint64_t runtime, const struct python_image *py);
 	/* for each executable mapping of an object publishing a thread context:
 	 * its model and where (an address in pid, or the thread-pointer offset) */
-	void (*tctx)(void *ctx, uint32_t pid, uint32_t model, uint64_t where);
+	void (*tctx)(void *ctx, uint32_t pid, uint32_t model, uint64_t where, uint64_t go_off);
 	void *ctx;
 };
 struct procs *procs__new(struct dfa_writer *w, struct objects *o, const struct procs_hooks *hooks);
@@ -402,9 +409,11 @@ struct procs *procs__new(struct dfa_writer *w, struct objects *o, const struct p
  * are written into it again once sampled, with their objects. */
 void procs__set_writer(struct procs *ps, struct dfa_writer *w);
 void procs__free(struct procs *ps);
-void procs__on_fork(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t ts, const char *comm);
+/* start: the process's start (CLOCK_MONOTONIC ns), as the record says it */
+void procs__on_fork(struct procs *ps, uint32_t pid, uint32_t ppid, uint64_t ts, uint64_t start, const char *comm);
 /* args: the command line (NUL-separated, args_len bytes; 0: unknown), path: as execve was given it */
-void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, const char *comm, const char *args, size_t args_len,
+void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, uint64_t start, const char *comm, const char *args,
+		    size_t args_len,
 		    const char *path);
 void procs__on_exit(struct procs *ps, uint32_t pid, uint64_t ts);
 /* A mapping the kernel reported (mmaps.c) for pid's current image. */

@@ -142,24 +142,32 @@ static bool tctx_context(const struct df_tctx *t, struct dfa_context *c, struct 
 {
 	static const uint8_t zero[16];
 	uint32_t len = t->attrs_len < DF_TCTX_ATTRS ? t->attrs_len : DF_TCTX_ATTRS, n = 0;
+	bool go = t->valid == DF_TCTX_GO_LABELS;
 
-	if (!memcmp(t->trace_id, zero, 16) && !memcmp(t->span_id, zero, 8))
+	if (!go && !memcmp(t->trace_id, zero, 16) && !memcmp(t->span_id, zero, 8))
 		return false;
 	memcpy(c->trace_id, t->trace_id, 16);
 	memcpy(c->span_id, t->span_id, 8);
 	c->trace_flags = t->trace_flags;
+	/* OTEP: (key index, length, value); Go: (length, key, length, value). Text: a NUL ends it. */
 	for (uint32_t at = 0; at + 2 <= len && n < DFA_MAX_ATTRS; n++) {
-		uint32_t vlen = t->attrs[at + 1];
+		uint32_t klen = go ? t->attrs[at] : 0, vpos = go ? at + 1 + klen : at + 1, vlen;
 
-		if (at + 2 + vlen > len)
+		if (vpos >= len || vpos + 1 + (vlen = t->attrs[vpos]) > len)
 			break;
-		snprintf(text[n][0], sizeof(text[n][0]), "%u", t->attrs[at]);
-		/* a value is text: an embedded NUL ends it */
-		memcpy(text[n][1], t->attrs + at + 2, vlen);
+		if (go) {
+			memcpy(text[n][0], t->attrs + at + 1, klen);
+			text[n][0][klen] = 0;
+		} else {
+			snprintf(text[n][0], sizeof(text[n][0]), "%u", t->attrs[at]);
+		}
+		memcpy(text[n][1], t->attrs + vpos + 1, vlen);
 		text[n][1][vlen] = 0;
 		attrs[n] = (struct dfa_attr){ text[n][0], text[n][1] };
-		at += 2 + vlen;
+		at = vpos + 1 + vlen;
 	}
+	if (go && !n)
+		return false;
 	c->n_attrs = n;
 	c->attrs = attrs;
 	return true;
@@ -306,7 +314,7 @@ static int handle_record(struct session *s, void *data, size_t size)
 	switch (h->type) {
 	case DF_RB_FORK:
 		mmaps__forget(s->mm, h->pid);
-		procs__on_fork(s->procs, h->pid, p->ppid, h->ts, comm);
+		procs__on_fork(s->procs, h->pid, p->ppid, h->ts, p->start, comm);
 		break;
 	case DF_RB_EXEC: {
 		const struct df_exec_rec *x = data;
@@ -322,7 +330,7 @@ static int handle_record(struct session *s, void *data, size_t size)
 		pycodes__forget(s->py, h->pid);
 		/* The BPF side may have known the interpreter at exec: the same cookie. */
 		pycodes__exec(s->py, h->pid, DF_PY_EXEC_COOKIE(h->ts));
-		procs__on_exec(s->procs, h->pid, h->ts, comm, x->args, x->args_len, path);
+		procs__on_exec(s->procs, h->pid, h->ts, x->p.start, comm, x->args, x->args_len, path);
 		mmaps__exec_done(s->mm, h->pid, on_mmap, s);
 		break;
 	}
@@ -448,14 +456,14 @@ static void add_python(void *ctx, uint32_t pid, uint64_t runtime, const struct p
 }
 
 /* An object publishing an OpenTelemetry thread context mapped in pid: samples carry its trace and span. */
-static void add_tctx(void *ctx, uint32_t pid, uint32_t model, uint64_t where)
+static void add_tctx(void *ctx, uint32_t pid, uint32_t model, uint64_t where, uint64_t go_off)
 {
 	struct session *s = ctx;
 
-	if (probes__add_tctx(s->probes, pid, model, where))
-		pr_warn("pid %u: its OpenTelemetry thread context is not read: %s", pid, strerror(errno));
+	if (probes__add_tctx(s->probes, pid, model, where, go_off))
+		pr_warn("pid %u: its trace context or labels are not read: %s", pid, strerror(errno));
 	else
-		pr_debug("pid %u: OpenTelemetry thread context, model %u at %#llx", pid, model,
+		pr_debug("pid %u: trace context or labels, model %u at %#llx", pid, model,
 			 (unsigned long long)where);
 }
 
@@ -646,7 +654,7 @@ static void summary(struct session *s, uint64_t ns, uint64_t lost)
 	if (s->waits)
 		n = snprintf(waits, sizeof(waits), " (%llu off-cpu waits)", (unsigned long long)s->waits);
 	if (s->contexts)
-		snprintf(waits + n, sizeof(waits) - n, " (%llu in a trace span)", (unsigned long long)s->contexts);
+		snprintf(waits + n, sizeof(waits) - n, " (%llu in a trace span or with labels)", (unsigned long long)s->contexts);
 	if (s->rot)
 		snprintf(where, sizeof(where), " (%u archives)", s->archives);
 	fprintf(stderr, "dfrecord: %.1f s, %llu samples%s, %llu lost, %llu processes, %llu objects "

@@ -84,11 +84,28 @@ static uint32_t find_got(Elf *elf, size_t dynsym_ndx, size_t sym, uint64_t *got)
 	return best < sizeof(models) / sizeof(*models) ? models[best].model : 0;
 }
 
+bool tctx__exe_tls_offset(Elf *elf, uint64_t value, int64_t *off)
+{
+	size_t n;
+
+	if (elf_getphdrnum(elf, &n))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_TLS) {
+			*off = (int64_t)(value - exe_block_offset(&ph));
+			return true;
+		}
+	}
+	return false;
+}
+
 bool tctx__detect(Elf *elf, struct tctx_image *out)
 {
 	GElf_Ehdr eh;
-	GElf_Phdr tls = { 0 };
 	GElf_Sym sym;
+	int64_t off;
 	Elf_Scn *dynsym = NULL;
 	bool executable, exec_seen = false;
 	size_t n, ndx;
@@ -104,18 +121,18 @@ bool tctx__detect(Elf *elf, struct tctx_image *out)
 		if (!gelf_getphdr(elf, i, &ph))
 			continue;
 		executable |= ph.p_type == PT_INTERP;
-		if (ph.p_type == PT_TLS)
-			tls = ph;
 		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && !exec_seen) {
 			out->exec_delta = (int64_t)(ph.p_offset - ph.p_vaddr);
 			exec_seen = true;
 		}
 	}
-	if (!exec_seen || tls.p_type != PT_TLS)
+	if (!exec_seen)
 		return false;
 	if (executable) {
+		if (!tctx__exe_tls_offset(elf, sym.st_value, &off))
+			return false;
 		out->model = DF_TCTX_STATIC;
-		out->where = sym.st_value - exe_block_offset(&tls);
+		out->where = (uint64_t)off;
 	} else if (!(out->model = find_got(elf, elf_ndxscn(dynsym), ndx, &out->where))) {
 		pr_debug("%s in a library with no TLS relocation for it: not read", TCTX_SYMBOL);
 		return false;

@@ -63,11 +63,14 @@ static uint64_t wall_of(const struct export *ex, uint64_t ts)
 	return ex->start_wall + (ts > ex->start_mono ? ts - ex->start_mono : 0);
 }
 
+/* Host, pid and the process's start (1.5; before, the image's begin): one
+ * process across its images, told apart from a later one of the same pid. */
 static uint64_t process_id(const struct export *ex, uint32_t pid, const struct dfa_proc *p)
 {
-	uint64_t begin = p && p->begin ? wall_of(ex, p->begin) : 0;
+	uint64_t when = !p ? 0 : p->start ? (ex->start_wall + (int64_t)(p->start - ex->start_mono)) / 1000000
+				  : p->begin ? wall_of(ex, p->begin) : 0;
 
-	return hash_mix(hash_string(ex->host, HASH_SEED), (uint64_t)pid << 32 ^ begin) | 1;
+	return hash_mix(hash_string(ex->host, HASH_SEED), (uint64_t)pid << 32 ^ when) | 1;
 }
 
 /* The stack id of a path, its frames after the roots (comm, thread) sent once. */
@@ -115,10 +118,9 @@ static const char *path_comm(const struct profile *pf, const struct path *p)
 /* trace_id and span_id as lower-case hex (what --trace and --span match), or empty. */
 static void put_context(struct rowbin *b, const struct dfa_context *c)
 {
-	static const uint8_t zero[16];
 	char trace[33], span[17];
 
-	if (!c || !memcmp(c->trace_id, zero, 16)) {
+	if (!c || !traces__has_ids(c)) {
 		rowbin__str(b, "");
 		rowbin__str(b, "");
 		return;

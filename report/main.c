@@ -391,7 +391,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_END:
 		check_clickhouse(a, state);
-		a->o.by_thread = a->o.mode == MODE_PPROF;
+		/* pprof's labels, speedscope's profile per process: who each path is */
+		a->o.by_thread = a->o.mode == MODE_PPROF || (a->o.mode == MODE_SPEEDSCOPE && !a->o.clickhouse);
 		if (!a->o.archive)	/* what dfrecord writes by default; a query's outputs are named so */
 			a->o.archive = a->o.clickhouse ? "clickhouse.dfa" : "prof.dfa";
 		if (a->modes > 1)

@@ -141,6 +141,63 @@ static void print_events(struct dfa_reader *r, FILE *f)
 		dfa_reader__proc_count(r));
 }
 
+struct proc_row {
+	const struct dfa_proc *p;
+	uint64_t samples;
+};
+
+static int cmp_proc_row(const void *a, const void *b)
+{
+	const struct proc_row *x = a, *y = b;
+
+	if (x->samples != y->samples)
+		return x->samples < y->samples ? 1 : -1;
+	return x->p->pid < y->p->pid ? -1 : x->p->pid > y->p->pid;
+}
+
+/* The process images sampled, busiest first, with who each process is. */
+static void print_processes(struct dfa_reader *r, const struct profile *pf, const struct report_opts *o, FILE *f)
+{
+	const struct dfa_sample *s = dfa_reader__samples(r);
+	size_t n = dfa_reader__sample_count(r), n_procs = dfa_reader__proc_count(r), shown = 0, in_span = 0;
+	struct proc_row *rows = must_realloc(NULL, (n_procs + 1) * sizeof(*rows));
+	struct pairmap ix = { 0 };
+	char id[PROCESS_ID_LEN];
+
+	for (size_t i = 0; i < n_procs; i++) {
+		struct pairmap_entry *e = pairmap__find(&ix, (uint64_t)(uintptr_t)dfa_reader__proc(r, i), 0, true);
+
+		if (!e)
+			oom();
+		e->val = i;
+		rows[i] = (struct proc_row){ dfa_reader__proc(r, i), 0 };
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct dfa_proc *p = dfa_reader__find_proc(r, s[i].pid, s[i].ts);
+		struct pairmap_entry *e = p ? pairmap__find(&ix, (uint64_t)(uintptr_t)p, 0, false) : NULL;
+
+		if (e)
+			rows[e->val].samples++;
+		in_span += s[i].context != 0;
+	}
+	qsort(rows, n_procs, sizeof(*rows), cmp_proc_row);
+	fprintf(f, "\n== processes (sampled images, busiest first)\n");
+	fprintf(f, "%8s %9s  %-24s %-16s %s\n", "pid", "samples", "process id", "comm", "command");
+	for (size_t i = 0; i < n_procs && rows[i].samples && (!o->limit || shown < o->limit); i++, shown++) {
+		const struct dfa_proc *p = rows[i].p;
+		char *comm = text_clean(p->comm), *cmd = text_clean(p->cmdline[0] ? p->cmdline : p->exe);
+
+		fprintf(f, "%8u %9llu  %-24s %-16s %.100s\n", p->pid, (unsigned long long)rows[i].samples,
+			profile__process_id(pf, p->pid, p, id), comm, cmd);
+		free(comm);
+		free(cmd);
+	}
+	if (dfa_reader__context_count(r))
+		fprintf(f, "trace contexts %zu, samples with one %zu\n", dfa_reader__context_count(r), in_span);
+	pairmap__release(&ix);
+	free(rows);
+}
+
 /* Stack copies recorded, and what offline unwinding made of them. */
 static void print_unwinding(struct dfa_reader *r, const struct profile *pf, FILE *f)
 {
@@ -273,6 +330,7 @@ int out_info(struct dfa_reader *r, const struct profile *pf, const struct report
 {
 	print_meta(r, f);
 	print_events(r, f);
+	print_processes(r, pf, o, f);
 	print_python(r, f);
 	print_unwinding(r, pf, f);
 	print_walks(r, f);

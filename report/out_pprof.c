@@ -310,10 +310,9 @@ static void write_label(struct pprof *pp, struct pb *sample, const char *key, co
 /* trace_id and span_id (hex; none for Go's labels alone), then the attributes by name. */
 static void write_context(struct pprof *pp, struct pb *sample, const struct dfa_context *c)
 {
-	static const uint8_t zero[16];
 	char hex[33];
 
-	if (memcmp(c->trace_id, zero, 16)) {
+	if (traces__has_ids(c)) {
 		for (int i = 0; i < 16; i++)
 			snprintf(hex + 2 * i, 3, "%02x", c->trace_id[i]);
 		write_label(pp, sample, "trace_id", hex, 0);
@@ -334,6 +333,7 @@ static void write_context(struct pprof *pp, struct pb *sample, const struct dfa_
 static void write_samples(struct pprof *pp)
 {
 	struct pb m = { 0 }, packed = { 0 };
+	char pid_text[PROCESS_ID_LEN];
 
 	for (size_t i = 0; i < pp->n_s; i++) {
 		const struct psample *s = &pp->s[i];
@@ -348,6 +348,8 @@ static void write_samples(struct pprof *pp)
 		pb_message(&m, 2, &packed);
 		write_label(pp, &m, "pid", NULL, p->pid);
 		write_label(pp, &m, "tid", NULL, p->tid);
+		if (p->proc && p->proc->start)
+			write_label(pp, &m, "process_id", profile__process_id(s->pf, p->pid, p->proc, pid_text), 0);
 		if (p->proc && p->proc->comm[0]) {
 			char *comm = text_clean(p->proc->comm);
 

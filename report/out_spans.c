@@ -62,8 +62,8 @@ int out_spans(struct dfa_reader *r, const struct report_opts *o, FILE *f)
 			continue;
 		cpu_all += cpu;
 		wait_all += wait;
-		if (!(c = traces__of(o->traces, r, s)))
-			continue;
+		if (!(c = traces__of(o->traces, r, s)) || !traces__has_ids(c))
+			continue;	/* in no span, or Go's labels alone */
 		memcpy(&a, c->trace_id, 8);
 		memcpy(&b, c->trace_id + 8, 8);
 		h = hash_mix(hash_mix(a, b), hash_bytes(c->span_id, 8, HASH_SEED));

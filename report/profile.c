@@ -126,11 +126,22 @@ bool profile__sample_wanted(const struct dfa_reader *r, const struct dfa_sample 
 	if (o->trace || o->span) {
 		const struct dfa_context *c = traces__of(o->traces, r, s);
 
-		if (!c || (o->trace && memcmp(c->trace_id, o->trace_id, 16)) ||
+		if (!c || !traces__has_ids(c) || (o->trace && memcmp(c->trace_id, o->trace_id, 16)) ||
 		    (o->span && memcmp(c->span_id, o->span_id, 8)))
 			return false;
 	}
 	return true;
+}
+
+const char *profile__process_id(const struct profile *pf, uint32_t pid, const struct dfa_proc *p,
+				char buf[PROCESS_ID_LEN])
+{
+	if (!p || !p->start || !pf->start_wall || !pf->start_mono)
+		snprintf(buf, PROCESS_ID_LEN, "%u", pid);
+	else
+		snprintf(buf, PROCESS_ID_LEN, "%u-%llu", pid,
+			 (unsigned long long)((pf->start_wall + (int64_t)(p->start - pf->start_mono)) / 1000000));
+	return buf;
 }
 
 /* The end of --time as a sample time (monotonic ns); UINT64_MAX: none. */
@@ -414,6 +425,7 @@ int profile__build(struct profile *pf, struct dfa_reader *r, struct symbolizer *
 	pf->frames = symbolizer__frames(s);
 	pf->mem_rate = dfa_reader__meta_u64(r, DFA_META_MEM_SAMPLE);
 	pf->start_wall = dfa_reader__meta_u64(r, DFA_META_START_WALL);
+	pf->start_mono = dfa_reader__meta_u64(r, DFA_META_START_MONO);
 	pf->duration_ns = dfa_reader__meta_u64(r, DFA_META_DURATION);
 	if (o->sample_paths) {
 		size_t n = dfa_reader__sample_count(r);

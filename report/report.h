@@ -53,6 +53,8 @@ struct traces *traces__new(const struct dfa_reader *r, const char *path);
 void traces__free(struct traces *t);
 /* The sample's context (t may be NULL), or NULL: in no span. */
 const struct dfa_context *traces__of(const struct traces *t, const struct dfa_reader *r, const struct dfa_sample *s);
+/* Whether a context names a span (Go's labels alone do not). */
+bool traces__has_ids(const struct dfa_context *c);
 /* Whether an attribute key is an OTEP key index (named by the process context, not read). */
 bool traces__key_is_index(const char *key);
 /* Hexadecimal of exactly 2 * bytes digits into out. */
@@ -290,6 +292,7 @@ struct profile {
 	uint64_t period_ns;	/* of an on-cpu sample (1e9 / -F); 0 if not known */
 	uint64_t mem_rate;	/* bytes per memory sample (--mem-sample); 0: exact */
 	uint64_t start_wall, duration_ns;	/* of the recording; 0 if not known */
+	uint64_t start_mono;		/* the recording's start as sample times have it */
 	uint32_t *sample_path;	/* report_opts.sample_paths: per archive sample, its path or UINT32_MAX */
 	char **names;		/* thread names the paths point to, when the profile owns them */
 	size_t n_names, cap_names;
@@ -305,6 +308,11 @@ struct time_cell {
 	uint64_t value;
 };
 
+/* Who a process is: "PID-START", START its start in ms since the epoch
+ * (pids are reused), or "PID" when the archive does not say; in buf. */
+#define PROCESS_ID_LEN 48
+const char *profile__process_id(const struct profile *pf, uint32_t pid, const struct dfa_proc *p,
+				char buf[PROCESS_ID_LEN]);
 /* Whether a sample passes the filters of o (not the event); t0, wall0: the archive's clock pair. */
 bool profile__sample_wanted(const struct dfa_reader *r, const struct dfa_sample *s, const struct dfa_proc *p,
 			    const struct report_opts *o, uint64_t t0, uint64_t wall0);

@@ -38,6 +38,13 @@ bool traces__parse_id(const char *hex, uint8_t *out, size_t bytes)
 	return true;
 }
 
+bool traces__has_ids(const struct dfa_context *c)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(c->trace_id, zero, 16) != 0;
+}
+
 bool traces__key_is_index(const char *key)
 {
 	return *key && strspn(key, "0123456789") == strlen(key);

@@ -3,7 +3,7 @@
 # (standard error too) with tests/fixtures/expected/NAME.  Needs no root.
 . "$(dirname "$0")/test-subr.sh"
 fixtures="$top_srcdir/tests/fixtures"
-ln -s "$fixtures"/*.dfa .
+ln -s "$fixtures"/*.dfa "$fixtures"/*.jsonl .
 
 # replay PATTERN MIN: the cases named PATTERN (an extended regex), at least MIN of them
 replay() {

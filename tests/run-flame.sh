@@ -23,19 +23,22 @@ t=$(grep -o '<title>hot_a \[cpusplit\] ([0-9]* samples, [0-9.]*%)' prof.svg | he
 expect_exit 0 "$DFREPORT" --flame -o custom.svg --title 'A <b> & c' prof.dfa
 xmllint --noout custom.svg || fail "custom.svg is not well-formed (title escaping?)"
 grep -q 'A &lt;b&gt; &amp; c' custom.svg || fail "title not escaped"
-# speedscope: valid JSON, one sampled profile whose weights add up to the samples.
+# speedscope: valid JSON, a sampled profile per process, named by who it is
+# (pid and start), whose weights add up to its samples.
 expect_exit 0 "$DFREPORT" --speedscope prof.dfa
 [ -s prof.speedscope.json ] || fail "--speedscope did not write prof.speedscope.json"
 python3 - prof.speedscope.json <<'PY' || fail "speedscope file is wrong"
-import json, sys
+import json, re, sys
 d = json.load(open(sys.argv[1]))
-p = d["profiles"][0]
 names = [f["name"] for f in d["shared"]["frames"]]
-assert p["type"] == "sampled" and len(p["samples"]) == len(p["weights"])
-assert sum(p["weights"]) == p["endValue"] > 0
-assert p["unit"] == "nanoseconds", p["unit"]	# time, not a count of samples
-assert "hot_a" in names, names[:10]
-assert all(0 <= i < len(names) for s in p["samples"] for i in s)
+for p in d["profiles"]:
+    assert p["type"] == "sampled" and len(p["samples"]) == len(p["weights"])
+    assert sum(p["weights"]) == p["endValue"] > 0
+    assert p["unit"] == "nanoseconds", p["unit"]	# time, not a count of samples
+    assert all(0 <= i < len(names) for s in p["samples"] for i in s)
+own = [p for p in d["profiles"] if re.match(r"on-cpu: cpusplit \(pid (\d+), process \1-\d{13}\)$", p["name"])]
+assert len(own) == 1, [p["name"] for p in d["profiles"]]
+assert any(names[s[-1]] == "hot_a" for s in own[0]["samples"]), names[:10]
 PY
 # pprof: go tool pprof reads it and finds the same split.
 expect_exit 0 "$DFREPORT" --pprof prof.dfa

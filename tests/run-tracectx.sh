@@ -75,6 +75,33 @@ for k in 1 2; do
 done
 grep -q 'span_id:' tags.txt && grep -q 'attr.0:' tags.txt || fail "pprof labels lack span_id or attr.0"
 
+# Who each process is: pid and start (pids are reused), in --info, in pprof's
+# labels, and as frames with --tid-frames.
+"$DFREPORT" --info exe.dfa > info.txt 2>/dev/null || fail "--info failed"
+id=$(awk '$4 == "exe" { print $3; exit }' info.txt)
+[[ "$id" =~ ^[0-9]+-[0-9]{13}$ ]] || fail "--info: no process id PID-START: $(grep -A3 '== processes' info.txt)"
+grep -q "process_id: Total" tags.txt && grep -q "$id" tags.txt || fail "pprof labels lack process_id $id"
+"$DFREPORT" --folded --tid-frames exe.dfa > ids.folded 2>/dev/null || fail "--tid-frames failed"
+grep -q "^exe;\[pid ${id%-*}\];\[tid [0-9]*\];" ids.folded || fail "--tid-frames: $(head -2 ids.folded)"
+# A process already running when -p begins: its start from /proc, to a clock tick.
+./exe tls 3 &
+running=$!
+sleep 0.3
+expect_exit 0 "$DFRECORD" -F 99 -p $running -d 0.5 -o running.dfa
+want=$(python3 - $running <<'PY'
+import os, sys, time
+ticks = int(open(f"/proc/{sys.argv[1]}/stat").read().rsplit(")", 1)[1].split()[19])
+boot = time.clock_gettime(time.CLOCK_REALTIME) - time.clock_gettime(time.CLOCK_BOOTTIME)
+print(int((boot + ticks / os.sysconf("SC_CLK_TCK")) * 1000))
+PY
+)
+kill $running 2>/dev/null
+wait $running 2>/dev/null
+"$DFREPORT" --info running.dfa > info2.txt 2>/dev/null || fail "--info of the -p recording failed"
+got=$(awk -v pid=$running '$1 == pid { sub(/^[0-9]+-/, "", $3); print $3; exit }' info2.txt)
+[ -n "$got" ] && within $((got - want)) -50 50 || fail "-p: the process started at $want ms, the archive says ${got:-nothing}"
+note "who each process is: $id; one already running: start within $((got - want)) ms"
+
 # A program that publishes nothing, its spans from its OTLP JSON lines.
 expect_exit 0 "$DFRECORD" -F 499 -e on-cpu,off-cpu -o otlp.dfa -- ./exe otlp 1.2 spans.jsonl
 grep -q 'in a trace span' stderr && fail "otlp: samples with a context where none was published"
