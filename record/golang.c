@@ -113,6 +113,7 @@ static int member_offset(Dwarf_Die *st, const char *name)
 /* Go compresses its DWARF: what it says it expands to, bounded, as the
  * binary is the recorded process's to write. */
 #define GO_DWARF_MAX (256U << 20)
+#define GO_DWARF_MAX_DIES (1U << 22)	/* top-level entries looked at for the two types */
 
 static bool dwarf_size_ok(Elf *elf)
 {
@@ -141,7 +142,7 @@ static bool struct_offsets(Elf *elf, int fd, int *m, int *curg, int *labels)
 	Elf *priv = fd >= 0 && dwarf_size_ok(elf) ? elf_begin(fd, ELF_C_READ_MMAP_PRIVATE, NULL) : NULL;
 	Dwarf *dw = priv ? dwarf_begin_elf(priv, DWARF_C_READ, NULL) : NULL;
 	Dwarf_Off off = 0, next;
-	size_t hsize;
+	size_t hsize, seen = 0;
 	int found = 0;
 
 	if (!dw) {
@@ -149,7 +150,7 @@ static bool struct_offsets(Elf *elf, int fd, int *m, int *curg, int *labels)
 			elf_end(priv);
 		return false;
 	}
-	while (found != 3 && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+	while (found != 3 && seen < GO_DWARF_MAX_DIES && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
 		Dwarf_Die cu, d;
 
 		if (dwarf_offdie(dw, off + hsize, &cu) && dwarf_child(&cu, &d) == 0)
@@ -166,7 +167,7 @@ static bool struct_offsets(Elf *elf, int fd, int *m, int *curg, int *labels)
 					*curg = member_offset(&d, "curg");
 					found |= 2;
 				}
-			} while (found != 3 && dwarf_siblingof(&d, &d) == 0);
+			} while (found != 3 && ++seen < GO_DWARF_MAX_DIES && dwarf_siblingof(&d, &d) == 0);
 		off = next;
 	}
 	dwarf_end(dw);

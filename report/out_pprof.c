@@ -321,11 +321,13 @@ static void write_context(struct pprof *pp, struct pb *sample, const struct dfa_
 		write_label(pp, sample, "span_id", hex, 0);
 	}
 	for (uint32_t i = 0; i < c->n_attrs; i++) {
-		char *key = must_realloc(NULL, strlen(c->attrs[i].key) + 6), *v = text_clean(c->attrs[i].value);
+		char *k = text_clean(c->attrs[i].key), *v = text_clean(c->attrs[i].value);
+		char *key = must_realloc(NULL, strlen(k) + 6);
 
-		sprintf(key, "%s%s", traces__key_is_index(c->attrs[i].key) ? "attr." : "", c->attrs[i].key);
+		sprintf(key, "%s%s", traces__key_is_index(k) ? "attr." : "", k);
 		write_label(pp, sample, key, v, 0);
 		free(key);
+		free(k);
 		free(v);
 	}
 }

@@ -29,9 +29,10 @@ static void print_hex(FILE *f, const uint8_t *b, size_t n)
 static void print_attrs(FILE *f, const struct dfa_context *c)
 {
 	for (uint32_t i = 0; i < c->n_attrs; i++) {
-		char *v = text_clean(c->attrs[i].value);
+		char *k = text_clean(c->attrs[i].key), *v = text_clean(c->attrs[i].value);
 
-		fprintf(f, "%s%s%s=%s", i ? " " : "  ", traces__key_is_index(c->attrs[i].key) ? "attr." : "", c->attrs[i].key, v);
+		fprintf(f, "%s%s%s=%s", i ? " " : "  ", traces__key_is_index(k) ? "attr." : "", k, v);
+		free(k);
 		free(v);
 	}
 }
