@@ -314,6 +314,16 @@ bool tctx__exe_tls_offset(Elf *elf, uint64_t value, int64_t *off);
 /* golang.c: Go's pprof labels, as a thread context of model DF_TCTX_GO */
 bool go_labels__find(Elf *elf, int fd, const uint8_t *bytes, size_t len, struct tctx_image *out);
 
+/* procctx.c: the key names of thread-context attributes, from each process's
+ * OpenTelemetry process context (OTEP 4719), read when first asked */
+struct procctx;
+struct procctx *procctx__new(void);
+void procctx__free(struct procctx *c);
+/* The name of attribute key index of pid, or NULL (none published yet: asked again after a second). */
+const char *procctx__key(struct procctx *c, uint32_t pid, uint64_t ts, unsigned index);
+/* pid's image ended (exec, exit). */
+void procctx__forget(struct procctx *c, uint32_t pid);
+
 /* mmaps.c: executable mappings as the kernel reports them (PERF_RECORD_MMAP2) */
 struct mmap_event {
 	uint64_t ts, start, len, pgoff;

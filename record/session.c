@@ -47,6 +47,7 @@ struct session {
 	struct procs *procs;
 	struct kernel *kern;
 	struct pycodes *py;
+	struct procctx *pctx;	/* OpenTelemetry process contexts: attribute key names */
 	struct mmaps *mm;	/* NULL if the kernel does not report mappings */
 	struct command cmd;
 	int *pidfds;		/* -p: one per target still running (-1: gone) */
@@ -133,12 +134,12 @@ static uint64_t go_heap_bytes(uint64_t size, uint32_t rate)
 }
 
 /*
- * The trace context a sample carries (tctx.h) as the archive's, into c;
- * attributes (key index, length, value) up to the first cut one, keys
- * named by index: the names are the process context's (OTEP 4719), not read.
+ * The trace context a sample of pid carries (tctx.h) as the archive's, into
+ * c; attributes up to the first cut one, keys named by the process
+ * context's key map (OTEP 4719), else by their index.
  */
-static bool tctx_context(const struct df_tctx *t, struct dfa_context *c, struct dfa_attr *attrs,
-			 char (*text)[2][DF_TCTX_ATTRS + 4])
+static bool tctx_context(struct session *s, uint32_t pid, uint64_t ts, const struct df_tctx *t,
+			 struct dfa_context *c, struct dfa_attr *attrs, char (*text)[2][DF_TCTX_ATTRS + 4])
 {
 	static const uint8_t zero[16];
 	uint32_t len = t->attrs_len < DF_TCTX_ATTRS ? t->attrs_len : DF_TCTX_ATTRS, n = 0;
@@ -159,7 +160,12 @@ static bool tctx_context(const struct df_tctx *t, struct dfa_context *c, struct 
 			memcpy(text[n][0], t->attrs + at + 1, klen);
 			text[n][0][klen] = 0;
 		} else {
-			snprintf(text[n][0], sizeof(text[n][0]), "%u", t->attrs[at]);
+			const char *name = s->pctx ? procctx__key(s->pctx, pid, ts, t->attrs[at]) : NULL;
+
+			if (name)
+				snprintf(text[n][0], sizeof(text[n][0]), "%s", name);
+			else
+				snprintf(text[n][0], sizeof(text[n][0]), "%u", t->attrs[at]);
 		}
 		memcpy(text[n][1], t->attrs + vpos + 1, vlen);
 		text[n][1][vlen] = 0;
@@ -174,14 +180,14 @@ static bool tctx_context(const struct df_tctx *t, struct dfa_context *c, struct 
 }
 
 /* The archive's id + 1 of a sample's trace context; 0 if none or not written. */
-static uint32_t sample_context(struct session *s, const struct df_tctx *t)
+static uint32_t sample_context(struct session *s, uint32_t pid, uint64_t ts, const struct df_tctx *t)
 {
 	static char text[DFA_MAX_ATTRS][2][DF_TCTX_ATTRS + 4];
 	struct dfa_attr attrs[DFA_MAX_ATTRS];
 	struct dfa_context c;
 	uint32_t id;
 
-	if (!tctx_context(t, &c, attrs, text))
+	if (!tctx_context(s, pid, ts, t, &c, attrs, text))
 		return 0;
 	if (dfa_writer__context(s->w, &c, &id) != DFA_OK) {
 		s->write_errors++;
@@ -254,7 +260,7 @@ static int handle_sample(struct session *s, const void *data, size_t size)
 	smp = (struct dfa_sample){ .ts = h->ts, .pid = h->pid, .tid = e->tid, .cpu = e->cpu,
 				   .event = e->event, .value = e->value, .addr = e->addr, .device = e->device };
 	if (tctx)
-		smp.context = sample_context(s, tctx);
+		smp.context = sample_context(s, h->pid, h->ts, tctx);
 	if (e->event == DFA_EV_MEM_ALLOC)
 		smp.value = e->go_rate ? go_heap_bytes(e->value, e->go_rate) : probes__mem_value(s->probes, e->value);
 	if (dfa_writer__add_sample_of(s->w, &smp, id, usp) != DFA_OK)
@@ -328,6 +334,7 @@ static int handle_record(struct session *s, void *data, size_t size)
 		path[x->path_len] = 0;
 		s->cmd_started |= h->pid == (uint32_t)s->cmd.pid;
 		pycodes__forget(s->py, h->pid);
+		procctx__forget(s->pctx, h->pid);
 		/* The BPF side may have known the interpreter at exec: the same cookie. */
 		pycodes__exec(s->py, h->pid, DF_PY_EXEC_COOKIE(h->ts));
 		procs__on_exec(s->procs, h->pid, h->ts, x->p.start, comm, x->args, x->args_len, path);
@@ -337,6 +344,7 @@ static int handle_record(struct session *s, void *data, size_t size)
 	case DF_RB_EXIT:
 		mmaps__forget(s->mm, h->pid);
 		pycodes__forget(s->py, h->pid);
+		procctx__forget(s->pctx, h->pid);
 		procs__on_exit(s->procs, h->pid, h->ts);
 		break;
 	default:
@@ -853,6 +861,7 @@ static void session_free(struct session *s)
 	objects__free(s->objs);
 	kernel__free(s->kern);
 	pycodes__free(s->py);
+	procctx__free(s->pctx);
 	mmaps__free(s->mm);
 	dfa_writer__free(s->w);
 	rotation__free(s->rot);
@@ -975,6 +984,7 @@ int record__run(const struct record_opts *o)
 		goto cleanup;
 	s.objs = objects__new(s.w, (o->no_debuginfo ? 0 : ELFSNAP_DWARF) | (o->no_cfi ? 0 : ELFSNAP_CFI), o->debug_dir);
 	s.py = pycodes__new(s.w, o->rotate_ns > 0);
+	s.pctx = procctx__new();
 	if (s.objs) {
 		objects__set_unwinder(s.objs, probes__unwinder(s.probes));
 		if (!o->no_python)

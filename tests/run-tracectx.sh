@@ -65,7 +65,7 @@ for v in exe tlsdesc gd; do
 	check $v.dfa
 	note "$v: each span's function selected by --trace and --span; $(head -1 spans.txt)"
 done
-grep -q 'attr.0=GET /b' spans.txt || fail "--spans shows no attribute of the context: $(head -3 spans.txt)"
+grep -q 'http.route=GET /b' spans.txt || fail "--spans shows no attribute named by the process context: $(head -3 spans.txt)"
 
 # pprof: the ids as labels, as go tool pprof lists them
 "$DFREPORT" --pprof -o exe.pb.gz exe.dfa 2>/dev/null || fail "--pprof failed"
@@ -73,7 +73,7 @@ go tool pprof -tags exe.pb.gz > tags.txt 2>/dev/null || fail "go tool pprof -tag
 for k in 1 2; do
 	grep -q "$(trace_of $k 0)" tags.txt || fail "pprof -tags lacks trace $(trace_of $k 0): $(head -20 tags.txt)"
 done
-grep -q 'span_id:' tags.txt && grep -q 'attr.0:' tags.txt || fail "pprof labels lack span_id or attr.0"
+grep -q 'span_id:' tags.txt && grep -q 'http.route:' tags.txt || fail "pprof labels lack span_id or http.route"
 
 # Who each process is: pid and start (pids are reused), in --info, in pprof's
 # labels, and as frames with --tid-frames.

@@ -140,6 +140,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	publish = !strcmp(argv[1], "tls");
+	if (publish) {
+		static const char *const keys[] = { "http.route", NULL };
+
+		otel_publish_process_ctx(keys);
+	}
 	seconds = atof(argv[2]);
 	if (!publish && !(out = fopen(argv[3], "w")))
 		return 1;

@@ -15,4 +15,6 @@ struct otel_thread_ctx_record {
 
 void otel_enter(struct otel_thread_ctx_record *r, const uint8_t trace[16], const uint8_t span[8], const char *route);
 void otel_leave(void);
+/* The process context (OTEP 4719) naming the attribute keys: key index i is keys[i]. */
+void otel_publish_process_ctx(const char *const *keys);
 #endif
