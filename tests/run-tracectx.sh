@@ -2,7 +2,8 @@
 # Samples joined to traces.  A program whose threads go through spans
 # publishes OpenTelemetry's thread context (OTEP 4947): the variable in the
 # executable, in a library through TLSDESC, in one through general-dynamic
-# TLS.  --trace and --span pick each span's function, on-CPU and off-CPU;
+# TLS, in one dlopen'd into dynamic TLS; its attribute keys named by its
+# process context (OTEP 4719).  --trace and --span pick each span's function, on-CPU and off-CPU;
 # pprof carries the ids as labels; --spans sums them.  The same program
 # publishing nothing but writing its spans as OTLP JSON lines gives the same
 # selections with --spans-from.  Bad spans files and ids are refused.
@@ -17,6 +18,7 @@ cc -O2 -fPIC -shared -mtls-dialect=gnu2 -o libotelpub.so "$W/otelpub.c" || fail 
 cc -O2 -fPIC -shared -mtls-dialect=gnu -o libotelgd.so "$W/otelpub.c" || fail "cannot build libotelgd.so"
 cc $CF -o tlsdesc "$W/otelctx.c" -L. -lotelpub -Wl,-rpath,"$PWD" || fail "cannot build tlsdesc"
 cc $CF -o gd "$W/otelctx.c" -L. -lotelgd -Wl,-rpath,"$PWD" || fail "cannot build gd"
+cc $CF -DOTEL_DLOPEN -o dlopen "$W/otelctx.c" -ldl || fail "cannot build the dlopen variant"
 readelf -rW libotelpub.so | grep -q 'R_X86_64_TLSDESC.*otel_thread_ctx_v1' || fail "libotelpub.so: no TLSDESC relocation"
 readelf -rW libotelgd.so | grep -q 'R_X86_64_DTPMOD64.*otel_thread_ctx_v1' || fail "libotelgd.so: no DTPMOD64 relocation"
 
@@ -59,8 +61,30 @@ check() {
 	within "${p:-0}" 55 78 || fail "$dfa $*: $p% of the CPU time in spans, expected about 67: $(head -1 spans.txt)"
 }
 
-for v in exe tlsdesc gd; do
-	expect_exit 0 "$DFRECORD" -F 499 -e on-cpu,off-cpu -o $v.dfa -- ./$v tls 1.2
+# dlopen: loaded after start, with no static TLS to spare, glibc gives the
+# library dynamic TLS: TLSDESC's dynamic arm, through each thread's DTV.
+export OTELPUB="$PWD/libotelpub.so"
+GLIBC_TUNABLES=glibc.rtld.optional_static_tls=0 ./dlopen tls 1 &
+dl=$!
+sleep 0.3
+python3 - $dl "$(readelf -rW libotelpub.so | awk '/TLSDESC/ { print $1 }')" <<'PY' || fail "dlopen: the library's TLSDESC is not dynamic"
+import sys
+pid, off = int(sys.argv[1]), int(sys.argv[2], 16)
+base = next(int(l.split("-")[0], 16) - int(l.split()[2], 16) for l in open(f"/proc/{pid}/maps")
+            if l.rstrip().endswith("/libotelpub.so"))
+mem = open(f"/proc/{pid}/mem", "rb")
+mem.seek(base + off + 8)
+arg = int.from_bytes(mem.read(8), "little", signed=True)
+sys.exit(0 if arg > 0 else 1)	# a pointer to { module, offset }, not a thread-pointer offset
+PY
+wait $dl
+for v in exe tlsdesc gd dlopen; do
+	if [ $v = dlopen ]; then
+		GLIBC_TUNABLES=glibc.rtld.optional_static_tls=0 expect_exit 0 "$DFRECORD" -F 499 -e on-cpu,off-cpu \
+			-o $v.dfa -- ./$v tls 1.2
+	else
+		expect_exit 0 "$DFRECORD" -F 499 -e on-cpu,off-cpu -o $v.dfa -- ./$v tls 1.2
+	fi
 	grep -q 'in a trace span' stderr || fail "$v: dfrecord's summary counts no samples in a span: $(tail -1 stderr)"
 	check $v.dfa
 	note "$v: each span's function selected by --trace and --span; $(head -1 spans.txt)"

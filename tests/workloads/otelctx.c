@@ -5,6 +5,8 @@
  *   otelctx tls SECONDS        publishes the thread context (otelpub.c)
  *   otelctx otlp SECONDS FILE  publishes nothing; writes its spans to FILE
  *                              as OTLP JSON lines (the collector's file exporter)
+ * Built with -DOTEL_DLOPEN, it loads the publisher with dlopen($OTELPUB)
+ * after it started (its TLS then may be dynamic, in each thread's DTV).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -14,6 +16,31 @@
 #include <time.h>
 #include <unistd.h>
 #include "otelpub.h"
+
+#ifdef OTEL_DLOPEN
+#include <dlfcn.h>
+static void (*enter_fn)(struct otel_thread_ctx_record *, const uint8_t *, const uint8_t *, const char *);
+static void (*leave_fn)(void);
+static void (*publish_fn)(const char *const *);
+#define otel_enter enter_fn
+#define otel_leave leave_fn
+#define otel_publish_process_ctx publish_fn
+
+static void load_publisher(void)
+{
+	void *h = getenv("OTELPUB") ? dlopen(getenv("OTELPUB"), RTLD_NOW) : NULL;
+
+	if (!h || !(enter_fn = dlsym(h, "otel_enter")) || !(leave_fn = dlsym(h, "otel_leave")) ||
+	    !(publish_fn = dlsym(h, "otel_publish_process_ctx"))) {
+		fprintf(stderr, "otelctx: cannot load $OTELPUB: %s\n", dlerror());
+		exit(1);
+	}
+}
+#else
+static void load_publisher(void)
+{
+}
+#endif
 
 #define SPAN_MS 40
 #define MAX_SPANS 4096
@@ -141,6 +168,7 @@ int main(int argc, char **argv)
 	}
 	publish = !strcmp(argv[1], "tls");
 	if (publish) {
+		load_publisher();
 		static const char *const keys[] = { "http.route", NULL };
 
 		otel_publish_process_ctx(keys);
