@@ -254,7 +254,7 @@ const char *procctx__key(struct procctx *c, uint32_t pid, uint64_t ts, unsigned 
 
 void procctx__forget(struct procctx *c, uint32_t pid)
 {
-	struct pairmap_entry *e = pairmap__find(&c->ix, pid, 0, false);
+	struct pairmap_entry *e = c ? pairmap__find(&c->ix, pid, 0, false) : NULL;
 
 	if (e && e->val) {
 		struct proc_keys *k = &c->v[e->val - 1];

@@ -33,7 +33,7 @@ selected() {
 	shift 3
 	"$DFREPORT" --folded --event "$ev" "$@" "$dfa" > sel.folded 2>sel.err || fail "dfreport $*: $(cat sel.err)"
 	[ -s sel.folded ] || fail "$dfa: $*: no $ev samples selected"
-	percent_matching sel.folded ";$fn(;| )"
+	percent_matching sel.folded ";$fn(;|$)"
 }
 
 # check ARCHIVE [dfreport options]: each span's own function, on-CPU and off-CPU
@@ -89,6 +89,13 @@ for v in exe tlsdesc gd dlopen; do
 	check $v.dfa
 	note "$v: each span's function selected by --trace and --span; $(head -1 spans.txt)"
 done
+# Memory samples carry the context too: work_b's allocations, in its span.
+OTELCTX_ALLOC=1 expect_exit 0 "$DFRECORD" -e mem-alloc -o mem.dfa -- ./exe tls 0.6
+p=$(selected mem.dfa mem-alloc work_b --span "$(span_of 2 1)")
+within "$p" 90 100 || fail "mem-alloc: --span of work_b's span: $p% of the bytes under work_b"
+"$DFREPORT" --folded --event mem-alloc --span "$(span_of 1 0)" mem.dfa 2>/dev/null | grep -q work_b &&
+	fail "mem-alloc: work_b's allocations in work_a's span"
+note "mem-alloc: $p% of the bytes in work_b's span under work_b"
 grep -q 'http.route=GET /b' spans.txt || fail "--spans shows no attribute named by the process context: $(head -3 spans.txt)"
 
 # pprof: the ids as labels, as go tool pprof lists them

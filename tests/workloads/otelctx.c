@@ -88,7 +88,23 @@ static void spin(double s)
 }
 
 __attribute__((noinline)) void work_a(void) { spin(SPAN_MS / 1e3); }
-__attribute__((noinline)) void work_b(void) { spin(SPAN_MS / 1e3); }
+/* With OTELCTX_ALLOC set, work_b also allocates (for memory samples in a span). */
+static int allocate;
+
+__attribute__((noinline)) void work_b(void)
+{
+	if (allocate)
+		for (int i = 0; i < 64; i++) {
+			char *p = malloc(16384 + i);
+
+			if (p) {
+				p[0] = (char)i;
+				sink += p[0];
+			}
+			free(p);
+		}
+	spin(SPAN_MS / 1e3);
+}
 __attribute__((noinline)) void wait_c(void) { usleep(SPAN_MS * 1000); }
 __attribute__((noinline)) void outside(void) { spin(SPAN_MS / 1e3); }
 
@@ -167,6 +183,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	publish = !strcmp(argv[1], "tls");
+	allocate = getenv("OTELCTX_ALLOC") != NULL;
 	if (publish) {
 		load_publisher();
 		static const char *const keys[] = { "http.route", NULL };
