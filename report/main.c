@@ -400,6 +400,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (a->o.diff && a->o.mode != MODE_TOP && a->o.mode != MODE_FOLDED && a->o.mode != MODE_FLAME &&
 		    a->o.mode != MODE_HTML)
 			argp_error(state, "--diff goes with the top table, --folded, --flame or --html");
+		/* The memory timeline replays the whole recording: a filter would be ignored. */
+		if (a->o.mode == MODE_TIMELINE && (a->o.n_pids || a->o.n_tids || a->o.comm || a->o.has_time ||
+						   a->o.trace || a->o.span || a->o.spans_from))
+			argp_error(state, "--timeline shows the whole recording: no --pid, --tid, --comm, --time, "
+				   "--trace, --span or --spans-from");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -82,6 +82,14 @@ same "after a repeated export" -- oncpu-fp.dfa + oncpu-bpf.dfa + python.dfa + ja
 ch_sql "INSERT INTO dfprof_samples (host, export_id, event, value, stack_id, comm) VALUES ('h1', 12345, 0, 1000, 1, 'ghost')"
 same "after a cut-short export" -- oncpu-fp.dfa + oncpu-bpf.dfa + python.dfa + java.dfa
 
+# Trace ids: the threads' contexts exported with the samples, the same selections.
+cp "$fx"/tracectx.dfa . || fail "cannot copy tracectx.dfa"
+expect_exit 0 "$DFREPORT" --clickhouse "$CH_URL" --export --host-name h4 tracectx.dfa
+same "--trace" --trace 11111111111111111111111111111100 -- --trace 11111111111111111111111111111100 tracectx.dfa
+same "--span, off-cpu" --event off-cpu --span c2c2c2c2c2c2c201 -- --event off-cpu --span c2c2c2c2c2c2c201 tracectx.dfa
+same "--trace and --span" --trace 22222222222222222222222222222201 --span b1b1b1b1b1b1b101 -- \
+	--trace 22222222222222222222222222222201 --span b1b1b1b1b1b1b101 tracectx.dfa
+
 # Errors: one line each, exit 1.
 expect_exit 1 "$DFREPORT" --clickhouse "http://127.0.0.1:$(free_port)/" --folded
 grep -q 'unreachable' stderr && [ "$(wc -l < stderr)" = 1 ] || fail "unreachable server: $(cat stderr)"
