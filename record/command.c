@@ -22,7 +22,7 @@ void command__init(struct command *c)
 	*c = (struct command){ .pid = -1, .go = -1, .err = -1 };
 }
 
-int command__spawn(struct command *c, char **argv)
+int command__spawn(struct command *c, char **argv, const char *java_opts)
 {
 	int go[2], err[2];
 
@@ -46,6 +46,8 @@ int command__spawn(struct command *c, char **argv)
 			_exit(127);	/* dfrecord gave up before letting it go */
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		if (java_opts)
+			setenv("JAVA_TOOL_OPTIONS", java_opts, 1);
 		execvp(argv[0], argv);
 		e = errno;
 		if (write(err[1], &e, sizeof(e)) < 0)

@@ -222,6 +222,11 @@ int jvm__write_perfmap(uint32_t pid)
 
 			if (code == ATTACH_OK)
 				return 0;
+			/* Exited meanwhile (the command's JVM at the end): its agent's map, if any, is what there is. */
+			if (procfs__exited(pid)) {
+				pr_debug("pid %u: exited before its JVM could be asked for a perf map", pid);
+				return -1;
+			}
 			pr_warn("pid %u: no perf map from the JVM: %s; its Java frames are unnamed", pid,
 				code < (int)(sizeof(attach_error) / sizeof(*attach_error)) && attach_error[code]
 					? attach_error[code] : "the attach child failed");
@@ -233,4 +238,42 @@ int jvm__write_perfmap(uint32_t pid)
 	waitpid(child, &status, 0);
 	pr_warn("pid %u: the JVM did not answer in %u s: its Java frames may be unnamed", pid, WAIT_CHILD_MS / 1000);
 	return -1;
+}
+
+/*
+ * JAVA_TOOL_OPTIONS for a recorded command: the JVMs it starts (and theirs:
+ * build tools fork JVMs) load dfrecord's agent, which keeps their perf maps
+ * as they compile, so they are named after they exit.  The agent is
+ * dfprof's own: a regular file of root's (or dfrecord's user's) that no one
+ * else may write, in a directory no one else may write.  NULL: none.
+ */
+char *jvm__agent_options(void)
+{
+	const char *path = getenv("DFPROF_JVMTI_AGENT"), *old = getenv("JAVA_TOOL_OPTIONS");
+	char *dir, *opts = NULL;
+	struct stat st, dst;
+	bool ok;
+
+	if (!path || !*path)
+		path = DF_JVMTI_AGENT;
+	if (path[0] != '/' || strpbrk(path, " \t\n\"'\\") || stat(path, &st)) {
+		pr_info("%s: no JVMTI agent there: JVMs the command starts are named from perf maps asked for at the end",
+			path);
+		return NULL;
+	}
+	dir = strdup(path);
+	if (!dir)
+		return NULL;
+	*strrchr(dir, '/') = 0;
+	ok = S_ISREG(st.st_mode) && !(st.st_mode & (S_IWGRP | S_IWOTH)) && (st.st_uid == 0 || st.st_uid == geteuid()) &&
+	     !stat(dir[0] ? dir : "/", &dst) && !(dst.st_mode & (S_IWGRP | S_IWOTH)) &&
+	     (dst.st_uid == 0 || dst.st_uid == geteuid());
+	free(dir);
+	if (!ok) {
+		pr_warn("%s: not root's, or writable by others: JVMs the command starts are not given it", path);
+		return NULL;
+	}
+	if (asprintf(&opts, "-agentpath:%s%s%s", path, old && *old ? " " : "", old && *old ? old : "") < 0)
+		return NULL;
+	return opts;
 }

@@ -131,3 +131,18 @@ uint64_t procfs__start_ns(uint32_t pid)
 							 (boot.tv_nsec - mono.tv_nsec));
 	return ns > 0 ? (uint64_t)ns : 1;
 }
+
+bool procfs__exited(uint32_t pid)
+{
+	char path[64], *s, *after;
+	size_t len;
+	bool gone;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	if (!(s = procfs__read(path, &len, 4096)))
+		return true;
+	after = strrchr(s, ')');
+	gone = !after || after[1] != ' ' || after[2] == 'Z' || after[2] == 'X';
+	free(s);
+	return gone;
+}

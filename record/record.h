@@ -96,7 +96,8 @@ struct command {
 	char **argv;
 };
 void command__init(struct command *c);
-int command__spawn(struct command *c, char **argv);
+/* java_opts: JAVA_TOOL_OPTIONS for the command's environment, or NULL (as it is) */
+int command__spawn(struct command *c, char **argv, const char *java_opts);
 /* The file an exec of argv runs: the program PATH finds, or a script's interpreter
  * (through env too); false if there is none to be found. */
 bool command__first_image(char **argv, char *out, size_t len);
@@ -132,6 +133,8 @@ int proc_status__read(uint32_t pid, struct proc_status *st);
 char *procfs__read(const char *path, size_t *len, size_t max);
 /* When pid started, as CLOCK_MONOTONIC ns (from /proc/PID/stat, to a clock tick); 0 if unknown. */
 uint64_t procfs__start_ns(uint32_t pid);
+/* Whether pid is gone or a zombie. */
+bool procfs__exited(uint32_t pid);
 
 /* jitmaps.c: a process image's /tmp/perf-PID.map, read safely into the archive */
 struct jit_image {
@@ -148,6 +151,8 @@ void jitmaps__save(struct dfa_writer *w, const struct jit_image *im, bool ask_jv
 /* jvm.c: asks a HotSpot JVM for /tmp/perf-NSPID.map through its attach
  * protocol, as the JVM's owner; 0 when it wrote one (warns when not). */
 int jvm__write_perfmap(uint32_t pid);
+/* JAVA_TOOL_OPTIONS that load dfrecord's JVMTI agent (malloc'd), or NULL if it is not there. */
+char *jvm__agent_options(void);
 
 /* probes.c: the BPF programs of a recording, a probe per event program (probes.h) */
 struct probes;

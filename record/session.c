@@ -914,7 +914,7 @@ int record__run(const struct record_opts *o)
 	bool *online = NULL;
 	int ncpu = 0, ret = 1;
 	uint64_t t0;
-	char *cmdline = NULL;
+	char *cmdline = NULL, *java_opts = NULL;
 	struct procs_hooks hooks;
 
 	command__init(&s.cmd);
@@ -949,7 +949,10 @@ int record__run(const struct record_opts *o)
 	s.probes = probes__new(o, ringbuf_size(o, ncpu));
 	if (!s.probes)
 		goto cleanup;
-	if (o->cmd && command__spawn(&s.cmd, o->cmd))
+	/* The command's JVMs keep their perf maps as they compile (jvmti_agent.c). */
+	if (o->cmd && !o->no_jvm_perfmap)
+		java_opts = jvm__agent_options();
+	if (o->cmd && command__spawn(&s.cmd, o->cmd, java_opts))
 		goto cleanup;
 	for (size_t i = 0; i < o->n_pids; i++)
 		probes__add_target(s.probes, o->pids[i]);
@@ -1026,6 +1029,7 @@ cleanup:
 	/* A failed start leaves no archive (and an old one of that name as it
 	 * was); a failure mid-way keeps what was written. */
 	free(cmdline);
+	free(java_opts);
 	free(online);
 	session_free(&s);
 	return ret;

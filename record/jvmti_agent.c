@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libdfprof-jvmti.so: a JVMTI agent that keeps a HotSpot JVM's perf map
+ * (/tmp/perf-PID.map, PID as the JVM knows itself) as the JIT compiles,
+ * so its Java frames can be named after it exits.  dfrecord loads it into
+ * the JVMs a recorded command starts (JAVA_TOOL_OPTIONS=-agentpath:...);
+ * perf reads the same file.  It runs inside the JVM, as the JVM's user:
+ * the file is created afresh (no link followed, the user's own) and
+ * appended a line at a time, "START SIZE NAME", names as HotSpot's own
+ * perf map has them ("long Hot.hotMethod(long)").  Loaded on attach
+ * (Agent_OnAttach) it first replays the code already there.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <jvmti.h>
+
+static int map_fd = -1;
+
+/* One line, written whole (O_APPEND: lines of threads never interleave). */
+static void put_line(const void *addr, jint size, const char *name)
+{
+	char line[1024];
+	int n = snprintf(line, sizeof(line), "%lx %x %s\n", (unsigned long)addr, (unsigned)size, name);
+
+	if (n <= 0 || map_fd < 0)
+		return;
+	if (n >= (int)sizeof(line)) {	/* a name cut short still ends its line */
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	if (write(map_fd, line, n) < 0)
+		return;
+}
+
+/* One JVM type from a signature at *s (advanced past it), as Java spells it. */
+static void put_type(const char **s, char *out, size_t cap, size_t *len)
+{
+	static const char *const prim[128] = { ['B'] = "byte", ['C'] = "char", ['D'] = "double", ['F'] = "float",
+						['I'] = "int", ['J'] = "long", ['S'] = "short", ['Z'] = "boolean",
+						['V'] = "void" };
+	unsigned dims = 0;
+	const char *p = *s;
+
+	while (*p == '[')
+		dims++, p++;
+	if (*p == 'L') {
+		for (p++; *p && *p != ';'; p++)
+			if (*len + 1 < cap)
+				out[(*len)++] = *p == '/' ? '.' : *p;
+		if (*p == ';')
+			p++;
+	} else if (*p && (unsigned char)*p < 128 && prim[(unsigned char)*p]) {
+		*len += snprintf(out + *len, *len < cap ? cap - *len : 0, "%s", prim[(unsigned char)*p]);
+		p++;
+	} else if (*p) {
+		p++;
+	}
+	while (dims--)
+		*len += snprintf(out + *len, *len < cap ? cap - *len : 0, "[]");
+	if (*len >= cap)
+		*len = cap - 1;
+	out[*len] = 0;
+	*s = p;
+}
+
+/* "RET CLASS.NAME(ARGS)" from a class signature, a method name and its signature. */
+static void method_text(const char *csig, const char *name, const char *sig, char *out, size_t cap)
+{
+	const char *c = csig, *ret = strchr(sig, ')');
+	size_t len = 0;
+
+	out[0] = 0;
+	if (ret) {
+		ret++;
+		put_type(&ret, out, cap, &len);
+		len += snprintf(out + len, len < cap ? cap - len : 0, " ");
+	}
+	if (len < cap)
+		put_type(&c, out, cap, &len);
+	len += snprintf(out + len, len < cap ? cap - len : 0, ".%s(", name);
+	for (const char *a = sig[0] == '(' ? sig + 1 : sig; *a && *a != ')' && len < cap;) {
+		if (a != sig + 1)
+			len += snprintf(out + len, len < cap ? cap - len : 0, ", ");
+		if (len < cap)
+			put_type(&a, out, cap, &len);
+	}
+	if (len < cap)
+		snprintf(out + len, cap - len, ")");
+	out[cap - 1] = 0;
+}
+
+static void JNICALL on_compiled(jvmtiEnv *j, jmethodID m, jint size, const void *addr, jint map_len,
+				const jvmtiAddrLocationMap *map, const void *info)
+{
+	char *name = NULL, *sig = NULL, *csig = NULL, text[768];
+	jclass cls;
+
+	(void)map_len;
+	(void)map;
+	(void)info;
+	if ((*j)->GetMethodName(j, m, &name, &sig, NULL) == JVMTI_ERROR_NONE &&
+	    (*j)->GetMethodDeclaringClass(j, m, &cls) == JVMTI_ERROR_NONE &&
+	    (*j)->GetClassSignature(j, cls, &csig, NULL) == JVMTI_ERROR_NONE) {
+		method_text(csig, name, sig, text, sizeof(text));
+		put_line(addr, size, text);
+	}
+	(*j)->Deallocate(j, (unsigned char *)name);
+	(*j)->Deallocate(j, (unsigned char *)sig);
+	(*j)->Deallocate(j, (unsigned char *)csig);
+}
+
+static void JNICALL on_dynamic(jvmtiEnv *j, const char *name, const void *addr, jint len)
+{
+	(void)j;
+	put_line(addr, len, name);
+}
+
+/* The JVM's perf map, new and its own: created, or emptied if this user's. */
+static int open_map(void)
+{
+	char path[64];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || ftruncate(fd, 0)) {
+		close(fd);
+		return -1;
+	}
+	/* appends only from here: O_APPEND keeps each line whole */
+	if (fcntl(fd, F_SETFL, O_APPEND) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static jint start(JavaVM *vm, int attached)
+{
+	jvmtiEnv *j;
+	jvmtiCapabilities caps = { 0 };
+	jvmtiEventCallbacks cb = { 0 };
+
+	if (map_fd >= 0)	/* loaded twice: the first copy writes */
+		return JNI_OK;
+	if ((*vm)->GetEnv(vm, (void **)&j, JVMTI_VERSION_1_2) != JNI_OK)
+		return JNI_ERR;
+	caps.can_generate_compiled_method_load_events = 1;
+	cb.CompiledMethodLoad = on_compiled;
+	cb.DynamicCodeGenerated = on_dynamic;
+	if ((*j)->AddCapabilities(j, &caps) != JVMTI_ERROR_NONE ||
+	    (*j)->SetEventCallbacks(j, &cb, sizeof(cb)) != JVMTI_ERROR_NONE || (map_fd = open_map()) < 0)
+		return JNI_ERR;
+	(*j)->SetEventNotificationMode(j, JVMTI_ENABLE, JVMTI_EVENT_COMPILED_METHOD_LOAD, NULL);
+	(*j)->SetEventNotificationMode(j, JVMTI_ENABLE, JVMTI_EVENT_DYNAMIC_CODE_GENERATED, NULL);
+	if (attached) {
+		(*j)->GenerateEvents(j, JVMTI_EVENT_DYNAMIC_CODE_GENERATED);
+		(*j)->GenerateEvents(j, JVMTI_EVENT_COMPILED_METHOD_LOAD);
+	}
+	return JNI_OK;
+}
+
+JNIEXPORT jint JNICALL Agent_OnLoad(JavaVM *vm, char *options, void *reserved)
+{
+	(void)options;
+	(void)reserved;
+	/* A JVM goes on without it rather than refusing to start. */
+	start(vm, 0);
+	return JNI_OK;
+}
+
+JNIEXPORT jint JNICALL Agent_OnAttach(JavaVM *vm, char *options, void *reserved)
+{
+	(void)options;
+	(void)reserved;
+	return start(vm, 1);
+}

@@ -1,0 +1,41 @@
+#!/bin/bash
+# Java: JVMs that exit before the recording ends are named.  The JVMs a
+# recorded command starts load dfrecord's JVMTI agent (JAVA_TOOL_OPTIONS),
+# which keeps their perf maps as they compile: the command's own JVM, and
+# two that a shell starts one after the other.  An agent others could
+# write is refused.
+. "$(dirname "$0")/test-subr.sh"
+need_bpf
+need_tool javac openjdk-17-jdk-headless
+[ -f "$DFPROF_JVMTI_AGENT" ] || fail "no JVMTI agent built at $DFPROF_JVMTI_AGENT"
+cp "$WORKLOADS/Hot.java" .
+javac Hot.java || fail "cannot compile Hot.java"
+JAVA="java -XX:+PreserveFramePointer -cp $PWD Hot"
+
+# named PID|all FOLDED: percent of the process's samples in Hot.hotMethod
+named() { percent_matching "$1" 'Hot[.:]+hotMethod'; }
+
+expect_exit 0 "$DFRECORD" -F 499 -o one.dfa -- $JAVA 2
+grep -q 'no perf map' stderr && fail "a warning for a JVM its agent named: $(cat stderr)"
+"$DFREPORT" --folded one.dfa > one.folded 2>/dev/null || fail "no report"
+s=$(named one.folded)
+note "the command's JVM, exited first: Hot.hotMethod in $s% of samples"
+within "$s" 40 100 || fail "the command's JVM: $s% named: $(sort -k2 -nr one.folded | head -2 | cut -c1-300)"
+
+expect_exit 0 "$DFRECORD" -F 499 -o two.dfa -- sh -c "$JAVA 1.5 >/dev/null; $JAVA 1.5 >/dev/null"
+"$DFREPORT" --info two.dfa > info.txt 2>/dev/null || fail "no --info"
+pids=$(awk '/^== processes/ { p = 1; next } p && /^$/ { exit } p && $4 == "java" { print $1 }' info.txt)
+[ "$(echo $pids | wc -w)" = 2 ] || fail "not two JVMs sampled: $(grep -A5 '== processes' info.txt)"
+for pid in $pids; do
+	"$DFREPORT" --folded --pid "$pid" two.dfa > jvm.folded 2>/dev/null || fail "no report of pid $pid"
+	s=$(named jvm.folded)
+	note "JVM $pid of two started by the command: $s% named"
+	within "$s" 40 100 || fail "JVM $pid: $s% named"
+done
+
+# An agent in a directory others may write is not given to the JVMs.
+mkdir -m 0777 open && cp "$DFPROF_JVMTI_AGENT" open/ || fail "cannot copy the agent"
+DFPROF_JVMTI_AGENT="$PWD/open/libdfprof-jvmti.so" expect_exit 0 "$DFRECORD" -F 99 -o open.dfa -- $JAVA 0.3
+grep -q 'writable by others' stderr || fail "an agent others may replace was used: $(cat stderr)"
+grep -q 'Picked up JAVA_TOOL_OPTIONS' stderr stdout && fail "the JVM was given the agent anyway"
+exit 0
