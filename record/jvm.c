@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <signal.h>
 #include <stdio.h>
@@ -95,13 +96,17 @@ static int connect_handle(int pfd)
 	return s;
 }
 
-static int exchange(int s)
+/* A jcmd request: protocol version 1, command "jcmd", its line, two empty arguments. */
+static int exchange(int s, const char *line)
 {
-	static const char req[] = "1\0jcmd\0Compiler.perfmap\0\0";	/* and the literal's own NUL */
-	char answer[4096];
+	char req[PATH_MAX + 64], answer[4096];
 	size_t got = 0;
+	int n = snprintf(req, sizeof(req), "1%cjcmd%c%s%c%c", 0, 0, line, 0, 0);
 
-	if (write(s, req, sizeof(req)) != (ssize_t)sizeof(req))
+	if (n <= 0 || n >= (int)sizeof(req) - 1)
+		return ATTACH_IO;
+	req[n++] = 0;	/* the third argument's NUL */
+	if (write(s, req, n) != n)
 		return ATTACH_IO;
 	while (got < sizeof(answer) - 1) {
 		ssize_t n = read(s, answer + got, sizeof(answer) - 1 - got);
@@ -118,8 +123,8 @@ static int exchange(int s)
 	return !strncmp(answer, "0\n", 2) ? ATTACH_OK : ATTACH_REFUSED;
 }
 
-/* In the child: the JVM owner's credentials, then the exchange. */
-static int attach_child(uint32_t pid, const struct proc_status *ps)
+/* In the child: the JVM owner's credentials, then the exchange of line. */
+static int attach_child(uint32_t pid, const struct proc_status *ps, const char *line)
 {
 	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
 				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
@@ -160,7 +165,7 @@ static int attach_child(uint32_t pid, const struct proc_status *ps)
 	s = connect_handle(pfd);
 	if (s < 0)
 		return ATTACH_CONNECT;
-	ret = exchange(s);
+	ret = exchange(s, line);
 	close(s);
 	return ret;
 }
@@ -215,7 +220,7 @@ int jvm__write_perfmap(uint32_t pid)
 	if (child < 0)
 		return -1;
 	if (child == 0)
-		_exit(attach_child(pid, &ps));
+		_exit(attach_child(pid, &ps, "Compiler.perfmap"));
 	for (unsigned ms = 0; ms < WAIT_CHILD_MS; ms += 20) {
 		if (waitpid(child, &status, WNOHANG) == child) {
 			int code = WIFEXITED(status) ? WEXITSTATUS(status) : ATTACH_IO;
@@ -241,16 +246,15 @@ int jvm__write_perfmap(uint32_t pid)
 }
 
 /*
- * JAVA_TOOL_OPTIONS for a recorded command: the JVMs it starts (and theirs:
- * build tools fork JVMs) load dfrecord's agent, which keeps their perf maps
- * as they compile, so they are named after they exit.  The agent is
- * dfprof's own: a regular file of root's (or dfrecord's user's) that no one
- * else may write, in a directory no one else may write.  NULL: none.
+ * dfrecord's JVMTI agent keeps a JVM's perf map as it compiles, so the JVM
+ * is named after it exits.  It is dfprof's own: a regular file of root's
+ * (or dfrecord's user's) that no one else may write, in a directory no one
+ * else may write; NULL if not.
  */
-char *jvm__agent_options(void)
+const char *jvm__agent_path(void)
 {
-	const char *path = getenv("DFPROF_JVMTI_AGENT"), *old = getenv("JAVA_TOOL_OPTIONS");
-	char *dir, *opts = NULL;
+	const char *path = getenv("DFPROF_JVMTI_AGENT");
+	char *dir;
 	struct stat st, dst;
 	bool ok;
 
@@ -270,10 +274,77 @@ char *jvm__agent_options(void)
 	     (dst.st_uid == 0 || dst.st_uid == geteuid());
 	free(dir);
 	if (!ok) {
-		pr_warn("%s: not root's, or writable by others: JVMs the command starts are not given it", path);
+		pr_warn("%s: not root's, or writable by others: JVMs are not given it", path);
 		return NULL;
 	}
-	if (asprintf(&opts, "-agentpath:%s%s%s", path, old && *old ? " " : "", old && *old ? old : "") < 0)
+	return path;
+}
+
+/* JAVA_TOOL_OPTIONS for a recorded command: the JVMs it starts (and theirs:
+ * build tools fork JVMs) load the agent. */
+char *jvm__agent_options(void)
+{
+	const char *path = jvm__agent_path(), *old = getenv("JAVA_TOOL_OPTIONS");
+	char *opts = NULL;
+
+	if (!path || asprintf(&opts, "-agentpath:%s%s%s", path, old && *old ? " " : "", old && *old ? old : "") < 0)
 		return NULL;
 	return opts;
+}
+
+/* Attach children loading the agent: reaped as they end, not waited for. */
+#define MAX_LOADS 64
+static struct { pid_t child; uint32_t pid; } loads[MAX_LOADS];
+static size_t n_loads;
+
+int jvm__load_agent(uint32_t pid, const char *agent)
+{
+	struct proc_status ps;
+	char line[PATH_MAX + 32];
+	pid_t child;
+
+	if (n_loads == MAX_LOADS || proc_status__read(pid, &ps) || unfit(pid, &ps))
+		return -1;	/* not yet (no SIGQUIT handler while the JVM starts): asked again later */
+	snprintf(line, sizeof(line), "JVMTI.agent_load %s", agent);
+	child = fork();
+	if (child < 0)
+		return -1;
+	if (child == 0)
+		_exit(attach_child(pid, &ps, line));
+	loads[n_loads].child = child;
+	loads[n_loads++].pid = pid;
+	return 0;
+}
+
+void jvm__reap(bool wait_all)
+{
+	for (size_t i = 0; i < n_loads;) {
+		int status = 0;
+		pid_t got = waitpid(loads[i].child, &status, WNOHANG);
+
+		if (got == 0 && wait_all) {
+			for (unsigned ms = 0; got == 0 && ms < WAIT_CHILD_MS; ms += 20) {
+				sleep_ms(20);
+				got = waitpid(loads[i].child, &status, WNOHANG);
+			}
+			if (got == 0) {
+				kill(loads[i].child, SIGKILL);
+				got = waitpid(loads[i].child, &status, 0);
+			}
+		}
+		if (got == 0) {
+			i++;
+			continue;
+		}
+		int code = WIFEXITED(status) ? WEXITSTATUS(status) : ATTACH_IO;
+
+		if (code == ATTACH_OK)
+			pr_debug("pid %u: the JVM loaded the JVMTI agent", loads[i].pid);
+		else
+			pr_info("pid %u: the JVM did not load the JVMTI agent: %s; its Java frames are named from the "
+				"perf map asked for at the end", loads[i].pid,
+				code < (int)(sizeof(attach_error) / sizeof(*attach_error)) && attach_error[code]
+					? attach_error[code] : "the attach child failed");
+		loads[i] = loads[--n_loads];
+	}
 }

@@ -47,6 +47,9 @@ struct proc {
 	uint32_t uid, euid;	/* who may write its perf map */
 	bool have_status;
 	bool jvm;		/* maps HotSpot's libjvm.so */
+	bool has_agent;		/* maps dfprof's JVMTI agent (its command's JAVA_TOOL_OPTIONS) */
+	unsigned agent_tries;	/* loads of the agent asked for; UINT_MAX: one is under way */
+	uint64_t agent_next;	/* ts of the next try */
 	bool jit;		/* maps anonymous code: may have a perf map */
 	uint64_t begin;
 	uint64_t start;		/* the process's start (CLOCK_MONOTONIC ns), 0 if not known */
@@ -79,6 +82,7 @@ struct procs {
 	struct procs_hooks hooks;
 	bool no_objects;
 	bool ask_jvm;
+	const char *jvm_agent;	/* loaded into the JVMs met, or NULL */
 	bool no_cmdline;
 	struct unwinder *uw;
 	bool records_lost;	/* mapping records were lost: /proc is read on misses */
@@ -372,6 +376,33 @@ static bool is_libjvm(const char *path)
 	return n >= 10 && !strcmp(path + n - 10, "/libjvm.so");
 }
 
+static bool is_agent(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n >= 19 && !strcmp(path + n - 19, "/libdfprof-jvmti.so");
+}
+
+/*
+ * A sampled JVM without the agent is given it (named even if it exits
+ * before the end); while it starts it cannot be asked, so again every half
+ * second, a few times.
+ */
+#define AGENT_TRIES 8
+#define AGENT_RETRY_NS 500000000ULL
+
+static void give_agent(struct procs *ps, struct proc *p, uint64_t ts)
+{
+	if (!ps->jvm_agent || !p->jvm || p->has_agent || p->agent_tries >= AGENT_TRIES || ts < p->agent_next)
+		return;
+	if (jvm__load_agent(p->pid, ps->jvm_agent) == 0) {
+		p->agent_tries = UINT_MAX;
+		return;
+	}
+	p->agent_tries++;
+	p->agent_next = ts + AGENT_RETRY_NS;
+}
+
 /*
  * A mapped file for the probes that attach to libraries: named for uprobes
  * by dfrecord's own descriptor of it (the very file, however the process's
@@ -395,6 +426,7 @@ static void adopt_map(struct procs *ps, struct proc *p, struct map *m, const cha
 	if (p->exec_image && !p->exe && key && m->path[0] == '/')
 		p->exe = strdup(m->path);
 	p->jvm |= is_libjvm(m->path);
+	p->has_agent |= is_agent(m->path);
 	/* Anonymous code: JIT, which a perf map may name. */
 	if (!p->jit && !key && (!m->path[0] || !strncmp(m->path, "//anon", 6) || !strncmp(m->path, "[anon", 5))) {
 		p->jit = true;
@@ -793,6 +825,7 @@ void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *c
 		load_maps(ps, p, ts);
 	if (!p->have_identity)
 		learn_identity(ps, p);
+	give_agent(ps, p, ts);
 	/* Once it keeps being sampled, the walk learns its mappings, before
 	 * objects are stored (which takes long for a large one). */
 	if (p->uw_dirty && p->samples >= TELL_AFTER) {
@@ -837,6 +870,11 @@ void procs__set_no_objects(struct procs *ps, bool on)
 void procs__set_no_cmdline(struct procs *ps, bool on)
 {
 	ps->no_cmdline = on;
+}
+
+void procs__set_jvm_agent(struct procs *ps, const char *path)
+{
+	ps->jvm_agent = path;
 }
 
 void procs__set_ask_jvm(struct procs *ps, bool on)

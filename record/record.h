@@ -153,6 +153,13 @@ void jitmaps__save(struct dfa_writer *w, const struct jit_image *im, bool ask_jv
 int jvm__write_perfmap(uint32_t pid);
 /* JAVA_TOOL_OPTIONS that load dfrecord's JVMTI agent (malloc'd), or NULL if it is not there. */
 char *jvm__agent_options(void);
+/* The agent's path if it is there and safe to give JVMs (jvm__agent_options' checks), else NULL. */
+const char *jvm__agent_path(void);
+/* Starts loading the agent into a running JVM (JVMTI.agent_load over the attach
+ * protocol, as its owner), without waiting: 0, or -1 if it cannot be asked now. */
+int jvm__load_agent(uint32_t pid, const char *agent);
+/* Reaps the children of jvm__load_agent that ended (wait_all: all, waiting for them). */
+void jvm__reap(bool wait_all);
 
 /* probes.c: the BPF programs of a recording, a probe per event program (probes.h) */
 struct probes;
@@ -444,6 +451,8 @@ int procs__flush(struct procs *ps);
 void procs__set_no_objects(struct procs *ps, bool on);
 /* At the end, ask running JVMs for a perf map (jcmd PID Compiler.perfmap). */
 void procs__set_ask_jvm(struct procs *ps, bool on);
+/* The JVMTI agent to load into the JVMs sampled (jvm__load_agent), or NULL. */
+void procs__set_jvm_agent(struct procs *ps, const char *path);
 /* At the end of the recording: what running images still hold (JIT maps). */
 void procs__finish(struct procs *ps);
 void procs__stats(const struct procs *ps, struct procs_stats *st);

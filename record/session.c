@@ -624,6 +624,7 @@ static int drain_loop(struct session *s)
 			mmaps__apply(s->mm, now_ns(CLOCK_MONOTONIC) - MMAP_LAG_NS, on_mmap, s);
 		/* Images met in this drain: the walk learns their mappings now. */
 		procs__sync_unwind(s->procs);
+		jvm__reap(false);
 		procs__set_records_lost(s->procs, !s->mm || mmaps__lost(s->mm) > 0);
 		t = now_ns(CLOCK_MONOTONIC);
 		if (t - last_flush >= FLUSH_NS) {
@@ -721,6 +722,7 @@ static int end_archive(struct session *s, uint64_t end, uint64_t wall, uint64_t 
 	struct objects_stats os;
 	struct dfa_writer_stats ws;
 
+	jvm__reap(true);	/* agents being loaded write their JVMs' maps first */
 	procs__finish(s->procs);
 	if (flush(s) != DFA_OK)
 		return -1;
@@ -1000,6 +1002,8 @@ int record__run(const struct record_opts *o)
 	if (s.procs) {
 		procs__set_no_objects(s.procs, o->no_objects);
 		procs__set_ask_jvm(s.procs, !o->no_jvm_perfmap);
+		/* JVMs dfrecord meets get the agent too: named even if they exit before the end. */
+		procs__set_jvm_agent(s.procs, o->no_jvm_perfmap ? NULL : jvm__agent_path());
 		procs__set_no_cmdline(s.procs, o->no_cmdline);
 		procs__set_unwinder(s.procs, probes__unwinder(s.probes));
 		/* Without mapping records, /proc is all there is. */
@@ -1022,6 +1026,7 @@ int record__run(const struct record_opts *o)
 	t0 = now_ns(CLOCK_MONOTONIC);
 	if (s.cmd.pid > 0 && command__release(&s.cmd))
 		goto cleanup;
+	pr_debug("recording");	/* tests wait for this */
 	if (started(&s) || drain_loop(&s) || finish(&s, t0))
 		goto cleanup;
 	ret = 0;

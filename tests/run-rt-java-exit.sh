@@ -2,8 +2,9 @@
 # Java: JVMs that exit before the recording ends are named.  The JVMs a
 # recorded command starts load dfrecord's JVMTI agent (JAVA_TOOL_OPTIONS),
 # which keeps their perf maps as they compile: the command's own JVM, and
-# two that a shell starts one after the other.  An agent others could
-# write is refused.
+# two that a shell starts one after the other; under -a, JVMs dfrecord meets
+# load it over their attach protocol.  An agent others could write is
+# refused.
 . "$(dirname "$0")/test-subr.sh"
 need_bpf
 need_tool javac openjdk-17-jdk-headless
@@ -31,6 +32,29 @@ for pid in $pids; do
 	s=$(named jvm.folded)
 	note "JVM $pid of two started by the command: $s% named"
 	within "$s" 40 100 || fail "JVM $pid: $s% named"
+done
+
+# -a: two JVMs that something else starts and ends inside the recording are
+# given the agent over their attach protocol once they run.
+"$DFRECORD" -a -vv -F 499 -o all.dfa 2>all.err &
+rec=$!
+cleanup_hooks="kill $rec 2>/dev/null;"
+for _ in $(seq 1 300); do grep -q 'debug: recording$' all.err && break; sleep 0.05; done
+grep -q 'debug: recording$' all.err || fail "dfrecord -a did not start: $(tail -3 all.err)"
+$JAVA 2 >/dev/null &
+first=$!
+wait $first
+$JAVA 2 >/dev/null &
+second=$!
+wait $second
+kill -INT $rec
+wait $rec || fail "dfrecord -a failed: $(tail -3 all.err)"
+for pid in $first $second; do
+	grep -q "pid $pid: the JVM loaded the JVMTI agent" all.err || fail "-a: JVM $pid was not given the agent"
+	"$DFREPORT" --folded --pid "$pid" all.dfa > jvm.folded 2>/dev/null || fail "no report of pid $pid"
+	s=$(named jvm.folded)
+	note "-a: JVM $pid, started and ended inside the recording: $s% named"
+	within "$s" 40 100 || fail "-a: JVM $pid: $s% named: $(grep -i agent all.err | head -3)"
 done
 
 # An agent in a directory others may write is not given to the JVMs.
