@@ -252,6 +252,8 @@ enum dfa_func_kind {
 	/* A CPython code object: instructions in code units, lines is
 	 * co_linetable (the location table of 3.11 to 3.13), version major << 8 | minor. */
 	DFA_FUNC_PYTHON = 1,
+	/* A Java method, or the class an allocation made (1.5): a name only. */
+	DFA_FUNC_JAVA = 2,
 };
 
 /* A function of an interpreted frame (1.2). */

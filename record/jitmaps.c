@@ -29,15 +29,15 @@ static bool owner_ok(const struct jit_image *im, const struct stat *st)
 	return st->st_uid == 0 && (st->st_mode & S_IROTH);
 }
 
-static char *read_map(const struct jit_image *im, size_t *len)
+char *jitmaps__read_tmp(const struct jit_image *im, const char *fmt, size_t *len)
 {
-	char path[48];
+	char path[64];
 	struct stat st;
 	char *data = NULL;
 	int fd;
 
 	*len = 0;
-	snprintf(path, sizeof(path), "/tmp/perf-%u.map", im->nspid ? im->nspid : im->pid);
+	snprintf(path, sizeof(path), fmt, im->nspid ? im->nspid : im->pid);
 	fd = im->gone ? -1 : safefile__open(im->pid, path, SAFEFILE_NO_LINKS, &st);
 	/* Gone: this host's /tmp is its only if it shared our pid namespace. */
 	if (fd < 0 && (!im->nspid || im->nspid == im->pid))
@@ -62,7 +62,7 @@ void jitmaps__save(struct dfa_writer *w, const struct jit_image *im, bool ask_jv
 
 	if (ask_jvm && im->jvm && !im->gone)
 		jvm__write_perfmap(im->pid);
-	data = read_map(im, &len);
+	data = jitmaps__read_tmp(im, "/tmp/perf-%u.map", &len);
 	if (!data)
 		return;
 	if (len && dfa_writer__add_jit_map(w, im->pid, im->begin, data, len) != DFA_OK)

@@ -282,12 +282,15 @@ const char *jvm__agent_path(void)
 
 /* JAVA_TOOL_OPTIONS for a recorded command: the JVMs it starts (and theirs:
  * build tools fork JVMs) load the agent. */
-char *jvm__agent_options(void)
+char *jvm__agent_options(uint64_t alloc)
 {
 	const char *path = jvm__agent_path(), *old = getenv("JAVA_TOOL_OPTIONS");
-	char *opts = NULL;
+	char *opts = NULL, sampling[40] = "";
 
-	if (!path || asprintf(&opts, "-agentpath:%s%s%s", path, old && *old ? " " : "", old && *old ? old : "") < 0)
+	if (alloc)
+		snprintf(sampling, sizeof(sampling), "=alloc=%llu", (unsigned long long)alloc);
+	if (!path ||
+	    asprintf(&opts, "-agentpath:%s%s%s%s", path, sampling, old && *old ? " " : "", old && *old ? old : "") < 0)
 		return NULL;
 	return opts;
 }
@@ -297,7 +300,7 @@ char *jvm__agent_options(void)
 static struct { pid_t child; uint32_t pid; } loads[MAX_LOADS];
 static size_t n_loads;
 
-int jvm__load_agent(uint32_t pid, const char *agent)
+int jvm__load_agent(uint32_t pid, const char *agent, uint64_t alloc)
 {
 	struct proc_status ps;
 	char line[PATH_MAX + 32];
@@ -305,7 +308,10 @@ int jvm__load_agent(uint32_t pid, const char *agent)
 
 	if (n_loads == MAX_LOADS || proc_status__read(pid, &ps) || unfit(pid, &ps))
 		return -1;	/* not yet (no SIGQUIT handler while the JVM starts): asked again later */
-	snprintf(line, sizeof(line), "JVMTI.agent_load %s", agent);
+	if (alloc)
+		snprintf(line, sizeof(line), "JVMTI.agent_load %s alloc=%llu", agent, (unsigned long long)alloc);
+	else
+		snprintf(line, sizeof(line), "JVMTI.agent_load %s", agent);
 	child = fork();
 	if (child < 0)
 		return -1;

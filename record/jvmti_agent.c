@@ -9,16 +9,25 @@
  * appended a line at a time, "START SIZE NAME", names as HotSpot's own
  * perf map has them ("long Hot.hotMethod(long)").  Loaded on attach
  * (Agent_OnAttach) it first replays the code already there.
+ *
+ * With the option alloc=BYTES it also samples Java allocations (JVMTI's
+ * SampledObjectAlloc, one per BYTES allocated on average) into
+ * /tmp/dfprof-alloc-PID.log: a line "I BYTES" first, then per sample
+ * "A MONOTONIC_NS TID SIZE CLASS;FRAME;FRAME..." innermost frame first.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <jvmti.h>
 
-static int map_fd = -1;
+static int map_fd = -1, alloc_fd = -1;
+
+#define MAX_FRAMES 64
 
 /* One line, written whole (O_APPEND: lines of threads never interleave). */
 static void put_line(const void *addr, jint size, const char *name)
@@ -119,14 +128,64 @@ static void JNICALL on_dynamic(jvmtiEnv *j, const char *name, const void *addr, 
 	put_line(addr, len, name);
 }
 
-/* The JVM's perf map, new and its own: created, or emptied if this user's. */
-static int open_map(void)
+/* "java.lang.String", "byte[]": a class signature as Java spells the type. */
+static void class_text(const char *csig, char *out, size_t cap)
+{
+	size_t len = 0;
+
+	out[0] = 0;
+	put_type(&csig, out, cap, &len);
+}
+
+static void JNICALL on_alloc(jvmtiEnv *j, JNIEnv *jni, jthread thread, jobject object, jclass klass, jlong size)
+{
+	jvmtiFrameInfo frames[MAX_FRAMES];
+	char line[8192], *csig = NULL;
+	jint n = 0;
+	size_t len;
+	struct timespec ts;
+
+	(void)jni;
+	(void)object;
+	if (alloc_fd < 0 || (*j)->GetClassSignature(j, klass, &csig, NULL) != JVMTI_ERROR_NONE)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	len = snprintf(line, sizeof(line), "A %llu %d %lld ", (unsigned long long)ts.tv_sec * 1000000000ULL + ts.tv_nsec,
+		       (int)gettid(), (long long)size);
+	class_text(csig, line + len, sizeof(line) - len);
+	len += strlen(line + len);
+	(*j)->Deallocate(j, (unsigned char *)csig);
+	if ((*j)->GetStackTrace(j, thread, 0, MAX_FRAMES, frames, &n) != JVMTI_ERROR_NONE)
+		n = 0;
+	for (jint i = 0; i < n && len + 2 < sizeof(line); i++) {
+		char *name = NULL, *sig = NULL, *cs = NULL, text[512];
+		jclass cls;
+
+		if ((*j)->GetMethodName(j, frames[i].method, &name, &sig, NULL) == JVMTI_ERROR_NONE &&
+		    (*j)->GetMethodDeclaringClass(j, frames[i].method, &cls) == JVMTI_ERROR_NONE &&
+		    (*j)->GetClassSignature(j, cls, &cs, NULL) == JVMTI_ERROR_NONE) {
+			method_text(cs, name, sig, text, sizeof(text));
+			len += snprintf(line + len, sizeof(line) - len, ";%s", text);
+		}
+		(*j)->Deallocate(j, (unsigned char *)name);
+		(*j)->Deallocate(j, (unsigned char *)sig);
+		(*j)->Deallocate(j, (unsigned char *)cs);
+	}
+	if (len >= sizeof(line) - 1)
+		len = sizeof(line) - 2;
+	line[len++] = '\n';
+	if (write(alloc_fd, line, len) < 0)
+		return;
+}
+
+/* A file of the JVM's in /tmp, new and its own: created, or emptied if this user's. */
+static int open_own(const char *fmt)
 {
 	char path[64];
 	struct stat st;
 	int fd;
 
-	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+	snprintf(path, sizeof(path), fmt, (int)getpid());
 	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
 	if (fd < 0)
 		return -1;
@@ -142,24 +201,43 @@ static int open_map(void)
 	return fd;
 }
 
-static jint start(JavaVM *vm, int attached)
+/* alloc=BYTES from the agent's options; 0 if absent. */
+static jint alloc_interval(const char *options)
+{
+	const char *a = options ? strstr(options, "alloc=") : NULL;
+	long v = a ? atol(a + 6) : 0;
+
+	return v > 0 && v < (1L << 30) ? (jint)v : 0;
+}
+
+static jint start(JavaVM *vm, const char *options, int attached)
 {
 	jvmtiEnv *j;
 	jvmtiCapabilities caps = { 0 };
 	jvmtiEventCallbacks cb = { 0 };
+	jint interval = alloc_interval(options);
+	char header[32];
 
 	if (map_fd >= 0)	/* loaded twice: the first copy writes */
 		return JNI_OK;
-	if ((*vm)->GetEnv(vm, (void **)&j, JVMTI_VERSION_1_2) != JNI_OK)
+	if ((*vm)->GetEnv(vm, (void **)&j, JVMTI_VERSION_11) != JNI_OK)
 		return JNI_ERR;
 	caps.can_generate_compiled_method_load_events = 1;
+	caps.can_generate_sampled_object_alloc_events = interval > 0;
 	cb.CompiledMethodLoad = on_compiled;
 	cb.DynamicCodeGenerated = on_dynamic;
+	cb.SampledObjectAlloc = on_alloc;
 	if ((*j)->AddCapabilities(j, &caps) != JVMTI_ERROR_NONE ||
-	    (*j)->SetEventCallbacks(j, &cb, sizeof(cb)) != JVMTI_ERROR_NONE || (map_fd = open_map()) < 0)
+	    (*j)->SetEventCallbacks(j, &cb, sizeof(cb)) != JVMTI_ERROR_NONE || (map_fd = open_own("/tmp/perf-%d.map")) < 0)
 		return JNI_ERR;
 	(*j)->SetEventNotificationMode(j, JVMTI_ENABLE, JVMTI_EVENT_COMPILED_METHOD_LOAD, NULL);
 	(*j)->SetEventNotificationMode(j, JVMTI_ENABLE, JVMTI_EVENT_DYNAMIC_CODE_GENERATED, NULL);
+	if (interval && (alloc_fd = open_own("/tmp/dfprof-alloc-%d.log")) >= 0) {
+		snprintf(header, sizeof(header), "I %d\n", (int)interval);
+		if (write(alloc_fd, header, strlen(header)) > 0 &&
+		    (*j)->SetHeapSamplingInterval(j, interval) == JVMTI_ERROR_NONE)
+			(*j)->SetEventNotificationMode(j, JVMTI_ENABLE, JVMTI_EVENT_SAMPLED_OBJECT_ALLOC, NULL);
+	}
 	if (attached) {
 		(*j)->GenerateEvents(j, JVMTI_EVENT_DYNAMIC_CODE_GENERATED);
 		(*j)->GenerateEvents(j, JVMTI_EVENT_COMPILED_METHOD_LOAD);
@@ -169,16 +247,14 @@ static jint start(JavaVM *vm, int attached)
 
 JNIEXPORT jint JNICALL Agent_OnLoad(JavaVM *vm, char *options, void *reserved)
 {
-	(void)options;
 	(void)reserved;
 	/* A JVM goes on without it rather than refusing to start. */
-	start(vm, 0);
+	start(vm, options, 0);
 	return JNI_OK;
 }
 
 JNIEXPORT jint JNICALL Agent_OnAttach(JavaVM *vm, char *options, void *reserved)
 {
-	(void)options;
 	(void)reserved;
-	return start(vm, 1);
+	return start(vm, options, 1);
 }

@@ -83,6 +83,7 @@ struct procs {
 	bool no_objects;
 	bool ask_jvm;
 	const char *jvm_agent;	/* loaded into the JVMs met, or NULL */
+	uint64_t jvm_alloc;	/* ... sampling Java allocations, one per this many bytes (0: not) */
 	bool no_cmdline;
 	struct unwinder *uw;
 	bool records_lost;	/* mapping records were lost: /proc is read on misses */
@@ -395,7 +396,7 @@ static void give_agent(struct procs *ps, struct proc *p, uint64_t ts)
 {
 	if (!ps->jvm_agent || !p->jvm || p->has_agent || p->agent_tries >= AGENT_TRIES || ts < p->agent_next)
 		return;
-	if (jvm__load_agent(p->pid, ps->jvm_agent) == 0) {
+	if (jvm__load_agent(p->pid, ps->jvm_agent, ps->jvm_alloc) == 0) {
 		p->agent_tries = UINT_MAX;
 		return;
 	}
@@ -689,6 +690,8 @@ static void save_jit_map(struct procs *ps, struct proc *p)
 	im = (struct jit_image){ p->pid, p->begin, p->nspid, p->uid, p->euid, p->have_status, p->dead, p->jvm };
 	p->jit_saved = true;
 	jitmaps__save(ps->w, &im, ps->ask_jvm);
+	if (p->jvm)
+		jvm_allocs__save(ps->w, &im);
 }
 
 void procs__on_exit(struct procs *ps, uint32_t pid, uint64_t ts)
@@ -872,9 +875,10 @@ void procs__set_no_cmdline(struct procs *ps, bool on)
 	ps->no_cmdline = on;
 }
 
-void procs__set_jvm_agent(struct procs *ps, const char *path)
+void procs__set_jvm_agent(struct procs *ps, const char *path, uint64_t alloc)
 {
 	ps->jvm_agent = path;
+	ps->jvm_alloc = alloc;
 }
 
 void procs__set_ask_jvm(struct procs *ps, bool on)

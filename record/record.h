@@ -147,17 +147,24 @@ struct jit_image {
 	bool jvm;		/* HotSpot: asked to write one first, with ask_jvm */
 };
 void jitmaps__save(struct dfa_writer *w, const struct jit_image *im, bool ask_jvm);
+/* A file of the process's /tmp named by fmt (%u: its pid as it knows itself), read
+ * as perf maps are (its owner's, no link, bounded); NULL if none. */
+char *jitmaps__read_tmp(const struct jit_image *im, const char *fmt, size_t *len);
+/* jvmallocs.c: the Java allocations the JVMTI agent sampled in the JVM, as
+ * mem-alloc samples of Java frames; how many (0 if none). */
+size_t jvm_allocs__save(struct dfa_writer *w, const struct jit_image *im);
 
 /* jvm.c: asks a HotSpot JVM for /tmp/perf-NSPID.map through its attach
  * protocol, as the JVM's owner; 0 when it wrote one (warns when not). */
 int jvm__write_perfmap(uint32_t pid);
-/* JAVA_TOOL_OPTIONS that load dfrecord's JVMTI agent (malloc'd), or NULL if it is not there. */
-char *jvm__agent_options(void);
+/* JAVA_TOOL_OPTIONS that load dfrecord's JVMTI agent (malloc'd), or NULL if it is not there;
+ * alloc: sample Java allocations, one per alloc bytes (0: not). */
+char *jvm__agent_options(uint64_t alloc);
 /* The agent's path if it is there and safe to give JVMs (jvm__agent_options' checks), else NULL. */
 const char *jvm__agent_path(void);
 /* Starts loading the agent into a running JVM (JVMTI.agent_load over the attach
  * protocol, as its owner), without waiting: 0, or -1 if it cannot be asked now. */
-int jvm__load_agent(uint32_t pid, const char *agent);
+int jvm__load_agent(uint32_t pid, const char *agent, uint64_t alloc);
 /* Reaps the children of jvm__load_agent that ended (wait_all: all, waiting for them). */
 void jvm__reap(bool wait_all);
 
@@ -452,7 +459,7 @@ void procs__set_no_objects(struct procs *ps, bool on);
 /* At the end, ask running JVMs for a perf map (jcmd PID Compiler.perfmap). */
 void procs__set_ask_jvm(struct procs *ps, bool on);
 /* The JVMTI agent to load into the JVMs sampled (jvm__load_agent), or NULL. */
-void procs__set_jvm_agent(struct procs *ps, const char *path);
+void procs__set_jvm_agent(struct procs *ps, const char *path, uint64_t alloc);
 /* At the end of the recording: what running images still hold (JIT maps). */
 void procs__finish(struct procs *ps);
 void procs__stats(const struct procs *ps, struct procs_stats *st);

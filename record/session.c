@@ -909,6 +909,15 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* With mem-alloc, JVMs sample their Java allocations: one per --mem-sample
+ * bytes, or JVMTI's default of 512 KiB (every object would be too many). */
+static uint64_t java_alloc_interval(const struct record_opts *o)
+{
+	if (!(o->events & (1u << DFA_EV_MEM_ALLOC | 1u << DFA_EV_MEM_INUSE)))
+		return 0;
+	return o->mem_sample ? o->mem_sample : 512 * 1024;
+}
+
 int record__run(const struct record_opts *o)
 {
 	struct session s = { .o = o };
@@ -953,7 +962,7 @@ int record__run(const struct record_opts *o)
 		goto cleanup;
 	/* The command's JVMs keep their perf maps as they compile (jvmti_agent.c). */
 	if (o->cmd && !o->no_jvm_perfmap)
-		java_opts = jvm__agent_options();
+		java_opts = jvm__agent_options(java_alloc_interval(o));
 	if (o->cmd && command__spawn(&s.cmd, o->cmd, java_opts))
 		goto cleanup;
 	for (size_t i = 0; i < o->n_pids; i++)
@@ -1003,7 +1012,7 @@ int record__run(const struct record_opts *o)
 		procs__set_no_objects(s.procs, o->no_objects);
 		procs__set_ask_jvm(s.procs, !o->no_jvm_perfmap);
 		/* JVMs dfrecord meets get the agent too: named even if they exit before the end. */
-		procs__set_jvm_agent(s.procs, o->no_jvm_perfmap ? NULL : jvm__agent_path());
+		procs__set_jvm_agent(s.procs, o->no_jvm_perfmap ? NULL : jvm__agent_path(), java_alloc_interval(o));
 		procs__set_no_cmdline(s.procs, o->no_cmdline);
 		procs__set_unwinder(s.procs, probes__unwinder(s.probes));
 		/* Without mapping records, /proc is all there is. */

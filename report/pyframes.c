@@ -42,6 +42,9 @@ uint32_t pyframes__frame(struct pyframes *p, uint64_t frame)
 		return e->val;
 	if (DFA_IFRAME_FUNC(frame) == DFA_FUNC_CUT) {
 		id = frames__intern(p->fr, "[more python frames]", "[python]", "", FRAME_INTERP, SYM_NO_SYMBOL);
+	} else if (f && f->kind == DFA_FUNC_JAVA) {
+		/* a Java method, or the class an allocation made: a name only */
+		id = frames__intern(p->fr, f->name, "[java]", "", FRAME_INTERP, SYM_OK);
 	} else if (!f || f->kind != DFA_FUNC_PYTHON) {
 		id = frames__intern(p->fr, "[unknown python code]", "[python]", "", FRAME_INTERP, SYM_NO_SYMBOL);
 	} else {

@@ -57,6 +57,19 @@ for pid in $first $second; do
 	within "$s" 40 100 || fail "-a: JVM $pid: $s% named: $(grep -i agent all.err | head -3)"
 done
 
+# mem-alloc: Java allocations sampled by the agent (one per 512 KiB), by
+# Java stack with the allocated class innermost, bytes scaled without bias:
+# two sites of a known byte ratio.
+cp "$WORKLOADS/Alloc.java" . && javac Alloc.java || fail "cannot compile Alloc.java"
+expect_exit 0 "$DFRECORD" -e mem-alloc -o alloc.dfa -- java -cp "$PWD" Alloc 2
+"$DFREPORT" --folded --event mem-alloc alloc.dfa > alloc.folded 2>/dev/null || fail "no mem-alloc report"
+big=$(sum_matching alloc.folded ';void Alloc.big\(\);byte\[\]$')
+small=$(sum_matching alloc.folded ';void Alloc.small\(\);byte\[\]$')
+[ "$big" != 0 ] && [ "$small" != 0 ] || fail "no Java allocation sites: $(grep -c Alloc alloc.folded) lines with Alloc"
+share=$(awk -v b="$big" -v s="$small" 'BEGIN { printf "%.1f", 100 * b / (b + s) }')
+note "Java allocations: big() $share% of the two sites' bytes (74.8% expected)"
+within "$share" 64.8 84.8 || fail "Java allocation split: big() $share%, expected 74.8"
+
 # An agent in a directory others may write is not given to the JVMs.
 mkdir -m 0777 open && cp "$DFPROF_JVMTI_AGENT" open/ || fail "cannot copy the agent"
 DFPROF_JVMTI_AGENT="$PWD/open/libdfprof-jvmti.so" expect_exit 0 "$DFRECORD" -F 99 -o open.dfa -- $JAVA 0.3

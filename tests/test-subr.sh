@@ -57,9 +57,10 @@ leaf_share() {
 }
 
 # sum_matching FOLDED_FILE PATTERN: total value of the stacks matching PATTERN
+# (%.0f: mawk's %d stops at 2^31)
 sum_matching() {
 	awk -v pat="$2" '{ v = $NF; line = $0; sub(/ [0-9]+$/, "", line); if (line ~ pat) s += v }
-		END { printf "%d\n", s }' "$1"
+		END { printf "%.0f\n", s }' "$1"
 }
 
 # percent_matching FOLDED_FILE PATTERN: percent of the total value in stacks matching PATTERN
