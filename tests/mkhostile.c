@@ -60,11 +60,14 @@ static void proc(const char *comm, const char *path, const char *object)
 	check(dfa_writer__add_proc(w, &p), "proc");
 }
 
+static uint32_t sample_context;	/* the next samples' trace context id + 1, or 0 */
+
 static void sample(uint64_t ts, uint32_t event, uint64_t value, uint64_t addr, uint64_t ip,
 		   const struct dfa_ustack *us)
 {
 	uint64_t user[2] = { ip, ip + 0x10 };
-	struct dfa_sample s = { .ts = ts, .pid = 7, .tid = 7, .event = event, .value = value, .addr = addr };
+	struct dfa_sample s = { .ts = ts, .pid = 7, .tid = 7, .event = event, .value = value, .addr = addr,
+				.context = sample_context };
 	struct dfa_stack st = { .n_user = 2, .user = user };
 
 	check(dfa_writer__add_sample(w, &s, &st, us), "sample");
@@ -263,11 +266,20 @@ int main(int argc, char **argv)
 			memcpy(jit + n + 3 * i, "\xe6\x97\xa5", 3);
 		n += 600;
 		jit[n++] = '\n';
+		/* A trace context whose attributes are not text either. */
+		struct dfa_attr attrs[2] = { { "\x1b[2Jkey\xff", "val\x01\xc3(\x7f" }, { "0", "\xe2\x80\xae" "rtl" } };
+		struct dfa_context ctx = { .trace_id = { 0xab, 1 }, .span_id = { 0xcd, 2 }, .n_attrs = 2, .attrs = attrs };
+		uint32_t id;
+
 		start(out, "1000", "2000");
 		proc("\xff\xfe" "bad\x01\x1b[31m", "/opt/\xc0\xaf" "app", "");
 		check(dfa_writer__add_jit_map(w, 7, 0, jit, n), "jit map");
-		for (int i = 0; i < 40; i++)
+		check(dfa_writer__context(w, &ctx, &id), "context");
+		for (int i = 0; i < 40; i++) {
+			sample_context = i % 4 ? 0 : id + 1;
 			sample(1100 + i, DFA_EV_ONCPU, 1, 0, i % 2 ? 0x500110 : 0x500010, NULL);
+		}
+		sample_context = 0;
 		finish();
 	} else if (!strcmp(kind, "lost")) {
 		start(out, "1000", "2000");

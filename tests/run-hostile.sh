@@ -69,7 +69,7 @@ if command -v go >/dev/null; then
 	expect_exit 0 "$DFREPORT" --pprof -o u.pb.gz utf8.dfa
 	HOME="$tempdir" GOCACHE="$tempdir/gocache" go tool pprof -raw u.pb.gz > u.raw 2>&1 || fail "go tool pprof cannot read u.pb.gz: $(tail -2 u.raw)"
 fi
-for mode in --folded --top --info; do
+for mode in --folded --top --info --spans; do
 	expect_exit 0 "$DFREPORT" $mode utf8.dfa
 	python3 -c '
 import sys, unicodedata
