@@ -300,12 +300,27 @@ char *jvm__agent_options(uint64_t alloc)
 static struct { pid_t child; uint32_t pid; } loads[MAX_LOADS];
 static size_t n_loads;
 
+/* Whether pid sees this file system's root: the agent's path names the same file there. */
+static bool same_root(uint32_t pid)
+{
+	char root[32];
+	struct stat ours, theirs;
+
+	snprintf(root, sizeof(root), "/proc/%u/root/", pid);
+	return !stat("/", &ours) && !stat(root, &theirs) && ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
+}
+
 int jvm__load_agent(uint32_t pid, const char *agent, uint64_t alloc)
 {
 	struct proc_status ps;
 	char line[PATH_MAX + 32];
 	pid_t child;
 
+	/* A JVM in another root (a container) would load whatever is at that path there. */
+	if (!same_root(pid)) {
+		pr_debug("pid %u: a JVM in another root: not given the JVMTI agent", pid);
+		return 1;
+	}
 	if (n_loads == MAX_LOADS || proc_status__read(pid, &ps) || unfit(pid, &ps))
 		return -1;	/* not yet (no SIGQUIT handler while the JVM starts): asked again later */
 	if (alloc)
@@ -342,7 +357,7 @@ void jvm__reap(bool wait_all)
 			i++;
 			continue;
 		}
-		int code = WIFEXITED(status) ? WEXITSTATUS(status) : ATTACH_IO;
+		int code = got < 0 ? ATTACH_IO : WIFEXITED(status) ? WEXITSTATUS(status) : ATTACH_IO;
 
 		if (code == ATTACH_OK)
 			pr_debug("pid %u: the JVM loaded the JVMTI agent", loads[i].pid);

@@ -189,7 +189,8 @@ static int open_own(const char *fmt)
 	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || ftruncate(fd, 0)) {
+	/* Another name of a file of this user's (a hard link planted there) is not emptied. */
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1 || ftruncate(fd, 0)) {
 		close(fd);
 		return -1;
 	}

@@ -396,7 +396,9 @@ static void give_agent(struct procs *ps, struct proc *p, uint64_t ts)
 {
 	if (!ps->jvm_agent || !p->jvm || p->has_agent || p->agent_tries >= AGENT_TRIES || ts < p->agent_next)
 		return;
-	if (jvm__load_agent(p->pid, ps->jvm_agent, ps->jvm_alloc) == 0) {
+	int ret = jvm__load_agent(p->pid, ps->jvm_agent, ps->jvm_alloc);
+
+	if (ret >= 0) {	/* under way, or never to be */
 		p->agent_tries = UINT_MAX;
 		return;
 	}

@@ -163,7 +163,8 @@ char *jvm__agent_options(uint64_t alloc);
 /* The agent's path if it is there and safe to give JVMs (jvm__agent_options' checks), else NULL. */
 const char *jvm__agent_path(void);
 /* Starts loading the agent into a running JVM (JVMTI.agent_load over the attach
- * protocol, as its owner), without waiting: 0, or -1 if it cannot be asked now. */
+ * protocol, as its owner), without waiting: 0; 1 if it is never to be (another
+ * root); -1 if it cannot be asked now. */
 int jvm__load_agent(uint32_t pid, const char *agent, uint64_t alloc);
 /* Reaps the children of jvm__load_agent that ended (wait_all: all, waiting for them). */
 void jvm__reap(bool wait_all);
