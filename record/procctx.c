@@ -23,6 +23,7 @@
 #define PAYLOAD_MAX (64U << 10)
 #define MAX_KEYS 256		/* a key index is a byte */
 #define RETRY_NS 1000000000ULL	/* a process that has not published yet is looked at again after */
+#define MAX_TRIES 10		/* ... so many times (an SDK publishes as it starts) */
 
 struct ctx_header {
 	char signature[8];	/* "OTEL_CTX", written last */
@@ -35,6 +36,7 @@ struct ctx_header {
 struct proc_keys {
 	uint32_t pid;
 	bool found;
+	unsigned tries;
 	uint64_t checked;	/* ts of the last look */
 	char **keys;
 	size_t n;
@@ -243,8 +245,9 @@ const char *procctx__key(struct procctx *c, uint32_t pid, uint64_t ts, unsigned 
 		e->val = ++c->n;
 	}
 	k = &c->v[e->val - 1];
-	if (!k->found && (!k->checked || ts - k->checked >= RETRY_NS)) {
+	if (!k->found && k->tries < MAX_TRIES && (!k->checked || ts - k->checked >= RETRY_NS)) {
 		k->checked = ts ? ts : 1;
+		k->tries++;
 		k->found = read_keys(pid, k);
 		if (k->found)
 			pr_debug("pid %u: process context with %zu thread attribute keys", pid, k->n);
