@@ -70,6 +70,20 @@ share=$(awk -v b="$big" -v s="$small" 'BEGIN { printf "%.1f", 100 * b / (b + s) 
 note "Java allocations: big() $share% of the two sites' bytes (74.8% expected)"
 within "$share" 64.8 84.8 || fail "Java allocation split: big() $share%, expected 74.8"
 
+# Off-CPU: a thread sleeping in a loop and one waiting on a monitor, each
+# wait its own method: of each thread's off-CPU time, its method holds most
+# (the rest is before the JIT compiled it: Interpreter).
+cp "$WORKLOADS/Waits.java" . && javac Waits.java || fail "cannot compile Waits.java"
+expect_exit 0 "$DFRECORD" -e off-cpu -o waits.dfa -- java -XX:+PreserveFramePointer -cp "$PWD" Waits 3
+"$DFREPORT" --folded --event off-cpu --tid-frames waits.dfa > waits.folded 2>/dev/null || fail "no off-cpu report"
+for m in sleepOnce waitOnce; do
+	# the thread whose waits are under the method, and the method's share of its time
+	s=$(awk -v m="Waits.$m\\(" '{ v = $NF; match($0, /\[tid [0-9]+\]/); t = substr($0, RSTART, RLENGTH); all[t] += v; if ($0 ~ m) in_m[t] += v }
+		END { best = 0; for (t in in_m) if (in_m[t] > in_m[best]) best = t; if (best) printf "%.1f", 100 * in_m[best] / all[best]; else print 0 }' waits.folded)
+	note "off-CPU: $m holds $s% of its thread's wait time"
+	within "$s" 70 100 || fail "off-CPU: $m holds $s% of its thread's wait time"
+done
+
 # An agent in a directory others may write is not given to the JVMs.
 mkdir -m 0777 open && cp "$DFPROF_JVMTI_AGENT" open/ || fail "cannot copy the agent"
 DFPROF_JVMTI_AGENT="$PWD/open/libdfprof-jvmti.so" expect_exit 0 "$DFRECORD" -F 99 -o open.dfa -- $JAVA 0.3
