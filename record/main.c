@@ -88,7 +88,8 @@ static struct argp_option options[] = {
 	{ "debug-dir", OPT_DEBUG_DIR, "DIR", 0,
 	  "Separate debug files by build-id under DIR/.build-id/ (default /usr/lib/debug)", 3 },
 	{ "no-jvm-perfmap", OPT_NO_JVM_PERFMAP, NULL, 0,
-	  "Do not ask running JVMs for a perf map at the end (jcmd PID Compiler.perfmap)", 3 },
+	  "Give JVMs no JVMTI agent (it keeps their perf maps, so JVMs that exit first are named) and do "
+	  "not ask running JVMs for a perf map at the end (jcmd PID Compiler.perfmap)", 3 },
 	{ "no-python", OPT_NO_PYTHON, NULL, 0,
 	  "Do not read Python frames (the interpreter's native frames remain)", 3 },
 	{ "no-cmdline", OPT_NO_CMDLINE, NULL, 0,
