@@ -53,11 +53,17 @@ for f in $(LC_ALL=C sort names); do
 	"$DFREPORT" --folded "rot/$f" > f.folded 2>/dev/null || fail "$f: no report"
 	k=$(awk '{ s += $NF } END { print s + 0 }' f.folded)
 	total=$((total + k))
+	# hot_a leads each archive (60% of the work); an archive of 2 s can read
+	# well off that share when the loop's period beats with the sampling
+	# period, so the share is checked over all of them.
 	if [ "$k" -ge 100 ]; then
 		a=$(leaf_share f.folded '^hot_a$')
-		within "$a" 45 75 || fail "$f: hot_a has $a% of $k samples: $(head -3 f.folded)"
+		within "$a" 40 100 || fail "$f: hot_a has $a% of $k samples: $(head -3 f.folded)"
 	fi
+	cat f.folded >> all.folded
 done
+a=$(leaf_share all.folded '^hot_a$')
+within "$a" 45 75 || fail "hot_a has $a% of the rotated archives' samples"
 expect_exit 0 "$DFREPORT" --folded one.dfa
 single=$(awk '{ s += $NF } END { print s + 0 }' stdout)
 l1=$("$DFREPORT" --info one.dfa | awk '$1 == "lost" { print $2 }')
