@@ -125,10 +125,8 @@ static void put_context(struct rowbin *b, const struct dfa_context *c)
 		rowbin__str(b, "");
 		return;
 	}
-	for (int i = 0; i < 16; i++)
-		snprintf(trace + 2 * i, 3, "%02x", c->trace_id[i]);
-	for (int i = 0; i < 8; i++)
-		snprintf(span + 2 * i, 3, "%02x", c->span_id[i]);
+	traces__hex(c->trace_id, 16, trace);
+	traces__hex(c->span_id, 8, span);
 	rowbin__str(b, trace);
 	rowbin__str(b, span);
 }

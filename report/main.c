@@ -2,7 +2,6 @@
 /* dfreport: symbolize and analyze a .dfa archive, offline, from the archive alone. */
 #define _GNU_SOURCE
 #include <argp.h>
-#include <ctype.h>
 #include <time.h>
 #include <libelf.h>
 #include <errno.h>
@@ -272,17 +271,19 @@ static int parse_time(const char *arg, struct report_opts *o)
 	return 0;
 }
 
-/* A trace or span id: digits hexadecimal digits, kept in lower case. */
-static char *parse_hex_id(const char *arg, size_t digits)
+/* --trace or --span (opt, what): bytes as bytes in bin, and in lower-case hex in *hex. */
+static void id_option(struct argp_state *state, const char *opt, const char *what, const char *arg, uint8_t *bin,
+		      size_t bytes, const char **hex)
 {
-	char *id;
+	char *text;
 
-	if (strlen(arg) != digits || strspn(arg, "0123456789abcdefABCDEF") != digits)
-		return NULL;
-	id = must_strdup(arg);
-	for (char *c = id; *c; c++)
-		*c = tolower((unsigned char)*c);
-	return id;
+	if (*hex)
+		argp_error(state, "%s: one %s at a time", opt, what);
+	if (!traces__parse_id(arg, bin, bytes))
+		argp_error(state, "%s: '%s' is not a %s id (%zu hexadecimal digits)", opt, arg, what, 2 * bytes);
+	text = must_realloc(NULL, 2 * bytes + 1);
+	traces__hex(bin, bytes, text);
+	*hex = text;
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -347,20 +348,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		a->o.host_name = arg;
 		break;
 	case OPT_HOST: a->o.host = arg; break;
-	case OPT_TRACE:
-		if (a->o.trace)
-			argp_error(state, "--trace: one trace at a time");
-		if (!(a->o.trace = parse_hex_id(arg, 32)))
-			argp_error(state, "--trace: '%s' is not a trace id (32 hexadecimal digits)", arg);
-		traces__parse_id(a->o.trace, a->o.trace_id, 16);
-		break;
-	case OPT_SPAN:
-		if (a->o.span)
-			argp_error(state, "--span: one span at a time");
-		if (!(a->o.span = parse_hex_id(arg, 16)))
-			argp_error(state, "--span: '%s' is not a span id (16 hexadecimal digits)", arg);
-		traces__parse_id(a->o.span, a->o.span_id, 8);
-		break;
+	case OPT_TRACE: id_option(state, "--trace", "trace", arg, a->o.trace_id, 16, &a->o.trace); break;
+	case OPT_SPAN: id_option(state, "--span", "span", arg, a->o.span_id, 8, &a->o.span); break;
 	case 'o':
 		if (!*arg)
 			argp_error(state, "empty output file name");

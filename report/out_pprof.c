@@ -313,21 +313,16 @@ static void write_context(struct pprof *pp, struct pb *sample, const struct dfa_
 	char hex[33];
 
 	if (traces__has_ids(c)) {
-		for (int i = 0; i < 16; i++)
-			snprintf(hex + 2 * i, 3, "%02x", c->trace_id[i]);
+		traces__hex(c->trace_id, 16, hex);
 		write_label(pp, sample, "trace_id", hex, 0);
-		for (int i = 0; i < 8; i++)
-			snprintf(hex + 2 * i, 3, "%02x", c->span_id[i]);
+		traces__hex(c->span_id, 8, hex);
 		write_label(pp, sample, "span_id", hex, 0);
 	}
 	for (uint32_t i = 0; i < c->n_attrs; i++) {
-		char *k = text_clean(c->attrs[i].key), *v = text_clean(c->attrs[i].value);
-		char *key = must_realloc(NULL, strlen(k) + 6);
+		char *key = traces__attr_key(c->attrs[i].key), *v = text_clean(c->attrs[i].value);
 
-		sprintf(key, "%s%s", traces__key_is_index(k) ? "attr." : "", k);
 		write_label(pp, sample, key, v, 0);
 		free(key);
-		free(k);
 		free(v);
 	}
 }

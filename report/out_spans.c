@@ -19,19 +19,13 @@ static int cmp_row(const void *a, const void *b)
 	return memcmp(x->ctx->trace_id, y->ctx->trace_id, 24);
 }
 
-static void print_hex(FILE *f, const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%02x", b[i]);
-}
-
 /* Attributes as key=value, keys that are the OTEP's indexes as attr.N. */
 static void print_attrs(FILE *f, const struct dfa_context *c)
 {
 	for (uint32_t i = 0; i < c->n_attrs; i++) {
-		char *k = text_clean(c->attrs[i].key), *v = text_clean(c->attrs[i].value);
+		char *k = traces__attr_key(c->attrs[i].key), *v = text_clean(c->attrs[i].value);
 
-		fprintf(f, "%s%s%s=%s", i ? " " : "  ", traces__key_is_index(k) ? "attr." : "", k, v);
+		fprintf(f, "%s%s=%s", i ? " " : "  ", k, v);
 		free(k);
 		free(v);
 	}
@@ -45,6 +39,7 @@ int out_spans(struct dfa_reader *r, const struct report_opts *o, FILE *f)
 	uint64_t freq = dfa_reader__meta_u64(r, DFA_META_FREQ), period = freq ? 1000000000ULL / freq : 0;
 	uint64_t cpu_all = 0, wait_all = 0;
 	struct span_row *rows = NULL;
+	char trace[33], span[17];
 	struct pairmap ix = { 0 };
 
 	for (size_t i = 0; i < n; i++) {
@@ -98,9 +93,9 @@ int out_spans(struct dfa_reader *r, const struct report_opts *o, FILE *f)
 	for (size_t i = 0; i < n_rows && (!o->limit || shown < o->limit); i++, shown++) {
 		fprintf(f, "%10.1f %10.1f %8llu  ", rows[i].cpu_ns / 1e6, rows[i].wait_ns / 1e6,
 			(unsigned long long)rows[i].samples);
-		print_hex(f, rows[i].ctx->trace_id, 16);
-		fputc(' ', f);
-		print_hex(f, rows[i].ctx->span_id, 8);
+		traces__hex(rows[i].ctx->trace_id, 16, trace);
+		traces__hex(rows[i].ctx->span_id, 8, span);
+		fprintf(f, "%s %s", trace, span);
 		print_attrs(f, rows[i].ctx);
 		fputc('\n', f);
 	}

@@ -57,6 +57,10 @@ const struct dfa_context *traces__of(const struct traces *t, const struct dfa_re
 bool traces__has_ids(const struct dfa_context *c);
 /* Whether an attribute key is an OTEP key index (named by the process context, not read). */
 bool traces__key_is_index(const char *key);
+/* Lower-case hexadecimal of bytes into out (2 * bytes + 1 chars). */
+void traces__hex(const uint8_t *b, size_t bytes, char *out);
+/* An attribute's key as reports show it (clean text; an OTEP index as attr.N), malloc'd. */
+char *traces__attr_key(const char *key);
 /* Hexadecimal of exactly 2 * bytes digits into out. */
 bool traces__parse_id(const char *hex, uint8_t *out, size_t bytes);
 

@@ -26,6 +26,25 @@ struct traces {
 	uint64_t t0, wall0;	/* the archive's clock pair */
 };
 
+void traces__hex(const uint8_t *b, size_t bytes, char *out)
+{
+	for (size_t i = 0; i < bytes; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+	out[2 * bytes] = 0;
+}
+
+char *traces__attr_key(const char *key)
+{
+	char *k = text_clean(key), *shown;
+
+	if (!traces__key_is_index(k))
+		return k;
+	shown = must_realloc(NULL, strlen(k) + 6);
+	sprintf(shown, "attr.%s", k);
+	free(k);
+	return shown;
+}
+
 bool traces__parse_id(const char *hex, uint8_t *out, size_t bytes)
 {
 	if (strlen(hex) != 2 * bytes || strspn(hex, "0123456789abcdefABCDEF") != 2 * bytes)
