@@ -50,8 +50,15 @@ static const char *const attach_error[] = {
 	[ATTACH_BAD_SOCKET] = "/tmp/.java_pid is not its owner's socket",
 	[ATTACH_CONNECT] = "cannot connect to its attach listener",
 	[ATTACH_IO] = "the attach exchange failed",
-	[ATTACH_REFUSED] = "it refused Compiler.perfmap",
+	[ATTACH_REFUSED] = "it refused the request",
 };
+
+/* What an attach child's exit code says. */
+static const char *attach_why(int code)
+{
+	return code >= 0 && code < (int)(sizeof(attach_error) / sizeof(*attach_error)) && attach_error[code]
+		       ? attach_error[code] : "the attach child failed";
+}
 
 static void sleep_ms(unsigned ms)
 {
@@ -233,8 +240,7 @@ int jvm__write_perfmap(uint32_t pid)
 				return -1;
 			}
 			pr_warn("pid %u: no perf map from the JVM: %s; its Java frames are unnamed", pid,
-				code < (int)(sizeof(attach_error) / sizeof(*attach_error)) && attach_error[code]
-					? attach_error[code] : "the attach child failed");
+				attach_why(code));
 			return -1;
 		}
 		sleep_ms(20);
@@ -253,44 +259,42 @@ int jvm__write_perfmap(uint32_t pid)
  */
 const char *jvm__agent_path(void)
 {
+	static char real[PATH_MAX];
 	const char *path = getenv("DFPROF_JVMTI_AGENT");
-	char *dir;
+	char dir[PATH_MAX];
 	struct stat st, dst;
 	bool ok;
 
 	if (!path || !*path)
 		path = DF_JVMTI_AGENT;
-	if (path[0] != '/' || strpbrk(path, " \t\n\"'\\") || stat(path, &st)) {
+	/* The file itself, links resolved: it and its directory are what must be safe, and what JVMs load. */
+	if (path[0] != '/' || !realpath(path, real) || strpbrk(real, " \t\n\"'\\") || stat(real, &st)) {
 		pr_info("%s: no JVMTI agent there: JVMs the command starts are named from perf maps asked for at the end",
 			path);
 		return NULL;
 	}
-	dir = strdup(path);
-	if (!dir)
-		return NULL;
+	snprintf(dir, sizeof(dir), "%s", real);
 	*strrchr(dir, '/') = 0;
 	ok = S_ISREG(st.st_mode) && !(st.st_mode & (S_IWGRP | S_IWOTH)) && (st.st_uid == 0 || st.st_uid == geteuid()) &&
 	     !stat(dir[0] ? dir : "/", &dst) && !(dst.st_mode & (S_IWGRP | S_IWOTH)) &&
 	     (dst.st_uid == 0 || dst.st_uid == geteuid());
-	free(dir);
 	if (!ok) {
 		pr_warn("%s: not root's, or writable by others: JVMs are not given it", path);
 		return NULL;
 	}
-	return path;
+	return real;
 }
 
 /* JAVA_TOOL_OPTIONS for a recorded command: the JVMs it starts (and theirs:
  * build tools fork JVMs) load the agent. */
-char *jvm__agent_options(uint64_t alloc)
+char *jvm__agent_options(const char *path, uint64_t alloc)
 {
-	const char *path = jvm__agent_path(), *old = getenv("JAVA_TOOL_OPTIONS");
+	const char *old = getenv("JAVA_TOOL_OPTIONS");
 	char *opts = NULL, sampling[40] = "";
 
 	if (alloc)
 		snprintf(sampling, sizeof(sampling), "=alloc=%llu", (unsigned long long)alloc);
-	if (!path ||
-	    asprintf(&opts, "-agentpath:%s%s%s%s", path, sampling, old && *old ? " " : "", old && *old ? old : "") < 0)
+	if (asprintf(&opts, "-agentpath:%s%s%s%s", path, sampling, old && *old ? " " : "", old && *old ? old : "") < 0)
 		return NULL;
 	return opts;
 }
@@ -364,8 +368,7 @@ void jvm__reap(bool wait_all)
 		else
 			pr_info("pid %u: the JVM did not load the JVMTI agent: %s; its Java frames are named from the "
 				"perf map asked for at the end", loads[i].pid,
-				code < (int)(sizeof(attach_error) / sizeof(*attach_error)) && attach_error[code]
-					? attach_error[code] : "the attach child failed");
+				attach_why(code));
 		loads[i] = loads[--n_loads];
 	}
 }

@@ -157,9 +157,9 @@ size_t jvm_allocs__save(struct dfa_writer *w, const struct jit_image *im);
 /* jvm.c: asks a HotSpot JVM for /tmp/perf-NSPID.map through its attach
  * protocol, as the JVM's owner; 0 when it wrote one (warns when not). */
 int jvm__write_perfmap(uint32_t pid);
-/* JAVA_TOOL_OPTIONS that load dfrecord's JVMTI agent (malloc'd), or NULL if it is not there;
+/* JAVA_TOOL_OPTIONS that load the JVMTI agent at path (jvm__agent_path's), malloc'd;
  * alloc: sample Java allocations, one per alloc bytes (0: not). */
-char *jvm__agent_options(uint64_t alloc);
+char *jvm__agent_options(const char *path, uint64_t alloc);
 /* The agent's path if it is there and safe to give JVMs (jvm__agent_options' checks), else NULL. */
 const char *jvm__agent_path(void);
 /* Starts loading the agent into a running JVM (JVMTI.agent_load over the attach

@@ -926,6 +926,7 @@ int record__run(const struct record_opts *o)
 	int ncpu = 0, ret = 1;
 	uint64_t t0;
 	char *cmdline = NULL, *java_opts = NULL;
+	const char *jvm_agent = NULL;
 	struct procs_hooks hooks;
 
 	command__init(&s.cmd);
@@ -961,8 +962,10 @@ int record__run(const struct record_opts *o)
 	if (!s.probes)
 		goto cleanup;
 	/* The command's JVMs keep their perf maps as they compile (jvmti_agent.c). */
-	if (o->cmd && !o->no_jvm_perfmap)
-		java_opts = jvm__agent_options(java_alloc_interval(o));
+	if (!o->no_jvm_perfmap)
+		jvm_agent = jvm__agent_path();
+	if (o->cmd && jvm_agent)
+		java_opts = jvm__agent_options(jvm_agent, java_alloc_interval(o));
 	if (o->cmd && command__spawn(&s.cmd, o->cmd, java_opts))
 		goto cleanup;
 	for (size_t i = 0; i < o->n_pids; i++)
@@ -1012,7 +1015,7 @@ int record__run(const struct record_opts *o)
 		procs__set_no_objects(s.procs, o->no_objects);
 		procs__set_ask_jvm(s.procs, !o->no_jvm_perfmap);
 		/* JVMs dfrecord meets get the agent too: named even if they exit before the end. */
-		procs__set_jvm_agent(s.procs, o->no_jvm_perfmap ? NULL : jvm__agent_path(), java_alloc_interval(o));
+		procs__set_jvm_agent(s.procs, jvm_agent, java_alloc_interval(o));
 		procs__set_no_cmdline(s.procs, o->no_cmdline);
 		procs__set_unwinder(s.procs, probes__unwinder(s.probes));
 		/* Without mapping records, /proc is all there is. */
