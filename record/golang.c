@@ -5,6 +5,7 @@
  * bpf/mem.bpf.c), from the symbol table and .go.buildinfo.
  */
 #include <dwarf.h>
+#include <math.h>
 #include <elfutils/libdw.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +43,13 @@ static void build_version(Elf *elf, const uint8_t *bytes, size_t len, char *out,
 		memcpy(out, d + i, vlen);
 		out[vlen] = 0;
 	}
+}
+
+uint64_t heap_sample__bytes(uint64_t size, uint64_t interval)
+{
+	if (interval <= 1 || !size)
+		return size;
+	return (uint64_t)(size / -expm1(-(double)size / interval) + 0.5);
 }
 
 bool go__is_binary(Elf *elf)

@@ -10,7 +10,6 @@
  * skipped and counted.
  */
 #define _GNU_SOURCE
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,15 +69,6 @@ static void names_release(struct names *nm)
 	pairmap__release(&nm->ix);
 }
 
-/* The bytes a sample stands for: JVMTI samples at exponential intervals of
- * mean interval bytes, as Go's runtime does, so the same unbiased scaling. */
-static uint64_t scaled(uint64_t size, uint64_t interval)
-{
-	if (interval <= 1 || !size)
-		return size;
-	return (uint64_t)(size / -expm1(-(double)size / interval) + 0.5);
-}
-
 /* One "A TS TID SIZE CLASS;FRAME..." line into a sample; false if malformed. */
 static bool add_line(struct dfa_writer *w, struct names *nm, const struct jit_image *im, char *line,
 		     uint64_t interval)
@@ -104,7 +94,7 @@ static bool add_line(struct dfa_writer *w, struct names *nm, const struct jit_im
 	interp[n - 1] = DFA_IFRAME(DFA_IFRAME_FUNC(interp[n - 1]), DFA_INSTR_UNKNOWN, true);
 	struct dfa_stack st = { .n_interp = n, .interp = interp };
 	struct dfa_sample s = { .ts = ts, .pid = im->pid, .tid = tid, .event = DFA_EV_MEM_ALLOC,
-				.value = scaled(size, interval) };
+				.value = heap_sample__bytes(size, interval) };
 
 	return dfa_writer__stack(w, &st, &stack, NULL) == DFA_OK && dfa_writer__add_sample_of(w, &s, stack, NULL) == DFA_OK;
 }

@@ -102,23 +102,38 @@ char *procfs__read(const char *path, size_t *len, size_t max)
 	return buf;
 }
 
-uint64_t procfs__start_ns(uint32_t pid)
+/* /proc/PID/stat (malloc'd), *fields at what follows the name: it may hold
+ * anything but is in parentheses, so the fields follow the last ')'.  NULL if none. */
+static char *read_stat(uint32_t pid, const char **fields)
 {
 	char path[64], *s, *after;
-	unsigned long long ticks = 0;
-	struct timespec boot, mono;
-	long hz = sysconf(_SC_CLK_TCK);
 	size_t len;
-	int64_t ns;
 
 	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
 	if (!(s = procfs__read(path, &len, 4096)))
+		return NULL;
+	if (!(after = strrchr(s, ')'))) {
+		free(s);
+		return NULL;
+	}
+	*fields = after + 1;
+	return s;
+}
+
+uint64_t procfs__start_ns(uint32_t pid)
+{
+	const char *after;
+	char *s = read_stat(pid, &after);
+	unsigned long long ticks = 0;
+	struct timespec boot, mono;
+	long hz = sysconf(_SC_CLK_TCK);
+	int64_t ns;
+
+	if (!s)
 		return 0;
-	/* the name may hold anything but is in parentheses: fields follow the last ')' */
-	after = strrchr(s, ')');
 	/* state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
 	 * utime stime cutime cstime priority nice num_threads itrealvalue starttime */
-	if (!after || sscanf(after + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+	if (sscanf(after, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
 			     &ticks) != 1 || hz <= 0) {
 		free(s);
 		return 0;
@@ -134,15 +149,10 @@ uint64_t procfs__start_ns(uint32_t pid)
 
 bool procfs__exited(uint32_t pid)
 {
-	char path[64], *s, *after;
-	size_t len;
-	bool gone;
+	const char *after;
+	char *s = read_stat(pid, &after);
+	bool gone = !s || after[0] != ' ' || after[1] == 'Z' || after[1] == 'X';
 
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	if (!(s = procfs__read(path, &len, 4096)))
-		return true;
-	after = strrchr(s, ')');
-	gone = !after || after[1] != ' ' || after[2] == 'Z' || after[2] == 'X';
 	free(s);
 	return gone;
 }

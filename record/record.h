@@ -281,6 +281,10 @@ struct go_heap {
 	bool stripped;			/* a Go binary without the symbols to find them */
 	char version[32];		/* "go1.19.8", or "" */
 };
+/* The bytes a heap sample stands for where a runtime samples at exponential
+ * intervals of mean interval bytes (Go's MemProfileRate, JVMTI's heap
+ * sampling): runtime/pprof's unbiased scaling, size / (1 - exp(-size / interval)). */
+uint64_t heap_sample__bytes(uint64_t size, uint64_t interval);
 /* Go's linker names sections (.go.buildinfo, .gopclntab) no C program has. */
 bool go__is_binary(Elf *elf);
 /* Whether the runtime's heap sampling can be followed in this object. */

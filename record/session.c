@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
-#include <math.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -122,15 +121,6 @@ static void note_thread(struct session *s, uint32_t pid, uint32_t tid, uint64_t 
 	name[DF_COMM_LEN] = 0;
 	if (dfa_writer__add_thread(s->w, pid, tid, ts, name) != DFA_OK)
 		s->write_errors++;
-}
-
-/* A block Go's runtime sampled, as the bytes it stands for: runtime/pprof's
- * scaling, size / (1 - exp(-size / rate)). */
-static uint64_t go_heap_bytes(uint64_t size, uint32_t rate)
-{
-	if (rate <= 1)
-		return size;
-	return (uint64_t)(size / -expm1(-(double)size / rate) + 0.5);
 }
 
 /*
@@ -262,7 +252,7 @@ static int handle_sample(struct session *s, const void *data, size_t size)
 	if (tctx)
 		smp.context = sample_context(s, h->pid, h->ts, tctx);
 	if (e->event == DFA_EV_MEM_ALLOC)
-		smp.value = e->go_rate ? go_heap_bytes(e->value, e->go_rate) : probes__mem_value(s->probes, e->value);
+		smp.value = e->go_rate ? heap_sample__bytes(e->value, e->go_rate) : probes__mem_value(s->probes, e->value);
 	if (dfa_writer__add_sample_of(s->w, &smp, id, usp) != DFA_OK)
 		s->write_errors++;
 	s->samples++;
