@@ -231,11 +231,12 @@ static bool read_keys(uint32_t pid, struct proc_keys *k)
 	return ok;
 }
 
-const char *procctx__key(struct procctx *c, uint32_t pid, uint64_t ts, unsigned index)
+char *const *procctx__keys(struct procctx *c, uint32_t pid, uint64_t ts, size_t *n)
 {
-	struct pairmap_entry *e = pairmap__find(&c->ix, pid, 0, true);
+	struct pairmap_entry *e = c ? pairmap__find(&c->ix, pid, 0, true) : NULL;
 	struct proc_keys *k;
 
+	*n = 0;
 	if (!e)
 		return NULL;
 	if (!e->val) {
@@ -252,7 +253,8 @@ const char *procctx__key(struct procctx *c, uint32_t pid, uint64_t ts, unsigned 
 		if (k->found)
 			pr_debug("pid %u: process context with %zu thread attribute keys", pid, k->n);
 	}
-	return index < k->n ? k->keys[index] : NULL;
+	*n = k->n;
+	return k->keys;
 }
 
 void procctx__forget(struct procctx *c, uint32_t pid)

@@ -343,8 +343,9 @@ bool go_labels__find(Elf *elf, int fd, const uint8_t *bytes, size_t len, struct 
 struct procctx;
 struct procctx *procctx__new(void);
 void procctx__free(struct procctx *c);
-/* The name of attribute key index of pid, or NULL (none published yet: asked again after a second). */
-const char *procctx__key(struct procctx *c, uint32_t pid, uint64_t ts, unsigned index);
+/* The names of pid's attribute key indexes, *n of them (0: none published yet, asked
+ * again a second later, up to ten times); borrowed. c may be NULL. */
+char *const *procctx__keys(struct procctx *c, uint32_t pid, uint64_t ts, size_t *n);
 /* pid's image ended (exec, exit). */
 void procctx__forget(struct procctx *c, uint32_t pid);
 

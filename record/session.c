@@ -134,6 +134,8 @@ static bool tctx_context(struct session *s, uint32_t pid, uint64_t ts, const str
 	static const uint8_t zero[16];
 	uint32_t len = t->attrs_len < DF_TCTX_ATTRS ? t->attrs_len : DF_TCTX_ATTRS, n = 0;
 	bool go = t->valid == DF_TCTX_GO_LABELS;
+	size_t n_keys = 0;
+	char *const *keys = go || !len ? NULL : procctx__keys(s->pctx, pid, ts, &n_keys);
 
 	if (!go && !memcmp(t->trace_id, zero, 16) && !memcmp(t->span_id, zero, 8))
 		return false;
@@ -150,10 +152,8 @@ static bool tctx_context(struct session *s, uint32_t pid, uint64_t ts, const str
 			memcpy(text[n][0], t->attrs + at + 1, klen);
 			text[n][0][klen] = 0;
 		} else {
-			const char *name = s->pctx ? procctx__key(s->pctx, pid, ts, t->attrs[at]) : NULL;
-
-			if (name)
-				snprintf(text[n][0], sizeof(text[n][0]), "%s", name);
+			if (t->attrs[at] < n_keys)
+				snprintf(text[n][0], sizeof(text[n][0]), "%s", keys[t->attrs[at]]);
 			else
 				snprintf(text[n][0], sizeof(text[n][0]), "%u", t->attrs[at]);
 		}
