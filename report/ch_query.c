@@ -44,6 +44,15 @@ static void sql_string(struct sql *q, const char *s)
 	sql_add(q, "'");
 }
 
+/* " AND column = 'value'", when there is a value to match */
+static void sql_equals(struct sql *q, const char *column, const char *value)
+{
+	if (!value)
+		return;
+	sql_add(q, " AND %s = ", column);
+	sql_string(q, value);
+}
+
 /* "(e1,e2,...)": the events in mask */
 static void sql_events(struct sql *q, uint32_t mask)
 {
@@ -76,14 +85,8 @@ static void sql_where(struct sql *q, const struct report_opts *o, int event)
 	sql_events(q, ev->sources);
 	if (ev->live)
 		sql_add(q, " AND live = 1");
-	if (o->host) {
-		sql_add(q, " AND host = ");
-		sql_string(q, o->host);
-	}
-	if (o->comm) {
-		sql_add(q, " AND comm = ");
-		sql_string(q, o->comm);
-	}
+	sql_equals(q, "host", o->host);
+	sql_equals(q, "comm", o->comm);
 	if (o->n_pids)
 		sql_ids(q, "pid", o->pids, o->n_pids);
 	if (o->n_tids)
@@ -97,14 +100,8 @@ static void sql_where(struct sql *q, const struct report_opts *o, int event)
 		if (o->t_end < 1e17)
 			sql_add(q, " AND %s < %.0f", t, o->t_end * 1e9);
 	}
-	if (o->trace) {
-		sql_add(q, " AND trace_id = ");
-		sql_string(q, o->trace);
-	}
-	if (o->span) {
-		sql_add(q, " AND span_id = ");
-		sql_string(q, o->span);
-	}
+	sql_equals(q, "trace_id", o->trace);
+	sql_equals(q, "span_id", o->span);
 }
 
 /* The value a sample adds to the view: counted samples of a view of time are
