@@ -341,21 +341,17 @@ int jvm__load_agent(uint32_t pid, const char *agent, uint64_t alloc)
 	return 0;
 }
 
-void jvm__reap(bool wait_all)
+void jvm__reap(bool stop_all)
 {
 	for (size_t i = 0; i < n_loads;) {
 		int status = 0;
 		pid_t got = waitpid(loads[i].child, &status, WNOHANG);
 
-		if (got == 0 && wait_all) {
-			for (unsigned ms = 0; got == 0 && ms < WAIT_CHILD_MS; ms += 20) {
-				sleep_ms(20);
-				got = waitpid(loads[i].child, &status, WNOHANG);
-			}
-			if (got == 0) {
-				kill(loads[i].child, SIGKILL);
-				got = waitpid(loads[i].child, &status, 0);
-			}
+		/* At the end a load still under way is not waited for: a JVM still
+		 * running is asked for its perf map then. */
+		if (got == 0 && stop_all) {
+			kill(loads[i].child, SIGKILL);
+			got = waitpid(loads[i].child, &status, 0);
 		}
 		if (got == 0) {
 			i++;

@@ -689,7 +689,9 @@ static void save_jit_map(struct procs *ps, struct proc *p)
 	if (!p->sampled || p->jit_saved || !(p->jit || p->jvm))
 		return;
 	read_status(p);
-	im = (struct jit_image){ p->pid, p->begin, p->nspid, p->uid, p->euid, p->have_status, p->dead, p->jvm };
+	/* A JVM whose agent keeps its map is not asked for one. */
+	im = (struct jit_image){ p->pid, p->begin, p->nspid, p->uid, p->euid, p->have_status, p->dead,
+				 p->jvm && !p->has_agent };
 	p->jit_saved = true;
 	jitmaps__save(ps->w, &im, ps->ask_jvm);
 	if (p->jvm)

@@ -166,8 +166,8 @@ const char *jvm__agent_path(void);
  * protocol, as its owner), without waiting: 0; 1 if it is never to be (another
  * root); -1 if it cannot be asked now. */
 int jvm__load_agent(uint32_t pid, const char *agent, uint64_t alloc);
-/* Reaps the children of jvm__load_agent that ended (wait_all: all, waiting for them). */
-void jvm__reap(bool wait_all);
+/* Reaps the children of jvm__load_agent that ended (stop_all: ends the others first). */
+void jvm__reap(bool stop_all);
 
 /* probes.c: the BPF programs of a recording, a probe per event program (probes.h) */
 struct probes;

@@ -712,7 +712,7 @@ static int end_archive(struct session *s, uint64_t end, uint64_t wall, uint64_t 
 	struct objects_stats os;
 	struct dfa_writer_stats ws;
 
-	jvm__reap(true);	/* agents being loaded write their JVMs' maps first */
+	jvm__reap(true);	/* loads still under way: not waited for */
 	procs__finish(s->procs);
 	if (flush(s) != DFA_OK)
 		return -1;
