@@ -55,13 +55,11 @@ char *jitmaps__read_tmp(const struct jit_image *im, const char *fmt, size_t *len
 	return data;
 }
 
-void jitmaps__save(struct dfa_writer *w, const struct jit_image *im, bool ask_jvm)
+void jitmaps__save(struct dfa_writer *w, const struct jit_image *im)
 {
 	char *data;
 	size_t len;
 
-	if (ask_jvm && im->jvm && !im->gone)
-		jvm__write_perfmap(im->pid);
 	data = jitmaps__read_tmp(im, "/tmp/perf-%u.map", &len);
 	if (!data)
 		return;

@@ -207,50 +207,6 @@ static const char *unfit(uint32_t pid, const struct proc_status *ps)
 	return NULL;
 }
 
-int jvm__write_perfmap(uint32_t pid)
-{
-	struct proc_status ps;
-	const char *why;
-	pid_t child;
-	int status = 0;
-
-	if (proc_status__read(pid, &ps)) {
-		pr_debug("pid %u: gone before its JVM could be asked for a perf map", pid);
-		return -1;
-	}
-	why = unfit(pid, &ps);
-	if (why) {
-		pr_warn("pid %u: the JVM is not asked for its perf map: %s; its Java frames are unnamed", pid, why);
-		return -1;
-	}
-	child = fork();
-	if (child < 0)
-		return -1;
-	if (child == 0)
-		_exit(attach_child(pid, &ps, "Compiler.perfmap"));
-	for (unsigned ms = 0; ms < WAIT_CHILD_MS; ms += 20) {
-		if (waitpid(child, &status, WNOHANG) == child) {
-			int code = WIFEXITED(status) ? WEXITSTATUS(status) : ATTACH_IO;
-
-			if (code == ATTACH_OK)
-				return 0;
-			/* Exited meanwhile (the command's JVM at the end): its agent's map, if any, is what there is. */
-			if (procfs__exited(pid)) {
-				pr_debug("pid %u: exited before its JVM could be asked for a perf map", pid);
-				return -1;
-			}
-			pr_warn("pid %u: no perf map from the JVM: %s; its Java frames are unnamed", pid,
-				attach_why(code));
-			return -1;
-		}
-		sleep_ms(20);
-	}
-	kill(child, SIGKILL);
-	waitpid(child, &status, 0);
-	pr_warn("pid %u: the JVM did not answer in %u s: its Java frames may be unnamed", pid, WAIT_CHILD_MS / 1000);
-	return -1;
-}
-
 /*
  * dfrecord's JVMTI agent keeps a JVM's perf map as it compiles, so the JVM
  * is named after it exits.  It is dfprof's own: a regular file of root's
@@ -299,10 +255,14 @@ char *jvm__agent_options(const char *path, uint64_t alloc)
 	return opts;
 }
 
-/* Attach children loading the agent: reaped as they end, not waited for. */
-#define MAX_LOADS 64
-static struct { pid_t child; uint32_t pid; } loads[MAX_LOADS];
-static size_t n_loads;
+/* Attach children under way (agent loads, perf map requests): reaped as they end. */
+struct jvm_request {
+	pid_t child;
+	uint32_t pid;
+	enum jvm_ask what;
+};
+static struct jvm_request *reqs;
+static size_t n_reqs, cap_reqs;
 
 /* Whether pid sees this file system's root: the agent's path names the same file there. */
 static bool same_root(uint32_t pid)
@@ -314,57 +274,111 @@ static bool same_root(uint32_t pid)
 	return !stat("/", &ours) && !stat(root, &theirs) && ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
 }
 
+/* Starts a child that sends line to pid's JVM as its owner; 0, or -1. */
+static int start_request(uint32_t pid, const struct proc_status *ps, const char *line, enum jvm_ask what)
+{
+	pid_t child;
+
+	if (array_grow(&reqs, &cap_reqs, n_reqs + 1, sizeof(*reqs), 8))
+		return -1;
+	child = fork();
+	if (child < 0)
+		return -1;
+	if (child == 0)
+		_exit(attach_child(pid, ps, line));
+	reqs[n_reqs++] = (struct jvm_request){ child, pid, what };
+	return 0;
+}
+
 int jvm__load_agent(uint32_t pid, const char *agent, uint64_t alloc)
 {
 	struct proc_status ps;
 	char line[PATH_MAX + 32];
-	pid_t child;
 
 	/* A JVM in another root (a container) would load whatever is at that path there. */
 	if (!same_root(pid)) {
 		pr_debug("pid %u: a JVM in another root: not given the JVMTI agent", pid);
 		return 1;
 	}
-	if (n_loads == MAX_LOADS || proc_status__read(pid, &ps) || unfit(pid, &ps))
+	if (proc_status__read(pid, &ps) || unfit(pid, &ps))
 		return -1;	/* not yet (no SIGQUIT handler while the JVM starts): asked again later */
 	if (alloc)
 		snprintf(line, sizeof(line), "JVMTI.agent_load %s alloc=%llu", agent, (unsigned long long)alloc);
 	else
 		snprintf(line, sizeof(line), "JVMTI.agent_load %s", agent);
-	child = fork();
-	if (child < 0)
-		return -1;
-	if (child == 0)
-		_exit(attach_child(pid, &ps, line));
-	loads[n_loads].child = child;
-	loads[n_loads++].pid = pid;
-	return 0;
+	return start_request(pid, &ps, line, JVM_LOAD_AGENT);
 }
 
-void jvm__reap(bool stop_all)
+int jvm__ask_perfmap(uint32_t pid)
 {
-	for (size_t i = 0; i < n_loads;) {
-		int status = 0;
-		pid_t got = waitpid(loads[i].child, &status, WNOHANG);
+	struct proc_status ps;
+	const char *why;
 
-		/* At the end a load still under way is not waited for: a JVM still
-		 * running is asked for its perf map then. */
-		if (got == 0 && stop_all) {
-			kill(loads[i].child, SIGKILL);
-			got = waitpid(loads[i].child, &status, 0);
-		}
-		if (got == 0) {
-			i++;
-			continue;
-		}
-		int code = got < 0 ? ATTACH_IO : WIFEXITED(status) ? WEXITSTATUS(status) : ATTACH_IO;
+	if (proc_status__read(pid, &ps)) {
+		pr_debug("pid %u: gone before its JVM could be asked for a perf map", pid);
+		return -1;
+	}
+	why = unfit(pid, &ps);
+	if (why) {
+		pr_warn("pid %u: the JVM is not asked for its perf map: %s; its Java frames are unnamed", pid, why);
+		return -1;
+	}
+	return start_request(pid, &ps, "Compiler.perfmap", JVM_PERFMAP);
+}
 
-		if (code == ATTACH_OK)
-			pr_debug("pid %u: the JVM loaded the JVMTI agent", loads[i].pid);
-		else
-			pr_info("pid %u: the JVM did not load the JVMTI agent: %s; its Java frames are named from the "
-				"perf map asked for at the end", loads[i].pid,
-				attach_why(code));
-		loads[i] = loads[--n_loads];
+/* What an ended request's child said; its JVM's exit (the command's at the end) is no failure. */
+static void report(const struct jvm_request *r, int code)
+{
+	if (code == ATTACH_OK) {
+		pr_debug("pid %u: %s", r->pid, r->what == JVM_LOAD_AGENT ? "the JVM loaded the JVMTI agent"
+									  : "the JVM wrote its perf map");
+		return;
+	}
+	if (procfs__exited(r->pid)) {
+		pr_debug("pid %u: the JVM exited before it answered", r->pid);
+		return;
+	}
+	if (code < 0)
+		pr_warn("pid %u: the JVM did not answer in %u s: its Java frames may be unnamed", r->pid,
+			WAIT_CHILD_MS / 1000);
+	else if (r->what == JVM_LOAD_AGENT)
+		pr_info("pid %u: the JVM did not load the JVMTI agent: %s; its Java frames are named from the "
+			"perf map asked for at the end", r->pid, attach_why(code));
+	else
+		pr_warn("pid %u: no perf map from the JVM: %s; its Java frames are unnamed", r->pid, attach_why(code));
+}
+
+void jvm__reap(bool wait, void (*done)(void *ctx, uint32_t pid, enum jvm_ask what, bool ok), void *ctx)
+{
+	/* All together: JVMs busy at the end cost one wait, not one each. */
+	for (unsigned ms = 0;; ms += 20) {
+		for (size_t i = 0; i < n_reqs;) {
+			int status = 0, code;
+			pid_t got = waitpid(reqs[i].child, &status, WNOHANG);
+
+			if (got == 0 && (!wait || ms < WAIT_CHILD_MS)) {
+				i++;
+				continue;
+			}
+			if (got == 0) {
+				kill(reqs[i].child, SIGKILL);
+				waitpid(reqs[i].child, &status, 0);
+				code = -1;
+			} else {
+				code = got < 0 ? ATTACH_IO : WIFEXITED(status) ? WEXITSTATUS(status) : ATTACH_IO;
+			}
+			report(&reqs[i], code);
+			if (done)
+				done(ctx, reqs[i].pid, reqs[i].what, code == ATTACH_OK);
+			reqs[i] = reqs[--n_reqs];
+		}
+		if (!wait || !n_reqs)
+			break;
+		sleep_ms(20);
+	}
+	if (!n_reqs) {
+		free(reqs);
+		reqs = NULL;
+		cap_reqs = 0;
 	}
 }

@@ -28,6 +28,8 @@
 #define PAGES 64		/* per CPU: 256 KiB, thousands of mappings between drains */
 /* Held mappings whose exec record never came (processes not recorded) go after this. */
 #define HOLD_NS 2000000000ULL
+/* While records older than the last read wait, the buffers are still read this often. */
+#define POLL_NS 10000000ULL
 
 struct pending {
 	struct mmap_event e;
@@ -45,6 +47,8 @@ struct mmaps {
 	size_t n_held, cap_held;
 	uint64_t polled;	/* every event before this time is queued */
 	uint64_t lost;
+	void (*early)(void *ctx, const struct mmap_event *e);
+	void *early_ctx;
 };
 
 /* MMAP2 without a build-id: pid, tid, addr, len, pgoff, maj, min, ino,
@@ -124,6 +128,8 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu, struct perf_event_he
 		}
 		/* As in /proc/PID/maps: the name the file had. */
 		path_strip_deleted(p.e.path);
+		if (m->early)
+			m->early(m->early_ctx, &p.e);
 	} else {
 		return LIBBPF_PERF_EVENT_CONT;
 	}
@@ -173,6 +179,14 @@ struct mmaps *mmaps__new(void)
 		return NULL;
 	}
 	return m;
+}
+
+void mmaps__set_early(struct mmaps *m, void (*cb)(void *ctx, const struct mmap_event *e), void *ctx)
+{
+	if (!m)
+		return;
+	m->early = cb;
+	m->early_ctx = ctx;
 }
 
 void mmaps__free(struct mmaps *m)
@@ -281,8 +295,9 @@ void mmaps__apply(struct mmaps *m, uint64_t until, void (*cb)(void *ctx, const s
 	if (!m)
 		return;
 	/* A mapping made before the record at hand was written is in the perf
-	 * buffers by now: fetch them unless they were read after it. */
-	if (until > m->polled)
+	 * buffers by now: fetch them unless they were read after it (and, for
+	 * mmaps__set_early, now and then behind a backlog). */
+	if (until > m->polled || (m->early && now_mono() - m->polled > POLL_NS))
 		poll_events(m);
 	for (; m->head < m->n && m->q[m->head].e.ts <= until; m->head++) {
 		struct pending *p = &m->q[m->head];

@@ -48,7 +48,8 @@ struct proc {
 	bool have_status;
 	bool jvm;		/* maps HotSpot's libjvm.so */
 	bool has_agent;		/* maps dfprof's JVMTI agent (its command's JAVA_TOOL_OPTIONS) */
-	unsigned agent_tries;	/* loads of the agent asked for; UINT_MAX: one is under way */
+	unsigned agent_tries;	/* loads of the agent asked for; UINT_MAX: no more */
+	bool agent_loading;	/* a load is under way */
 	uint64_t agent_next;	/* ts of the next try */
 	bool jit;		/* maps anonymous code: may have a perf map */
 	uint64_t begin;
@@ -400,6 +401,7 @@ static void give_agent(struct procs *ps, struct proc *p, uint64_t ts)
 
 	if (ret >= 0) {	/* under way, or never to be */
 		p->agent_tries = UINT_MAX;
+		p->agent_loading = ret == 0;
 		return;
 	}
 	p->agent_tries++;
@@ -513,6 +515,12 @@ static void tell_new_library(struct procs *ps, const struct mmap_event *e)
 	const char *key = objects__key_inode(ps->o, e->pid, m.start, m.end, makedev(e->maj, e->min), e->ino, e->path);
 
 	tell_library(ps, &tmp, &m, key);
+}
+
+void procs__on_mmap_early(struct procs *ps, const struct mmap_event *e)
+{
+	if (e->len && ps->hooks.library && e->path[0] == '/' && ps->hooks.library_wanted(ps->hooks.ctx, e->path))
+		tell_new_library(ps, e);
 }
 
 void procs__on_mmap(struct procs *ps, const struct mmap_event *e)
@@ -690,10 +698,9 @@ static void save_jit_map(struct procs *ps, struct proc *p)
 		return;
 	read_status(p);
 	/* A JVM whose agent keeps its map is not asked for one. */
-	im = (struct jit_image){ p->pid, p->begin, p->nspid, p->uid, p->euid, p->have_status, p->dead,
-				 p->jvm && !p->has_agent };
+	im = (struct jit_image){ p->pid, p->begin, p->nspid, p->uid, p->euid, p->have_status, p->dead };
 	p->jit_saved = true;
-	jitmaps__save(ps->w, &im, ps->ask_jvm);
+	jitmaps__save(ps->w, &im);
 	if (p->jvm)
 		jvm_allocs__save(ps->w, &im);
 }
@@ -717,8 +724,39 @@ static void learn_identity(struct procs *ps, struct proc *p)
 	read_identity(p, ps->no_cmdline);
 }
 
+/* A request to a JVM ended: a loaded agent keeps its map from then on. */
+static void jvm_answered(void *ctx, uint32_t pid, enum jvm_ask what, bool ok)
+{
+	struct proc *p = lookup(ctx, pid);
+
+	if (!p || what != JVM_LOAD_AGENT)
+		return;
+	p->agent_loading = false;
+	p->has_agent |= ok;
+}
+
+void procs__reap_jvm_requests(struct procs *ps)
+{
+	jvm__reap(false, jvm_answered, ps);
+}
+
+/*
+ * At the end, the running JVMs without the agent are asked for their perf
+ * maps, all at once, and the answers (and those of agent loads still under
+ * way: the agent writes the whole map as it starts) are awaited together.
+ */
+static void ask_jvms(struct procs *ps)
+{
+	for (size_t i = 0; ps->ask_jvm && i < NBUCKETS; i++)
+		for (struct proc *p = ps->tab[i]; p; p = p->next)
+			if (p->sampled && !p->jit_saved && p->jvm && !p->has_agent && !p->agent_loading && !p->dead)
+				jvm__ask_perfmap(p->pid);
+	jvm__reap(true, jvm_answered, ps);
+}
+
 void procs__finish(struct procs *ps)
 {
+	ask_jvms(ps);
 	for (size_t i = 0; i < NBUCKETS; i++)
 		for (struct proc *p = ps->tab[i]; p; p = p->next) {
 			save_jit_map(ps, p);

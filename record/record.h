@@ -144,9 +144,8 @@ struct jit_image {
 	uint32_t uid, euid;	/* who may own the file */
 	bool have_creds;
 	bool gone;		/* exited: only this host's /tmp is left */
-	bool jvm;		/* HotSpot: asked to write one first, with ask_jvm */
 };
-void jitmaps__save(struct dfa_writer *w, const struct jit_image *im, bool ask_jvm);
+void jitmaps__save(struct dfa_writer *w, const struct jit_image *im);
 /* A file of the process's /tmp named by fmt (%u: its pid as it knows itself), read
  * as perf maps are (its owner's, no link, bounded); NULL if none. */
 char *jitmaps__read_tmp(const struct jit_image *im, const char *fmt, size_t *len);
@@ -154,20 +153,23 @@ char *jitmaps__read_tmp(const struct jit_image *im, const char *fmt, size_t *len
  * mem-alloc samples of Java frames; how many (0 if none). */
 size_t jvm_allocs__save(struct dfa_writer *w, const struct jit_image *im);
 
-/* jvm.c: asks a HotSpot JVM for /tmp/perf-NSPID.map through its attach
- * protocol, as the JVM's owner; 0 when it wrote one (warns when not). */
-int jvm__write_perfmap(uint32_t pid);
 /* JAVA_TOOL_OPTIONS that load the JVMTI agent at path (jvm__agent_path's), malloc'd;
  * alloc: sample Java allocations, one per alloc bytes (0: not). */
 char *jvm__agent_options(const char *path, uint64_t alloc);
 /* The agent's path if it is there and safe to give JVMs (jvm__agent_options' checks), else NULL. */
 const char *jvm__agent_path(void);
-/* Starts loading the agent into a running JVM (JVMTI.agent_load over the attach
- * protocol, as its owner), without waiting: 0; 1 if it is never to be (another
- * root); -1 if it cannot be asked now. */
+/* jvm.c: requests to running HotSpot JVMs over their attach protocol, as
+ * their owners, from children that are not waited for: jvm__reap takes
+ * their answers. */
+enum jvm_ask { JVM_LOAD_AGENT, JVM_PERFMAP };
+/* Starts loading the agent (JVMTI.agent_load): 0; 1 if it is never to be
+ * (another root); -1 if it cannot be asked now. */
 int jvm__load_agent(uint32_t pid, const char *agent, uint64_t alloc);
-/* Reaps the children of jvm__load_agent that ended (stop_all: ends the others first). */
-void jvm__reap(bool stop_all);
+/* Starts asking for /tmp/perf-NSPID.map (Compiler.perfmap): 0, or -1 (said why). */
+int jvm__ask_perfmap(uint32_t pid);
+/* Reaps the requests that ended, each told to done (ok: the JVM did it);
+ * wait: for all of them, up to 10 s in all, ending those left. */
+void jvm__reap(bool wait, void (*done)(void *ctx, uint32_t pid, enum jvm_ask what, bool ok), void *ctx);
 
 /* probes.c: the BPF programs of a recording, a probe per event program (probes.h) */
 struct probes;
@@ -369,6 +371,10 @@ void mmaps__exec_done(struct mmaps *m, uint32_t pid, void (*cb)(void *ctx, const
 		      void *ctx);
 /* pid forked or exited: what was held for it is dropped. */
 void mmaps__forget(struct mmaps *m, uint32_t pid);
+/* Every file mapping is also shown to cb as soon as it is read, out of time
+ * order (while records wait behind a backlog): for what does not depend on
+ * the order, as probing a library a process just loaded. */
+void mmaps__set_early(struct mmaps *m, void (*cb)(void *ctx, const struct mmap_event *e), void *ctx);
 uint64_t mmaps__lost(const struct mmaps *m);
 
 /* objects.c: snapshots of mapped files, one per build-id. */
@@ -453,6 +459,9 @@ void procs__on_exec(struct procs *ps, uint32_t pid, uint64_t ts, uint64_t start,
 void procs__on_exit(struct procs *ps, uint32_t pid, uint64_t ts);
 /* A mapping the kernel reported (mmaps.c) for pid's current image. */
 void procs__on_mmap(struct procs *ps, const struct mmap_event *e);
+/* The same mapping, as soon as it is read (mmaps__set_early): a library a
+ * probe attaches to is probed before the process calls into it. */
+void procs__on_mmap_early(struct procs *ps, const struct mmap_event *e);
 /* Makes sure pid's maps cover the sampled user ips (reads /proc when not) and
  * that the objects they, or words of the stack copy, point into are stored.
  * stack: the sample's id in the archive (-1: none), to skip the ips of a
@@ -464,9 +473,12 @@ int procs__flush(struct procs *ps);
 void procs__set_no_objects(struct procs *ps, bool on);
 /* At the end, ask running JVMs for a perf map (jcmd PID Compiler.perfmap). */
 void procs__set_ask_jvm(struct procs *ps, bool on);
+/* Takes the answers of the JVMs given the agent (procs__set_jvm_agent) that came. */
+void procs__reap_jvm_requests(struct procs *ps);
 /* The JVMTI agent to load into the JVMs sampled (jvm__load_agent), or NULL. */
 void procs__set_jvm_agent(struct procs *ps, const char *path, uint64_t alloc);
-/* At the end of the recording: what running images still hold (JIT maps). */
+/* At the end of the recording: what running images still hold (JIT maps; the
+ * JVMs' asked for, up to 10 s for them all). */
 void procs__finish(struct procs *ps);
 void procs__stats(const struct procs *ps, struct procs_stats *st);
 /* Leave command lines out of process records (--no-cmdline). */

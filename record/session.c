@@ -267,6 +267,14 @@ static void on_mmap(void *ctx, const struct mmap_event *e)
 	procs__on_mmap(s->procs, e);
 }
 
+static void on_mmap_early(void *ctx, const struct mmap_event *e)
+{
+	struct session *s = ctx;
+
+	if (s->procs)
+		procs__on_mmap_early(s->procs, e);
+}
+
 static int handle_record(struct session *s, void *data, size_t size)
 {
 	const struct df_rec_hdr *h = data;
@@ -614,7 +622,7 @@ static int drain_loop(struct session *s)
 			mmaps__apply(s->mm, now_ns(CLOCK_MONOTONIC) - MMAP_LAG_NS, on_mmap, s);
 		/* Images met in this drain: the walk learns their mappings now. */
 		procs__sync_unwind(s->procs);
-		jvm__reap(false);
+		procs__reap_jvm_requests(s->procs);
 		procs__set_records_lost(s->procs, !s->mm || mmaps__lost(s->mm) > 0);
 		t = now_ns(CLOCK_MONOTONIC);
 		if (t - last_flush >= FLUSH_NS) {
@@ -712,7 +720,6 @@ static int end_archive(struct session *s, uint64_t end, uint64_t wall, uint64_t 
 	struct objects_stats os;
 	struct dfa_writer_stats ws;
 
-	jvm__reap(true);	/* loads still under way: not waited for */
 	procs__finish(s->procs);
 	if (flush(s) != DFA_OK)
 		return -1;
@@ -968,6 +975,8 @@ int record__run(const struct record_opts *o)
 		goto cleanup;
 	open_pidfds(&s);
 	s.mm = mmaps__new();
+	if (probes__follows_libraries(s.probes))
+		mmaps__set_early(s.mm, on_mmap_early, &s);
 	s.rb = ring_buffer__new(probes__events_fd(s.probes), on_record, &s, NULL);
 	cmdline = join_args(o->argc, o->argv, o->no_cmdline);
 	if (!s.rb || !cmdline) {

@@ -1,6 +1,8 @@
 #!/bin/bash
 # Java (HotSpot, -XX:+PreserveFramePointer): JIT-compiled methods named from
-# the perf map dfrecord asks the JVM for at the end (jcmd Compiler.perfmap).
+# the perf map of the JVMTI agent dfrecord loads into a running JVM, and
+# without the agent from the one it asks the JVM for at the end (jcmd
+# Compiler.perfmap), of all the JVMs at once.
 . "$(dirname "$0")/test-subr.sh"
 need_bpf
 need_tool javac openjdk-17-jdk-headless
@@ -31,4 +33,23 @@ within "$z" 0.5 100 || fail "no Java -> JNI -> zlib stacks: $(grep compressBlob 
 grep -Eq 'Java_java_util_zip.*Hot[.:]+compressBlob' stdout && fail "a native frame sits above its Java caller"
 expect_exit 0 "$DFREPORT" --info java.dfa
 grep -q '^jit/ ' stdout || fail "no perf map in the archive"
+
+# Without the agent: two running JVMs, each asked for its map at the end.
+cp "$WORKLOADS/Hot.java" .
+javac Hot.java || fail "cannot compile Hot.java"
+java -XX:+PreserveFramePointer -cp . Hot 8 >/dev/null & j1=$!
+java -XX:+PreserveFramePointer -cp . Hot 8 >/dev/null & j2=$!
+cleanup_hooks="kill $j1 $j2 2>/dev/null;"
+sleep 1.5
+expect_exit 0 env DFPROF_JVMTI_AGENT=/nonexistent "$DFRECORD" -vv -p $j1,$j2 -F 499 -d 2 -o asked.dfa
+for j in $j1 $j2; do
+	grep -q "pid $j: the JVM wrote its perf map" stderr || fail "JVM $j not asked for its map: $(grep -i jvm stderr)"
+done
+kill $j1 $j2
+wait $j1 $j2 2>/dev/null
+rm -f /tmp/perf-$j1.map /tmp/perf-$j2.map
+expect_exit 0 "$DFREPORT" --folded asked.dfa
+s=$(percent_matching stdout 'Hot[.:]+hotMethod')
+note "two JVMs asked for their maps: Hot.hotMethod in $s% of samples"
+within "$s" 40 100 || fail "Java method not named from the asked maps: $(sort -k2 -nr stdout | head -2 | cut -c1-300)"
 exit 0
