@@ -138,7 +138,7 @@ static __always_inline struct pt_regs *df_user_regs(struct pt_regs *ctx_regs)
 static __always_inline __u64 df_fill_stacks(void *ctx, struct df_sample_rec *e, bool kernel, __u32 skip,
 					    struct pt_regs *uregs, __u32 tgid)
 {
-	long n, nk = 0, nu = 0;
+	long n, nk = 0, nu = 0, nj;
 	__u64 size;
 
 	if (kernel) {
@@ -150,6 +150,8 @@ static __always_inline __u64 df_fill_stacks(void *ctx, struct df_sample_rec *e, 
 		nk = DF_MAX_KERN;
 	e->n_kern = nk;
 	e->n_user = 0;
+	e->n_py = 0;
+	e->flags &= ~DF_F_JAVA;
 	e->uend = DF_UEND_NONE;
 	if (df_bpf_unwind && uregs && DF_REGS_USER(uregs))
 		nu = df_walk_user(e, tgid, DF_REGS_IP(uregs), DF_REGS_SP(uregs), DF_REGS_FP(uregs));
@@ -162,7 +164,14 @@ static __always_inline __u64 df_fill_stacks(void *ctx, struct df_sample_rec *e, 
 	if (nu > DF_MAX_USER)
 		nu = DF_MAX_USER;
 	e->n_user = nu;
-	size = __builtin_offsetof(struct df_sample_rec, ips) + (nk + nu) * sizeof(__u64);
+	/* The walk's Java frames follow the user frames it took. */
+	nj = e->n_py;
+	if (nj > DF_MAX_PY || !(e->flags & DF_F_JAVA)) {
+		nj = 0;
+		e->n_py = 0;
+		e->flags &= ~DF_F_JAVA;
+	}
+	size = __builtin_offsetof(struct df_sample_rec, ips) + (nk + nu + nj) * sizeof(__u64);
 	return size > sizeof(*e) ? 0 : size;
 }
 

@@ -353,8 +353,8 @@ __noinline __u32 df_fill_python(struct df_sample_rec *e, __u32 tgid, __u32 tid)
 	struct df_py_scratch *s;
 	__u32 zero = 0, n;
 
-	if (!e)
-		return 0;
+	if (!e || (e->flags & DF_F_JAVA))
+		return 0;	/* HotSpot's frames, counted already */
 	e->n_py = 0;
 	if (!pp || !(s = w.s = bpf_map_lookup_elem(&py_scratch, &zero)))
 		return 0;

@@ -99,6 +99,8 @@ struct df_uwalk {
 	 * read costs what a few of bpf_probe_read_user's do. */
 	__u64 stack_base, stack_len;
 	__u8 stack[DF_UWALK_STACK];
+	__u32 n_java;		/* interpreted Java frames met */
+	__u64 java[128];	/* their Method* (0: unreadable), innermost first; DF_MAX_PY used */
 };
 
 /* Kept here, not on the stack: the verifier does not follow map memory, so
@@ -368,6 +370,18 @@ static long uw_step(__u32 i, void *arg)
 	s->n++;
 	/* A return address: the call is the instruction before it. */
 	look = s->exact ? s->pc : s->pc - 1;
+	/* An interpreted Java frame: its method, from the frame fp is at. */
+	if (c->proc && look >= c->proc->interp_start && look < c->proc->interp_end) {
+		__u64 method = 0;
+		__u32 j = s->n_java;
+
+		if (uw_read(s, s->fp + DF_HOTSPOT_METHOD_OFF, &method, 8))
+			method = 0;
+		if (j < DF_MAX_PY) {
+			s->java[j] = method;
+			s->n_java = j + 1;
+		}
+	}
 	m = look >= s->last.start && look < s->last.end ? &s->last : c->proc ? uw_find_map(c->proc, look) : NULL;
 	/* dfrecord lists every executable mapping, JIT code's too: one it does
 	 * not know is new, and the kernel knows it (else the whole walk is left
@@ -426,9 +440,26 @@ static long uw_step(__u32 i, void *arg)
 	return ra ? 0 : uw_stop(s, DF_UEND_COMPLETE);
 }
 
+/* The Java frames met, after the user frames (c->base: the first one's index). */
+static long uw_java_copy(__u32 i, void *arg)
+{
+	struct uw_ctx *c = arg;
+	__u32 idx = c->base + i;
+	__u64 j = i;
+
+	if (i >= DF_MAX_PY || idx >= DF_MAX_KERN + DF_MAX_USER + DF_MAX_PY)
+		return 1;
+	/* Masked after the compiler forgets j is i: the bound the verifier follows. */
+	asm volatile("" : "+r"(j));
+	c->e->ips[idx] = c->s->java[j & 127];
+	return 0;
+}
+
 /*
  * Walks the user stack of the current task from (ip, sp, fp) into e->ips
- * after its n_kern kernel frames, sets e->n_user and e->uend; 0 if dfrecord
+ * after its n_kern kernel frames, sets e->n_user and e->uend (and, with
+ * HotSpot's interpreted frames, their methods after them: e->n_py and
+ * DF_F_JAVA); 0 if dfrecord
  * has not set the process (or a mapping the walk met) up yet: the caller
  * then asks the kernel for its frame-pointer chain.  A global function:
  * verified once.
@@ -452,6 +483,7 @@ __noinline __u32 df_walk_user(struct df_sample_rec *e, __u32 tgid, __u64 ip, __u
 	s->tramp = BPF_CORE_READ(bpf_get_current_task_btf(), mm, uprobes_state.xol_area, vaddr);
 	s->ri = (__u64)BPF_CORE_READ(bpf_get_current_task_btf(), utask, return_instances);
 	s->asked = false;
+	s->n_java = 0;
 	s->last.start = s->last.end = 0;
 	uw_read_top(s, sp);
 	c.base = e->n_kern;
@@ -468,6 +500,12 @@ __noinline __u32 df_walk_user(struct df_sample_rec *e, __u32 tgid, __u64 ip, __u
 		return 0;
 	e->n_user = s->n;
 	e->uend = end;
+	if (s->n_java && s->n_java <= DF_MAX_PY) {
+		c.base = e->n_kern + s->n;
+		bpf_loop(s->n_java, uw_java_copy, &c, 0);
+		e->n_py = s->n_java;
+		e->flags |= DF_F_JAVA;
+	}
 	return s->n;
 }
 

@@ -88,8 +88,13 @@ struct df_uproc {
 	__u64 image;
 	__u32 n;	/* mappings, sorted by start */
 	__u32 pad;
+	/* HotSpot's interpreter code (0, 0: none): a frame there holds its
+	 * Method* at fp + DF_HOTSPOT_METHOD_OFF, which the walk takes along */
+	__u64 interp_start, interp_end;
 	struct df_umap maps[DF_UMAPS_MAX];
 };
+/* frame::interpreter_frame_method_offset (-3 words) on x86-64, JDK 8 and later */
+#define DF_HOTSPOT_METHOD_OFF (-24)
 
 /*
  * Mappings the BPF side learned by itself for an address space (mm) dfrecord

@@ -24,6 +24,11 @@
 
 static uint32_t next_func = JAVA_FUNC_BASE;
 
+uint32_t java_func__new_id(void)
+{
+	return next_func == DFA_FUNC_CUT ? DFA_FUNC_CUT : next_func++;
+}
+
 struct name_id {
 	char *name;
 	uint32_t id;
@@ -47,10 +52,12 @@ static int func_id(struct dfa_writer *w, struct names *nm, uint32_t pid, const c
 			*id = nm->v[e->val - 1].id;
 			return 0;
 		}
-	if (next_func == DFA_FUNC_CUT || array_grow(&nm->v, &nm->cap, nm->n + 1, sizeof(*nm->v), 256) ||
-	    !(nm->v[nm->n].name = strdup(name)))
+	if (array_grow(&nm->v, &nm->cap, nm->n + 1, sizeof(*nm->v), 256) || !(nm->v[nm->n].name = strdup(name)))
 		return -1;
-	f.id = next_func++;
+	if ((f.id = java_func__new_id()) == DFA_FUNC_CUT) {
+		free(nm->v[nm->n].name);
+		return -1;
+	}
 	if (dfa_writer__add_func(w, &f) != DFA_OK || !(e = pairmap__find(&nm->ix, h, probe, true))) {
 		free(nm->v[nm->n].name);
 		return -1;

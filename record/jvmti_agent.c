@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <jvmti.h>
+#include "javasig.h"
 
 static int map_fd = -1, alloc_fd = -1;
 
@@ -45,63 +46,6 @@ static void put_line(const void *addr, jint size, const char *name)
 		return;
 }
 
-/* One JVM type from a signature at *s (advanced past it), as Java spells it. */
-static void put_type(const char **s, char *out, size_t cap, size_t *len)
-{
-	static const char *const prim[128] = { ['B'] = "byte", ['C'] = "char", ['D'] = "double", ['F'] = "float",
-						['I'] = "int", ['J'] = "long", ['S'] = "short", ['Z'] = "boolean",
-						['V'] = "void" };
-	unsigned dims = 0;
-	const char *p = *s;
-
-	while (*p == '[')
-		dims++, p++;
-	if (*p == 'L') {
-		for (p++; *p && *p != ';'; p++)
-			if (*len + 1 < cap)
-				out[(*len)++] = *p == '/' ? '.' : *p;
-		if (*p == ';')
-			p++;
-	} else if (*p && (unsigned char)*p < 128 && prim[(unsigned char)*p]) {
-		*len += snprintf(out + *len, *len < cap ? cap - *len : 0, "%s", prim[(unsigned char)*p]);
-		p++;
-	} else if (*p) {
-		p++;
-	}
-	while (dims--)
-		*len += snprintf(out + *len, *len < cap ? cap - *len : 0, "[]");
-	if (*len >= cap)
-		*len = cap - 1;
-	out[*len] = 0;
-	*s = p;
-}
-
-/* "RET CLASS.NAME(ARGS)" from a class signature, a method name and its signature. */
-static void method_text(const char *csig, const char *name, const char *sig, char *out, size_t cap)
-{
-	const char *c = csig, *ret = strchr(sig, ')');
-	size_t len = 0;
-
-	out[0] = 0;
-	if (ret) {
-		ret++;
-		put_type(&ret, out, cap, &len);
-		len += snprintf(out + len, len < cap ? cap - len : 0, " ");
-	}
-	if (len < cap)
-		put_type(&c, out, cap, &len);
-	len += snprintf(out + len, len < cap ? cap - len : 0, ".%s(", name);
-	for (const char *a = sig[0] == '(' ? sig + 1 : sig; *a && *a != ')' && len < cap;) {
-		if (a != sig + 1)
-			len += snprintf(out + len, len < cap ? cap - len : 0, ", ");
-		if (len < cap)
-			put_type(&a, out, cap, &len);
-	}
-	if (len < cap)
-		snprintf(out + len, cap - len, ")");
-	out[cap - 1] = 0;
-}
-
 static void JNICALL on_compiled(jvmtiEnv *j, jmethodID m, jint size, const void *addr, jint map_len,
 				const jvmtiAddrLocationMap *map, const void *info)
 {
@@ -114,7 +58,7 @@ static void JNICALL on_compiled(jvmtiEnv *j, jmethodID m, jint size, const void 
 	if ((*j)->GetMethodName(j, m, &name, &sig, NULL) == JVMTI_ERROR_NONE &&
 	    (*j)->GetMethodDeclaringClass(j, m, &cls) == JVMTI_ERROR_NONE &&
 	    (*j)->GetClassSignature(j, cls, &csig, NULL) == JVMTI_ERROR_NONE) {
-		method_text(csig, name, sig, text, sizeof(text));
+		java_method_text(csig, name, sig, text, sizeof(text));
 		put_line(addr, size, text);
 	}
 	(*j)->Deallocate(j, (unsigned char *)name);
@@ -126,15 +70,6 @@ static void JNICALL on_dynamic(jvmtiEnv *j, const char *name, const void *addr, 
 {
 	(void)j;
 	put_line(addr, len, name);
-}
-
-/* "java.lang.String", "byte[]": a class signature as Java spells the type. */
-static void class_text(const char *csig, char *out, size_t cap)
-{
-	size_t len = 0;
-
-	out[0] = 0;
-	put_type(&csig, out, cap, &len);
 }
 
 static void JNICALL on_alloc(jvmtiEnv *j, JNIEnv *jni, jthread thread, jobject object, jclass klass, jlong size)
@@ -152,7 +87,7 @@ static void JNICALL on_alloc(jvmtiEnv *j, JNIEnv *jni, jthread thread, jobject o
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	len = snprintf(line, sizeof(line), "A %llu %d %lld ", (unsigned long long)ts.tv_sec * 1000000000ULL + ts.tv_nsec,
 		       (int)gettid(), (long long)size);
-	class_text(csig, line + len, sizeof(line) - len);
+	java_type_text(csig, line + len, sizeof(line) - len);
 	len += strlen(line + len);
 	(*j)->Deallocate(j, (unsigned char *)csig);
 	if ((*j)->GetStackTrace(j, thread, 0, MAX_FRAMES, frames, &n) != JVMTI_ERROR_NONE)
@@ -164,7 +99,7 @@ static void JNICALL on_alloc(jvmtiEnv *j, JNIEnv *jni, jthread thread, jobject o
 		if ((*j)->GetMethodName(j, frames[i].method, &name, &sig, NULL) == JVMTI_ERROR_NONE &&
 		    (*j)->GetMethodDeclaringClass(j, frames[i].method, &cls) == JVMTI_ERROR_NONE &&
 		    (*j)->GetClassSignature(j, cls, &cs, NULL) == JVMTI_ERROR_NONE) {
-			method_text(cs, name, sig, text, sizeof(text));
+			java_method_text(cs, name, sig, text, sizeof(text));
 			len += snprintf(line + len, sizeof(line) - len, ";%s", text);
 		}
 		(*j)->Deallocate(j, (unsigned char *)name);

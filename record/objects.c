@@ -44,6 +44,7 @@ struct file_id {
 	int fd;			/* kept open: the file can be read after its process exits */
 	struct python_image py;
 	struct tctx_image tctx;	/* an OpenTelemetry thread context it publishes */
+	struct hotspot_image hotspot;	/* HotSpot's libjvm: its vmStructs */
 	bool go;		/* a Go binary (its heap: probe-mem.c) */
 	struct exec_seg segs[MAX_SEGS];
 	uint32_t n_segs;
@@ -207,6 +208,8 @@ static int image_key(struct objects *o, const void *bytes, size_t len, char *key
 		f->go = go__is_binary(elf);
 		if (tctx__detect(elf, &f->tctx) || (f->go && go_labels__find(elf, fd, bytes, len, &f->tctx)))
 			pr_debug("%s: publishes a thread context (model %u)", what, f->tctx.model);
+		if (hotspot__detect(elf, &f->hotspot))
+			pr_debug("%s: HotSpot, with vmStructs", what);
 		build_table(o, elf, f, what);
 	}
 	if (elf)
@@ -575,6 +578,13 @@ const struct tctx_image *objects__tctx(struct objects *o, const char *key)
 	const struct file_id *f = by_key(o, key);
 
 	return f && f->tctx.found ? &f->tctx : NULL;
+}
+
+const struct hotspot_image *objects__hotspot(struct objects *o, const char *key)
+{
+	const struct file_id *f = by_key(o, key);
+
+	return f && f->hotspot.found ? &f->hotspot : NULL;
 }
 
 /* The table again from the kept file, after it was evicted. */

@@ -202,13 +202,6 @@ static uint64_t find_mapping(uint32_t pid)
 	return start;
 }
 
-static bool read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
-
-	return process_vm_readv((pid_t)pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
-}
-
 /* The key map of pid's published context into k; false if there is none (yet). */
 static bool read_keys(uint32_t pid, struct proc_keys *k)
 {
@@ -217,13 +210,13 @@ static bool read_keys(uint32_t pid, struct proc_keys *k)
 	uint8_t *payload;
 	bool ok;
 
-	if (!at || !read_mem(pid, at, &h, sizeof(h)) || memcmp(h.signature, "OTEL_CTX", 8) ||
+	if (!at || !procfs__read_mem(pid, at, &h, sizeof(h)) || memcmp(h.signature, "OTEL_CTX", 8) ||
 	    h.version != CTX_VERSION || !h.published_at_ns || !h.payload_size || h.payload_size > PAYLOAD_MAX)
 		return false;
 	if (!(payload = malloc(h.payload_size)))
 		return false;
 	/* The payload is consistent if the header did not change around its read. */
-	ok = read_mem(pid, h.payload, payload, h.payload_size) && read_mem(pid, at, &again, sizeof(again)) &&
+	ok = procfs__read_mem(pid, h.payload, payload, h.payload_size) && procfs__read_mem(pid, at, &again, sizeof(again)) &&
 	     again.published_at_ns == h.published_at_ns;
 	if (ok && (k->keys = calloc(MAX_KEYS, sizeof(*k->keys))))
 		parse_payload(payload, h.payload_size, k);

@@ -51,6 +51,9 @@ struct proc {
 	unsigned agent_tries;	/* loads of the agent asked for; UINT_MAX: no more */
 	bool agent_loading;	/* a load is under way */
 	uint64_t agent_next;	/* ts of the next try */
+	uint64_t interp_start, interp_end;	/* HotSpot's interpreter code, once found */
+	unsigned interp_tries;
+	uint64_t interp_next;	/* ts of the next try */
 	bool jit;		/* maps anonymous code: may have a perf map */
 	uint64_t begin;
 	uint64_t start;		/* the process's start (CLOCK_MONOTONIC ns), 0 if not known */
@@ -409,6 +412,39 @@ static void give_agent(struct procs *ps, struct proc *p, uint64_t ts)
 }
 
 /*
+ * A sampled JVM's interpreter code, for the walk to name its frames; it
+ * exists once the JVM has generated it, early in its start: tried every
+ * 100 ms, for a few seconds.
+ */
+#define INTERP_TRIES 50
+#define INTERP_RETRY_NS 100000000ULL
+
+static void find_interpreter(struct procs *ps, struct proc *p, uint64_t ts)
+{
+	const struct hotspot_image *im = NULL;
+	const struct map *m = NULL;
+
+	if (!ps->hooks.hotspot || !p->jvm || p->interp_end || p->interp_tries >= INTERP_TRIES || ts < p->interp_next ||
+	    p->dead)
+		return;
+	for (size_t i = 0; i < p->n_maps && !im; i++)
+		if (p->maps[i].object && is_libjvm(p->maps[i].path))
+			im = objects__hotspot(ps->o, (m = &p->maps[i])->object);
+	if (!im) {
+		p->interp_tries = INTERP_TRIES;	/* a libjvm without vmStructs */
+		return;
+	}
+	if (!ps->hooks.hotspot(ps->hooks.ctx, p->pid, m->start - m->offset + im->exec_delta, im, &p->interp_start,
+			       &p->interp_end)) {
+		unwind_dirty(ps, p);
+		return;
+	}
+	p->interp_start = p->interp_end = 0;
+	p->interp_tries++;
+	p->interp_next = ts + INTERP_RETRY_NS;
+}
+
+/*
  * A mapped file for the probes that attach to libraries: named for uprobes
  * by dfrecord's own descriptor of it (the very file, however the process's
  * mappings were split since), else by the kernel's link to the mapping.
@@ -588,6 +624,8 @@ static void copy_maps(struct proc *dst, const struct proc *src)
 	dst->euid = src->euid;
 	dst->jvm = src->jvm;
 	dst->jit = src->jit;
+	dst->interp_start = src->interp_start;
+	dst->interp_end = src->interp_end;
 }
 
 /* p's executable mappings as the walk looks them up: the tables of their objects. */
@@ -606,7 +644,7 @@ static void push_unwind(struct procs *ps, struct proc *p)
 			v[i].obj = objects__unwind(ps->o, m->object, m->start, m->offset, &adj);
 		v[i].adj = adj;
 	}
-	if (unwinder__set_proc(ps->uw, p->pid, p->begin, v, p->n_maps)) {
+	if (unwinder__set_proc(ps->uw, p->pid, p->begin, v, p->n_maps, p->interp_start, p->interp_end)) {
 		pr_debug("pid %u: the walk's mappings not updated: %s", p->pid, strerror(errno));
 		free(v);
 		return;
@@ -871,6 +909,7 @@ void procs__on_sample(struct procs *ps, uint32_t pid, uint64_t ts, const char *c
 	if (!p->have_identity)
 		learn_identity(ps, p);
 	give_agent(ps, p, ts);
+	find_interpreter(ps, p, ts);
 	/* Once it keeps being sampled, the walk learns its mappings, before
 	 * objects are stored (which takes long for a large one). */
 	if (p->uw_dirty && p->samples >= TELL_AFTER) {

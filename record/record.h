@@ -135,6 +135,8 @@ char *procfs__read(const char *path, size_t *len, size_t max);
 uint64_t procfs__start_ns(uint32_t pid);
 /* Whether pid is gone or a zombie. */
 bool procfs__exited(uint32_t pid);
+/* len bytes of pid's memory at addr (process_vm_readv); false unless all were read. */
+bool procfs__read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len);
 
 /* jitmaps.c: a process image's /tmp/perf-PID.map, read safely into the archive */
 struct jit_image {
@@ -158,6 +160,35 @@ size_t jvm_allocs__save(struct dfa_writer *w, const struct jit_image *im);
 char *jvm__agent_options(const char *path, uint64_t alloc);
 /* The agent's path if it is there and safe to give JVMs (jvm__agent_options' checks), else NULL. */
 const char *jvm__agent_path(void);
+/* hotspot.c: HotSpot's interpreted frames named by method, from its vmStructs */
+enum hotspot_sym {
+	HS_STRUCTS, HS_S_STRIDE, HS_S_TYPE, HS_S_FIELD, HS_S_STATIC, HS_S_OFFSET, HS_S_ADDRESS,
+	HS_TYPES, HS_T_STRIDE, HS_T_TYPE, HS_T_SIZE, HS_SYM__COUNT,
+};
+struct hotspot_image {
+	bool found;		/* a libjvm exporting all of them */
+	uint64_t sym[HS_SYM__COUNT];	/* link-time addresses of the exported words */
+	uint32_t have;		/* bit per word found */
+	int64_t exec_delta;	/* p_offset - p_vaddr of the executable segment */
+};
+bool hotspot__detect(Elf *elf, struct hotspot_image *out);
+struct hotspot;
+struct hotspot *hotspot__new(struct dfa_writer *w);
+void hotspot__free(struct hotspot *h);
+/* --rotate: the methods are defined again in w, the next archive, where used. */
+void hotspot__set_writer(struct hotspot *h, struct dfa_writer *w);
+/* pid's interpreter code from its vmStructs (at load + im's addresses): 0;
+ * -EAGAIN while the JVM has not generated it yet. */
+int hotspot__attach(struct hotspot *h, uint32_t pid, uint64_t load, const struct hotspot_image *im, uint64_t *start,
+		    uint64_t *end);
+/* The walk's Method* words (DF_F_JAVA) as interpreted frames (DFA_IFRAME), the
+ * methods defined in the archive where new; -1 on failure. */
+int hotspot__frames(struct hotspot *h, uint32_t pid, const uint64_t *words, uint32_t n, uint64_t *out);
+/* pid exec'd or exited: its JVM is gone. */
+void hotspot__forget(struct hotspot *h, uint32_t pid);
+/* jvmallocs.c: a FUNC id for a Java method or class, apart from Python's; DFA_FUNC_CUT when none is left */
+uint32_t java_func__new_id(void);
+
 /* jvm.c: requests to running HotSpot JVMs over their attach protocol, as
  * their owners, from children that are not waited for: jvm__reap takes
  * their answers. */
@@ -228,6 +259,10 @@ const uint8_t *elfsnap__func_code(Elf *elf, const uint8_t *bytes, size_t len, co
 bool elfsnap__find_func(Elf *elf, const char *name, GElf_Sym *sym);
 /* The same for a symbol of another type (STT_OBJECT...). */
 bool elfsnap__find_sym(Elf *elf, const char *name, int type, GElf_Sym *sym);
+/* The defined symbols of .dynsym to cb until it returns true: that one's index
+ * (and its section in *where, when given); 0 if cb took none. */
+size_t elfsnap__each_dynsym(Elf *elf, bool (*cb)(void *ctx, const GElf_Sym *sym, const char *name), void *ctx,
+			    Elf_Scn **where);
 /* The file offset of a link-time address in an executable segment; 0 if none holds it. */
 uint64_t elfsnap__code_offset(Elf *elf, uint64_t vaddr);
 /* The header of the section of that name; false if there is none. */
@@ -266,7 +301,9 @@ uint32_t unwinder__table(struct unwinder *u, const char *key, uint64_t *base);
 /* The same, built from elf first if need be; else a DF_UOBJ_* reason (what names the object). */
 uint32_t unwinder__build(struct unwinder *u, const char *key, Elf *elf, const char *what, uint64_t *base);
 /* The walk's view of pid's image (begun at image, as df_uimages has it). */
-int unwinder__set_proc(struct unwinder *u, uint32_t pid, uint64_t image, const struct df_umap *maps, size_t n);
+/* interp_*: HotSpot's interpreter code in the image (0, 0: none), whose frames' methods the walk takes */
+int unwinder__set_proc(struct unwinder *u, uint32_t pid, uint64_t image, const struct df_umap *maps, size_t n,
+		       uint64_t interp_start, uint64_t interp_end);
 /* A live process's entry names the tables of maps (delta 1), or no longer (-1):
  * they are evicted last. */
 void unwinder__hold(struct unwinder *u, const struct df_umap *maps, size_t n, int delta);
@@ -406,6 +443,8 @@ const struct python_image *objects__python(struct objects *o, const char *key);
 const struct tctx_image *objects__tctx(struct objects *o, const char *key);
 /* Whether the object is a Go binary. */
 bool objects__is_go(struct objects *o, const char *key);
+/* HotSpot's vmStructs symbols of the object, if it is a libjvm; borrowed. */
+const struct hotspot_image *objects__hotspot(struct objects *o, const char *key);
 /* The file of key, held open (borrowed), or -1. */
 int objects__fd(struct objects *o, const char *key);
 /* Objects keyed from now on get unwind tables (u may be NULL: none). */
@@ -443,6 +482,10 @@ struct procs_hooks {
 	/* for each executable mapping of an object publishing a thread context:
 	 * its model and where (an address in pid, or the thread-pointer offset) */
 	void (*tctx)(void *ctx, uint32_t pid, uint32_t model, uint64_t where, uint64_t go_off);
+	/* a sampled JVM whose libjvm exports vmStructs (at load + their link-time
+	 * addresses): its interpreter's code; 0 when found */
+	int (*hotspot)(void *ctx, uint32_t pid, uint64_t load, const struct hotspot_image *im, uint64_t *start,
+		       uint64_t *end);
 	void *ctx;
 };
 struct procs *procs__new(struct dfa_writer *w, struct objects *o, const struct procs_hooks *hooks);

@@ -46,6 +46,7 @@ struct session {
 	struct procs *procs;
 	struct kernel *kern;
 	struct pycodes *py;
+	struct hotspot *hs;
 	struct procctx *pctx;	/* OpenTelemetry process contexts: attribute key names */
 	struct mmaps *mm;	/* NULL if the kernel does not report mappings */
 	struct command cmd;
@@ -231,7 +232,8 @@ static int handle_sample(struct session *s, const void *data, size_t size)
 	uint32_t id;
 	bool added = false;
 
-	if (pycodes__frames(s->py, h->pid, user + e->n_user, e->n_py, py))
+	if (e->flags & DF_F_JAVA ? hotspot__frames(s->hs, h->pid, user + e->n_user, e->n_py, py)
+				 : pycodes__frames(s->py, h->pid, user + e->n_user, e->n_py, py))
 		st.n_interp = 0;
 	else if (e->n_py && (e->flags & DF_F_PY_CUT))	/* outer frames not read: say so */
 		py[st.n_interp++] = DFA_IFRAME(DFA_FUNC_CUT, DFA_INSTR_UNKNOWN, false);
@@ -333,6 +335,7 @@ static int handle_record(struct session *s, void *data, size_t size)
 		s->cmd_started |= h->pid == (uint32_t)s->cmd.pid;
 		pycodes__forget(s->py, h->pid);
 		procctx__forget(s->pctx, h->pid);
+		hotspot__forget(s->hs, h->pid);
 		/* The BPF side may have known the interpreter at exec: the same cookie. */
 		pycodes__exec(s->py, h->pid, DF_PY_EXEC_COOKIE(h->ts));
 		procs__on_exec(s->procs, h->pid, h->ts, x->p.start, comm, x->args, x->args_len, path);
@@ -343,6 +346,7 @@ static int handle_record(struct session *s, void *data, size_t size)
 		mmaps__forget(s->mm, h->pid);
 		pycodes__forget(s->py, h->pid);
 		procctx__forget(s->pctx, h->pid);
+		hotspot__forget(s->hs, h->pid);
 		procs__on_exit(s->procs, h->pid, h->ts);
 		break;
 	default:
@@ -462,6 +466,14 @@ static void add_python(void *ctx, uint32_t pid, uint64_t runtime, const struct p
 }
 
 /* An object publishing an OpenTelemetry thread context mapped in pid: samples carry its trace and span. */
+static int find_hotspot(void *ctx, uint32_t pid, uint64_t load, const struct hotspot_image *im, uint64_t *start,
+			uint64_t *end)
+{
+	struct session *s = ctx;
+
+	return hotspot__attach(s->hs, pid, load, im, start, end);
+}
+
 static void add_tctx(void *ctx, uint32_t pid, uint32_t model, uint64_t where, uint64_t go_off)
 {
 	struct session *s = ctx;
@@ -813,6 +825,7 @@ static int rotate(struct session *s, uint64_t boundary)
 	if (s->kern)
 		kernel__set_writer(s->kern, s->w);
 	pycodes__set_writer(s->py, s->w);
+	hotspot__set_writer(s->hs, s->w);
 	if (start_archive(s, boundary))
 		return -1;
 	pairmap__release(&s->thread_ix);
@@ -860,6 +873,7 @@ static void session_free(struct session *s)
 	objects__free(s->objs);
 	kernel__free(s->kern);
 	pycodes__free(s->py);
+	hotspot__free(s->hs);
 	procctx__free(s->pctx);
 	mmaps__free(s->mm);
 	dfa_writer__free(s->w);
@@ -1000,6 +1014,7 @@ int record__run(const struct record_opts *o)
 		goto cleanup;
 	s.objs = objects__new(s.w, (o->no_debuginfo ? 0 : ELFSNAP_DWARF) | (o->no_cfi ? 0 : ELFSNAP_CFI), o->debug_dir);
 	s.py = pycodes__new(s.w, o->rotate_ns > 0);
+	s.hs = hotspot__new(s.w);
 	s.pctx = procctx__new();
 	if (s.objs) {
 		objects__set_unwinder(s.objs, probes__unwinder(s.probes));
@@ -1008,7 +1023,7 @@ int record__run(const struct record_opts *o)
 	}
 	hooks = (struct procs_hooks){ probes__follows_libraries(s.probes) ? add_library : NULL,
 				      probes__follows_libraries(s.probes) ? library_wanted : NULL,
-				      o->no_python ? NULL : add_python, add_tctx, &s };
+				      o->no_python ? NULL : add_python, add_tctx, find_hotspot, &s };
 	s.procs = procs__new(s.w, s.objs, &hooks);
 	if (s.procs) {
 		procs__set_no_objects(s.procs, o->no_objects);
@@ -1022,7 +1037,7 @@ int record__run(const struct record_opts *o)
 	}
 	if (!o->no_kernel)
 		s.kern = kernel__new(s.w);
-	if (!s.objs || !s.procs || !s.py || (!o->no_kernel && !s.kern)) {
+	if (!s.objs || !s.procs || !s.py || !s.hs || (!o->no_kernel && !s.kern)) {
 		pr_err("out of memory");
 		goto cleanup;
 	}

@@ -17,30 +17,17 @@
 #define TCTX_SYMBOL "otel_thread_ctx_v1"
 
 /* The symbol's .dynsym index and value, defined there; 0 if absent. */
+static bool is_tctx_symbol(void *ctx, const GElf_Sym *sym, const char *name)
+{
+	if (GELF_ST_TYPE(sym->st_info) != STT_TLS || strcmp(name, TCTX_SYMBOL))
+		return false;
+	*(GElf_Sym *)ctx = *sym;
+	return true;
+}
+
 static size_t find_symbol(Elf *elf, Elf_Scn **dynsym, GElf_Sym *out)
 {
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-
-	while ((scn = elf_nextscn(elf, scn))) {
-		Elf_Data *d;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize || !(d = elf_getdata(scn, NULL)))
-			continue;
-		for (size_t i = 1; i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(d, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_TLS ||
-			    sym.st_shndx == SHN_UNDEF || !(name = elf_strptr(elf, sh.sh_link, sym.st_name)) ||
-			    strcmp(name, TCTX_SYMBOL))
-				continue;
-			*dynsym = scn;
-			*out = sym;
-			return i;
-		}
-	}
-	return 0;
+	return elfsnap__each_dynsym(elf, is_tctx_symbol, out, dynsym);
 }
 
 /* glibc's offset of the executable's TLS block below the thread pointer:

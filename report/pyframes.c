@@ -64,6 +64,10 @@ bool pyframes__is_eval_loop(const struct frame *f)
 {
 	static const char eval[] = "_PyEval_EvalFrameDefault";
 
-	return f->kind == FRAME_USER && !strncmp(f->name, eval, sizeof(eval) - 1) &&
-	       strchr(" .", f->name[sizeof(eval) - 1]);
+	if (f->kind != FRAME_USER)
+		return false;
+	/* HotSpot's interpreter, as its perf map names it: a frame per Java call. */
+	if (!strcmp(f->name, "Interpreter") && !strcmp(f->object, "[jit]"))
+		return true;
+	return !strncmp(f->name, eval, sizeof(eval) - 1) && strchr(" .", f->name[sizeof(eval) - 1]);
 }

@@ -12,7 +12,9 @@ build_workload cpusplit -O1
 ./cpusplit 4 & bg=$!
 cleanup_hooks="kill $bg 2>/dev/null;"
 start=$(date +%s%N)
-expect_exit 0 "$DFRECORD" -g -a -F 199 -o all.dfa -- sleep 1
+# --no-jvm-perfmap: the JVMs of tests beside this one may take seconds to
+# answer for their perf maps at the end, which is not what this measures.
+expect_exit 0 "$DFRECORD" -g -a --no-jvm-perfmap -F 199 -o all.dfa -- sleep 1
 took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$took_ms" -lt 3500 ] || fail "-a -- sleep 1 took $took_ms ms"
 "$DFREPORT" --folded --comm cpusplit all.dfa > all.folded 2>/dev/null

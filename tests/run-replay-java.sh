@@ -1,5 +1,6 @@
 #!/bin/bash
-# Replay: Java JIT frames from the perf map the JVM wrote.
+# Replay: Java JIT frames from the perf map the JVM wrote, and interpreted
+# frames by method in place of the interpreter's (-Xint).
 . "$(dirname "$0")/replay-subr.sh"
-replay 'java\..*' 2
+replay 'java(-interp)?\..*' 4
 exit 0

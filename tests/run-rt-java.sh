@@ -22,10 +22,11 @@ expect_exit 0 "$DFREPORT" --folded java.dfa
 s=$(percent_matching stdout 'Hot[.:]+hotMethod')
 note "Hot.hotMethod in $s% of samples"
 within "$s" 40 100 || fail "Java method not named: $(sort -k2 -nr stdout | head -2 | cut -c1-300)"
-# main() runs interpreted: its frame is the JVM's interpreter, named so.
-i=$(percent_matching stdout ';Interpreter;.*Hot[.:]+hotMethod')
-note "hotMethod called from an interpreted frame in $i% of samples"
-within "$i" 40 100 || fail "interpreted caller not labelled Interpreter: $(sort -k2 -nr stdout | head -1 | cut -c1-400)"
+# main() runs interpreted: its frame is named by its method, from the
+# interpreter frame's Method* (vmStructs), where the interpreter's was.
+i=$(percent_matching stdout ';void Hot[.]main[(]java[.]lang[.]String[[][]][)];.*Hot[.:]+hotMethod')
+note "hotMethod called from the interpreted Hot.main in $i% of samples"
+within "$i" 40 100 || fail "interpreted caller not named: $(sort -k2 -nr stdout | head -1 | cut -c1-400)"
 # Java calling native code: Deflater's JNI method, then zlib, in that order.
 z=$(percent_matching stdout 'Hot[.:]+compressBlob.*;Java_java_util_zip_Deflater_deflateBytesBytes;.*deflate')
 note "compressBlob -> JNI -> zlib in $z% of samples"

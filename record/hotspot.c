@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * HotSpot's interpreted frames, named by method.  libjvm describes itself to
+ * debuggers in vmStructs: tables of (type, field, offset or address) and of
+ * (type, size) that it exports as gHotSpotVMStructs and gHotSpotVMTypes, with
+ * the layout of their entries in more exported words (the tables the
+ * Serviceability Agent reads).  From them dfrecord reads, in a JVM's memory,
+ * where its interpreter's code is (AbstractInterpreter::_code, a StubQueue)
+ * and tells the BPF walk (df_uproc), which takes each interpreted frame's
+ * Method* from the frame (unwind.h).  A Method* is named the first time a
+ * sample has it, while the JVM lives: Method -> ConstMethod -> ConstantPool
+ * -> its class's name, and the method's name and signature from the pool,
+ * spelled as the JVMTI agent spells compiled methods (javasig.c).
+ *
+ * Every byte comes from the recorded process: each pointer is read through
+ * process_vm_readv (a bad one fails, it is not followed blindly), names are
+ * bounded, and a method that cannot be named is "[unknown Java method]".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <gelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "hashmap.h"
+#include "javasig.h"
+#include "log.h"
+#include "record.h"
+
+/* The exported words, as hotspot_image.sym lists them. */
+static const char *const exported[HS_SYM__COUNT] = {
+	[HS_STRUCTS] = "gHotSpotVMStructs",
+	[HS_S_STRIDE] = "gHotSpotVMStructEntryArrayStride",
+	[HS_S_TYPE] = "gHotSpotVMStructEntryTypeNameOffset",
+	[HS_S_FIELD] = "gHotSpotVMStructEntryFieldNameOffset",
+	[HS_S_STATIC] = "gHotSpotVMStructEntryIsStaticOffset",
+	[HS_S_OFFSET] = "gHotSpotVMStructEntryOffsetOffset",
+	[HS_S_ADDRESS] = "gHotSpotVMStructEntryAddressOffset",
+	[HS_TYPES] = "gHotSpotVMTypes",
+	[HS_T_STRIDE] = "gHotSpotVMTypeEntryArrayStride",
+	[HS_T_TYPE] = "gHotSpotVMTypeEntryTypeNameOffset",
+	[HS_T_SIZE] = "gHotSpotVMTypeEntrySizeOffset",
+};
+
+#define MAX_ENTRIES 20000	/* JDK 17 has about 3,000 */
+#define MAX_NAME 512		/* bytes of a class or method name */
+
+/* The fields dfrecord reads, as vmStructs names them. */
+enum field {
+	F_METHOD_CONST,		/* Method::_constMethod */
+	F_CONST_CONSTANTS,	/* ConstMethod::_constants */
+	F_CONST_NAME,		/* ConstMethod::_name_index (u2) */
+	F_CONST_SIG,		/* ConstMethod::_signature_index (u2) */
+	F_POOL_HOLDER,		/* ConstantPool::_pool_holder */
+	F_POOL_LENGTH,		/* ConstantPool::_length (int) */
+	F_KLASS_NAME,		/* Klass::_name */
+	F_SYM_LENGTH,		/* Symbol::_length (u2) */
+	F_SYM_BODY,		/* Symbol::_body */
+	F_INTERP_CODE,		/* AbstractInterpreter::_code (static: an address) */
+	F_QUEUE_BUFFER,		/* StubQueue::_stub_buffer */
+	F_QUEUE_LIMIT,		/* StubQueue::_buffer_limit (int) */
+	F__COUNT,
+};
+
+static const struct {
+	const char *type, *field;
+} fields[F__COUNT] = {
+	[F_METHOD_CONST] = { "Method", "_constMethod" },
+	[F_CONST_CONSTANTS] = { "ConstMethod", "_constants" },
+	[F_CONST_NAME] = { "ConstMethod", "_name_index" },
+	[F_CONST_SIG] = { "ConstMethod", "_signature_index" },
+	[F_POOL_HOLDER] = { "ConstantPool", "_pool_holder" },
+	[F_POOL_LENGTH] = { "ConstantPool", "_length" },
+	[F_KLASS_NAME] = { "Klass", "_name" },
+	[F_SYM_LENGTH] = { "Symbol", "_length" },
+	[F_SYM_BODY] = { "Symbol", "_body" },
+	[F_INTERP_CODE] = { "AbstractInterpreter", "_code" },
+	[F_QUEUE_BUFFER] = { "StubQueue", "_stub_buffer" },
+	[F_QUEUE_LIMIT] = { "StubQueue", "_buffer_limit" },
+};
+
+/* One JVM image: where its fields are; pool_size is sizeof(ConstantPool), its slots follow. */
+struct jvm {
+	uint64_t field[F__COUNT];
+	uint32_t found;		/* bit per field */
+	uint64_t pool_size;
+	uint32_t generation;	/* of the pid: its Method* of an older image are other methods */
+};
+
+struct method {
+	uint32_t id;		/* FUNC id */
+	uint32_t archive;	/* the archive it was last defined in */
+	uint32_t pid;
+	char *name;
+};
+
+struct hotspot {
+	struct dfa_writer *w;
+	uint32_t archive;
+	struct pairmap jvms;	/* (pid, 0) -> index + 1; (pid, 1) -> generation */
+	struct jvm *v;
+	size_t n, cap;
+	struct pairmap ix;	/* (Method*, pid << 32 | generation) -> index + 1 */
+	struct method *m;
+	size_t n_m, cap_m;
+};
+
+/* One of the exported words: noted (the walk goes on). */
+static bool note_exported(void *ctx, const GElf_Sym *sym, const char *name)
+{
+	struct hotspot_image *out = ctx;
+
+	if (strncmp(name, "gHotSpotVM", 10))
+		return false;
+	for (int k = 0; k < HS_SYM__COUNT; k++)
+		if (!strcmp(name, exported[k])) {
+			out->sym[k] = sym->st_value;
+			out->have |= 1u << k;
+		}
+	return false;
+}
+
+bool hotspot__detect(Elf *elf, struct hotspot_image *out)
+{
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	elfsnap__each_dynsym(elf, note_exported, out, NULL);
+	if (out->have != (1u << HS_SYM__COUNT) - 1 || elf_getphdrnum(elf, &n))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X)) {
+			out->exec_delta = (int64_t)(ph.p_offset - ph.p_vaddr);
+			out->found = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+struct hotspot *hotspot__new(struct dfa_writer *w)
+{
+	struct hotspot *h = calloc(1, sizeof(*h));
+
+	if (h)
+		h->w = w;
+	return h;
+}
+
+void hotspot__free(struct hotspot *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < h->n_m; i++)
+		free(h->m[i].name);
+	free(h->m);
+	free(h->v);
+	pairmap__release(&h->ix);
+	pairmap__release(&h->jvms);
+	free(h);
+}
+
+void hotspot__set_writer(struct hotspot *h, struct dfa_writer *w)
+{
+	h->w = w;
+	h->archive++;	/* the methods are defined again where used */
+}
+
+static bool read_word(uint32_t pid, uint64_t addr, uint64_t *v)
+{
+	*v = 0;
+	return procfs__read_mem(pid, addr, v, 8);
+}
+
+/* A NUL-terminated string of at most len - 1 bytes at addr. */
+static bool read_cstr(uint32_t pid, uint64_t addr, char *buf, size_t len)
+{
+	/* A string may end near the end of its mapping: shorter reads then. */
+	for (size_t want = len - 1; want >= 16; want /= 2)
+		if (procfs__read_mem(pid, addr, buf, want)) {
+			buf[want] = 0;
+			return true;
+		}
+	return false;
+}
+
+/* The vmStructs fields dfrecord reads, into j; false if the tables make no sense. */
+static bool read_structs(uint32_t pid, const uint64_t *word, struct jvm *j)
+{
+	uint64_t base = word[HS_STRUCTS], stride = word[HS_S_STRIDE], last_type = 0;
+	char type[64] = "", field[64];
+	uint8_t e[256];
+
+	if (!base || stride < 24 || stride > sizeof(e))
+		return false;
+	for (const uint64_t *o = &word[HS_S_TYPE]; o <= &word[HS_S_ADDRESS]; o++)
+		if (*o + 8 > stride)
+			return false;
+	for (size_t i = 0; i < MAX_ENTRIES; i++) {
+		uint64_t tp, fp, addr, off;
+		int32_t is_static;
+
+		if (!procfs__read_mem(pid, base + i * stride, e, stride))
+			return false;
+		memcpy(&tp, e + word[HS_S_TYPE], 8);
+		if (!tp)
+			return true;	/* the table's end */
+		if (tp != last_type && !read_cstr(pid, tp, type, sizeof(type)))
+			continue;
+		last_type = tp;
+		memcpy(&fp, e + word[HS_S_FIELD], 8);
+		for (int f = 0; f < F__COUNT; f++) {
+			if (strcmp(type, fields[f].type) || !fp || !read_cstr(pid, fp, field, sizeof(field)) ||
+			    strcmp(field, fields[f].field))
+				continue;
+			memcpy(&is_static, e + word[HS_S_STATIC], 4);
+			memcpy(&off, e + word[HS_S_OFFSET], 8);
+			memcpy(&addr, e + word[HS_S_ADDRESS], 8);
+			j->field[f] = is_static ? addr : off;
+			j->found |= 1u << f;
+			break;
+		}
+	}
+	return true;
+}
+
+/* sizeof(ConstantPool) from the types table; 0 if not there. */
+static uint64_t pool_size(uint32_t pid, const uint64_t *word)
+{
+	uint64_t base = word[HS_TYPES], stride = word[HS_T_STRIDE], last = 0;
+	char type[64] = "";
+	uint8_t e[256];
+
+	if (!base || stride < 16 || stride > sizeof(e) || word[HS_T_TYPE] + 8 > stride || word[HS_T_SIZE] + 8 > stride)
+		return 0;
+	for (size_t i = 0; i < MAX_ENTRIES; i++) {
+		uint64_t tp, size;
+
+		if (!procfs__read_mem(pid, base + i * stride, e, stride))
+			return 0;
+		memcpy(&tp, e + word[HS_T_TYPE], 8);
+		if (!tp)
+			return 0;
+		if (tp != last && !read_cstr(pid, tp, type, sizeof(type)))
+			continue;
+		last = tp;
+		memcpy(&size, e + word[HS_T_SIZE], 8);
+		if (!strcmp(type, "ConstantPool"))
+			return size < 4096 ? size : 0;
+	}
+	return 0;
+}
+
+static struct jvm *jvm_of(struct hotspot *h, uint32_t pid, bool create)
+{
+	struct pairmap_entry *e = pairmap__find(&h->jvms, pid, 0, create);
+
+	if (!e)
+		return NULL;
+	if (!e->val) {
+		if (array_grow(&h->v, &h->cap, h->n + 1, sizeof(*h->v), 16))
+			return NULL;
+		h->v[h->n] = (struct jvm){ 0 };
+		e->val = ++h->n;
+	}
+	return &h->v[e->val - 1];
+}
+
+int hotspot__attach(struct hotspot *h, uint32_t pid, uint64_t load, const struct hotspot_image *im, uint64_t *start,
+		    uint64_t *end)
+{
+	uint64_t word[HS_SYM__COUNT], code, buffer;
+	int32_t limit;
+	struct jvm *j = jvm_of(h, pid, true);
+
+	if (!j)
+		return -ENOMEM;
+	if (j->found != (1u << F__COUNT) - 1) {
+		for (int k = 0; k < HS_SYM__COUNT; k++)
+			if (!read_word(pid, load + im->sym[k], &word[k]))
+				return -EFAULT;
+		j->found = 0;
+		if (!read_structs(pid, word, j) || !(j->pool_size = pool_size(pid, word)))
+			return -EINVAL;
+		if (j->found != (1u << F__COUNT) - 1) {
+			pr_debug("pid %u: its JVM's vmStructs lack fields dfrecord reads (%#x of %#x)", pid, j->found,
+				 (1u << F__COUNT) - 1);
+			return -EINVAL;
+		}
+	}
+	/* Generated as the JVM starts: until then, there is no queue. */
+	if (!read_word(pid, j->field[F_INTERP_CODE], &code) || !code ||
+	    !read_word(pid, code + j->field[F_QUEUE_BUFFER], &buffer) || !buffer ||
+	    !procfs__read_mem(pid, code + j->field[F_QUEUE_LIMIT], &limit, 4) || limit <= 0)
+		return -EAGAIN;
+	*start = buffer;
+	*end = buffer + (uint32_t)limit;
+	pr_debug("pid %u: HotSpot's interpreter at %#llx-%#llx: its frames are named by method", pid,
+		 (unsigned long long)*start, (unsigned long long)*end);
+	return 0;
+}
+
+void hotspot__forget(struct hotspot *h, uint32_t pid)
+{
+	struct pairmap_entry *e = pairmap__find(&h->jvms, pid, 0, false);
+	struct pairmap_entry *g = pairmap__find(&h->jvms, pid, 1, true);
+
+	if (e && e->val)
+		h->v[e->val - 1] = (struct jvm){ 0 };
+	if (g)
+		g->val++;	/* its methods so far were another image's */
+}
+
+/* A Symbol's text into out (at most MAX_NAME - 1 bytes); false if unreadable. */
+static bool read_symbol(uint32_t pid, const struct jvm *j, uint64_t sym, char *out)
+{
+	uint16_t n = 0;
+
+	if (!sym || !procfs__read_mem(pid, sym + j->field[F_SYM_LENGTH], &n, 2) || !n)
+		return false;
+	if (n > MAX_NAME - 1)
+		n = MAX_NAME - 1;
+	if (!procfs__read_mem(pid, sym + j->field[F_SYM_BODY], out, n))
+		return false;
+	out[n] = 0;
+	return true;
+}
+
+/* A pool slot's Symbol (the low bit may tag it). */
+static bool pool_symbol(uint32_t pid, const struct jvm *j, uint64_t pool, int32_t pool_len, uint16_t index, char *out)
+{
+	uint64_t sym;
+
+	return index && index < pool_len && read_word(pid, pool + j->pool_size + 8ULL * index, &sym) &&
+	       read_symbol(pid, j, sym & ~1ULL, out);
+}
+
+/* "RET pkg.Class.method(ARGS)" of a Method*, into out; false if it cannot be read. */
+static bool method_name(uint32_t pid, const struct jvm *j, uint64_t method, char *out)
+{
+	uint64_t cm, pool, holder, klass_sym;
+	uint16_t name_index = 0, sig_index = 0;
+	int32_t pool_len = 0;
+	char klass[MAX_NAME + 2], name[MAX_NAME], sig[MAX_NAME];
+	size_t len;
+
+	if (!read_word(pid, method + j->field[F_METHOD_CONST], &cm) || !cm ||
+	    !read_word(pid, cm + j->field[F_CONST_CONSTANTS], &pool) || !pool ||
+	    !procfs__read_mem(pid, cm + j->field[F_CONST_NAME], &name_index, 2) ||
+	    !procfs__read_mem(pid, cm + j->field[F_CONST_SIG], &sig_index, 2) ||
+	    !procfs__read_mem(pid, pool + j->field[F_POOL_LENGTH], &pool_len, 4) ||
+	    !read_word(pid, pool + j->field[F_POOL_HOLDER], &holder) || !holder ||
+	    !read_word(pid, holder + j->field[F_KLASS_NAME], &klass_sym) ||
+	    !read_symbol(pid, j, klass_sym, klass + 1) || !pool_symbol(pid, j, pool, pool_len, name_index, name) ||
+	    !pool_symbol(pid, j, pool, pool_len, sig_index, sig))
+		return false;
+	/* The class's signature, as JVMTI gives it to the agent. */
+	klass[0] = 'L';
+	len = strlen(klass);
+	klass[len] = ';';
+	klass[len + 1] = 0;
+	java_method_text(klass, name, sig, out, MAX_NAME);
+	/* Nothing that would break a line of a report. */
+	for (char *c = out; *c; c++)
+		if ((unsigned char)*c < 0x20)
+			*c = '?';
+	return true;
+}
+
+/* The method of a frame word, named when new; NULL when out of memory. */
+static struct method *method_of(struct hotspot *h, uint32_t pid, uint64_t word)
+{
+	struct pairmap_entry *g = pairmap__find(&h->jvms, pid, 1, false);
+	struct pairmap_entry *e = pairmap__find(&h->ix, word, (uint64_t)pid << 32 | (g ? g->val : 0), true);
+	const struct jvm *j = jvm_of(h, pid, false);
+	char name[MAX_NAME];
+
+	if (!e)
+		return NULL;
+	if (e->val)
+		return &h->m[e->val - 1];
+	if (array_grow(&h->m, &h->cap_m, h->n_m + 1, sizeof(*h->m), 256))
+		return NULL;
+	if (!word || !j || j->found != (1u << F__COUNT) - 1 || !method_name(pid, j, word, name))
+		snprintf(name, sizeof(name), "[unknown Java method]");
+	h->m[h->n_m] = (struct method){ java_func__new_id(), h->archive - 1, pid, strdup(name) };
+	if (!h->m[h->n_m].name)
+		return NULL;
+	e->val = ++h->n_m;
+	return &h->m[h->n_m - 1];
+}
+
+int hotspot__frames(struct hotspot *h, uint32_t pid, const uint64_t *words, uint32_t n, uint64_t *out)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct method *m = method_of(h, pid, words[i]);
+
+		if (!m || m->id == DFA_FUNC_CUT)
+			return -1;
+		if (m->archive != h->archive) {
+			struct dfa_func f = { .id = m->id, .pid = pid, .kind = DFA_FUNC_JAVA, .name = m->name, .file = "" };
+
+			if (dfa_writer__add_func(h->w, &f) != DFA_OK)
+				return -1;
+			m->archive = h->archive;
+		}
+		/* Each interpreted Java frame is a native frame of the interpreter's own. */
+		out[i] = DFA_IFRAME(m->id, DFA_INSTR_UNKNOWN, true);
+	}
+	return 0;
+}
