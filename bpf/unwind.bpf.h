@@ -351,6 +351,25 @@ static __always_inline __u32 uw_no_table(__u32 obj)
 	}
 }
 
+/* An interpreted Java frame, from the frame fp is at: its method and bytecode index. */
+static __always_inline void uw_java_frame(struct df_uwalk *s, const struct df_hotspot *hs)
+{
+	__u64 method = 0, bcp = 0, cm = 0, word = 0, bci;
+	__u32 j = s->n_java;
+
+	if (!uw_read(s, s->fp + DF_HOTSPOT_METHOD_OFF, &method, 8) && method && !(method & ~DF_JAVA_METHOD_MASK)) {
+		word = method;
+		if (!uw_read(s, s->fp + DF_HOTSPOT_BCP_OFF, &bcp, 8) &&
+		    !bpf_probe_read_user(&cm, 8, (void *)(method + hs->method_const)) &&
+		    (bci = bcp - (cm + hs->const_size)) < 0xffff)
+			word |= (bci + 1) << DF_JAVA_BCI_SHIFT;
+	}
+	if (j < DF_MAX_PY) {
+		s->java[j] = word;
+		s->n_java = j + 1;
+	}
+}
+
 static long uw_step(__u32 i, void *arg)
 {
 	struct uw_ctx *c = arg;
@@ -370,18 +389,8 @@ static long uw_step(__u32 i, void *arg)
 	s->n++;
 	/* A return address: the call is the instruction before it. */
 	look = s->exact ? s->pc : s->pc - 1;
-	/* An interpreted Java frame: its method, from the frame fp is at. */
-	if (c->proc && look >= c->proc->interp_start && look < c->proc->interp_end) {
-		__u64 method = 0;
-		__u32 j = s->n_java;
-
-		if (uw_read(s, s->fp + DF_HOTSPOT_METHOD_OFF, &method, 8))
-			method = 0;
-		if (j < DF_MAX_PY) {
-			s->java[j] = method;
-			s->n_java = j + 1;
-		}
-	}
+	if (c->proc && look >= c->proc->hotspot.interp_start && look < c->proc->hotspot.interp_end)
+		uw_java_frame(s, &c->proc->hotspot);
 	m = look >= s->last.start && look < s->last.end ? &s->last : c->proc ? uw_find_map(c->proc, look) : NULL;
 	/* dfrecord lists every executable mapping, JIT code's too: one it does
 	 * not know is new, and the kernel knows it (else the whole walk is left

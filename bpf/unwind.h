@@ -70,6 +70,25 @@ struct df_uinode {
 /* The vDSO has no file: its table is listed under this key. */
 #define DF_UINODE_VDSO ((struct df_uinode_key){ 0, 1 })
 
+/*
+ * HotSpot's interpreter in a process (interp_end 0: none).  A frame whose pc
+ * is in its code holds its Method* at fp + DF_HOTSPOT_METHOD_OFF and its
+ * bytecode pointer at fp + DF_HOTSPOT_BCP_OFF (frame_x86.hpp: -3 and -8
+ * words, JDK 9 and later); the walk takes the method along, with the
+ * bytecode index the pointer is at in the method's ConstMethod, whose
+ * bytecodes follow it (const_size bytes from its start).
+ */
+struct df_hotspot {
+	__u64 interp_start, interp_end;
+	__u32 method_const;	/* offset of Method::_constMethod */
+	__u32 const_size;	/* sizeof(ConstMethod) */
+};
+#define DF_HOTSPOT_METHOD_OFF (-24)
+#define DF_HOTSPOT_BCP_OFF (-64)
+/* A Java frame word: the Method* and, above it, the bytecode index + 1 (0: not known). */
+#define DF_JAVA_METHOD_MASK ((1ULL << 48) - 1)
+#define DF_JAVA_BCI_SHIFT 48
+
 /* One executable mapping of a process. */
 struct df_umap {
 	__u64 start, end;
@@ -88,13 +107,9 @@ struct df_uproc {
 	__u64 image;
 	__u32 n;	/* mappings, sorted by start */
 	__u32 pad;
-	/* HotSpot's interpreter code (0, 0: none): a frame there holds its
-	 * Method* at fp + DF_HOTSPOT_METHOD_OFF, which the walk takes along */
-	__u64 interp_start, interp_end;
+	struct df_hotspot hotspot;
 	struct df_umap maps[DF_UMAPS_MAX];
 };
-/* frame::interpreter_frame_method_offset (-3 words) on x86-64, JDK 8 and later */
-#define DF_HOTSPOT_METHOD_OFF (-24)
 
 /*
  * Mappings the BPF side learned by itself for an address space (mm) dfrecord

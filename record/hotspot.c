@@ -26,6 +26,8 @@
 #include "javasig.h"
 #include "log.h"
 #include "record.h"
+#include <linux/types.h>
+#include "unwind.h"
 
 /* The exported words, as hotspot_image.sym lists them. */
 static const char *const exported[HS_SYM__COUNT] = {
@@ -44,6 +46,7 @@ static const char *const exported[HS_SYM__COUNT] = {
 
 #define MAX_ENTRIES 20000	/* JDK 17 has about 3,000 */
 #define MAX_NAME 512		/* bytes of a class or method name */
+#define MAX_LINES 4096		/* bytes of a method's line number table */
 
 /* The fields dfrecord reads, as vmStructs names them. */
 enum field {
@@ -59,8 +62,16 @@ enum field {
 	F_INTERP_CODE,		/* AbstractInterpreter::_code (static: an address) */
 	F_QUEUE_BUFFER,		/* StubQueue::_stub_buffer */
 	F_QUEUE_LIMIT,		/* StubQueue::_buffer_limit (int) */
+	F__NEEDED,		/* the rest are for lines and files only */
+	F_CONST_CODE_SIZE = F__NEEDED,	/* ConstMethod::_code_size (u2) */
+	F_CONST_FLAGS,		/* ConstMethod::_flags (u2 until JDK 20) */
+	F_POOL_SOURCE,		/* ConstantPool::_source_file_name_index (u2) */
+	F_VM_MAJOR,		/* Abstract_VM_Version::_vm_major_version (static int) */
 	F__COUNT,
 };
+#define NEEDED ((1u << F__NEEDED) - 1)
+#define LINES_FIELDS ((1u << F_CONST_CODE_SIZE) | (1u << F_CONST_FLAGS) | (1u << F_VM_MAJOR))
+#define HAS_LINE_TABLE 1	/* ConstMethod::_has_linenumber_table */
 
 static const struct {
 	const char *type, *field;
@@ -77,21 +88,29 @@ static const struct {
 	[F_INTERP_CODE] = { "AbstractInterpreter", "_code" },
 	[F_QUEUE_BUFFER] = { "StubQueue", "_stub_buffer" },
 	[F_QUEUE_LIMIT] = { "StubQueue", "_buffer_limit" },
+	[F_CONST_CODE_SIZE] = { "ConstMethod", "_code_size" },
+	[F_CONST_FLAGS] = { "ConstMethod", "_flags" },
+	[F_POOL_SOURCE] = { "ConstantPool", "_source_file_name_index" },
+	[F_VM_MAJOR] = { "Abstract_VM_Version", "_vm_major_version" },
 };
 
-/* One JVM image: where its fields are; pool_size is sizeof(ConstantPool), its slots follow. */
+/* One JVM image: where its fields are; its ConstantPool's slots follow the
+ * object (pool_size bytes), a ConstMethod's bytecodes likewise. */
 struct jvm {
 	uint64_t field[F__COUNT];
 	uint32_t found;		/* bit per field */
-	uint64_t pool_size;
-	uint32_t generation;	/* of the pid: its Method* of an older image are other methods */
+	uint64_t pool_size, const_size;
+	int32_t major;		/* the JDK's version; 0 if not known */
 };
 
 struct method {
 	uint32_t id;		/* FUNC id */
 	uint32_t archive;	/* the archive it was last defined in */
 	uint32_t pid;
-	char *name;
+	uint32_t code_size;	/* bytes of bytecode: a bytecode index beyond is no index */
+	char *name, *file;
+	uint8_t *lines;		/* HotSpot's compressed line number table */
+	uint32_t lines_len;
 };
 
 struct hotspot {
@@ -153,8 +172,11 @@ void hotspot__free(struct hotspot *h)
 {
 	if (!h)
 		return;
-	for (size_t i = 0; i < h->n_m; i++)
+	for (size_t i = 0; i < h->n_m; i++) {
 		free(h->m[i].name);
+		free(h->m[i].file);
+		free(h->m[i].lines);
+	}
 	free(h->m);
 	free(h->v);
 	pairmap__release(&h->ix);
@@ -226,31 +248,35 @@ static bool read_structs(uint32_t pid, const uint64_t *word, struct jvm *j)
 	return true;
 }
 
-/* sizeof(ConstantPool) from the types table; 0 if not there. */
-static uint64_t pool_size(uint32_t pid, const uint64_t *word)
+/* The sizes of ConstantPool and ConstMethod from the types table, into j; false if not both. */
+static bool type_sizes(uint32_t pid, const uint64_t *word, struct jvm *j)
 {
 	uint64_t base = word[HS_TYPES], stride = word[HS_T_STRIDE], last = 0;
 	char type[64] = "";
 	uint8_t e[256];
 
 	if (!base || stride < 16 || stride > sizeof(e) || word[HS_T_TYPE] + 8 > stride || word[HS_T_SIZE] + 8 > stride)
-		return 0;
-	for (size_t i = 0; i < MAX_ENTRIES; i++) {
+		return false;
+	for (size_t i = 0; i < MAX_ENTRIES && !(j->pool_size && j->const_size); i++) {
 		uint64_t tp, size;
 
 		if (!procfs__read_mem(pid, base + i * stride, e, stride))
-			return 0;
+			return false;
 		memcpy(&tp, e + word[HS_T_TYPE], 8);
 		if (!tp)
-			return 0;
+			break;
 		if (tp != last && !read_cstr(pid, tp, type, sizeof(type)))
 			continue;
 		last = tp;
 		memcpy(&size, e + word[HS_T_SIZE], 8);
+		if (size >= 4096)
+			continue;
 		if (!strcmp(type, "ConstantPool"))
-			return size < 4096 ? size : 0;
+			j->pool_size = size;
+		else if (!strcmp(type, "ConstMethod"))
+			j->const_size = size;
 	}
-	return 0;
+	return j->pool_size && j->const_size;
 }
 
 static struct jvm *jvm_of(struct hotspot *h, uint32_t pid, bool create)
@@ -268,8 +294,8 @@ static struct jvm *jvm_of(struct hotspot *h, uint32_t pid, bool create)
 	return &h->v[e->val - 1];
 }
 
-int hotspot__attach(struct hotspot *h, uint32_t pid, uint64_t load, const struct hotspot_image *im, uint64_t *start,
-		    uint64_t *end)
+int hotspot__attach(struct hotspot *h, uint32_t pid, uint64_t load, const struct hotspot_image *im,
+		    struct df_hotspot *out)
 {
 	uint64_t word[HS_SYM__COUNT], code, buffer;
 	int32_t limit;
@@ -277,28 +303,30 @@ int hotspot__attach(struct hotspot *h, uint32_t pid, uint64_t load, const struct
 
 	if (!j)
 		return -ENOMEM;
-	if (j->found != (1u << F__COUNT) - 1) {
+	if ((j->found & NEEDED) != NEEDED) {
 		for (int k = 0; k < HS_SYM__COUNT; k++)
 			if (!read_word(pid, load + im->sym[k], &word[k]))
 				return -EFAULT;
-		j->found = 0;
-		if (!read_structs(pid, word, j) || !(j->pool_size = pool_size(pid, word)))
+		*j = (struct jvm){ 0 };
+		if (!read_structs(pid, word, j) || !type_sizes(pid, word, j))
 			return -EINVAL;
-		if (j->found != (1u << F__COUNT) - 1) {
+		if ((j->found & NEEDED) != NEEDED) {
 			pr_debug("pid %u: its JVM's vmStructs lack fields dfrecord reads (%#x of %#x)", pid, j->found,
-				 (1u << F__COUNT) - 1);
+				 NEEDED);
 			return -EINVAL;
 		}
+		if (j->found & (1u << F_VM_MAJOR))
+			procfs__read_mem(pid, j->field[F_VM_MAJOR], &j->major, 4);
 	}
 	/* Generated as the JVM starts: until then, there is no queue. */
 	if (!read_word(pid, j->field[F_INTERP_CODE], &code) || !code ||
 	    !read_word(pid, code + j->field[F_QUEUE_BUFFER], &buffer) || !buffer ||
 	    !procfs__read_mem(pid, code + j->field[F_QUEUE_LIMIT], &limit, 4) || limit <= 0)
 		return -EAGAIN;
-	*start = buffer;
-	*end = buffer + (uint32_t)limit;
-	pr_debug("pid %u: HotSpot's interpreter at %#llx-%#llx: its frames are named by method", pid,
-		 (unsigned long long)*start, (unsigned long long)*end);
+	*out = (struct df_hotspot){ buffer, buffer + (uint32_t)limit, (uint32_t)j->field[F_METHOD_CONST],
+				    (uint32_t)j->const_size };
+	pr_debug("pid %u: HotSpot %d's interpreter at %#llx-%#llx: its frames are named by method", pid, j->major,
+		 (unsigned long long)out->interp_start, (unsigned long long)out->interp_end);
 	return 0;
 }
 
@@ -337,11 +365,61 @@ static bool pool_symbol(uint32_t pid, const struct jvm *j, uint64_t pool, int32_
 	       read_symbol(pid, j, sym & ~1ULL, out);
 }
 
-/* "RET pkg.Class.method(ARGS)" of a Method*, into out; false if it cannot be read. */
-static bool method_name(uint32_t pid, const struct jvm *j, uint64_t method, char *out)
+/* The length of a compressed line number table (its pairs and the 0 that
+ * ends them, CompressedLineNumberReadStream of JDK 20 and before); 0 if it
+ * does not end within len. */
+static uint32_t line_table_len(const uint8_t *t, uint32_t len)
+{
+	uint32_t i = 0;
+
+	while (i < len) {
+		uint8_t b = t[i++];
+
+		if (!b)
+			return i;
+		if (b != 0xff)
+			continue;
+		/* two signed ints, each up to five bytes: the last one below 192 */
+		for (int k = 0; k < 2; k++)
+			for (int n = 0; i < len && n < 5; n++)
+				if (t[i++] < 192)
+					break;
+	}
+	return 0;
+}
+
+/* The method's line number table into m, where the JVM has one and writes
+ * it as dfrecord reads it. */
+static void read_lines(uint32_t pid, const struct jvm *j, uint64_t cm, struct method *m)
+{
+	uint16_t flags = 0, code_size = 0;
+	uint8_t *t;
+	uint32_t len = MAX_LINES;
+
+	if ((j->found & LINES_FIELDS) != LINES_FIELDS || j->major < 9 || j->major > 20 ||
+	    !procfs__read_mem(pid, cm + j->field[F_CONST_CODE_SIZE], &code_size, 2) ||
+	    !procfs__read_mem(pid, cm + j->field[F_CONST_FLAGS], &flags, 2))
+		return;
+	m->code_size = code_size;
+	if (!(flags & HAS_LINE_TABLE) || !(t = malloc(MAX_LINES)))
+		return;
+	/* It follows the bytecodes; near a mapping's end a shorter read. */
+	while (len >= 64 && !procfs__read_mem(pid, cm + j->const_size + code_size, t, len))
+		len /= 2;
+	if (len < 64 || !(len = line_table_len(t, len))) {
+		free(t);
+		return;
+	}
+	m->lines = t;
+	m->lines_len = len;
+}
+
+/* "RET pkg.Class.method(ARGS)" of a Method*, into out, its source file and
+ * lines into m; false if it cannot be named. */
+static bool read_method(uint32_t pid, const struct jvm *j, uint64_t method, char *out, struct method *m)
 {
 	uint64_t cm, pool, holder, klass_sym;
-	uint16_t name_index = 0, sig_index = 0;
+	uint16_t name_index = 0, sig_index = 0, file_index = 0;
 	int32_t pool_len = 0;
 	char klass[MAX_NAME + 2], name[MAX_NAME], sig[MAX_NAME];
 	size_t len;
@@ -362,19 +440,29 @@ static bool method_name(uint32_t pid, const struct jvm *j, uint64_t method, char
 	klass[len] = ';';
 	klass[len + 1] = 0;
 	java_method_text(klass, name, sig, out, MAX_NAME);
-	/* Nothing that would break a line of a report. */
-	for (char *c = out; *c; c++)
-		if ((unsigned char)*c < 0x20)
-			*c = '?';
+	if ((j->found & (1u << F_POOL_SOURCE)) &&
+	    procfs__read_mem(pid, pool + j->field[F_POOL_SOURCE], &file_index, 2) &&
+	    pool_symbol(pid, j, pool, pool_len, file_index, name))
+		m->file = strdup(name);
+	read_lines(pid, j, cm, m);
 	return true;
 }
 
+/* Nothing that would break a line of a report. */
+static void printable(char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20)
+			*s = '?';
+}
+
 /* The method of a frame word, named when new; NULL when out of memory. */
-static struct method *method_of(struct hotspot *h, uint32_t pid, uint64_t word)
+static struct method *method_of(struct hotspot *h, uint32_t pid, uint64_t method)
 {
 	struct pairmap_entry *g = pairmap__find(&h->jvms, pid, 1, false);
-	struct pairmap_entry *e = pairmap__find(&h->ix, word, (uint64_t)pid << 32 | (g ? g->val : 0), true);
+	struct pairmap_entry *e = pairmap__find(&h->ix, method, (uint64_t)pid << 32 | (g ? g->val : 0), true);
 	const struct jvm *j = jvm_of(h, pid, false);
+	struct method m = { .pid = pid, .archive = h->archive - 1 };
 	char name[MAX_NAME];
 
 	if (!e)
@@ -383,11 +471,18 @@ static struct method *method_of(struct hotspot *h, uint32_t pid, uint64_t word)
 		return &h->m[e->val - 1];
 	if (array_grow(&h->m, &h->cap_m, h->n_m + 1, sizeof(*h->m), 256))
 		return NULL;
-	if (!word || !j || j->found != (1u << F__COUNT) - 1 || !method_name(pid, j, word, name))
+	if (!method || !j || (j->found & NEEDED) != NEEDED || !read_method(pid, j, method, name, &m))
 		snprintf(name, sizeof(name), "[unknown Java method]");
-	h->m[h->n_m] = (struct method){ java_func__new_id(), h->archive - 1, pid, strdup(name) };
-	if (!h->m[h->n_m].name)
+	m.id = java_func__new_id();
+	m.name = strdup(name);
+	printable(m.name);
+	printable(m.file);
+	if (!m.name) {
+		free(m.file);
+		free(m.lines);
 		return NULL;
+	}
+	h->m[h->n_m] = m;
 	e->val = ++h->n_m;
 	return &h->m[h->n_m - 1];
 }
@@ -395,19 +490,24 @@ static struct method *method_of(struct hotspot *h, uint32_t pid, uint64_t word)
 int hotspot__frames(struct hotspot *h, uint32_t pid, const uint64_t *words, uint32_t n, uint64_t *out)
 {
 	for (uint32_t i = 0; i < n; i++) {
-		struct method *m = method_of(h, pid, words[i]);
+		struct method *m = method_of(h, pid, words[i] & DF_JAVA_METHOD_MASK);
+		uint32_t bci = (uint32_t)(words[i] >> DF_JAVA_BCI_SHIFT);
 
 		if (!m || m->id == DFA_FUNC_CUT)
 			return -1;
 		if (m->archive != h->archive) {
-			struct dfa_func f = { .id = m->id, .pid = pid, .kind = DFA_FUNC_JAVA, .name = m->name, .file = "" };
+			/* version 1: lines are JDK 9-20's compressed line number table, by bytecode index */
+			struct dfa_func f = { .id = m->id, .pid = pid, .kind = DFA_FUNC_JAVA, .version = m->lines ? 1 : 0,
+					      .name = m->name, .file = m->file ? m->file : "", .lines = m->lines,
+					      .lines_len = m->lines_len };
 
 			if (dfa_writer__add_func(h->w, &f) != DFA_OK)
 				return -1;
 			m->archive = h->archive;
 		}
 		/* Each interpreted Java frame is a native frame of the interpreter's own. */
-		out[i] = DFA_IFRAME(m->id, DFA_INSTR_UNKNOWN, true);
+		bci = bci && bci - 1 < m->code_size ? bci - 1 : DFA_INSTR_UNKNOWN;
+		out[i] = DFA_IFRAME(m->id, bci, true);
 	}
 	return 0;
 }

@@ -55,12 +55,32 @@ char *jitmaps__read_tmp(const struct jit_image *im, const char *fmt, size_t *len
 	return data;
 }
 
+/* HotSpot's interpreter as its perf map names it: interpreted Java frames
+ * stand in for its frames (dfreport), even when the JVM wrote no map. */
+static char *add_interpreter(char *data, size_t *len, const struct jit_image *im)
+{
+	char line[64];
+	int n = snprintf(line, sizeof(line), "%llx %llx Interpreter\n", (unsigned long long)im->interp_start,
+			 (unsigned long long)(im->interp_end - im->interp_start));
+	char *more = realloc(data, *len + n + 1);
+
+	if (!more)
+		return data;
+	memcpy(more + *len, line, n + 1);
+	*len += n;
+	return more;
+}
+
 void jitmaps__save(struct dfa_writer *w, const struct jit_image *im)
 {
 	char *data;
-	size_t len;
+	size_t len = 0;
 
 	data = jitmaps__read_tmp(im, "/tmp/perf-%u.map", &len);
+	if (!data)
+		len = 0;
+	if (im->interp_end)
+		data = add_interpreter(data, &len, im);
 	if (!data)
 		return;
 	if (len && dfa_writer__add_jit_map(w, im->pid, im->begin, data, len) != DFA_OK)

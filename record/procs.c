@@ -51,7 +51,7 @@ struct proc {
 	unsigned agent_tries;	/* loads of the agent asked for; UINT_MAX: no more */
 	bool agent_loading;	/* a load is under way */
 	uint64_t agent_next;	/* ts of the next try */
-	uint64_t interp_start, interp_end;	/* HotSpot's interpreter code, once found */
+	struct df_hotspot hotspot;	/* HotSpot's interpreter, once found (interp_end 0: not) */
 	unsigned interp_tries;
 	uint64_t interp_next;	/* ts of the next try */
 	bool jit;		/* maps anonymous code: may have a perf map */
@@ -424,7 +424,7 @@ static void find_interpreter(struct procs *ps, struct proc *p, uint64_t ts)
 	const struct hotspot_image *im = NULL;
 	const struct map *m = NULL;
 
-	if (!ps->hooks.hotspot || !p->jvm || p->interp_end || p->interp_tries >= INTERP_TRIES || ts < p->interp_next ||
+	if (!ps->hooks.hotspot || !p->jvm || p->hotspot.interp_end || p->interp_tries >= INTERP_TRIES || ts < p->interp_next ||
 	    p->dead)
 		return;
 	for (size_t i = 0; i < p->n_maps && !im; i++)
@@ -434,13 +434,16 @@ static void find_interpreter(struct procs *ps, struct proc *p, uint64_t ts)
 		p->interp_tries = INTERP_TRIES;	/* a libjvm without vmStructs */
 		return;
 	}
-	if (!ps->hooks.hotspot(ps->hooks.ctx, p->pid, m->start - m->offset + im->exec_delta, im, &p->interp_start,
-			       &p->interp_end)) {
+	int err = ps->hooks.hotspot(ps->hooks.ctx, p->pid, m->start - m->offset + im->exec_delta, im, &p->hotspot);
+
+	if (!err) {
 		unwind_dirty(ps, p);
 		return;
 	}
-	p->interp_start = p->interp_end = 0;
-	p->interp_tries++;
+	p->hotspot = (struct df_hotspot){ 0 };
+	if (++p->interp_tries == INTERP_TRIES)
+		pr_debug("pid %u: HotSpot's interpreter not found (%s): its frames stay Interpreter", p->pid,
+			 strerror(-err));
 	p->interp_next = ts + INTERP_RETRY_NS;
 }
 
@@ -624,8 +627,7 @@ static void copy_maps(struct proc *dst, const struct proc *src)
 	dst->euid = src->euid;
 	dst->jvm = src->jvm;
 	dst->jit = src->jit;
-	dst->interp_start = src->interp_start;
-	dst->interp_end = src->interp_end;
+	dst->hotspot = src->hotspot;
 }
 
 /* p's executable mappings as the walk looks them up: the tables of their objects. */
@@ -644,7 +646,7 @@ static void push_unwind(struct procs *ps, struct proc *p)
 			v[i].obj = objects__unwind(ps->o, m->object, m->start, m->offset, &adj);
 		v[i].adj = adj;
 	}
-	if (unwinder__set_proc(ps->uw, p->pid, p->begin, v, p->n_maps, p->interp_start, p->interp_end)) {
+	if (unwinder__set_proc(ps->uw, p->pid, p->begin, v, p->n_maps, p->hotspot.interp_end ? &p->hotspot : NULL)) {
 		pr_debug("pid %u: the walk's mappings not updated: %s", p->pid, strerror(errno));
 		free(v);
 		return;
@@ -736,7 +738,8 @@ static void save_jit_map(struct procs *ps, struct proc *p)
 		return;
 	read_status(p);
 	/* A JVM whose agent keeps its map is not asked for one. */
-	im = (struct jit_image){ p->pid, p->begin, p->nspid, p->uid, p->euid, p->have_status, p->dead };
+	im = (struct jit_image){ p->pid, p->begin, p->nspid, p->uid, p->euid, p->have_status, p->dead,
+				 p->hotspot.interp_start, p->hotspot.interp_end };
 	p->jit_saved = true;
 	jitmaps__save(ps->w, &im);
 	if (p->jvm)

@@ -12,6 +12,8 @@
 #include "hashmap.h"
 #include "util.h"
 
+struct df_hotspot;
+
 struct record_opts {
 	bool all;
 	uint32_t *pids;
@@ -146,6 +148,7 @@ struct jit_image {
 	uint32_t uid, euid;	/* who may own the file */
 	bool have_creds;
 	bool gone;		/* exited: only this host's /tmp is left */
+	uint64_t interp_start, interp_end;	/* HotSpot's interpreter, where dfrecord found it */
 };
 void jitmaps__save(struct dfa_writer *w, const struct jit_image *im);
 /* A file of the process's /tmp named by fmt (%u: its pid as it knows itself), read
@@ -177,10 +180,10 @@ struct hotspot *hotspot__new(struct dfa_writer *w);
 void hotspot__free(struct hotspot *h);
 /* --rotate: the methods are defined again in w, the next archive, where used. */
 void hotspot__set_writer(struct hotspot *h, struct dfa_writer *w);
-/* pid's interpreter code from its vmStructs (at load + im's addresses): 0;
- * -EAGAIN while the JVM has not generated it yet. */
-int hotspot__attach(struct hotspot *h, uint32_t pid, uint64_t load, const struct hotspot_image *im, uint64_t *start,
-		    uint64_t *end);
+/* pid's interpreter, for the walk, from its vmStructs (at load + im's
+ * addresses): 0; -EAGAIN while the JVM has not generated it yet. */
+int hotspot__attach(struct hotspot *h, uint32_t pid, uint64_t load, const struct hotspot_image *im,
+		    struct df_hotspot *out);
 /* The walk's Method* words (DF_F_JAVA) as interpreted frames (DFA_IFRAME), the
  * methods defined in the archive where new; -1 on failure. */
 int hotspot__frames(struct hotspot *h, uint32_t pid, const uint64_t *words, uint32_t n, uint64_t *out);
@@ -301,9 +304,9 @@ uint32_t unwinder__table(struct unwinder *u, const char *key, uint64_t *base);
 /* The same, built from elf first if need be; else a DF_UOBJ_* reason (what names the object). */
 uint32_t unwinder__build(struct unwinder *u, const char *key, Elf *elf, const char *what, uint64_t *base);
 /* The walk's view of pid's image (begun at image, as df_uimages has it). */
-/* interp_*: HotSpot's interpreter code in the image (0, 0: none), whose frames' methods the walk takes */
+/* hotspot: HotSpot's interpreter in the image (NULL: none), whose frames' methods the walk takes */
 int unwinder__set_proc(struct unwinder *u, uint32_t pid, uint64_t image, const struct df_umap *maps, size_t n,
-		       uint64_t interp_start, uint64_t interp_end);
+		       const struct df_hotspot *hotspot);
 /* A live process's entry names the tables of maps (delta 1), or no longer (-1):
  * they are evicted last. */
 void unwinder__hold(struct unwinder *u, const struct df_umap *maps, size_t n, int delta);
@@ -484,8 +487,7 @@ struct procs_hooks {
 	void (*tctx)(void *ctx, uint32_t pid, uint32_t model, uint64_t where, uint64_t go_off);
 	/* a sampled JVM whose libjvm exports vmStructs (at load + their link-time
 	 * addresses): its interpreter's code; 0 when found */
-	int (*hotspot)(void *ctx, uint32_t pid, uint64_t load, const struct hotspot_image *im, uint64_t *start,
-		       uint64_t *end);
+	int (*hotspot)(void *ctx, uint32_t pid, uint64_t load, const struct hotspot_image *im, struct df_hotspot *out);
 	void *ctx;
 };
 struct procs *procs__new(struct dfa_writer *w, struct objects *o, const struct procs_hooks *hooks);

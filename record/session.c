@@ -466,12 +466,12 @@ static void add_python(void *ctx, uint32_t pid, uint64_t runtime, const struct p
 }
 
 /* An object publishing an OpenTelemetry thread context mapped in pid: samples carry its trace and span. */
-static int find_hotspot(void *ctx, uint32_t pid, uint64_t load, const struct hotspot_image *im, uint64_t *start,
-			uint64_t *end)
+static int find_hotspot(void *ctx, uint32_t pid, uint64_t load, const struct hotspot_image *im,
+			struct df_hotspot *out)
 {
 	struct session *s = ctx;
 
-	return hotspot__attach(s->hs, pid, load, im, start, end);
+	return hotspot__attach(s->hs, pid, load, im, out);
 }
 
 static void add_tctx(void *ctx, uint32_t pid, uint32_t model, uint64_t where, uint64_t go_off)

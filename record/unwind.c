@@ -242,7 +242,7 @@ uint32_t unwinder__build(struct unwinder *u, const char *key, Elf *elf, const ch
 }
 
 int unwinder__set_proc(struct unwinder *u, uint32_t pid, uint64_t image, const struct df_umap *maps, size_t n,
-		       uint64_t interp_start, uint64_t interp_end)
+		       const struct df_hotspot *hotspot)
 {
 	static struct df_uproc v;	/* 8 KiB: not on the stack */
 
@@ -255,8 +255,7 @@ int unwinder__set_proc(struct unwinder *u, uint32_t pid, uint64_t image, const s
 	v.image = image;
 	v.n = n;
 	v.pad = 0;
-	v.interp_start = interp_start;
-	v.interp_end = interp_end;
+	v.hotspot = hotspot ? *hotspot : (struct df_hotspot){ 0 };
 	memcpy(v.maps, maps, n * sizeof(*maps));
 	memset(v.maps + n, 0, (DF_UMAPS_MAX - n) * sizeof(*maps));
 	return bpf_map_update_elem(u->procs_fd, &pid, &v, BPF_ANY) ? -errno : 0;

@@ -43,8 +43,12 @@ uint32_t pyframes__frame(struct pyframes *p, uint64_t frame)
 	if (DFA_IFRAME_FUNC(frame) == DFA_FUNC_CUT) {
 		id = frames__intern(p->fr, "[more python frames]", "[python]", "", FRAME_INTERP, SYM_NO_SYMBOL);
 	} else if (f && f->kind == DFA_FUNC_JAVA) {
-		/* a Java method, or the class an allocation made: a name only */
-		id = frames__intern(p->fr, f->name, "[java]", "", FRAME_INTERP, SYM_OK);
+		/* a Java method (with its lines where the recorder read them), or the class an allocation made */
+		line = instr == DFA_INSTR_UNKNOWN || f->version != 1 ? -1 : java_line(f->lines, f->lines_len, instr);
+		if (line > 0 && frames__lines(p->fr))
+			id = frames__intern_named(p->fr, must_strdup(f->name), f->file, line, "[java]", "", FRAME_INTERP);
+		else
+			id = frames__intern(p->fr, f->name, "[java]", "", FRAME_INTERP, SYM_OK);
 	} else if (!f || f->kind != DFA_FUNC_PYTHON) {
 		id = frames__intern(p->fr, "[unknown python code]", "[python]", "", FRAME_INTERP, SYM_NO_SYMBOL);
 	} else {

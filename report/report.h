@@ -207,6 +207,8 @@ void put_xml_text(FILE *f, const char *raw);
 
 /* pylines.c: the line of code unit instr in a CPython 3.11 location table; -1 if none */
 int python_line(const uint8_t *table, uint32_t len, int firstline, uint32_t instr);
+/* javalines.c: the line of bytecode index bci from a Java method's line table (FUNC version 1); -1 if none */
+int java_line(const uint8_t *table, uint32_t len, uint32_t bci);
 
 /* ranges.c: named address ranges [start, end) sorted by start */
 struct range {

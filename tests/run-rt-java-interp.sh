@@ -2,8 +2,9 @@
 # Java: interpreted frames named by method.  The BPF walk takes each
 # interpreted frame's Method* from the frame (the interpreter's code found
 # through libjvm's vmStructs) and dfrecord names it from the JVM's memory,
-# spelled as the JVMTI agent spells compiled methods; dfreport puts it where
-# the interpreter's native frame was.  -Xint: nothing is compiled.
+# spelled as the JVMTI agent spells compiled methods, with the bytecode index
+# the frame is at (its line with --lines); dfreport puts it where the
+# interpreter's native frame was.  -Xint: nothing is compiled.
 . "$(dirname "$0")/test-subr.sh"
 need_bpf
 need_tool javac openjdk-17-jdk-headless
@@ -13,15 +14,24 @@ JAVA="java -Xint -XX:+PreserveFramePointer -cp $PWD"
 
 # The command's JVM, which exits first.
 expect_exit 0 "$DFRECORD" -vv -F 499 -o cmd.dfa -- $JAVA Hot 3
-grep -q "HotSpot's interpreter at" stderr || fail "the interpreter was not found: $(grep -i hotspot stderr | head -3)"
+grep -Eq "HotSpot [0-9]+'s interpreter at" stderr || fail "the interpreter was not found: $(grep -iE "hotspot|vmstructs|interpreter" stderr | head -5)"
 "$DFREPORT" --folded cmd.dfa > cmd.folded 2>/dev/null || fail "no report"
 s=$(percent_matching cmd.folded 'long Hot[.]hotMethod[(]long[)]$')
 note "-Xint, the command's JVM: Hot.hotMethod named in $s% of samples"
-within "$s" 40 100 || fail "-Xint hot method: $s%: $(sort -k2 -nr cmd.folded | head -2 | cut -c1-400)"
+within "$s" 40 100 || fail "-Xint hot method: $s%: $(awk '{ print $NF "\t" $0 }' cmd.folded | sort -nr | head -2 | cut -c1-400)"
 # In place: main's frame, then hotMethod's, above the call stub that entered Java.
 s=$(percent_matching cmd.folded ';call_stub;void Hot[.]main[(]java[.]lang[.]String[[][]][)];long Hot[.]hotMethod[(]long[)]$')
 note "... under main, where the interpreter's frames were: $s%"
-within "$s" 40 100 || fail "interpreted frames out of place: $(sort -k2 -nr cmd.folded | head -1 | cut -c1-600)"
+within "$s" 40 100 || fail "interpreted frames out of place: $(awk '{ print $NF "\t" $0 }' cmd.folded | sort -nr | head -1 | cut -c1-600)"
+
+# --lines: each frame's line, from the method's line table at the bytecode
+# its frame is at: the call in main, the loop in hotMethod (as javac numbered them).
+call=$(grep -n 't += hotMethod' Hot.java | cut -d: -f1)
+body=$(grep -n 'static long hotMethod' Hot.java | cut -d: -f1)
+"$DFREPORT" --folded --lines cmd.dfa > lines.folded 2>/dev/null || fail "no report with --lines"
+s=$(percent_matching lines.folded "void Hot[.]main[(]java[.]lang[.]String[[][]][)] [(]Hot[.]java:$call[)];long Hot[.]hotMethod[(]long[)] [(]Hot[.]java:$body[)]\$")
+note "--lines: main at line $call calling hotMethod at line $body in $s% of samples"
+within "$s" 40 100 || fail "--lines: $s%: $(awk '{ print $NF "\t" $0 }' lines.folded | sort -nr | head -1 | sed 's/.*call_stub;//')"
 
 # -p: a JVM already running.
 $JAVA Hot 6 >/dev/null & jvm=$!
@@ -33,7 +43,7 @@ wait $jvm 2>/dev/null
 "$DFREPORT" --folded pid.dfa > pid.folded 2>/dev/null || fail "no report of -p"
 s=$(percent_matching pid.folded 'long Hot[.]hotMethod[(]long[)]$')
 note "-Xint, -p: Hot.hotMethod named in $s% of samples"
-within "$s" 40 100 || fail "-Xint -p: $s%: $(sort -k2 -nr pid.folded | head -2 | cut -c1-400)"
+within "$s" 40 100 || fail "-Xint -p: $s%: $(awk '{ print $NF "\t" $0 }' pid.folded | sort -nr | head -2 | cut -c1-400)"
 
 # Off-CPU: each waiting thread's method holds its wait time (Thread.sleep
 # and Object.wait are native methods: their own interpreted frames).
