@@ -18,7 +18,7 @@
 #include <sys/types.h>
 
 #define DFA_FORMAT_MAJOR 1
-#define DFA_FORMAT_MINOR 5
+#define DFA_FORMAT_MINOR 6
 /* A samples member is written once it holds this much (and at every flush). */
 #define DFA_SAMPLES_MEMBER_BYTES (8u << 20)
 
@@ -353,6 +353,8 @@ bool dfa_writer__has_debug_file(const struct dfa_writer *w, const char *key);
 int dfa_writer__add_debug_file(struct dfa_writer *w, const char *key, const void *data, size_t len);
 /* The JIT map (perf-PID.map text) of process image (pid, begin). */
 int dfa_writer__add_jit_map(struct dfa_writer *w, uint32_t pid, uint64_t begin, const void *data, size_t len);
+/* (1.6) The JIT code log of the image: "L NS START SIZE NAME" and "U NS START" lines (docs/format.md). */
+int dfa_writer__add_jit_log(struct dfa_writer *w, uint32_t pid, uint64_t begin, const void *data, size_t len);
 /* The kernel's module list (/proc/modules text). */
 int dfa_writer__add_kernel_modules(struct dfa_writer *w, const void *data, size_t len);
 /* Any other member, of a name no call above owns; written at once. */
@@ -480,6 +482,7 @@ int dfa_reader__object(struct dfa_reader *r, const char *key, const void **data,
 int dfa_reader__debug_file(struct dfa_reader *r, const char *key, const void **data, size_t *len);
 /* The JIT map of an image, the kernel's module list: DFA_FAILED if the archive has none. */
 int dfa_reader__jit_map(struct dfa_reader *r, const struct dfa_proc *p, const void **data, size_t *len);
+int dfa_reader__jit_log(struct dfa_reader *r, const struct dfa_proc *p, const void **data, size_t *len);
 int dfa_reader__kernel_modules(struct dfa_reader *r, const void **data, size_t *len);
 int dfa_reader__file(struct dfa_reader *r, const char *name, const void **data, size_t *len);
 size_t dfa_reader__member_count(const struct dfa_reader *r);

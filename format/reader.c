@@ -396,12 +396,23 @@ int dfa_reader__debug_file(struct dfa_reader *r, const char *key, const void **d
 	return member_data(r, name, DFA_MAX_MEMBER, data, len);
 }
 
-int dfa_reader__jit_map(struct dfa_reader *r, const struct dfa_proc *p, const void **data, size_t *len)
+static int jit_member(struct dfa_reader *r, const struct dfa_proc *p, const char *suffix, const void **data,
+		      size_t *len)
 {
 	char name[64];
 
-	snprintf(name, sizeof(name), DFA_JIT_PREFIX "%u.%llu.map", p->pid, (unsigned long long)p->begin);
+	snprintf(name, sizeof(name), DFA_JIT_PREFIX "%u.%llu.%s", p->pid, (unsigned long long)p->begin, suffix);
 	return member_data(r, name, DFA_MAX_MEMBER, data, len);
+}
+
+int dfa_reader__jit_map(struct dfa_reader *r, const struct dfa_proc *p, const void **data, size_t *len)
+{
+	return jit_member(r, p, "map", data, len);
+}
+
+int dfa_reader__jit_log(struct dfa_reader *r, const struct dfa_proc *p, const void **data, size_t *len)
+{
+	return jit_member(r, p, "log", data, len);
 }
 
 int dfa_reader__kernel_modules(struct dfa_reader *r, const void **data, size_t *len)

@@ -644,12 +644,24 @@ bool dfa_writer__has_debug_file(const struct dfa_writer *w, const char *key)
 	return dfa_writer__has_object(w, set_key);
 }
 
-int dfa_writer__add_jit_map(struct dfa_writer *w, uint32_t pid, uint64_t begin, const void *data, size_t len)
+/* jit/PID.BEGIN.SUFFIX: the members of a process image's JIT code. */
+static int add_jit(struct dfa_writer *w, uint32_t pid, uint64_t begin, const char *suffix, const void *data,
+		   size_t len)
 {
 	char name[64];
 
-	snprintf(name, sizeof(name), DFA_JIT_PREFIX "%u.%llu.map", pid, (unsigned long long)begin);
+	snprintf(name, sizeof(name), DFA_JIT_PREFIX "%u.%llu.%s", pid, (unsigned long long)begin, suffix);
 	return write_member(w, name, data, len);
+}
+
+int dfa_writer__add_jit_map(struct dfa_writer *w, uint32_t pid, uint64_t begin, const void *data, size_t len)
+{
+	return add_jit(w, pid, begin, "map", data, len);
+}
+
+int dfa_writer__add_jit_log(struct dfa_writer *w, uint32_t pid, uint64_t begin, const void *data, size_t len)
+{
+	return add_jit(w, pid, begin, "log", data, len);
 }
 
 int dfa_writer__add_kernel_modules(struct dfa_writer *w, const void *data, size_t len)

@@ -81,11 +81,14 @@ void jitmaps__save(struct dfa_writer *w, const struct jit_image *im)
 		len = 0;
 	if (im->interp_end)
 		data = add_interpreter(data, &len, im);
-	if (!data)
-		return;
-	if (len && dfa_writer__add_jit_map(w, im->pid, im->begin, data, len) != DFA_OK)
+	if (data && len && dfa_writer__add_jit_map(w, im->pid, im->begin, data, len) != DFA_OK)
 		pr_warn("pid %u: JIT map: %s", im->pid, dfa_writer__error(w));
-	else if (len)
+	else if (data && len)
 		pr_debug("pid %u: stored its JIT map (%zu bytes)", im->pid, len);
+	free(data);
+	/* dfprof's JVMTI agent: when each piece of code came and went. */
+	data = jitmaps__read_tmp(im, "/tmp/dfprof-code-%u.log", &len);
+	if (data && len && dfa_writer__add_jit_log(w, im->pid, im->begin, data, len) != DFA_OK)
+		pr_warn("pid %u: JIT code log: %s", im->pid, dfa_writer__error(w));
 	free(data);
 }

@@ -10,6 +10,12 @@
  * perf map has them ("long Hot.hotMethod(long)").  Loaded on attach
  * (Agent_OnAttach) it first replays the code already there.
  *
+ * Beside it, /tmp/dfprof-code-PID.log says when each piece of code came and
+ * went (CLOCK_MONOTONIC ns, the clock of dfrecord's samples): "L NS START
+ * SIZE NAME" as it is loaded, "U NS START" as the JIT frees a method's code
+ * (CompiledMethodUnload), so that an address the code cache gives to
+ * another method later is named right before and after.
+ *
  * With the option alloc=BYTES it also samples Java allocations (JVMTI's
  * SampledObjectAlloc, one per BYTES allocated on average) into
  * /tmp/dfprof-alloc-PID.log: a line "I BYTES" first, then per sample
@@ -26,24 +32,51 @@
 #include <jvmti.h>
 #include "javasig.h"
 
-static int map_fd = -1, alloc_fd = -1;
+static int map_fd = -1, alloc_fd = -1, code_fd = -1;
 
 #define MAX_FRAMES 64
 
-/* One line, written whole (O_APPEND: lines of threads never interleave). */
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* A line to fd, written whole (O_APPEND: lines of threads never interleave). */
+static void write_line(int fd, char *line, int n, size_t cap)
+{
+	if (n <= 0 || fd < 0)
+		return;
+	if (n >= (int)cap) {	/* a name cut short still ends its line */
+		n = cap - 1;
+		line[n - 1] = '\n';
+	}
+	if (write(fd, line, n) < 0)
+		return;
+}
+
+/* Code that came: a line of the perf map, and of the code log with its time. */
 static void put_line(const void *addr, jint size, const char *name)
 {
 	char line[1024];
-	int n = snprintf(line, sizeof(line), "%lx %x %s\n", (unsigned long)addr, (unsigned)size, name);
 
-	if (n <= 0 || map_fd < 0)
-		return;
-	if (n >= (int)sizeof(line)) {	/* a name cut short still ends its line */
-		n = sizeof(line) - 1;
-		line[n - 1] = '\n';
-	}
-	if (write(map_fd, line, n) < 0)
-		return;
+	write_line(map_fd, line, snprintf(line, sizeof(line), "%lx %x %s\n", (unsigned long)addr, (unsigned)size, name),
+		   sizeof(line));
+	write_line(code_fd, line, snprintf(line, sizeof(line), "L %llu %lx %x %s\n", now_ns(), (unsigned long)addr,
+					   (unsigned)size, name), sizeof(line));
+}
+
+/* A compiled method's code freed: the address may be another's from now on. */
+static void JNICALL on_unload(jvmtiEnv *j, jmethodID m, const void *addr)
+{
+	char line[64];
+
+	(void)j;
+	(void)m;
+	write_line(code_fd, line, snprintf(line, sizeof(line), "U %llu %lx\n", now_ns(), (unsigned long)addr),
+		   sizeof(line));
 }
 
 static void JNICALL on_compiled(jvmtiEnv *j, jmethodID m, jint size, const void *addr, jint map_len,
@@ -162,12 +195,16 @@ static jint start(JavaVM *vm, const char *options, int attached)
 	caps.can_generate_sampled_object_alloc_events = interval > 0;
 	cb.CompiledMethodLoad = on_compiled;
 	cb.DynamicCodeGenerated = on_dynamic;
+	cb.CompiledMethodUnload = on_unload;
 	cb.SampledObjectAlloc = on_alloc;
 	if ((*j)->AddCapabilities(j, &caps) != JVMTI_ERROR_NONE ||
 	    (*j)->SetEventCallbacks(j, &cb, sizeof(cb)) != JVMTI_ERROR_NONE || (map_fd = open_own("/tmp/perf-%d.map")) < 0)
 		return JNI_ERR;
 	(*j)->SetEventNotificationMode(j, JVMTI_ENABLE, JVMTI_EVENT_COMPILED_METHOD_LOAD, NULL);
 	(*j)->SetEventNotificationMode(j, JVMTI_ENABLE, JVMTI_EVENT_DYNAMIC_CODE_GENERATED, NULL);
+	/* Without its log the perf map still names everything (the last name of a reused address). */
+	if ((code_fd = open_own("/tmp/dfprof-code-%d.log")) >= 0)
+		(*j)->SetEventNotificationMode(j, JVMTI_ENABLE, JVMTI_EVENT_COMPILED_METHOD_UNLOAD, NULL);
 	if (interval && (alloc_fd = open_own("/tmp/dfprof-alloc-%d.log")) >= 0) {
 		snprintf(header, sizeof(header), "I %d\n", (int)interval);
 		if (write(alloc_fd, header, strlen(header)) > 0 &&

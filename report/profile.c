@@ -15,6 +15,7 @@ struct agg {
 	const struct dfa_context *ctx;	/* by_thread: the trace context, or NULL */
 	uint32_t pid, tid, stack;
 	uint32_t derived;	/* 0, or index + 1 of the unwound user stack that replaces the chain */
+	uint32_t jit_epoch;	/* symbolizer__jit_epoch: JIT code named as at that time */
 	uint64_t value, samples;
 };
 
@@ -227,7 +228,7 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 
 		if (!(i & 4095))
 			log_progress("reading samples", i, n);
-		uint32_t derived;
+		uint32_t derived, epoch;
 		struct pairmap_entry *sl;
 
 		const struct dfa_event_info *sev = dfa_event__info(s->event);
@@ -245,13 +246,15 @@ static struct agg *aggregate(struct profile *pf, struct dfa_reader *r, const str
 			key = hash_mix(key, (uint64_t)(uintptr_t)ctx);
 		value = ev->unit == DFA_UNIT_NS && sev->unit == DFA_UNIT_COUNT ? oncpu_ns * s->value : s->value;
 		derived = s->ustack ? unwind_sample(pf, r, s, p) : 0;
-		sl = pairmap__find(&ix, key, (uint64_t)derived << 32 | s->stack, true);
+		/* JIT code that moved is named as it was then: a stack per epoch. */
+		epoch = symbolizer__jit_epoch(pf->sym, p, s->ts);
+		sl = pairmap__find(&ix, epoch ? hash_mix(key, epoch) : key, (uint64_t)derived << 32 | s->stack, true);
 		if (!sl)
 			oom();
 		if (!sl->val) {
 			must_grow(&agg, &cap, n_agg + 1, sizeof(*agg), 1024);
 			agg[n_agg] = (struct agg){ p, o->by_thread ? dfa_reader__thread_name(r, s->tid, s->ts) : NULL,
-						   ctx, s->pid, s->tid, s->stack, derived, 0, 0 };
+						   ctx, s->pid, s->tid, s->stack, derived, epoch, 0, 0 };
 			sl->val = ++n_agg;	/* 0 marks a new slot */
 			if (!pairmap__find(&images, key, 0, true))
 				oom();
@@ -313,7 +316,7 @@ static void push_user(struct profile *pf, size_t *cap, const struct agg *a, cons
 	/* Native frames are symbolized first, to count the eval loops among them.
 	 * Only the innermost frame of all is an exact ip; the rest are return addresses. */
 	for (uint32_t i = st->n_user; i-- > 0;) {
-		n = symbolizer__user(pf->sym, a->proc, st->user[i], i > 0 || st->n_kern > 0, ids, 32);
+		n = symbolizer__user(pf->sym, a->proc, st->user[i], i > 0 || st->n_kern > 0, a->jit_epoch, ids, 32);
 		for (int j = 0; j < n; j++) {
 			push_id(pf, cap, ids[j]);
 			n_eval += n_runs && symbolizer__is_eval_loop(pf->sym, ids[j]);

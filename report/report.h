@@ -120,9 +120,12 @@ struct symbolizer *symbolizer__new(struct dfa_reader *r, const struct report_opt
 void symbolizer__free(struct symbolizer *s);
 /* Frame ids; "ret" marks a return address (looked up at ip - 1).  A user
  * address can be several frames (inlined functions): up to max ids are
- * written to out, outermost first, and their number returned. */
-int symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip, bool ret,
+ * written to out, outermost first, and their number returned.  jit_epoch:
+ * symbolizer__jit_epoch's of the sample's time, for JIT code that moved. */
+int symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip, bool ret, uint32_t jit_epoch,
 		     uint32_t *out, int max);
+/* The JIT epoch of image p at ts: 0 unless its JIT code log says code was freed (jitmaps__epoch). */
+uint32_t symbolizer__jit_epoch(struct symbolizer *s, const struct dfa_proc *p, uint64_t ts);
 uint32_t symbolizer__kernel(struct symbolizer *s, uint64_t ip, bool ret);
 /* An interpreted frame (DFA_IFRAME) of a Python function. */
 uint32_t symbolizer__interp(struct symbolizer *s, uint64_t frame);
@@ -152,8 +155,10 @@ int elfsym__resolve(struct elfsym *o, struct frames *fr, const char *obj, uint64
 struct jitmaps;
 struct jitmaps *jitmaps__new(struct dfa_reader *r);
 void jitmaps__free(struct jitmaps *j);
-/* The name a JIT map gives ip in image p, or NULL; borrowed. */
-const char *jitmaps__lookup(struct jitmaps *j, const struct dfa_proc *p, uint64_t ip);
+/* The epoch of image p at ts: how many pieces of its code its log says were freed up to then (0 without). */
+uint32_t jitmaps__epoch(struct jitmaps *j, const struct dfa_proc *p, uint64_t ts);
+/* The name the JIT map or log gives ip in image p in that epoch, or NULL; borrowed. */
+const char *jitmaps__lookup(struct jitmaps *j, const struct dfa_proc *p, uint64_t ip, uint32_t epoch);
 
 /* pyframes.c: Python frames */
 struct pyframes;

@@ -147,7 +147,13 @@ static int single(uint32_t *out, uint32_t id)
 	return 1;
 }
 
-int symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip, bool ret, uint32_t *out, int max)
+uint32_t symbolizer__jit_epoch(struct symbolizer *s, const struct dfa_proc *p, uint64_t ts)
+{
+	return p ? jitmaps__epoch(s->jits, p, ts) : 0;
+}
+
+int symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip, bool ret, uint32_t jit_epoch,
+		     uint32_t *out, int max)
 {
 	const char *jit;
 	uint32_t ids[MAX_INLINE];
@@ -162,7 +168,7 @@ int symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip
 	if (!p)
 		return single(out, frames__intern(s->frames, "[unknown]", "", "", FRAME_USER, SYM_NO_PROC));
 	m = find_map(p, ip);
-	if ((!m || !m->object[0]) && (jit = jitmaps__lookup(s->jits, p, ip)))
+	if ((!m || !m->object[0]) && (jit = jitmaps__lookup(s->jits, p, ip, jit_epoch)))
 		return single(out, frames__intern(s->frames, jit, "[jit]", "", FRAME_USER, SYM_OK));
 	if (!m)
 		return single(out, frames__intern(s->frames, "[unknown]", "", "", FRAME_USER, SYM_NO_MAP));

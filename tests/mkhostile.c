@@ -9,7 +9,8 @@
  * sit at the ends of the address space), utf8 (names that are not UTF-8),
  * lost (a recording that lost 42% of its records), zsection (an object
  * whose compressed .debug_info FILE, zlib, claims what it holds), debugdata
- * (an object whose .gnu_debugdata is FILE, xz).
+ * (an object whose .gnu_debugdata is FILE, xz), jitlog (a JIT code log in
+ * which an address changes hands, among lines no agent would write).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -280,6 +281,26 @@ int main(int argc, char **argv)
 			sample(1100 + i, DFA_EV_ONCPU, 1, 0, i % 2 ? 0x500110 : 0x500010, NULL);
 		}
 		sample_context = 0;
+		finish();
+	} else if (!strcmp(kind, "jitlog")) {
+		/* A.old at 0x500000 until 1120, then C.fresh there; the perf map has the last name only. */
+		static const char map[] = "500000 100 long A.old()\n500200 100 void B.other()\n500000 80 long C.fresh()\n";
+		static const char log[] = "L 1000 500000 100 long A.old()\n"
+					  "L 1000 500200 100 void B.other()\n"
+					  "garbage\nL x 1 2 3\nU 999 777777\nL 5 600000 ffffffffffffffff wraps\nL 6 600000 10\n"
+					  "U 1120 500000\nU 1121 500000\n"
+					  "L 1125 500000 80 long C.fresh()\n"
+					  "U 18446744073709551615 500200";
+
+		start(out, "1000", "2000");
+		proc("timed", "/bin/timed", "");
+		check(dfa_writer__add_jit_map(w, 7, 0, map, sizeof(map) - 1), "jit map");
+		check(dfa_writer__add_jit_log(w, 7, 0, log, sizeof(log) - 1), "jit log");
+		for (int i = 0; i < 20; i++) {
+			sample(1100 + i, DFA_EV_ONCPU, 1, 0, 0x500010, NULL);
+			sample(1130 + i, DFA_EV_ONCPU, 1, 0, 0x500010, NULL);
+			sample(1100 + 2 * i, DFA_EV_ONCPU, 1, 0, 0x500210, NULL);
+		}
 		finish();
 	} else if (!strcmp(kind, "lost")) {
 		start(out, "1000", "2000");

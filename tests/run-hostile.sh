@@ -53,6 +53,15 @@ expect_exit 0 "$DFREPORT" --folded wrapsp.dfa
 grep -q 'hostile_func' stdout || fail "wrapsp: $(cat stdout)"
 
 # Names that are not UTF-8, controls among them: every output parses, labels cut between characters.
+# JIT code that changed hands: named as it was at each sample, whatever
+# else the log holds (lines no agent writes, an unload of nothing).
+"$MK" jitlog jitlog.dfa || fail "cannot make jitlog.dfa"
+expect_exit 0 "$DFREPORT" --folded jitlog.dfa
+grep -qx 'timed;long A[.]old();long A[.]old() 20' stdout || fail "code before it was freed: $(cat stdout)"
+grep -qx 'timed;long C[.]fresh();long C[.]fresh() 20' stdout || fail "code at a freed address: $(cat stdout)"
+grep -qx 'timed;void B[.]other();void B[.]other() 20' stdout || fail "code never freed: $(cat stdout)"
+[ "$(wc -l < stdout)" = 3 ] || fail "jitlog: more stacks than three: $(cat stdout)"
+
 "$MK" utf8 utf8.dfa || fail "cannot make utf8.dfa"
 expect_exit 0 "$DFREPORT" --flame -o u.svg utf8.dfa
 xmllint --noout u.svg 2>err || fail "flame graph is not XML: $(head -3 err)"

@@ -84,6 +84,27 @@ for m in sleepOnce waitOnce; do
 	within "$s" 70 100 || fail "off-CPU: $m holds $s% of its thread's wait time"
 done
 
+# Code the JIT frees and gives to other methods (javac in a 3 MiB code
+# cache): the agent logs each load and unload with its time, and the
+# archive keeps the log, by which dfreport names each address as it was at
+# each sample (run-hostile checks that naming on a log of known reuse).
+mkdir gen
+for i in $(seq 1 150); do
+	echo "public class G$i { static int f(int x) { int s = 0; for (int k = 0; k < x; k++) s += k * $i; return s; } static String g(String a) { return a + $i; } }" > gen/G$i.java
+done
+expect_exit 0 "$DFRECORD" -F 499 -o flush.dfa -- javac -J-XX:ReservedCodeCacheSize=3m -J-XX:-SegmentedCodeCache \
+	-J-XX:+PreserveFramePointer -d gen/out gen/*.java
+"$DFREPORT" --info flush.dfa > info.txt 2>/dev/null || fail "no --info of the javac recording"
+pid=$(awk '/^== processes/ { p = 1; next } p && /^$/ { exit } p && $4 == "javac" { print $1; exit }' info.txt)
+log=/tmp/dfprof-code-$pid.log
+[ -n "$pid" ] && [ -f "$log" ] || fail "no code log of javac ($pid)"
+freed=$(grep -c '^U ' "$log")
+reused=$(awk '$1 == "L" { n[$3]++ } END { c = 0; for (a in n) if (n[a] > 1) c++; print c }' "$log")
+note "javac in a small code cache: $freed pieces of code freed, $reused addresses given to other code"
+[ "$freed" -gt 0 ] && [ "$reused" -gt 0 ] || fail "no code freed and reused: the case is not made"
+grep -Eq '^jit/ +2 members' info.txt || fail "the archive lacks the code log: $(grep '^jit' info.txt)"
+rm -f "$log" /tmp/perf-$pid.map
+
 # An agent in a directory others may write is not given to the JVMs.
 mkdir -m 0777 open && cp "$DFPROF_JVMTI_AGENT" open/ || fail "cannot copy the agent"
 DFPROF_JVMTI_AGENT="$PWD/open/libdfprof-jvmti.so" expect_exit 0 "$DFRECORD" -F 99 -o open.dfa -- $JAVA 0.3
