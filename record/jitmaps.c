@@ -60,8 +60,9 @@ char *jitmaps__read_tmp(const struct jit_image *im, const char *fmt, size_t *len
 static char *add_interpreter(char *data, size_t *len, const struct jit_image *im)
 {
 	char line[64];
-	int n = snprintf(line, sizeof(line), "%llx %llx Interpreter\n", (unsigned long long)im->interp_start,
-			 (unsigned long long)(im->interp_end - im->interp_start));
+	/* on a line of its own, after a map cut short in a line */
+	int n = snprintf(line, sizeof(line), "%s%llx %llx Interpreter\n", *len && data[*len - 1] != '\n' ? "\n" : "",
+			 (unsigned long long)im->interp_start, (unsigned long long)(im->interp_end - im->interp_start));
 	char *more = realloc(data, *len + n + 1);
 
 	if (!more)
