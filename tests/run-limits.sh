@@ -46,7 +46,7 @@ rc=$?
 took=$(since "$start")
 [ $rc = 0 ] || fail "-p whose targets exit: exit $rc after $took s: $(cat rec.err)"
 note "-p of processes that exit after 1 and 1.5 s: stopped after $took s"
-within "$took" 1 6 || fail "-p went on $took s after its targets exited"
+within "$took" 1 "$(slow 6)" || fail "-p went on $took s after its targets exited"
 
 # -F far above what the kernel allows: capped, saying so; -d still holds.
 max=$(awk '{ print $1 < 20000 ? $1 : 20000 }' /proc/sys/kernel/perf_event_max_sample_rate)
@@ -61,7 +61,7 @@ took=$(since "$start")
 [ $rc = 0 ] || fail "-F 1000000 -d 2: exit $rc after $took s: $(cat rec.err)"
 grep -q "above what this machine can take.*sampling at $max Hz" rec.err || fail "-F not capped: $(cat rec.err)"
 note "-F 1000000 -d 2 under load: $took s"
-within "$took" 1 8 || fail "-d 2 ended after $took s"
+within "$took" 1 "$(slow 8)" || fail "-d 2 ended after $took s"
 
 # SIGTERM at the highest rate, two CPUs busy: finalized within a second or two.
 "$DFRECORD" -a --no-jvm-perfmap -F "$max" -o term.dfa 2>rec.err &

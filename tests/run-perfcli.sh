@@ -16,7 +16,7 @@ start=$(date +%s%N)
 # answer for their perf maps at the end, which is not what this measures.
 expect_exit 0 "$DFRECORD" -g -a --no-jvm-perfmap -F 199 -o all.dfa -- sleep 1
 took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-[ "$took_ms" -lt 3500 ] || fail "-a -- sleep 1 took $took_ms ms"
+[ "$took_ms" -lt "$(slow 3500)" ] || fail "-a -- sleep 1 took $took_ms ms"
 "$DFREPORT" --folded --comm cpusplit all.dfa > all.folded 2>/dev/null
 [ "$(sum_matching all.folded 'hot_a')" -gt 20 ] || fail "-a -- sleep: the other process was not sampled: $(head -3 all.folded)"
 grep -q '^sleep' all.folded && note "sleep sampled too (expected: it is part of the system)"

@@ -78,11 +78,17 @@ caps_of() {
 	rm -f caps.dfa
 	"$DFRECORD" -a -d 2 -o caps.dfa "$@" 2>/dev/null &
 	local rec=$! i
-	for i in $(seq 40); do
+	local full c
+	full=$(awk '/^CapEff/ { print $2 }' /proc/self/status)
+	# The archive is published, then the capabilities go: until they do
+	# (a start beside other tests can take seconds), or for 20 s.
+	for i in $(seq 200); do
 		sleep 0.1
-		[ -e caps.dfa ] && break
+		[ -e caps.dfa ] || continue
+		c=$(awk '/^CapEff/ { print $2 }' /proc/$rec/status)
+		[ "$c" != "$full" ] && break
 	done
-	sleep 0.3	# the archive is published, then the capabilities go
+	sleep 0.1
 	awk '/^CapEff/ { print $2 }' /proc/$rec/status
 	wait $rec
 }

@@ -74,6 +74,14 @@ within() {
 	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'
 }
 
+# slow SECONDS: a time bound of the product, for this build.  The
+# sanitizer build (ASAN_OPTIONS set: .ci/run's second half) runs several
+# times slower, beside another test on two CPUs: there it checks memory
+# errors, and a bound only that dfrecord ends at all, four times as late.
+slow() {
+	awk -v s="$1" -v k="${ASAN_OPTIONS:+4}" 'BEGIN { printf "%g\n", s * (k ? k : 1) }'
+}
+
 # other_pythons: CPython 3.12 and 3.13 interpreters this machine happens to
 # have (pyenv, /usr/local), one per version; Debian 12 itself has only 3.11.
 other_pythons() {
