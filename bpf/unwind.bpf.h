@@ -351,23 +351,30 @@ static __always_inline __u32 uw_no_table(__u32 obj)
 	}
 }
 
-/* An interpreted Java frame, from the frame fp is at: its method and bytecode index. */
-static __always_inline void uw_java_frame(struct df_uwalk *s, const struct df_hotspot *hs)
+/* An interpreted Java frame, from the frame fp is at: its method and bytecode
+ * index.  A global function: verified once, not again on each path of the
+ * walk's step after it (which cost 50 ms of verification). */
+__noinline long uw_java_frame(struct df_uwalk *s, __u64 method_const, __u64 const_size)
 {
 	__u64 method = 0, bcp = 0, cm = 0, word = 0, bci;
-	__u32 j = s->n_java;
+	__u32 j;
+
+	if (!s)
+		return 0;
+	j = s->n_java;
 
 	if (!uw_read(s, s->fp + DF_HOTSPOT_METHOD_OFF, &method, 8) && method && !(method & ~DF_JAVA_METHOD_MASK)) {
 		word = method;
 		if (!uw_read(s, s->fp + DF_HOTSPOT_BCP_OFF, &bcp, 8) &&
-		    !bpf_probe_read_user(&cm, 8, (void *)(method + hs->method_const)) &&
-		    (bci = bcp - (cm + hs->const_size)) < 0xffff)
+		    !bpf_probe_read_user(&cm, 8, (void *)(method + method_const)) &&
+		    (bci = bcp - (cm + const_size)) < 0xffff)
 			word |= (bci + 1) << DF_JAVA_BCI_SHIFT;
 	}
 	if (j < DF_MAX_PY) {
 		s->java[j] = word;
 		s->n_java = j + 1;
 	}
+	return 0;
 }
 
 static long uw_step(__u32 i, void *arg)
@@ -390,7 +397,7 @@ static long uw_step(__u32 i, void *arg)
 	/* A return address: the call is the instruction before it. */
 	look = s->exact ? s->pc : s->pc - 1;
 	if (c->proc && look >= c->proc->hotspot.interp_start && look < c->proc->hotspot.interp_end)
-		uw_java_frame(s, &c->proc->hotspot);
+		uw_java_frame(s, c->proc->hotspot.method_const, c->proc->hotspot.const_size);
 	m = look >= s->last.start && look < s->last.end ? &s->last : c->proc ? uw_find_map(c->proc, look) : NULL;
 	/* dfrecord lists every executable mapping, JIT code's too: one it does
 	 * not know is new, and the kernel knows it (else the whole walk is left
