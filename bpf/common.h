@@ -47,7 +47,7 @@ enum {
 	DF_F_OPEN = 2,		/* off-cpu: still waiting when the recording ended */
 	DF_F_PY_CUT = 4,	/* the Python frames go on beyond the n_py taken */
 	DF_F_TCTX = 8,		/* a struct df_tctx (tctx.h) follows the ips, before any stack copy */
-	DF_F_JAVA = 16,		/* the n_py words are Method* of HotSpot's interpreted frames, innermost first */
+	DF_F_JAVA = 16,		/* the n_py words are HotSpot's interpreted frames (unwind.h), innermost first */
 };
 
 /* One stack sample (on-cpu, off-cpu, memory); only the first n_kern + n_user

@@ -221,3 +221,27 @@ size_t elfsnap__each_dynsym(Elf *elf, bool (*cb)(void *ctx, const GElf_Sym *sym,
 	}
 	return 0;
 }
+
+bool elfsnap__exec_segment(Elf *elf, GElf_Phdr *seg, bool *program)
+{
+	size_t n;
+	bool found = false;
+
+	if (program)
+		*program = false;
+	if (elf_getphdrnum(elf, &n))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph))
+			continue;
+		if (program)
+			*program |= ph.p_type == PT_INTERP;
+		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && !found) {
+			*seg = ph;
+			found = true;
+		}
+	}
+	return found;
+}

@@ -141,22 +141,15 @@ static bool note_exported(void *ctx, const GElf_Sym *sym, const char *name)
 
 bool hotspot__detect(Elf *elf, struct hotspot_image *out)
 {
-	size_t n;
+	GElf_Phdr ph;
 
 	memset(out, 0, sizeof(*out));
 	elfsnap__each_dynsym(elf, note_exported, out, NULL);
-	if (out->have != (1u << HS_SYM__COUNT) - 1 || elf_getphdrnum(elf, &n))
+	if (out->have != (1u << HS_SYM__COUNT) - 1 || !elfsnap__exec_segment(elf, &ph, NULL))
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
-
-		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X)) {
-			out->exec_delta = (int64_t)(ph.p_offset - ph.p_vaddr);
-			out->found = true;
-			return true;
-		}
-	}
-	return false;
+	out->exec_delta = (int64_t)(ph.p_offset - ph.p_vaddr);
+	out->found = true;
+	return true;
 }
 
 struct hotspot *hotspot__new(struct dfa_writer *w)
@@ -208,75 +201,108 @@ static bool read_cstr(uint32_t pid, uint64_t addr, char *buf, size_t len)
 	return false;
 }
 
-/* The vmStructs fields dfrecord reads, into j; false if the tables make no sense. */
-static bool read_structs(uint32_t pid, const uint64_t *word, struct jvm *j)
+/*
+ * Walks one of vmStructs' tables (base, stride bytes an entry, the type name
+ * pointer at type_off) to its end: each entry and its type's name to cb,
+ * until cb says it has what it wants; false if the table cannot be read.
+ */
+static bool walk_table(uint32_t pid, uint64_t base, uint64_t stride, uint64_t type_off,
+		       bool (*cb)(void *ctx, uint32_t pid, const uint8_t *e, const char *type), void *ctx)
 {
-	uint64_t base = word[HS_STRUCTS], stride = word[HS_S_STRIDE], last_type = 0;
-	char type[64] = "", field[64];
+	uint64_t last = 0;
+	char type[64] = "";
 	uint8_t e[256];
 
-	if (!base || stride < 24 || stride > sizeof(e))
+	if (!base || stride < 16 || stride > sizeof(e) || type_off + 8 > stride)
 		return false;
-	for (const uint64_t *o = &word[HS_S_TYPE]; o <= &word[HS_S_ADDRESS]; o++)
-		if (*o + 8 > stride)
-			return false;
 	for (size_t i = 0; i < MAX_ENTRIES; i++) {
-		uint64_t tp, fp, addr, off;
-		int32_t is_static;
+		uint64_t tp;
 
 		if (!procfs__read_mem(pid, base + i * stride, e, stride))
 			return false;
-		memcpy(&tp, e + word[HS_S_TYPE], 8);
+		memcpy(&tp, e + type_off, 8);
 		if (!tp)
 			return true;	/* the table's end */
-		if (tp != last_type && !read_cstr(pid, tp, type, sizeof(type)))
+		/* Entries of a type come together: its name is read once. */
+		if (tp != last && !read_cstr(pid, tp, type, sizeof(type)))
 			continue;
-		last_type = tp;
-		memcpy(&fp, e + word[HS_S_FIELD], 8);
-		for (int f = 0; f < F__COUNT; f++) {
-			if (strcmp(type, fields[f].type) || !fp || !read_cstr(pid, fp, field, sizeof(field)) ||
-			    strcmp(field, fields[f].field))
-				continue;
-			memcpy(&is_static, e + word[HS_S_STATIC], 4);
-			memcpy(&off, e + word[HS_S_OFFSET], 8);
-			memcpy(&addr, e + word[HS_S_ADDRESS], 8);
-			j->field[f] = is_static ? addr : off;
-			j->found |= 1u << f;
-			break;
-		}
+		last = tp;
+		if (cb(ctx, pid, e, type))
+			return true;
 	}
 	return true;
+}
+
+struct structs_walk {
+	const uint64_t *word;
+	struct jvm *j;
+};
+
+/* A field entry: noted if it is one dfrecord reads. */
+static bool note_field(void *ctx, uint32_t pid, const uint8_t *e, const char *type)
+{
+	const struct structs_walk *w = ctx;
+	const uint64_t *word = w->word;
+	uint64_t fp, addr, off;
+	int32_t is_static;
+	char field[64];
+
+	memcpy(&fp, e + word[HS_S_FIELD], 8);
+	for (int f = 0; f < F__COUNT; f++) {
+		if (strcmp(type, fields[f].type) || !fp || !read_cstr(pid, fp, field, sizeof(field)) ||
+		    strcmp(field, fields[f].field))
+			continue;
+		memcpy(&is_static, e + word[HS_S_STATIC], 4);
+		memcpy(&off, e + word[HS_S_OFFSET], 8);
+		memcpy(&addr, e + word[HS_S_ADDRESS], 8);
+		w->j->field[f] = is_static ? addr : off;
+		w->j->found |= 1u << f;
+		break;
+	}
+	return false;
+}
+
+/* The vmStructs fields dfrecord reads, into j; false if the table makes no sense. */
+static bool read_structs(uint32_t pid, const uint64_t *word, struct jvm *j)
+{
+	struct structs_walk w = { word, j };
+
+	if (word[HS_S_STRIDE] < 24)
+		return false;
+	for (const uint64_t *o = &word[HS_S_TYPE]; o <= &word[HS_S_ADDRESS]; o++)
+		if (*o + 8 > word[HS_S_STRIDE])
+			return false;
+	return walk_table(pid, word[HS_STRUCTS], word[HS_S_STRIDE], word[HS_S_TYPE], note_field, &w);
+}
+
+struct types_walk {
+	uint64_t size_off;
+	struct jvm *j;
+};
+
+/* A type entry: the size of ConstantPool or ConstMethod; done with both. */
+static bool note_size(void *ctx, uint32_t pid, const uint8_t *e, const char *type)
+{
+	struct types_walk *w = ctx;
+	uint64_t size;
+
+	(void)pid;
+	memcpy(&size, e + w->size_off, 8);
+	if (size < 4096 && !strcmp(type, "ConstantPool"))
+		w->j->pool_size = size;
+	else if (size < 4096 && !strcmp(type, "ConstMethod"))
+		w->j->const_size = size;
+	return w->j->pool_size && w->j->const_size;
 }
 
 /* The sizes of ConstantPool and ConstMethod from the types table, into j; false if not both. */
 static bool type_sizes(uint32_t pid, const uint64_t *word, struct jvm *j)
 {
-	uint64_t base = word[HS_TYPES], stride = word[HS_T_STRIDE], last = 0;
-	char type[64] = "";
-	uint8_t e[256];
+	struct types_walk w = { word[HS_T_SIZE], j };
 
-	if (!base || stride < 16 || stride > sizeof(e) || word[HS_T_TYPE] + 8 > stride || word[HS_T_SIZE] + 8 > stride)
-		return false;
-	for (size_t i = 0; i < MAX_ENTRIES && !(j->pool_size && j->const_size); i++) {
-		uint64_t tp, size;
-
-		if (!procfs__read_mem(pid, base + i * stride, e, stride))
-			return false;
-		memcpy(&tp, e + word[HS_T_TYPE], 8);
-		if (!tp)
-			break;
-		if (tp != last && !read_cstr(pid, tp, type, sizeof(type)))
-			continue;
-		last = tp;
-		memcpy(&size, e + word[HS_T_SIZE], 8);
-		if (size >= 4096)
-			continue;
-		if (!strcmp(type, "ConstantPool"))
-			j->pool_size = size;
-		else if (!strcmp(type, "ConstMethod"))
-			j->const_size = size;
-	}
-	return j->pool_size && j->const_size;
+	return word[HS_T_SIZE] + 8 <= word[HS_T_STRIDE] &&
+	       walk_table(pid, word[HS_TYPES], word[HS_T_STRIDE], word[HS_T_TYPE], note_size, &w) && j->pool_size &&
+	       j->const_size;
 }
 
 static struct jvm *jvm_of(struct hotspot *h, uint32_t pid, bool create)
@@ -332,11 +358,13 @@ int hotspot__attach(struct hotspot *h, uint32_t pid, uint64_t load, const struct
 
 void hotspot__forget(struct hotspot *h, uint32_t pid)
 {
-	struct pairmap_entry *e = pairmap__find(&h->jvms, pid, 0, false);
-	struct pairmap_entry *g = pairmap__find(&h->jvms, pid, 1, true);
+	struct pairmap_entry *e = pairmap__find(&h->jvms, pid, 0, false), *g;
 
-	if (e && e->val)
-		h->v[e->val - 1] = (struct jvm){ 0 };
+	/* Every process's exec and exit comes here: only a JVM's leaves a trace. */
+	if (!e || !e->val)
+		return;
+	h->v[e->val - 1] = (struct jvm){ 0 };
+	g = pairmap__find(&h->jvms, pid, 1, true);
 	if (g)
 		g->val++;	/* its methods so far were another image's */
 }

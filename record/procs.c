@@ -556,6 +556,7 @@ static void tell_new_library(struct procs *ps, const struct mmap_event *e)
 	tell_library(ps, &tmp, &m, key);
 }
 
+/* Whatever the image: the probes attach to the file, for every process. */
 void procs__on_mmap_early(struct procs *ps, const struct mmap_event *e)
 {
 	if (e->len && ps->hooks.library && e->path[0] == '/' && ps->hooks.library_wanted(ps->hooks.ctx, e->path))
@@ -570,14 +571,12 @@ void procs__on_mmap(struct procs *ps, const struct mmap_event *e)
 	struct map *g;
 	size_t n = 0;
 
-	/* Images whose maps were never read get them all at their first sample;
-	 * a library a probe attaches to is told of at once (a process that
-	 * only allocates on a GPU sends no sample before it is probed). */
-	if (!p || !p->have_maps) {
-		if (e->len && ps->hooks.library && e->path[0] == '/' && ps->hooks.library_wanted(ps->hooks.ctx, e->path))
-			tell_new_library(ps, e);
+	/* Images whose maps were never read get them all at their first
+	 * sample; a library a probe attaches to was told of as the mapping was
+	 * read (procs__on_mmap_early: a process that only allocates on a GPU
+	 * sends no sample before it is probed). */
+	if (!p || !p->have_maps)
 		return;
-	}
 	if (!e->len || !(m.path = strdup(e->path)))
 		return;
 	old = find_map(p->maps, p->n_maps, m.start);

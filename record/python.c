@@ -169,7 +169,7 @@ bool python__detect(Elf *elf, const uint8_t *bytes, size_t len, struct python_im
 	GElf_Sym runtime = { 0 }, version = { 0 };
 	const uint8_t *v;
 	uint32_t hex;
-	size_t n;
+	GElf_Phdr ph;
 
 	memset(out, 0, sizeof(*out));
 	/* Py_Version exists from 3.11 on; older interpreters are not walked. */
@@ -182,21 +182,12 @@ bool python__detect(Elf *elf, const uint8_t *bytes, size_t len, struct python_im
 	out->layout_ok = out->version < 0x30d ? layout_of(out->version) != NULL
 		: layout_of(out->version) && (v = symbol_bytes(elf, bytes, len, &runtime, 44 * 8)) &&
 		  debug_offsets_agree(v, 44 * 8, layout_of(out->version));
-	if (elf_getphdrnum(elf, &n))
+	if (!elfsnap__exec_segment(elf, &ph, &out->executable))
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(elf, i, &ph))
-			continue;
-		out->executable |= ph.p_type == PT_INTERP;
-		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && !out->found) {
-			out->exec_delta = (int64_t)(ph.p_offset - ph.p_vaddr);
-			out->exec_vaddr = ph.p_vaddr;
-			out->found = true;
-		}
-	}
-	return out->found;
+	out->exec_delta = (int64_t)(ph.p_offset - ph.p_vaddr);
+	out->exec_vaddr = ph.p_vaddr;
+	out->found = true;
+	return true;
 }
 
 /* ---- code objects -> archive function ids ---- */

@@ -264,6 +264,9 @@ bool elfsnap__find_func(Elf *elf, const char *name, GElf_Sym *sym);
 bool elfsnap__find_sym(Elf *elf, const char *name, int type, GElf_Sym *sym);
 /* The defined symbols of .dynsym to cb until it returns true: that one's index
  * (and its section in *where, when given); 0 if cb took none. */
+/* The first executable PT_LOAD into seg, and (when given) whether a PT_INTERP
+ * makes the object a program; false if there is no executable segment. */
+bool elfsnap__exec_segment(Elf *elf, GElf_Phdr *seg, bool *program);
 size_t elfsnap__each_dynsym(Elf *elf, bool (*cb)(void *ctx, const GElf_Sym *sym, const char *name), void *ctx,
 			    Elf_Scn **where);
 /* The file offset of a link-time address in an executable segment; 0 if none holds it. */

@@ -465,7 +465,7 @@ static void add_python(void *ctx, uint32_t pid, uint64_t runtime, const struct p
 			 (unsigned long long)runtime);
 }
 
-/* An object publishing an OpenTelemetry thread context mapped in pid: samples carry its trace and span. */
+/* A JVM's interpreter, for the walk to take its frames' methods (hotspot.c). */
 static int find_hotspot(void *ctx, uint32_t pid, uint64_t load, const struct hotspot_image *im,
 			struct df_hotspot *out)
 {
@@ -474,6 +474,7 @@ static int find_hotspot(void *ctx, uint32_t pid, uint64_t load, const struct hot
 	return hotspot__attach(s->hs, pid, load, im, out);
 }
 
+/* An object publishing an OpenTelemetry thread context mapped in pid: samples carry its trace and span. */
 static void add_tctx(void *ctx, uint32_t pid, uint32_t model, uint64_t where, uint64_t go_off)
 {
 	struct session *s = ctx;

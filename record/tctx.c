@@ -94,28 +94,16 @@ bool tctx__detect(Elf *elf, struct tctx_image *out)
 	GElf_Sym sym;
 	int64_t off;
 	Elf_Scn *dynsym = NULL;
-	bool executable, exec_seen = false;
-	size_t n, ndx;
+	GElf_Phdr ph;
+	bool program;
+	size_t ndx;
 
 	memset(out, 0, sizeof(*out));
 	if (!gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 || !(ndx = find_symbol(elf, &dynsym, &sym)) ||
-	    elf_getphdrnum(elf, &n))
+	    !elfsnap__exec_segment(elf, &ph, &program))
 		return false;
-	executable = eh.e_type == ET_EXEC;
-	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(elf, i, &ph))
-			continue;
-		executable |= ph.p_type == PT_INTERP;
-		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && !exec_seen) {
-			out->exec_delta = (int64_t)(ph.p_offset - ph.p_vaddr);
-			exec_seen = true;
-		}
-	}
-	if (!exec_seen)
-		return false;
-	if (executable) {
+	out->exec_delta = (int64_t)(ph.p_offset - ph.p_vaddr);
+	if (eh.e_type == ET_EXEC || program) {
 		if (!tctx__exe_tls_offset(elf, sym.st_value, &off))
 			return false;
 		out->model = DF_TCTX_STATIC;
