@@ -48,9 +48,10 @@ s=$(percent_matching pid.folded 'long Hot[.]hotMethod[(]long[)]$')
 note "-Xint, -p: Hot.hotMethod named in $s% of samples"
 within "$s" 40 100 || fail "-Xint -p: $s%: $(awk '{ print $NF "\t" $0 }' pid.folded | sort -nr | head -2 | cut -c1-400); $("$DFREPORT" --info pid.dfa | grep -A14 'user stacks walked'); $(grep -iE "interpreter|hotspot|vmstructs|walk|pid $jvm" pid.err | head -12)"
 
-# Off-CPU: each waiting thread's method holds its wait time (Thread.sleep
+# Off-CPU (5 s: the JVM's start, before dfrecord has read it, stays a small
+# part under load): each waiting thread's method holds its wait time (Thread.sleep
 # and Object.wait are native methods: their own interpreted frames).
-expect_exit 0 "$DFRECORD" -e off-cpu -o waits.dfa -- $JAVA Waits 3
+expect_exit 0 "$DFRECORD" -e off-cpu -o waits.dfa -- $JAVA Waits 5
 "$DFREPORT" --folded --event off-cpu --tid-frames waits.dfa > waits.folded 2>/dev/null || fail "no off-cpu report"
 for m in sleepOnce waitOnce; do
 	s=$(awk -v m="Waits.$m\\\\(" '{ v = $NF; match($0, /\[tid [0-9]+\]/); t = substr($0, RSTART, RLENGTH); all[t] += v; if ($0 ~ m) in_m[t] += v }
