@@ -28,12 +28,29 @@ __u64 frees_unknown = 0;	/* frees of blocks not recorded (earlier, or not sample
 __u64 live_full = 0;	/* allocations the live table had no room for */
 __u64 nested = 0;	/* allocator calls inside allocator calls, not counted again */
 
+/* Each thread's call in flight (depth 0: none).  Task storage: a lookup
+ * from the task itself, no hash, no lock, nothing to delete at the return. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct df_mem_call);
 } calls SEC(".maps");
+
+/* The current thread's call record; create: make one if it has none. */
+static __always_inline struct df_mem_call *call_of_current(bool create)
+{
+	return bpf_task_storage_get(&calls, bpf_get_current_task_btf(), 0,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
+
+/* Whether the current thread is inside an allocator call we follow. */
+static __always_inline bool in_call(void)
+{
+	const struct df_mem_call *c = call_of_current(false);
+
+	return c && c->depth;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -67,13 +84,15 @@ static __always_inline int enter_dev(__u32 kind, __u64 size, __u64 old, __u64 me
 
 	if (!df_wanted(filter, id >> 32, tid))
 		return 0;
-	c = bpf_map_lookup_elem(&calls, &tid);
-	if (c) {
+	c = call_of_current(true);
+	if (!c)
+		return 0;
+	if (c->depth) {
 		c->depth++;
 		__sync_fetch_and_add(&nested, 1);
 		return 0;
 	}
-	bpf_map_update_elem(&calls, &tid, &n, BPF_ANY);
+	*c = n;
 	return 0;
 }
 
@@ -190,16 +209,16 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 {
 	__u64 id = bpf_get_current_pid_tgid(), addr = ret;
 	__u32 tid = (__u32)id, tgid = id >> 32;
-	struct df_mem_call *c = bpf_map_lookup_elem(&calls, &tid), call;
+	struct df_mem_call *c = call_of_current(false), call;
 
-	if (!c)
+	if (!c || !c->depth)
 		return 0;
 	if (c->depth > 1) {
 		c->depth--;
 		return 0;
 	}
 	call = *c;
-	bpf_map_delete_elem(&calls, &tid);
+	c->depth = 0;
 	if (call.kind == DF_MEM_MAPPED && ret == (__u64)-1)
 		return 0;
 	if (call.kind == DF_MEM_REALLOC && call.old && (ret || call.size == 0))

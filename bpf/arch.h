@@ -11,6 +11,14 @@
 #define DF_REGS_SP(r) BPF_CORE_READ((r), sp)
 #define DF_REGS_FP(r) BPF_CORE_READ((r), bp)
 #define DF_REGS_IP(r) BPF_CORE_READ((r), ip)
+/* pt_regs' words from bp to sp, in ptrace's fixed layout: where a walk's
+ * registers are, read with one helper call instead of four. */
+#define DF_REGS_WIN_FIRST 4	/* bp */
+#define DF_REGS_WIN_N 16	/* bp .. sp */
+#define DF_REGS_WIN_FP 0
+#define DF_REGS_WIN_IP 12
+#define DF_REGS_WIN_CS 13
+#define DF_REGS_WIN_SP 15
 /* Go's register ABI: integer arguments in RAX, RBX, RCX, ... */
 #define DF_GO_ARG0(r) ((r)->ax)
 #define DF_GO_ARG1(r) ((r)->bx)

@@ -41,6 +41,50 @@ struct {
 	__type(value, __u8);
 } df_cpus SEC(".maps");
 
+/*
+ * A bit per process that may have Python frames or a thread context to read
+ * (set beside its py_procs or df_tctx_procs entry, by the BPF side or by
+ * dfrecord through the map's memory; cleared at its exec and exit): a sample
+ * of any other process skips both hash lookups.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DF_PEXTRA_WORDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} df_pextra SEC(".maps");
+
+static __always_inline __u64 *df_pextra_word(__u32 tgid)
+{
+	__u32 i = tgid / 64;
+
+	return bpf_map_lookup_elem(&df_pextra, &i);
+}
+
+static __always_inline bool df_pextra_has(__u32 tgid)
+{
+	const __u64 *w = df_pextra_word(tgid);
+
+	return w && (*w & 1ULL << (tgid & 63));
+}
+
+static __always_inline void df_pextra_set(__u32 tgid)
+{
+	__u64 *w = df_pextra_word(tgid);
+
+	if (w)
+		__sync_fetch_and_or(w, 1ULL << (tgid & 63));
+}
+
+static __always_inline void df_pextra_clear(__u32 tgid)
+{
+	__u64 *w = df_pextra_word(tgid);
+
+	if (w)
+		__sync_fetch_and_and(w, ~(1ULL << (tgid & 63)));
+}
+
 /* Set before load by the sampling programs' loaders: whether df_threads and
  * df_cpus narrow what is sampled (the process program follows whole processes). */
 const volatile bool df_by_thread = false;
@@ -120,6 +164,19 @@ static __always_inline __u32 df_copy_want(const struct df_sample_rec *e, __u32 w
 	return df_bpf_unwind && e->uend == DF_UEND_NO_PROC ? fallback : want;
 }
 
+/* ip, sp and fp of r if it is a user context (else false), in one read. */
+static __always_inline bool df_regs_user(const struct pt_regs *r, __u64 *ip, __u64 *sp, __u64 *fp)
+{
+	__u64 w[DF_REGS_WIN_N];
+
+	if (bpf_probe_read_kernel(w, sizeof(w), (const __u64 *)r + DF_REGS_WIN_FIRST) || !(w[DF_REGS_WIN_CS] & 3))
+		return false;
+	*ip = w[DF_REGS_WIN_IP];
+	*sp = w[DF_REGS_WIN_SP];
+	*fp = w[DF_REGS_WIN_FP];
+	return true;
+}
+
 /* The user registers of the current task: ctx's if it was in user mode. */
 static __always_inline struct pt_regs *df_user_regs(struct pt_regs *ctx_regs)
 {
@@ -139,7 +196,7 @@ static __always_inline __u64 df_fill_stacks(void *ctx, struct df_sample_rec *e, 
 					    struct pt_regs *uregs, __u32 tgid)
 {
 	long n, nk = 0, nu = 0, nj;
-	__u64 size;
+	__u64 size, ip, sp, fp;
 
 	if (kernel) {
 		n = bpf_get_stack(ctx, e->ips, DF_MAX_KERN * sizeof(__u64), skip & BPF_F_SKIP_FIELD_MASK);
@@ -153,8 +210,8 @@ static __always_inline __u64 df_fill_stacks(void *ctx, struct df_sample_rec *e, 
 	e->n_py = 0;
 	e->flags &= ~DF_F_JAVA;
 	e->uend = DF_UEND_NONE;
-	if (df_bpf_unwind && uregs && DF_REGS_USER(uregs))
-		nu = df_walk_user(e, tgid, DF_REGS_IP(uregs), DF_REGS_SP(uregs), DF_REGS_FP(uregs));
+	if (df_bpf_unwind && uregs && df_regs_user(uregs, &ip, &sp, &fp))
+		nu = df_walk_user(e, tgid, ip, sp, fp);
 	if (!nu) {
 		n = bpf_get_stack(ctx, &e->ips[nk], DF_MAX_USER * sizeof(__u64), BPF_F_USER_STACK);
 		if (n > 0)

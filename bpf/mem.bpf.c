@@ -60,7 +60,7 @@ int BPF_KPROBE(mmap_enter, __u64 addr, __u64 len, __u64 prot, __u64 flags, __u64
 
 	/* flags and fd are ints: only their low 32 bits are set */
 	if (len != DF_PY_ARENA || addr || (__s32)fd != -1 || !(flags & DF_MAP_ANONYMOUS) ||
-	    !bpf_map_lookup_elem(&py_procs, &tgid))
+	    !df_pextra_has(tgid) || !bpf_map_lookup_elem(&py_procs, &tgid))
 		return 0;
 	return enter(DF_MEM_MAPPED, len, 0, 0, DF_EV_MEM_ALLOC);
 }
@@ -71,7 +71,7 @@ int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
 
-	if (len != DF_PY_ARENA || !df_wanted(filter, id >> 32, tid) || bpf_map_lookup_elem(&calls, &tid))
+	if (len != DF_PY_ARENA || !df_wanted(filter, id >> 32, tid) || in_call())
 		return 0;
 	record_free(id >> 32, addr, DF_EV_MEM_ALLOC);
 	return 0;
@@ -92,7 +92,7 @@ int BPF_KPROBE(free_enter, __u64 addr)
 	if (!df_wanted(filter, id >> 32, tid))
 		return 0;
 	/* A free inside an allocator call is the allocator's own business. */
-	if (bpf_map_lookup_elem(&calls, &tid))
+	if (in_call())
 		return 0;
 	record_free(id >> 32, addr, DF_EV_MEM_ALLOC);
 	return 0;

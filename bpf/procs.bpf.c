@@ -44,7 +44,8 @@ static __always_inline void python_at_exec(struct task_struct *p, struct linux_b
 	v.cookie = DF_PY_EXEC_COOKIE(ts);
 	v.version = x->version;
 	v.off = x->off;
-	bpf_map_update_elem(&py_procs, &tgid, &v, BPF_ANY);
+	if (!bpf_map_update_elem(&py_procs, &tgid, &v, BPF_ANY))
+		df_pextra_set(tgid);
 }
 
 static __always_inline void emit(__u32 type, __u32 pid, __u32 ppid, __u64 ts, __u64 start, __u64 flags)
@@ -163,8 +164,9 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		bpf_map_update_elem(&df_uprocs, &ctgid, copy, BPF_ANY);
 	}
 	/* The copy's threads publish their context where the parent's did. */
-	if ((tctx = bpf_map_lookup_elem(&df_tctx_procs, &ptgid)) && !bpf_probe_read_kernel(&tcopy, sizeof(tcopy), tctx))
-		bpf_map_update_elem(&df_tctx_procs, &ctgid, &tcopy, BPF_ANY);
+	if ((tctx = bpf_map_lookup_elem(&df_tctx_procs, &ptgid)) && !bpf_probe_read_kernel(&tcopy, sizeof(tcopy), tctx) &&
+	    !bpf_map_update_elem(&df_tctx_procs, &ctgid, &tcopy, BPF_ANY))
+		df_pextra_set(ctgid);
 	/* ... and what was learned of the parent's address space holds for the copy. */
 	if (df_bpf_unwind && (learned = bpf_map_lookup_elem(&df_ulearned, &ptgid)) &&
 	    !bpf_probe_read_kernel(&fresh, sizeof(fresh), learned)) {
@@ -187,6 +189,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	ts = bpf_ktime_get_ns();
 	bpf_map_delete_elem(&py_procs, &tgid);
 	bpf_map_delete_elem(&df_tctx_procs, &tgid);
+	df_pextra_clear(tgid);
 	python_at_exec(p, bprm, tgid, ts);
 	/* The image's mappings come as records too. */
 	emit_exec(p, bprm, tgid, ts);
@@ -210,6 +213,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	bpf_map_delete_elem(&df_woken, &tgid);
 	bpf_map_delete_elem(&py_procs, &tgid);
 	bpf_map_delete_elem(&df_tctx_procs, &tgid);
+	df_pextra_clear(tgid);
 	if (filter)
 		bpf_map_delete_elem(&targets, &tgid);
 	return 0;

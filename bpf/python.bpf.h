@@ -348,16 +348,18 @@ static long py_name_step(__u32 i, void *arg)
  */
 __noinline __u32 df_fill_python(struct df_sample_rec *e, __u32 tgid, __u32 tid)
 {
-	const struct df_py_proc *pp = bpf_map_lookup_elem(&py_procs, &tgid);
-	struct py_walk w = { e, NULL, pp, bpf_ktime_get_ns(), 0, tgid };
+	const struct df_py_proc *pp;
+	struct py_walk w = { e, NULL, NULL, 0, 0, tgid };
 	struct df_py_scratch *s;
 	__u32 zero = 0, n;
 
 	if (!e || (e->flags & DF_F_JAVA))
 		return 0;	/* HotSpot's frames, counted already */
 	e->n_py = 0;
-	if (!pp || !(s = w.s = bpf_map_lookup_elem(&py_scratch, &zero)))
+	if (!df_pextra_has(tgid) || !(pp = w.pp = bpf_map_lookup_elem(&py_procs, &tgid)) ||
+	    !(s = w.s = bpf_map_lookup_elem(&py_scratch, &zero)))
 		return 0;
+	w.now = bpf_ktime_get_ns();
 	s->frame = 0;
 	s->n = s->n_new = s->ended = 0;
 	s->frame = py_current_frame(pp, tid, w.now);

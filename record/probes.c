@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -48,9 +49,22 @@ struct probes {
 	int *link_fds;		/* multi-uprobe links */
 	size_t n_link_fds, cap_link_fds;
 	uint64_t wake_bytes;
+	uint64_t *pextra;	/* df_pextra's words, mapped: set with atomics, as the BPF side does */
 	int ncpu;
 	const bool *online;
 };
+
+/* df_pextra's memory, for pextra_set. */
+static int map_pextra(struct probes *p)
+{
+	void *m = mmap(NULL, DF_PEXTRA_WORDS * sizeof(*p->pextra), PROT_READ | PROT_WRITE, MAP_SHARED,
+		       bpf_map__fd(p->procs->maps.df_pextra), 0);
+
+	if (m == MAP_FAILED)
+		return -errno;
+	p->pextra = m;
+	return 0;
+}
 
 const struct record_opts *probes__opts(const struct probes *p)
 {
@@ -139,7 +153,7 @@ int probes__reuse_maps(struct probes *p, struct bpf_object *obj)
 {
 	static const char *const shared[] = { "events",	  "targets",  "py_procs",  "py_threads",
 					      "py_codes", "df_urows", "df_uobjs", "df_uprocs", "df_uimages", "df_uinodes", "df_woken",
-					      "df_ulearned", "df_threads", "df_cpus", "df_tctx_procs" };
+					      "df_ulearned", "df_threads", "df_cpus", "df_tctx_procs", "df_pextra" };
 
 	for (size_t i = 0; i < sizeof(shared) / sizeof(*shared); i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(obj, shared[i]);
@@ -291,6 +305,8 @@ struct probes *probes__new(const struct record_opts *o, size_t rb_size)
 	bpf_map__set_max_entries(p->procs->maps.events, rb_size);
 	err = procs_bpf__load(p->procs);
 	if (!err)
+		err = map_pextra(p);
+	if (!err)
 		err = set_scope(p);
 	if (!err && o->bpf_unwind &&
 	    !(p->uw = unwinder__new(bpf_map__fd(p->procs->maps.df_urows), bpf_map__fd(p->procs->maps.df_uobjs),
@@ -327,6 +343,8 @@ void probes__free(struct probes *p)
 		if (p->loaded[i])
 			probe_table[i]->destroy(p->state[i]);
 	unwinder__free(p->uw);
+	if (p->pextra)
+		munmap(p->pextra, DF_PEXTRA_WORDS * sizeof(*p->pextra));
 	procs_bpf__destroy(p->procs);
 	free(p);
 }
@@ -497,18 +515,33 @@ int probes__add_python_exe(struct probes *p, dev_t dev, uint64_t ino, const stru
 	return bpf_map_update_elem(bpf_map__fd(p->procs->maps.py_exes), &key, &v, BPF_ANY);
 }
 
+/* The process may have Python frames or a thread context: its samples look (after its entry is made). */
+static void pextra_set(struct probes *p, uint32_t pid)
+{
+	if (pid / 64 < DF_PEXTRA_WORDS)
+		__atomic_fetch_or(&p->pextra[pid / 64], 1ULL << (pid & 63), __ATOMIC_SEQ_CST);
+}
+
 int probes__add_tctx(struct probes *p, uint32_t pid, uint32_t model, uint64_t where, uint64_t go_off)
 {
 	struct df_tctx_proc v = { .where = where, .model = model, .go_off = go_off };
+	int err = bpf_map_update_elem(bpf_map__fd(p->procs->maps.df_tctx_procs), &pid, &v, BPF_ANY);
 
-	return bpf_map_update_elem(bpf_map__fd(p->procs->maps.df_tctx_procs), &pid, &v, BPF_ANY);
+	if (!err)
+		pextra_set(p, pid);
+	return err;
 }
 
 int probes__add_python(struct probes *p, uint32_t pid, uint64_t runtime, uint32_t version, uint32_t cookie)
 {
 	struct df_py_proc v = { .runtime = runtime, .cookie = cookie, .version = version };
 
+	int err;
+
 	if (!python__offsets(version, &v.off))
 		return -1;
-	return bpf_map_update_elem(bpf_map__fd(p->procs->maps.py_procs), &pid, &v, BPF_ANY);
+	err = bpf_map_update_elem(bpf_map__fd(p->procs->maps.py_procs), &pid, &v, BPF_ANY);
+	if (!err)
+		pextra_set(p, pid);
+	return err;
 }
