@@ -52,13 +52,63 @@ static __always_inline bool in_call(void)
 	return c && c->depth;
 }
 
+/*
+ * Live blocks: open addressing in a preallocated array, DF_LIVE_PROBES slots
+ * from the block's hash; a slot is claimed and released with compare and
+ * swap.  A hash table here cost a bucket lock and an allocation per block
+ * (about 300 ns of a malloc/free pair).  A block is live only in one place
+ * at a time: its free comes before the allocator can hand its address out
+ * again.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1 << 20);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct df_mem_key);
-	__type(value, __u64);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DF_LIVE_SLOTS);	/* dfrecord may size it (a power of 2) with live_mask */
+	__type(key, __u32);
+	__type(value, struct df_live_slot);
 } live SEC(".maps");
+
+const volatile __u32 live_mask = DF_LIVE_SLOTS - 1;
+
+/* The i-th slot probed for the block of owner at addr. */
+static __always_inline struct df_live_slot *live_probe(__u64 owner, __u64 addr, __u32 i)
+{
+	__u64 h = addr * 0x9e3779b97f4a7c15ULL ^ owner * 0xc2b2ae3d27d4eb4fULL;
+	__u32 k = ((h ^ h >> 29) + i) & live_mask;
+
+	return bpf_map_lookup_elem(&live, &k);
+}
+
+/* owner: the block's process and event (df_live_owner); false if no slot was free. */
+static __always_inline bool live_insert(__u64 owner, __u64 addr)
+{
+	for (__u32 i = 0; i < DF_LIVE_PROBES; i++) {
+		struct df_live_slot *s = live_probe(owner, addr, i);
+		__u64 was = s ? s->owner : DF_LIVE_BUSY;
+
+		if ((was == DF_LIVE_EMPTY || was == DF_LIVE_GONE) &&
+		    __sync_val_compare_and_swap(&s->owner, was, DF_LIVE_BUSY) == was) {
+			s->addr = addr;
+			__sync_lock_test_and_set(&s->owner, owner);	/* published after its address */
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whether the block was live (and now is not). */
+static __always_inline bool live_remove(__u64 owner, __u64 addr)
+{
+	for (__u32 i = 0; i < DF_LIVE_PROBES; i++) {
+		struct df_live_slot *s = live_probe(owner, addr, i);
+
+		if (!s || s->owner == DF_LIVE_EMPTY)
+			return false;	/* never used: no block was put past it */
+		if (s->owner == owner && s->addr == addr &&
+		    __sync_val_compare_and_swap(&s->owner, owner, DF_LIVE_GONE) == owner)
+			return true;
+	}
+	return false;
+}
 
 /* P(sample) * 2^32 for size / mean = (i + 0.5) / 256; filled by dfrecord. */
 struct {
@@ -118,12 +168,11 @@ static __always_inline bool sampled(__u64 size)
 
 static __always_inline void record_free(__u32 tgid, __u64 addr, __u32 event)
 {
-	struct df_mem_key k = { tgid, event, addr };
 	struct df_free_rec *e;
 
 	if (!addr)
 		return;
-	if (bpf_map_delete_elem(&live, &k)) {
+	if (!live_remove(df_live_owner(tgid, event), addr)) {
 		__sync_fetch_and_add(&frees_unknown, 1);
 		return;
 	}
@@ -148,7 +197,6 @@ static __always_inline void record_alloc(struct pt_regs *ctx, struct pt_regs *ur
 					 __u64 addr, __u64 size, __u32 event, __u64 latency_ns, __u32 device,
 					 __u32 go_rate)
 {
-	struct df_mem_key k = { tgid, event, addr };
 	__u32 zero = 0;
 	struct df_mem_scratch *s;
 	struct df_sample_rec *e;
@@ -160,7 +208,7 @@ static __always_inline void record_alloc(struct pt_regs *ctx, struct pt_regs *ur
 		__sync_fetch_and_add(&sampled_out, 1);
 		return;
 	}
-	if (bpf_map_update_elem(&live, &k, &size, BPF_ANY))
+	if (!live_insert(df_live_owner(tgid, event), addr))
 		__sync_fetch_and_add(&live_full, 1);
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)

@@ -17,13 +17,45 @@ struct {
 	__uint(max_entries, 1 << 22);	/* sized by dfrecord before load */
 } events SEC(".maps");
 
+/* A bit per pid up to PID_MAX_LIMIT, in an array dfrecord maps to set bits
+ * with atomics as the programs do: a test costs a load, not a hash lookup. */
+#define DF_PID_BITS(name)                                    \
+	struct {                                             \
+		__uint(type, BPF_MAP_TYPE_ARRAY);            \
+		__uint(max_entries, DF_PID_WORDS);           \
+		__uint(map_flags, BPF_F_MMAPABLE);           \
+		__type(key, __u32);                          \
+		__type(value, __u64);                        \
+	} name SEC(".maps")
+
+static __always_inline bool df_pid_has(void *bits, __u32 pid)
+{
+	__u32 i = pid / 64;
+	const __u64 *w = bpf_map_lookup_elem(bits, &i);
+
+	return w && (*w & 1ULL << (pid & 63));
+}
+
+static __always_inline void df_pid_set(void *bits, __u32 pid)
+{
+	__u32 i = pid / 64;
+	__u64 *w = bpf_map_lookup_elem(bits, &i);
+
+	if (w)
+		__sync_fetch_and_or(w, 1ULL << (pid & 63));
+}
+
+static __always_inline void df_pid_clear(void *bits, __u32 pid)
+{
+	__u32 i = pid / 64;
+	__u64 *w = bpf_map_lookup_elem(bits, &i);
+
+	if (w)
+		__sync_fetch_and_and(w, ~(1ULL << (pid & 63)));
+}
+
 /* Thread-group ids to profile when filtering (-p, -- COMMAND). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, __u8);
-} targets SEC(".maps");
+DF_PID_BITS(targets);
 
 /* -t TID,...: only these threads are sampled (their processes are targets). */
 struct {
@@ -42,48 +74,12 @@ struct {
 } df_cpus SEC(".maps");
 
 /*
- * A bit per process that may have Python frames or a thread context to read
- * (set beside its py_procs or df_tctx_procs entry, by the BPF side or by
- * dfrecord through the map's memory; cleared at its exec and exit): a sample
- * of any other process skips both hash lookups.
+ * Processes that may have Python frames or a thread context to read (set
+ * beside their py_procs or df_tctx_procs entry, by the BPF side or by
+ * dfrecord; cleared at exec and exit): a sample of any other process skips
+ * both hash lookups.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, DF_PEXTRA_WORDS);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, __u64);
-} df_pextra SEC(".maps");
-
-static __always_inline __u64 *df_pextra_word(__u32 tgid)
-{
-	__u32 i = tgid / 64;
-
-	return bpf_map_lookup_elem(&df_pextra, &i);
-}
-
-static __always_inline bool df_pextra_has(__u32 tgid)
-{
-	const __u64 *w = df_pextra_word(tgid);
-
-	return w && (*w & 1ULL << (tgid & 63));
-}
-
-static __always_inline void df_pextra_set(__u32 tgid)
-{
-	__u64 *w = df_pextra_word(tgid);
-
-	if (w)
-		__sync_fetch_and_or(w, 1ULL << (tgid & 63));
-}
-
-static __always_inline void df_pextra_clear(__u32 tgid)
-{
-	__u64 *w = df_pextra_word(tgid);
-
-	if (w)
-		__sync_fetch_and_and(w, ~(1ULL << (tgid & 63)));
-}
+DF_PID_BITS(df_pextra);
 
 /* Set before load by the sampling programs' loaders: whether df_threads and
  * df_cpus narrow what is sampled (the process program follows whole processes). */
@@ -274,7 +270,7 @@ static __always_inline bool df_wanted(bool filter, __u32 tgid, __u32 tid)
 {
 	if (df_paused)
 		return false;
-	if (filter && !bpf_map_lookup_elem(&targets, &tgid))
+	if (filter && !df_pid_has(&targets, tgid))
 		return false;
 	if (df_by_thread && !bpf_map_lookup_elem(&df_threads, &tid))
 		return false;

@@ -31,7 +31,7 @@ enum df_rb_type {
 #define DF_MAX_PY 96		/* Python frames, innermost first */
 #define DF_MAX_USTACK 16384	/* bytes of user stack one record may carry */
 #define DF_PAGE 4096
-#define DF_PEXTRA_WORDS (4194304 / 64)	/* df_pextra: a bit for each pid up to PID_MAX_LIMIT */
+#define DF_PID_WORDS (4194304 / 64)	/* pid bitmaps (targets, df_pextra): PID_MAX_LIMIT bits */
 
 /* Room for a stack copy of at most max bytes: max + min(max, DF_PAGE), since
  * the verifier bounds a page copy's offset and length apart. */

@@ -50,12 +50,17 @@ struct df_mem_call {
 	__u32 device;		/* the device's index + 1 when the call names it, else 0 */
 };
 
-/* A live block: blocks of different events never match each other. */
-struct df_mem_key {
-	__u32 tgid;
-	__u32 event;
+/* A slot of the live-block table (alloc.bpf.h): owner is the block's
+ * process and event (blocks of different events never match), or a state. */
+struct df_live_slot {
+	__u64 owner;
 	__u64 addr;
 };
+
+enum { DF_LIVE_EMPTY = 0, DF_LIVE_BUSY = 1, DF_LIVE_GONE = 2 };
+#define df_live_owner(tgid, event) ((__u64)(tgid) << 32 | (__u64)(event) << 8 | 0xff)
+#define DF_LIVE_SLOTS (1 << 20)
+#define DF_LIVE_PROBES 16
 
 struct df_mem_scratch {
 	struct df_sample_rec rec;

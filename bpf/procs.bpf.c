@@ -45,7 +45,7 @@ static __always_inline void python_at_exec(struct task_struct *p, struct linux_b
 	v.version = x->version;
 	v.off = x->off;
 	if (!bpf_map_update_elem(&py_procs, &tgid, &v, BPF_ANY))
-		df_pextra_set(tgid);
+		df_pid_set(&df_pextra, tgid);
 }
 
 static __always_inline void emit(__u32 type, __u32 pid, __u32 ppid, __u64 ts, __u64 start, __u64 flags)
@@ -143,15 +143,14 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	struct df_ulearned fresh;
 	const struct df_tctx_proc *tctx;
 	struct df_tctx_proc tcopy;
-	__u8 one = 1;
 	__u64 ts;
 
 	if (child->pid != ctgid || df_paused)	/* a new thread, or stopping */
 		return 0;
 	if (filter) {
-		if (!bpf_map_lookup_elem(&targets, &ptgid))
+		if (!df_pid_has(&targets, ptgid))
 			return 0;
-		bpf_map_update_elem(&targets, &ctgid, &one, BPF_ANY);
+		df_pid_set(&targets, ctgid);
 	}
 	ts = bpf_ktime_get_ns();
 	emit(DF_RB_FORK, ctgid, ptgid, ts, child->start_time, BPF_RB_NO_WAKEUP);
@@ -166,7 +165,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	/* The copy's threads publish their context where the parent's did. */
 	if ((tctx = bpf_map_lookup_elem(&df_tctx_procs, &ptgid)) && !bpf_probe_read_kernel(&tcopy, sizeof(tcopy), tctx) &&
 	    !bpf_map_update_elem(&df_tctx_procs, &ctgid, &tcopy, BPF_ANY))
-		df_pextra_set(ctgid);
+		df_pid_set(&df_pextra, ctgid);
 	/* ... and what was learned of the parent's address space holds for the copy. */
 	if (df_bpf_unwind && (learned = bpf_map_lookup_elem(&df_ulearned, &ptgid)) &&
 	    !bpf_probe_read_kernel(&fresh, sizeof(fresh), learned)) {
@@ -189,7 +188,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	ts = bpf_ktime_get_ns();
 	bpf_map_delete_elem(&py_procs, &tgid);
 	bpf_map_delete_elem(&df_tctx_procs, &tgid);
-	df_pextra_clear(tgid);
+	df_pid_clear(&df_pextra, tgid);
 	python_at_exec(p, bprm, tgid, ts);
 	/* The image's mappings come as records too. */
 	emit_exec(p, bprm, tgid, ts);
@@ -213,9 +212,9 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	bpf_map_delete_elem(&df_woken, &tgid);
 	bpf_map_delete_elem(&py_procs, &tgid);
 	bpf_map_delete_elem(&df_tctx_procs, &tgid);
-	df_pextra_clear(tgid);
+	df_pid_clear(&df_pextra, tgid);
 	if (filter)
-		bpf_map_delete_elem(&targets, &tgid);
+		df_pid_clear(&targets, tgid);
 	return 0;
 }
 

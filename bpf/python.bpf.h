@@ -356,7 +356,7 @@ __noinline __u32 df_fill_python(struct df_sample_rec *e, __u32 tgid, __u32 tid)
 	if (!e || (e->flags & DF_F_JAVA))
 		return 0;	/* HotSpot's frames, counted already */
 	e->n_py = 0;
-	if (!df_pextra_has(tgid) || !(pp = w.pp = bpf_map_lookup_elem(&py_procs, &tgid)) ||
+	if (!df_pid_has(&df_pextra, tgid) || !(pp = w.pp = bpf_map_lookup_elem(&py_procs, &tgid)) ||
 	    !(s = w.s = bpf_map_lookup_elem(&py_scratch, &zero)))
 		return 0;
 	w.now = bpf_ktime_get_ns();

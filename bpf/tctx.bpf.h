@@ -163,7 +163,7 @@ __noinline __u64 df_fill_tctx(struct df_tctx *out, __u32 tgid)
 	__u64 tp, var, rec;
 	__u32 len;
 
-	if (!out || !df_pextra_has(tgid) || !(p = bpf_map_lookup_elem(&df_tctx_procs, &tgid)))
+	if (!out || !df_pid_has(&df_pextra, tgid) || !(p = bpf_map_lookup_elem(&df_tctx_procs, &tgid)))
 		return 0;
 	tp = BPF_CORE_READ(bpf_get_current_task_btf(), thread.fsbase);
 	if (tp && p->model == DF_TCTX_GO) {

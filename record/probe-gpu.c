@@ -23,6 +23,8 @@
 #include "gpu.h"
 #include "gpu.skel.h"
 
+#define GPU_LIVE_SLOTS (1 << 16)	/* device blocks live at once, with room to probe */
+
 enum family { FAM_CUDA, FAM_TORCH, FAM_RDMA, FAM__COUNT };
 
 /* Libraries by file name prefix, and the events that want them. */
@@ -64,6 +66,9 @@ static int load(struct probes *p, void **state)
 	s->skel->rodata->df_bpf_unwind = o->bpf_unwind;
 	s->skel->rodata->ustack_bytes = o->dwarf_all ? DF_MEM_COPY : 0;
 	s->skel->rodata->sample_mean = 0;	/* device memory: every block (they are few) */
+	/* few blocks: a smaller live table than the C library's (16 bytes a slot, preallocated) */
+	s->skel->rodata->live_mask = GPU_LIVE_SLOTS - 1;
+	bpf_map__set_max_entries(s->skel->maps.live, GPU_LIVE_SLOTS);
 	s->skel->rodata->df_wake_bytes = probes__wake_bytes(p);
 	err = probes__reuse_maps(p, s->skel->obj);
 	return err ? err : gpu_bpf__load(s->skel);

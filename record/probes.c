@@ -49,21 +49,38 @@ struct probes {
 	int *link_fds;		/* multi-uprobe links */
 	size_t n_link_fds, cap_link_fds;
 	uint64_t wake_bytes;
-	uint64_t *pextra;	/* df_pextra's words, mapped: set with atomics, as the BPF side does */
+	uint64_t *targets, *pextra;	/* pid bitmaps, mapped: set with atomics, as the BPF side does */
 	int ncpu;
 	const bool *online;
 };
 
-/* df_pextra's memory, for pextra_set. */
-static int map_pextra(struct probes *p)
-{
-	void *m = mmap(NULL, DF_PEXTRA_WORDS * sizeof(*p->pextra), PROT_READ | PROT_WRITE, MAP_SHARED,
-		       bpf_map__fd(p->procs->maps.df_pextra), 0);
+#define PID_BITS_LEN (DF_PID_WORDS * sizeof(uint64_t))
 
-	if (m == MAP_FAILED)
-		return -errno;
-	p->pextra = m;
-	return 0;
+/* A pid bitmap's memory (common.bpf.h's DF_PID_BITS), or NULL. */
+static uint64_t *pid_bits__map(struct bpf_map *map)
+{
+	void *m = mmap(NULL, PID_BITS_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(map), 0);
+
+	return m == MAP_FAILED ? NULL : m;
+}
+
+static void pid_bits__unmap(uint64_t *bits)
+{
+	if (bits)
+		munmap(bits, PID_BITS_LEN);
+}
+
+static void pid_bits__set(uint64_t *bits, uint32_t pid)
+{
+	if (pid / 64 < DF_PID_WORDS)
+		__atomic_fetch_or(&bits[pid / 64], 1ULL << (pid & 63), __ATOMIC_SEQ_CST);
+}
+
+static int map_pid_bits(struct probes *p)
+{
+	p->targets = pid_bits__map(p->procs->maps.targets);
+	p->pextra = pid_bits__map(p->procs->maps.df_pextra);
+	return p->targets && p->pextra ? 0 : -errno;
 }
 
 const struct record_opts *probes__opts(const struct probes *p)
@@ -305,7 +322,7 @@ struct probes *probes__new(const struct record_opts *o, size_t rb_size)
 	bpf_map__set_max_entries(p->procs->maps.events, rb_size);
 	err = procs_bpf__load(p->procs);
 	if (!err)
-		err = map_pextra(p);
+		err = map_pid_bits(p);
 	if (!err)
 		err = set_scope(p);
 	if (!err && o->bpf_unwind &&
@@ -343,8 +360,8 @@ void probes__free(struct probes *p)
 		if (p->loaded[i])
 			probe_table[i]->destroy(p->state[i]);
 	unwinder__free(p->uw);
-	if (p->pextra)
-		munmap(p->pextra, DF_PEXTRA_WORDS * sizeof(*p->pextra));
+	pid_bits__unmap(p->targets);
+	pid_bits__unmap(p->pextra);
 	procs_bpf__destroy(p->procs);
 	free(p);
 }
@@ -467,16 +484,10 @@ int probes__events_fd(const struct probes *p)
 	return bpf_map__fd(p->procs->maps.events);
 }
 
-static int set_pid(struct bpf_map *map, uint32_t pid)
-{
-	__u8 one = 1;
-
-	return bpf_map_update_elem(bpf_map__fd(map), &pid, &one, BPF_ANY);
-}
-
 int probes__add_target(struct probes *p, uint32_t pid)
 {
-	return set_pid(p->procs->maps.targets, pid);
+	pid_bits__set(p->targets, pid);
+	return 0;
 }
 
 /* -t and -C: the threads and CPUs the sampling programs keep to. */
@@ -515,20 +526,13 @@ int probes__add_python_exe(struct probes *p, dev_t dev, uint64_t ino, const stru
 	return bpf_map_update_elem(bpf_map__fd(p->procs->maps.py_exes), &key, &v, BPF_ANY);
 }
 
-/* The process may have Python frames or a thread context: its samples look (after its entry is made). */
-static void pextra_set(struct probes *p, uint32_t pid)
-{
-	if (pid / 64 < DF_PEXTRA_WORDS)
-		__atomic_fetch_or(&p->pextra[pid / 64], 1ULL << (pid & 63), __ATOMIC_SEQ_CST);
-}
-
 int probes__add_tctx(struct probes *p, uint32_t pid, uint32_t model, uint64_t where, uint64_t go_off)
 {
 	struct df_tctx_proc v = { .where = where, .model = model, .go_off = go_off };
 	int err = bpf_map_update_elem(bpf_map__fd(p->procs->maps.df_tctx_procs), &pid, &v, BPF_ANY);
 
 	if (!err)
-		pextra_set(p, pid);
+		pid_bits__set(p->pextra, pid);	/* after the entry: its samples look for it */
 	return err;
 }
 
@@ -542,6 +546,6 @@ int probes__add_python(struct probes *p, uint32_t pid, uint64_t runtime, uint32_
 		return -1;
 	err = bpf_map_update_elem(bpf_map__fd(p->procs->maps.py_procs), &pid, &v, BPF_ANY);
 	if (!err)
-		pextra_set(p, pid);
+		pid_bits__set(p->pextra, pid);	/* after the entry: its samples look for it */
 	return err;
 }
