@@ -98,6 +98,7 @@ struct df_uwalk {
 	/* The stack from sp up, read once: most frames' words are in it, and one
 	 * read costs what a few of bpf_probe_read_user's do. */
 	__u64 stack_base, stack_len;
+	__u32 refills;		/* times the copy moved up */
 	__u8 stack[DF_UWALK_STACK];
 	__u32 n_java;		/* interpreted Java frames met */
 	__u64 java[128];	/* their Method* (0: unreadable), innermost first; DF_MAX_PY used */
@@ -112,22 +113,7 @@ struct {
 	__type(value, struct df_uwalk);
 } uw_scratch SEC(".maps");
 
-/* size (8 or 16) bytes of the user stack at addr: from the copy read at the
- * walk's start where they are in it, else read now; 0, or -1 if unreadable. */
-static __always_inline long uw_read(struct df_uwalk *s, __u64 addr, void *dst, __u32 size)
-{
-	__u64 off = addr - s->stack_base;
-
-	if (addr >= s->stack_base && off + size <= s->stack_len && off < DF_UWALK_STACK - 16) {
-		__builtin_memcpy(dst, s->stack + off, 8);
-		if (size > 8)
-			__builtin_memcpy((__u8 *)dst + 8, s->stack + off + 8, 8);
-		return 0;
-	}
-	return bpf_probe_read_user(dst, size > 8 ? 16 : 8, (void *)addr);
-}
-
-/* The top of the stack, up to its page's end (a next page may not be mapped). */
+/* The stack from sp on, up to its page's end (a next page may not be mapped). */
 static __always_inline void uw_read_top(struct df_uwalk *s, __u64 sp)
 {
 	__u64 len = DF_PAGE - (sp & (DF_PAGE - 1));
@@ -139,6 +125,36 @@ static __always_inline void uw_read_top(struct df_uwalk *s, __u64 sp)
 	len &= DF_UWALK_STACK * 2 - 1;
 	if (len && len <= DF_UWALK_STACK && !bpf_probe_read_user(s->stack, len, (void *)sp))
 		s->stack_len = len;
+}
+
+/* Whether size bytes at addr are in the copy: then at dst. */
+static __always_inline bool uw_copied(struct df_uwalk *s, __u64 addr, void *dst, __u32 size)
+{
+	__u64 off = addr - s->stack_base;
+
+	if (addr < s->stack_base || off + size > s->stack_len || off >= DF_UWALK_STACK - 16)
+		return false;
+	__builtin_memcpy(dst, s->stack + off, 8);
+	if (size > 8)
+		__builtin_memcpy((__u8 *)dst + 8, s->stack + off + 8, 8);
+	return true;
+}
+
+/* size (8 or 16) bytes of the user stack at addr: from the copy where they
+ * are in it; past it (the walk goes up the stack) the copy moves there
+ * first, one read for the frames that follow instead of one each; 0, or -1
+ * if unreadable. */
+static __always_inline long uw_read(struct df_uwalk *s, __u64 addr, void *dst, __u32 size)
+{
+	if (uw_copied(s, addr, dst, size))
+		return 0;
+	if (addr >= s->stack_base + s->stack_len && s->refills < DF_UWALK_REFILLS) {
+		s->refills++;
+		uw_read_top(s, addr);
+		if (uw_copied(s, addr, dst, size))
+			return 0;
+	}
+	return bpf_probe_read_user(dst, size > 8 ? 16 : 8, (void *)addr);
 }
 
 struct uw_ctx {
@@ -505,6 +521,7 @@ __noinline __u32 df_walk_user(struct df_sample_rec *e, __u32 tgid, __u64 ip, __u
 	s->asked = false;
 	s->n_java = 0;
 	s->last.start = s->last.end = 0;
+	s->refills = 0;
 	uw_read_top(s, sp);
 	c.base = e->n_kern;
 	bpf_loop(DF_MAX_USER + 1, uw_step, &c, 0);

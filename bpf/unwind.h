@@ -14,7 +14,8 @@
 #define DF_UOBJS_MAX 16384		/* tables (object slots) */
 #define DF_UMAPS_MAX 256		/* executable mappings of one process the walk knows */
 #define DF_UPROCS_MAX 32768		/* processes */
-#define DF_UWALK_STACK 1024		/* bytes of stack the walk reads at once */
+#define DF_UWALK_STACK 2048		/* bytes of stack the walk reads at once */
+#define DF_UWALK_REFILLS 8		/* times a walk reads it again, further up */
 
 /* A row holds from pc on (relative to its table's base) until the next row. */
 struct df_urow {
