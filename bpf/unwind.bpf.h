@@ -95,6 +95,7 @@ struct df_uwalk {
 	 * the trampoline's address, and the task's return instances, innermost
 	 * first, which keep the real ones. */
 	__u64 tramp, ri;
+	bool ri_read;		/* ri was read (the first time the trampoline was met) */
 	/* The stack from sp up, read once: most frames' words are in it, and one
 	 * read costs what a few of bpf_probe_read_user's do. */
 	__u64 stack_base, stack_len;
@@ -140,20 +141,27 @@ static __always_inline bool uw_copied(struct df_uwalk *s, __u64 addr, void *dst,
 	return true;
 }
 
-/* size (8 or 16) bytes of the user stack at addr: from the copy where they
- * are in it; past it (the walk goes up the stack) the copy moves there
- * first, one read for the frames that follow instead of one each; 0, or -1
- * if unreadable. */
+/* The copy moved up to addr, once the walk went past its end: one read for
+ * the frames that follow instead of one each.  Global: verified once, not
+ * at each of the walk's reads. */
+__noinline long uw_refill(struct df_uwalk *s, __u64 addr)
+{
+	if (!s || addr < s->stack_base + s->stack_len || s->refills >= DF_UWALK_REFILLS)
+		return 0;
+	s->refills++;
+	uw_read_top(s, addr);
+	return 0;
+}
+
+/* size (8 or 16) bytes of the user stack at addr: from the copy, moved up
+ * first if the walk went past it; else read now; 0, or -1 if unreadable. */
 static __always_inline long uw_read(struct df_uwalk *s, __u64 addr, void *dst, __u32 size)
 {
 	if (uw_copied(s, addr, dst, size))
 		return 0;
-	if (addr >= s->stack_base + s->stack_len && s->refills < DF_UWALK_REFILLS) {
-		s->refills++;
-		uw_read_top(s, addr);
-		if (uw_copied(s, addr, dst, size))
-			return 0;
-	}
+	uw_refill(s, addr);
+	if (uw_copied(s, addr, dst, size))
+		return 0;
 	return bpf_probe_read_user(dst, size > 8 ? 16 : 8, (void *)addr);
 }
 
@@ -316,9 +324,16 @@ static __always_inline long uw_stop(struct df_uwalk *s, __u32 why)
 /* The real return address where a pending uretprobe put its trampoline. */
 static __always_inline __u64 uw_real_ra(struct df_uwalk *s, __u64 ra)
 {
-	struct return_instance *ri = (struct return_instance *)s->ri;
+	struct return_instance *ri;
 
-	if (!s->tramp || ra != s->tramp || !ri)
+	if (!s->tramp || ra != s->tramp)
+		return ra;
+	if (!s->ri_read) {
+		s->ri = (__u64)BPF_CORE_READ(bpf_get_current_task_btf(), utask, return_instances);
+		s->ri_read = true;
+	}
+	ri = (struct return_instance *)s->ri;
+	if (!ri)
 		return ra;
 	s->ri = (__u64)BPF_CORE_READ(ri, next);
 	return BPF_CORE_READ(ri, orig_ret_vaddr);
@@ -513,11 +528,14 @@ __noinline __u32 df_walk_user(struct df_sample_rec *e, __u32 tgid, __u64 ip, __u
 	s->n = s->end = s->fallback = s->fp_steps = 0;
 	s->exact = 1;
 	s->tgid = tgid;
-	/* Loads through the task's BTF pointers, not helper calls: a sample
-	 * costs a few nanoseconds for these, not a hundred. */
+	/* Loads through the task's BTF pointer, not helper calls.  Each load
+	 * from the trusted task costs the verifier linear searches of the
+	 * kernel's BTF at every program load: one here (mm); the return
+	 * instances are read when the walk meets the trampoline. */
 	s->mm = (__u64)mm;
 	s->tramp = mm && mm->uprobes_state.xol_area ? mm->uprobes_state.xol_area->vaddr : 0;
-	s->ri = task->utask ? (__u64)task->utask->return_instances : 0;
+	s->ri = 0;
+	s->ri_read = false;
 	s->asked = false;
 	s->n_java = 0;
 	s->last.start = s->last.end = 0;
