@@ -172,52 +172,96 @@ struct uw_ctx {
 	__u32 base;		/* e->ips index of the first user frame */
 };
 
-static __always_inline const struct df_umap *uw_find_map(const struct df_uproc *p, __u64 pc)
-{
-	__u32 lo = 0, hi = p->n;
+/*
+ * The two binary searches are global functions that return an index: each
+ * is verified once, not once for every path of the walk's step that leads
+ * to it (their loops made most of the on-CPU program's verification).
+ */
 
+/* All ones, in writable data: a value the verifier does not know. */
+__u32 uw_all_ones = 0xffffffff;
+
+/* The index of p's mapping of pc, or -1. */
+static __always_inline long uw_map_index(const struct df_uproc *p, __u64 pc)
+{
+	__u32 lo = 0, hi;
+
+	if (!p)
+		return -1;
+	hi = p->n;
 	if (hi > DF_UMAPS_MAX)
 		hi = DF_UMAPS_MAX;
 	for (int i = 0; i < 9 && lo < hi; i++) {	/* 2^8 = DF_UMAPS_MAX */
-		__u32 mid = (lo + hi) / 2;
+		__u32 mid;
 		const struct df_umap *m;
 
+		/* The verifier forgets the bounds' values (it cannot know
+		 * uw_all_ones): one state per iteration, not one per path. */
+		lo &= uw_all_ones;
+		hi &= uw_all_ones;
+		mid = (lo + hi) / 2;
+
 		if (mid >= DF_UMAPS_MAX)
-			return NULL;
+			return -1;
 		m = &p->maps[mid];
 		if (pc < m->start)
 			hi = mid;
 		else if (pc >= m->end)
 			lo = mid + 1;
 		else
-			return m;
+			return mid;
 	}
-	return NULL;
+	return -1;
 }
 
-/* The last row of the table at or below rel, or NULL. */
-static __always_inline const struct df_urow *uw_find_row(const struct df_uobj *o, __u64 rel)
+static __always_inline const struct df_umap *uw_find_map(const struct df_uproc *p, __u64 pc)
 {
-	__u32 lo = o->first, hi = o->first + o->n;
+	long i = uw_map_index(p, pc);
+	__u64 k = i;
+
+	if (i < 0 || i >= DF_UMAPS_MAX)
+		return NULL;
+	/* Masked after the compiler forgets the bound: the one the verifier follows. */
+	asm volatile("" : "+r"(k));
+	return &p->maps[k & (DF_UMAPS_MAX - 1)];
+}
+
+/* The df_urows index of the last row of rows [first, first + n) at or below rel, or -1. */
+static __always_inline long uw_row_index(__u32 first, __u32 n, __u64 rel)
+{
+	__u32 lo = first, hi = first + n;
 	const struct df_urow *r;
 
 	if (hi > DF_UROWS_MAX || lo >= hi || rel > 0xffffffffULL)
-		return NULL;
+		return -1;
 	r = bpf_map_lookup_elem(&df_urows, &lo);
 	if (!r || r->pc > rel)
-		return NULL;
+		return -1;
 	for (int i = 0; i < 22 && hi - lo > 1; i++) {	/* 2^21 = DF_UROWS_MAX */
-		__u32 mid = lo + (hi - lo) / 2;
+		__u32 mid;
+
+		lo &= uw_all_ones;	/* as in uw_map_index */
+		hi &= uw_all_ones;
+		mid = lo + (hi - lo) / 2;
 
 		r = bpf_map_lookup_elem(&df_urows, &mid);
 		if (!r)
-			return NULL;
+			return -1;
 		if (r->pc <= rel)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	return bpf_map_lookup_elem(&df_urows, &lo);
+	return lo;
+}
+
+/* The last row of the table at or below rel, or NULL. */
+static __always_inline const struct df_urow *uw_find_row(const struct df_uobj *o, __u64 rel)
+{
+	long i = uw_row_index(o->first, o->n, rel);
+	__u32 k = i;
+
+	return i >= 0 ? bpf_map_lookup_elem(&df_urows, &k) : NULL;
 }
 
 struct uw_vma_ctx {
@@ -408,28 +452,31 @@ __noinline long uw_java_frame(struct df_uwalk *s, __u64 method_const, __u64 cons
 	return 0;
 }
 
-static long uw_step(__u32 i, void *arg)
+/* One frame of the walk.  Global: verified once, with nothing known of its
+ * arguments, instead of again for each state bpf_loop's callback is
+ * reached in (it was three quarters of the on-CPU program's verification). */
+__noinline long uw_frame(struct df_uwalk *s, struct df_sample_rec *e, const struct df_uproc *proc, __u32 base)
 {
-	struct uw_ctx *c = arg;
-	struct df_uwalk *s = c->s;
 	const struct df_umap *m;
 	const struct df_uobj *o;
 	const struct df_urow *r;
 	__u64 look, cfa, ra, fp, rec[2];
 	__u32 idx, obj;
 
+	if (!s || !e)
+		return 1;
 	if (s->n >= DF_MAX_USER)
 		return uw_stop(s, DF_UEND_DEPTH);
-	idx = c->base + s->n;
+	idx = base + s->n;
 	if (idx >= DF_MAX_KERN + DF_MAX_USER)
 		return uw_stop(s, DF_UEND_DEPTH);
-	c->e->ips[idx] = s->pc;
+	e->ips[idx] = s->pc;
 	s->n++;
 	/* A return address: the call is the instruction before it. */
 	look = s->exact ? s->pc : s->pc - 1;
-	if (c->proc && look >= c->proc->hotspot.interp_start && look < c->proc->hotspot.interp_end)
-		uw_java_frame(s, c->proc->hotspot.method_const, c->proc->hotspot.const_size);
-	m = look >= s->last.start && look < s->last.end ? &s->last : c->proc ? uw_find_map(c->proc, look) : NULL;
+	if (proc && look >= proc->hotspot.interp_start && look < proc->hotspot.interp_end)
+		uw_java_frame(s, proc->hotspot.method_const, proc->hotspot.const_size);
+	m = look >= s->last.start && look < s->last.end ? &s->last : proc ? uw_find_map(proc, look) : NULL;
 	/* dfrecord lists every executable mapping, JIT code's too: one it does
 	 * not know is new, and the kernel knows it (else the whole walk is left
 	 * to the fallback), or the frame-pointer chain of code without CFI led
@@ -485,6 +532,13 @@ static long uw_step(__u32 i, void *arg)
 	s->pc = ra = uw_real_ra(s, ra);
 	s->exact = 0;
 	return ra ? 0 : uw_stop(s, DF_UEND_COMPLETE);
+}
+
+static long uw_step(__u32 i, void *arg)
+{
+	struct uw_ctx *c = arg;
+
+	return uw_frame(c->s, c->e, c->proc, c->base) ? 1 : 0;	/* bpf_loop takes 0 or 1 */
 }
 
 /* The Java frames met, after the user frames (c->base: the first one's index). */
