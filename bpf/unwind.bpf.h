@@ -173,9 +173,9 @@ struct uw_ctx {
 };
 
 /*
- * The two binary searches are global functions that return an index: each
- * is verified once, not once for every path of the walk's step that leads
- * to it (their loops made most of the on-CPU program's verification).
+ * The two binary searches return an index; their bounds are masked with a
+ * value the verifier cannot know at each iteration, or their loops make
+ * most of the on-CPU program's verification (a state per path).
  */
 
 /* All ones, in writable data: a value the verifier does not know. */
