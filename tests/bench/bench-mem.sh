@@ -10,7 +10,8 @@ libc=$(awk '$6 ~ /\/libc\.so\.6$/ { print $6; exit }' /proc/self/maps)
 clang -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -c "$here/floor.bpf.c" -o floor.bpf.o || exit 1
 cc -O2 -o floor "$here/floor.c" -lbpf || exit 1
 cc -O2 -o mallocbench "$here/mallocbench.c" || exit 1
-free_off=$("$DFRECORD" -vvv -e mem-alloc -o probe.dfa -- true 2>&1 | sed -n 's/.*free probed at +\([0-9]*\).*/\1/p')
+free_off=$("$DFRECORD" -vv -e mem-alloc -o probe.dfa -- true 2>&1 | sed -n 's/.*libc\.so.*free at +\([0-9]*\).*/\1/p' | head -1)
+[ -n "$free_off" ] || { echo "bench-mem: dfrecord -vv did not say where it probes free" >&2; exit 1; }
 : > bare; : > floor0; : > floorN; : > exact; : > exact0; : > sampled
 for r in $(seq "$ROUNDS"); do
 	./mallocbench "$PAIRS" >> bare
@@ -31,7 +32,7 @@ printf '%-52s %10s %12s\n' "dfrecord sampled 512 KiB (free at +$free_off)" "$(me
 
 # A real program: gcc -O2 compiling dfprof's archive reader.
 src="$here/../../format/reader.c"
-inc="-I$here/../../format"
+inc="-I$here/../../format -I$here/../../format/common"
 timeit() { local a b; a=$(date +%s.%N); "$@" >/dev/null 2>&1; b=$(date +%s.%N); awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f\n", b - a }'; }
 : > gb; : > ge; : > gs; : > gh
 HEAPTRACK=$(command -v heaptrack || true)
