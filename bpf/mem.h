@@ -58,7 +58,8 @@ struct df_live_slot {
 };
 
 enum { DF_LIVE_EMPTY = 0, DF_LIVE_BUSY = 1, DF_LIVE_GONE = 2 };
-#define df_live_owner(tgid, event) ((__u64)(tgid) << 32 | (__u64)(event) << 8 | 0xff)
+/* The low byte set: never one of the states.  Events are small ids (enum df_event). */
+#define df_live_owner(tgid, event) ((__u64)(tgid) << 32 | ((__u64)(event) & 0xffffff) << 8 | 0xff)
 #define DF_LIVE_SLOTS (1 << 20)
 #define DF_LIVE_PROBES 16
 
