@@ -56,7 +56,7 @@ grep -q 'gpu_libraries_probed *1' stdout || fail "--info: $(grep gpu_ stdout)"
 expect_exit 0 "$DFRECORD" -e hbm-alloc,hbm-inuse -o dlopen.dfa -- ./gpuapp cuda "$tempdir/lib/libcuda.so.1"
 check_cuda dlopen.dfa
 # -p: a process that loads the library after the recording began.
-./gpuapp -w 1 cuda "$tempdir/lib/libcuda.so.1" & app=$!
+./gpuapp -w "$(slow 2)" cuda "$tempdir/lib/libcuda.so.1" & app=$!	# loads once dfrecord is attached, even sanitized
 cleanup_hooks="kill $app 2>/dev/null;"
 sleep 0.2
 expect_exit 0 "$DFRECORD" -p $app -e hbm-alloc,hbm-inuse -o pid.dfa

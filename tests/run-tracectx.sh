@@ -115,7 +115,7 @@ grep -q "process_id: Total" tags.txt && grep -q "$id" tags.txt || fail "pprof la
 "$DFREPORT" --folded --tid-frames exe.dfa > ids.folded 2>/dev/null || fail "--tid-frames failed"
 grep -q "^exe;\[pid ${id%-*}\];\[tid [0-9]*\];" ids.folded || fail "--tid-frames: $(head -2 ids.folded)"
 # A process already running when -p begins: its start from /proc, to a clock tick.
-./exe tls 3 &
+./exe tls 30 &	# killed below: long enough for a sanitized dfrecord's start under load
 running=$!
 sleep 0.3
 expect_exit 0 "$DFRECORD" -F 99 -p $running -d 0.5 -o running.dfa
