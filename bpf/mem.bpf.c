@@ -60,7 +60,7 @@ int BPF_KPROBE(mmap_enter, __u64 addr, __u64 len, __u64 prot, __u64 flags, __u64
 
 	/* flags and fd are ints: only their low 32 bits are set */
 	if (len != DF_PY_ARENA || addr || (__s32)fd != -1 || !(flags & DF_MAP_ANONYMOUS) ||
-	    !df_pid_has(&df_pextra, tgid) || !bpf_map_lookup_elem(&py_procs, &tgid))
+	    !df_py_proc_of(tgid))
 		return 0;
 	return enter(DF_MEM_MAPPED, len, 0, 0, DF_EV_MEM_ALLOC);
 }

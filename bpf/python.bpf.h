@@ -20,6 +20,12 @@ struct {
 	__type(value, struct df_py_proc);
 } py_procs SEC(".maps");
 
+/* The process's interpreter, or NULL (df_pextra first: most processes have none). */
+static __always_inline const struct df_py_proc *df_py_proc_of(__u32 tgid)
+{
+	return df_pid_has(&df_pextra, tgid) ? bpf_map_lookup_elem(&py_procs, &tgid) : NULL;
+}
+
 /* A thread's PyThreadState (checked against native_thread_id at each use),
  * or 0: the interpreter had none for it when last looked for, at checked,
  * when the first interpreter's thread list began with head. */
@@ -356,8 +362,7 @@ __noinline __u32 df_fill_python(struct df_sample_rec *e, __u32 tgid, __u32 tid)
 	if (!e || (e->flags & DF_F_JAVA))
 		return 0;	/* HotSpot's frames, counted already */
 	e->n_py = 0;
-	if (!df_pid_has(&df_pextra, tgid) || !(pp = w.pp = bpf_map_lookup_elem(&py_procs, &tgid)) ||
-	    !(s = w.s = bpf_map_lookup_elem(&py_scratch, &zero)))
+	if (!(pp = w.pp = df_py_proc_of(tgid)) || !(s = w.s = bpf_map_lookup_elem(&py_scratch, &zero)))
 		return 0;
 	w.now = bpf_ktime_get_ns();
 	s->frame = 0;

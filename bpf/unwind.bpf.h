@@ -173,22 +173,18 @@ struct uw_ctx {
 };
 
 /*
- * The two binary searches return an index; their bounds are masked with a
- * value the verifier cannot know at each iteration, or their loops make
- * most of the on-CPU program's verification (a state per path).
+ * The two binary searches mask their bounds with a value the verifier
+ * cannot know at each iteration, or their loops make most of the on-CPU
+ * program's verification (a state per path).
  */
 
 /* All ones, in writable data: a value the verifier does not know. */
 __u32 uw_all_ones = 0xffffffff;
 
-/* The index of p's mapping of pc, or -1. */
-static __always_inline long uw_map_index(const struct df_uproc *p, __u64 pc)
+static __always_inline const struct df_umap *uw_find_map(const struct df_uproc *p, __u64 pc)
 {
-	__u32 lo = 0, hi;
+	__u32 lo = 0, hi = p->n;
 
-	if (!p)
-		return -1;
-	hi = p->n;
 	if (hi > DF_UMAPS_MAX)
 		hi = DF_UMAPS_MAX;
 	for (int i = 0; i < 9 && lo < hi; i++) {	/* 2^8 = DF_UMAPS_MAX */
@@ -202,66 +198,45 @@ static __always_inline long uw_map_index(const struct df_uproc *p, __u64 pc)
 		mid = (lo + hi) / 2;
 
 		if (mid >= DF_UMAPS_MAX)
-			return -1;
+			return NULL;
 		m = &p->maps[mid];
 		if (pc < m->start)
 			hi = mid;
 		else if (pc >= m->end)
 			lo = mid + 1;
 		else
-			return mid;
+			return m;
 	}
-	return -1;
-}
-
-static __always_inline const struct df_umap *uw_find_map(const struct df_uproc *p, __u64 pc)
-{
-	long i = uw_map_index(p, pc);
-	__u64 k = i;
-
-	if (i < 0 || i >= DF_UMAPS_MAX)
-		return NULL;
-	/* Masked after the compiler forgets the bound: the one the verifier follows. */
-	asm volatile("" : "+r"(k));
-	return &p->maps[k & (DF_UMAPS_MAX - 1)];
-}
-
-/* The df_urows index of the last row of rows [first, first + n) at or below rel, or -1. */
-static __always_inline long uw_row_index(__u32 first, __u32 n, __u64 rel)
-{
-	__u32 lo = first, hi = first + n;
-	const struct df_urow *r;
-
-	if (hi > DF_UROWS_MAX || lo >= hi || rel > 0xffffffffULL)
-		return -1;
-	r = bpf_map_lookup_elem(&df_urows, &lo);
-	if (!r || r->pc > rel)
-		return -1;
-	for (int i = 0; i < 22 && hi - lo > 1; i++) {	/* 2^21 = DF_UROWS_MAX */
-		__u32 mid;
-
-		lo &= uw_all_ones;	/* as in uw_map_index */
-		hi &= uw_all_ones;
-		mid = lo + (hi - lo) / 2;
-
-		r = bpf_map_lookup_elem(&df_urows, &mid);
-		if (!r)
-			return -1;
-		if (r->pc <= rel)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return lo;
+	return NULL;
 }
 
 /* The last row of the table at or below rel, or NULL. */
 static __always_inline const struct df_urow *uw_find_row(const struct df_uobj *o, __u64 rel)
 {
-	long i = uw_row_index(o->first, o->n, rel);
-	__u32 k = i;
+	__u32 lo = o->first, hi = o->first + o->n;
+	const struct df_urow *r;
 
-	return i >= 0 ? bpf_map_lookup_elem(&df_urows, &k) : NULL;
+	if (hi > DF_UROWS_MAX || lo >= hi || rel > 0xffffffffULL)
+		return NULL;
+	r = bpf_map_lookup_elem(&df_urows, &lo);
+	if (!r || r->pc > rel)
+		return NULL;
+	for (int i = 0; i < 22 && hi - lo > 1; i++) {	/* 2^21 = DF_UROWS_MAX */
+		__u32 mid;
+
+		lo &= uw_all_ones;	/* as in uw_find_map */
+		hi &= uw_all_ones;
+		mid = lo + (hi - lo) / 2;
+
+		r = bpf_map_lookup_elem(&df_urows, &mid);
+		if (!r)
+			return NULL;
+		if (r->pc <= rel)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return bpf_map_lookup_elem(&df_urows, &lo);
 }
 
 struct uw_vma_ctx {

@@ -539,7 +539,6 @@ int probes__add_tctx(struct probes *p, uint32_t pid, uint32_t model, uint64_t wh
 int probes__add_python(struct probes *p, uint32_t pid, uint64_t runtime, uint32_t version, uint32_t cookie)
 {
 	struct df_py_proc v = { .runtime = runtime, .cookie = cookie, .version = version };
-
 	int err;
 
 	if (!python__offsets(version, &v.off))
