@@ -112,10 +112,10 @@ int64_t dfa_cur__sv(struct dfa_cur *c)
 	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
 }
 
-char *dfa_cur__str(struct dfa_cur *c)
+const char *dfa_cur__str_in_place(struct dfa_cur *c, size_t *len)
 {
 	uint64_t n = dfa_cur__uv(c);
-	char *s;
+	const char *s = (const char *)c->p;
 
 	if (c->err)
 		return NULL;
@@ -123,20 +123,31 @@ char *dfa_cur__str(struct dfa_cur *c)
 		c->err = "string length out of bounds";
 		return NULL;
 	}
+	/* An embedded NUL would silently cut the string short. */
+	if (memchr(s, 0, n)) {
+		c->err = "string holds a NUL byte";
+		return NULL;
+	}
+	c->p += n;
+	*len = n;
+	return s;
+}
+
+char *dfa_cur__str(struct dfa_cur *c)
+{
+	size_t n;
+	const char *in = dfa_cur__str_in_place(c, &n);
+	char *s;
+
+	if (!in)
+		return NULL;
 	s = malloc(n + 1);
 	if (!s) {
 		c->err = "out of memory";
 		return NULL;
 	}
-	memcpy(s, c->p, n);
+	memcpy(s, in, n);
 	s[n] = 0;
-	c->p += n;
-	/* An embedded NUL would silently cut the string short. */
-	if (strlen(s) != n) {
-		free(s);
-		c->err = "string holds a NUL byte";
-		return NULL;
-	}
 	return s;
 }
 

@@ -278,6 +278,7 @@ struct dfa_map {
 	uint32_t prot;		/* DFA_PROT_* */
 	const char *path;	/* as the process sees it; "" for anonymous */
 	const char *object;	/* key of the snapshot in objects/, or "" */
+	uint32_t object_id;	/* reader: the same for every map of one key, 0 for none */
 };
 
 /*

@@ -36,6 +36,8 @@ uint64_t dfa_cur__uv(struct dfa_cur *c);
 int64_t dfa_cur__sv(struct dfa_cur *c);
 /* Returns a malloc'd NUL-terminated copy, or NULL (err set). */
 char *dfa_cur__str(struct dfa_cur *c);
+/* The same string where it lies (not NUL-terminated), its length in *len. */
+const char *dfa_cur__str_in_place(struct dfa_cur *c, size_t *len);
 /* Takes n bytes as a sub-cursor. */
 struct dfa_cur dfa_cur__sub(struct dfa_cur *c, uint64_t n);
 

@@ -55,6 +55,11 @@ void dfa_reader__free(struct dfa_reader *r)
 		dfa_buf__release(&r->members[i].data);
 	}
 	free(r->members);
+	pairmap__release(&r->member_ix);
+	for (size_t i = 0; i < r->n_map_strs; i++)
+		free(r->map_strs[i]);
+	free(r->map_strs);
+	pairmap__release(&r->map_str_ix);
 	dfa_buf__release(&r->scratch);
 	free(r->ksyms);
 	free(r->ksym_names);
@@ -194,6 +199,43 @@ static bool member_is_lazy(const char *name)
 	       strncmp(name, "samples/", 8) && strncmp(name, "procs/", 6);
 }
 
+/*
+ * Members by name: the first of a name is the one found (a hostile archive
+ * may repeat one).  Indexed because a report asks once per process image
+ * (its JIT members), and an archive of a long recording has hundreds.
+ */
+static bool index_member(struct dfa_reader *r, const char *name)
+{
+	uint64_t h = hash_string(name, HASH_SEED);
+
+	for (uint64_t k = 0;; k++) {
+		struct pairmap_entry *e = pairmap__find(&r->member_ix, h, k, true);
+
+		if (!e)
+			return false;
+		if (!e->val) {
+			e->val = (uint32_t)r->n_members + 1;
+			return true;
+		}
+		if (!strcmp(r->members[e->val - 1].name, name))
+			return true;	/* a repeat: the first stays */
+	}
+}
+
+static struct member *find_member(struct dfa_reader *r, const char *name)
+{
+	uint64_t h = hash_string(name, HASH_SEED);
+
+	for (uint64_t k = 0;; k++) {
+		struct pairmap_entry *e = pairmap__find(&r->member_ix, h, k, false);
+
+		if (!e)
+			return NULL;
+		if (!strcmp(r->members[e->val - 1].name, name))
+			return &r->members[e->val - 1];
+	}
+}
+
 static int read_entry(struct dfa_reader *r, struct archive *a, struct archive_entry *e)
 {
 	const char *name = archive_entry_pathname(e);
@@ -245,7 +287,7 @@ static int read_entry(struct dfa_reader *r, struct archive *a, struct archive_en
 		if (!strcmp(name, "end"))
 			r->have_end = true;
 	}
-	if (reader_grow(&r->members, &r->members_cap, r->n_members, sizeof(m))) {
+	if (reader_grow(&r->members, &r->members_cap, r->n_members, sizeof(m)) || !index_member(r, m.name)) {
 		ret = FAIL(r, DFA_FATAL, "out of memory");
 		goto cleanup;
 	}
@@ -353,29 +395,24 @@ cleanup:
 
 static int member_data(struct dfa_reader *r, const char *name, uint64_t limit, const void **data, size_t *len)
 {
-	for (size_t i = 0; i < r->n_members; i++) {
-		struct member *m = &r->members[i];
+	struct member *m = find_member(r, name);
+	int ret;
 
-		if (strcmp(m->name, name))
-			continue;
-		if (!m->stored && !m->decoded)
-			break;
-		if (!m->decoded) {
-			int ret = reader_inflate(r, name, m->stored, m->stored_len, limit, &m->data);
-
-			if (ret != DFA_OK) {
-				dfa_buf__release(&m->data);
-				return ret;
-			}
-			m->decoded = true;
-			free(m->stored);
-			m->stored = NULL;
+	if (!m || (!m->stored && !m->decoded))
+		return FAIL(r, DFA_FAILED, "member %s: not in the archive", name);
+	if (!m->decoded) {
+		ret = reader_inflate(r, name, m->stored, m->stored_len, limit, &m->data);
+		if (ret != DFA_OK) {
+			dfa_buf__release(&m->data);
+			return ret;
 		}
-		*data = m->data.data ? (const void *)m->data.data : "";
-		*len = m->data.len;
-		return DFA_OK;
+		m->decoded = true;
+		free(m->stored);
+		m->stored = NULL;
 	}
-	return FAIL(r, DFA_FAILED, "member %s: not in the archive", name);
+	*data = m->data.data ? (const void *)m->data.data : "";
+	*len = m->data.len;
+	return DFA_OK;
 }
 
 int dfa_reader__object(struct dfa_reader *r, const char *key, const void **data, size_t *len)

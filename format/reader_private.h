@@ -77,6 +77,10 @@ struct dfa_reader {
 	bool member_has_ustacks;	/* the member being decoded */
 	struct member *members;
 	size_t n_members, members_cap;
+	struct pairmap member_ix;	/* (name's hash, k) -> members index + 1: the first of that name */
+	char **map_strs;	/* mappings' paths and object keys, each kept once */
+	size_t n_map_strs, map_strs_cap;
+	struct pairmap map_str_ix;	/* (hash, k) -> map_strs index + 1 */
 	struct dfa_buf scratch;
 };
 

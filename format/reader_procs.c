@@ -7,11 +7,7 @@
 
 void reader_proc_release(struct proc_rec *pr)
 {
-	for (uint32_t i = 0; i < pr->p.n_maps; i++) {
-		free((char *)pr->maps[i].path);
-		free((char *)pr->maps[i].object);
-	}
-	free(pr->maps);
+	free(pr->maps);	/* their strings are the reader's (map_string) */
 	free((char *)pr->p.comm);
 	free((char *)pr->p.exe);
 	free((char *)pr->p.cmdline);
@@ -25,7 +21,47 @@ static int cmp_map(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static const char *decode_maps(struct dfa_cur *c, struct proc_rec *pr)
+/*
+ * A mapping's string, kept once by the reader: every image of a program
+ * repeats its paths and object keys, and a recording of process churn has
+ * tens of thousands of images.  *id: the same for every equal string (its
+ * index + 1), NULL on a malformed or unkept string (c->err says which).
+ */
+static const char *map_string(struct dfa_reader *r, struct dfa_cur *c, uint32_t *id)
+{
+	size_t n;
+	const char *s = dfa_cur__str_in_place(c, &n);
+	struct pairmap_entry *e;
+	uint64_t h;
+	char *copy;
+
+	if (!s)
+		return NULL;
+	h = hash_bytes(s, n, HASH_SEED);
+	for (uint64_t k = 0;; k++) {
+		if (!(e = pairmap__find(&r->map_str_ix, h, k, true)))
+			break;
+		if (!e->val)
+			break;
+		copy = r->map_strs[e->val - 1];
+		if (!strncmp(copy, s, n) && !copy[n]) {
+			*id = e->val;
+			return copy;
+		}
+	}
+	if (!e || reader_grow(&r->map_strs, &r->map_strs_cap, r->n_map_strs, sizeof(*r->map_strs)) ||
+	    !(copy = malloc(n + 1))) {
+		c->err = "out of memory";
+		return NULL;
+	}
+	memcpy(copy, s, n);
+	copy[n] = 0;
+	r->map_strs[r->n_map_strs++] = copy;
+	*id = e->val = (uint32_t)r->n_map_strs;
+	return copy;
+}
+
+static const char *decode_maps(struct dfa_reader *r, struct dfa_cur *c, struct proc_rec *pr)
 {
 	uint64_t n = dfa_cur__uv(c);
 
@@ -40,16 +76,19 @@ static const char *decode_maps(struct dfa_cur *c, struct proc_rec *pr)
 	for (uint64_t i = 0; i < n; i++) {
 		struct dfa_map *m = &pr->maps[i];
 		uint64_t len;
+		uint32_t id;
 
 		m->start = dfa_cur__uv(c);
 		len = dfa_cur__uv(c);
 		m->offset = dfa_cur__uv(c);
 		m->prot = dfa_cur__uv(c);
-		m->path = dfa_cur__str(c);
-		m->object = dfa_cur__str(c);
+		m->path = map_string(r, c, &id);
+		m->object = map_string(r, c, &m->object_id);
 		pr->p.n_maps = i + 1;
 		if (c->err)
 			return c->err;
+		if (!m->object[0])
+			m->object_id = 0;
 		if (len == 0 || m->start + len < m->start)
 			return "mapping range invalid";
 		m->end = m->start + len;
@@ -80,7 +119,7 @@ static const char *decode_proc(struct dfa_reader *r, struct dfa_cur *c)
 	pr.p.comm = dfa_cur__str(c);
 	pr.p.exe = dfa_cur__str(c);
 	pr.p.cmdline = dfa_cur__str(c);
-	err = c->err ? c->err : decode_maps(c, &pr);
+	err = c->err ? c->err : decode_maps(r, c, &pr);
 	/* 1.5: the process's start, after the maps (absent: 0, not known) */
 	pr.p.start = !err && c->p < c->end ? dfa_cur__uv(c) : 0;
 	if (!err && c->err)

@@ -939,9 +939,10 @@ static int write_proc(struct procs *ps, struct proc *p)
 	if (!maps)
 		return DFA_FATAL;
 	for (size_t i = 0; i < p->n_maps; i++)
-		maps[i] = (struct dfa_map){ p->maps[i].start, p->maps[i].end, p->maps[i].offset,
-					    p->maps[i].prot, p->maps[i].path,
-					    p->maps[i].object ? p->maps[i].object : "" };
+		maps[i] = (struct dfa_map){ .start = p->maps[i].start, .end = p->maps[i].end,
+					    .offset = p->maps[i].offset, .prot = p->maps[i].prot,
+					    .path = p->maps[i].path,
+					    .object = p->maps[i].object ? p->maps[i].object : "" };
 	ret = dfa_writer__add_proc(ps->w, &rec);
 	free(maps);
 	p->dirty = false;

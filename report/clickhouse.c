@@ -6,19 +6,20 @@
  * makes the server answer only once the statement is done, so an error is
  * an HTTP status, never an exception at the end of half a result.
  */
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "clickhouse.h"
+#include "netlibs.h"
 
 #define MAX_ANSWER (4ULL << 30)	/* a result larger than this is refused */
 
 struct clickhouse {
+	const struct curl_lib *cu;
 	CURL *curl;
 	CURLU *url;
 	char *where;		/* the URL without its password */
-	bool bad_url;
+	bool unusable;		/* a bad URL, or no libcurl: error says which */
 	char error[512];
 };
 
@@ -30,39 +31,49 @@ struct clickhouse *clickhouse__new(const char *url)
 	CURLU *bare = NULL;
 	char *scheme = NULL;
 
+	const struct curl_lib *cu;
+	const char *err;
+
 	if (!ch)
 		return NULL;
-	if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
+	if (!(cu = ch->cu = curl_lib__get(&err))) {
+		snprintf(ch->error, sizeof(ch->error), "--clickhouse: %s", err);
+		ch->unusable = true;
+		if (!(ch->where = strdup(url)))
+			goto fail;
+		return ch;
+	}
+	if (!curl_ready && cu->global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
 		curl_ready = true;
-	ch->curl = curl_easy_init();
-	ch->url = curl_url();
+	ch->curl = cu->easy_init();
+	ch->url = cu->url();
 	if (!ch->curl || !ch->url)
 		goto fail;
-	if (curl_url_set(ch->url, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(ch->url, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	if (cu->url_set(ch->url, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    cu->url_get(ch->url, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    (strcmp(scheme, "http") && strcmp(scheme, "https"))) {
 		snprintf(ch->error, sizeof(ch->error), "--clickhouse: '%s' is not an http:// or https:// URL", url);
-		ch->bad_url = true;
+		ch->unusable = true;
 		ch->where = strdup(url);
-	} else if ((bare = curl_url_dup(ch->url)) && curl_url_set(bare, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK) {
+	} else if ((bare = cu->url_dup(ch->url)) && cu->url_set(bare, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK) {
 		char *s = NULL;
 
-		curl_url_get(bare, CURLUPART_URL, &s, 0);
+		cu->url_get(bare, CURLUPART_URL, &s, 0);
 		ch->where = s ? strdup(s) : NULL;
-		curl_free(s);
+		cu->mem_free(s);
 	}
-	curl_free(scheme);
-	curl_url_cleanup(bare);
+	cu->mem_free(scheme);
+	cu->url_cleanup(bare);
 	if (!ch->where)
 		goto fail;
-	curl_easy_setopt(ch->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu->easy_setopt(ch->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	/* A password can stay out of the command line: ~/.netrc, as curl reads it. */
-	curl_easy_setopt(ch->curl, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
-	curl_easy_setopt(ch->curl, CURLOPT_CONNECTTIMEOUT, 10L);
+	cu->easy_setopt(ch->curl, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
+	cu->easy_setopt(ch->curl, CURLOPT_CONNECTTIMEOUT, 10L);
 	/* A server that stops answering for five minutes is gone. */
-	curl_easy_setopt(ch->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(ch->curl, CURLOPT_LOW_SPEED_TIME, 300L);
-	curl_easy_setopt(ch->curl, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(ch->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	cu->easy_setopt(ch->curl, CURLOPT_LOW_SPEED_TIME, 300L);
+	cu->easy_setopt(ch->curl, CURLOPT_NOSIGNAL, 1L);
 	return ch;
 fail:
 	clickhouse__free(ch);
@@ -73,8 +84,10 @@ void clickhouse__free(struct clickhouse *ch)
 {
 	if (!ch)
 		return;
-	curl_easy_cleanup(ch->curl);
-	curl_url_cleanup(ch->url);
+	if (ch->cu) {
+		ch->cu->easy_cleanup(ch->curl);
+		ch->cu->url_cleanup(ch->url);
+	}
 	free(ch->where);
 	free(ch);
 }
@@ -93,6 +106,7 @@ struct answer {
 	struct rowbin *out;
 	struct rowbin err;	/* the body of a failed request */
 	long status;
+	const struct curl_lib *cu;
 	CURL *curl;
 };
 
@@ -102,7 +116,7 @@ static size_t take_answer(char *data, size_t size, size_t n, void *ctx)
 	struct rowbin *b;
 
 	if (!a->status)
-		curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &a->status);
+		a->cu->easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &a->status);
 	b = a->status == 200 && a->out ? a->out : &a->err;
 	n *= size;
 	if (b == &a->err && b->n > 4096)
@@ -134,35 +148,37 @@ static void server_message(struct clickhouse *ch, struct answer *a)
 /* The URL of one request: the server's, the statement added when it goes there. */
 static char *request_url(struct clickhouse *ch, const char *sql)
 {
-	CURLU *u = curl_url_dup(ch->url);
+	const struct curl_lib *cu = ch->cu;
+	CURLU *u = cu->url_dup(ch->url);
 	char *s = NULL, *q = NULL;
 	size_t n = sql ? strlen(sql) + 8 : 0;
 
 	if (!u)
 		return NULL;
-	if (curl_url_set(u, CURLUPART_QUERY, "wait_end_of_query=1", CURLU_APPENDQUERY) != CURLUE_OK)
+	if (cu->url_set(u, CURLUPART_QUERY, "wait_end_of_query=1", CURLU_APPENDQUERY) != CURLUE_OK)
 		goto cleanup;
 	if (sql) {
 		q = must_realloc(NULL, n);
 		snprintf(q, n, "query=%s", sql);
-		if (curl_url_set(u, CURLUPART_QUERY, q, CURLU_APPENDQUERY | CURLU_URLENCODE) != CURLUE_OK)
+		if (cu->url_set(u, CURLUPART_QUERY, q, CURLU_APPENDQUERY | CURLU_URLENCODE) != CURLUE_OK)
 			goto cleanup;
 	}
-	curl_url_get(u, CURLUPART_URL, &s, 0);
+	cu->url_get(u, CURLUPART_URL, &s, 0);
 cleanup:
 	free(q);
-	curl_url_cleanup(u);
+	cu->url_cleanup(u);
 	return s;
 }
 
 int clickhouse__run(struct clickhouse *ch, const char *sql, const void *body, size_t len, struct rowbin *out)
 {
-	struct answer a = { .out = out, .curl = ch->curl };
+	const struct curl_lib *cu = ch->cu;
+	struct answer a = { .out = out, .cu = cu, .curl = ch->curl };
 	char *url;
 	CURLcode rc;
 	int ret = -1;
 
-	if (ch->bad_url)
+	if (ch->unusable)
 		return -1;
 	url = request_url(ch, body ? sql : NULL);
 	if (!url) {
@@ -175,27 +191,27 @@ int clickhouse__run(struct clickhouse *ch, const char *sql, const void *body, si
 		body = sql;
 		len = strlen(sql);
 	}
-	curl_easy_setopt(ch->curl, CURLOPT_URL, url);
-	curl_easy_setopt(ch->curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(ch->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(ch->curl, CURLOPT_WRITEFUNCTION, take_answer);
-	curl_easy_setopt(ch->curl, CURLOPT_WRITEDATA, &a);
-	rc = curl_easy_perform(ch->curl);
+	cu->easy_setopt(ch->curl, CURLOPT_URL, url);
+	cu->easy_setopt(ch->curl, CURLOPT_POSTFIELDS, body);
+	cu->easy_setopt(ch->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	cu->easy_setopt(ch->curl, CURLOPT_WRITEFUNCTION, take_answer);
+	cu->easy_setopt(ch->curl, CURLOPT_WRITEDATA, &a);
+	rc = cu->easy_perform(ch->curl);
 	if (rc == CURLE_OK)
-		curl_easy_getinfo(ch->curl, CURLINFO_RESPONSE_CODE, &a.status);
+		cu->easy_getinfo(ch->curl, CURLINFO_RESPONSE_CODE, &a.status);
 	if (rc == CURLE_WRITE_ERROR && a.status == 200)
 		snprintf(ch->error, sizeof(ch->error), "ClickHouse at %s: the answer is over %llu GiB", ch->where,
 			 MAX_ANSWER >> 30);
 	else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_OPERATION_TIMEDOUT)
 		snprintf(ch->error, sizeof(ch->error), "ClickHouse at %s is unreachable: %s", ch->where,
-			 curl_easy_strerror(rc));
+			 cu->easy_strerror(rc));
 	else if (rc != CURLE_OK)
-		snprintf(ch->error, sizeof(ch->error), "ClickHouse at %s: %s", ch->where, curl_easy_strerror(rc));
+		snprintf(ch->error, sizeof(ch->error), "ClickHouse at %s: %s", ch->where, cu->easy_strerror(rc));
 	else if (a.status != 200)
 		server_message(ch, &a);
 	else
 		ret = 0;
-	curl_free(url);
+	cu->mem_free(url);
 	rowbin__release(&a.err);
 	return ret;
 }

@@ -2,17 +2,16 @@
 /* --debuginfod: objects and debug files the archive lacks, by build-id. */
 #define _GNU_SOURCE
 #include "config.h"
-#ifdef HAVE_DEBUGINFOD
-#include <elfutils/debuginfod.h>
-#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
+#include "netlibs.h"
 #include "report.h"
 
 struct fetcher {
 #ifdef HAVE_DEBUGINFOD
+	const struct debuginfod_lib *lib;
 	debuginfod_client *client;	/* made on first need */
 #endif
 	bool failed;
@@ -42,7 +41,7 @@ void fetcher__free(struct fetcher *f)
 		return;
 #ifdef HAVE_DEBUGINFOD
 	if (f->client)
-		debuginfod_end(f->client);
+		f->lib->end(f->client);
 #endif
 	free(f);
 }
@@ -69,15 +68,18 @@ int fetcher__find(struct fetcher *f, const char *key, bool debuginfo)
 #ifdef HAVE_DEBUGINFOD
 	unsigned char id[64];
 	int n = key_bytes(key, id, sizeof(id)), fd;
+	const char *err;
 
 	if (!f || !n || f->failed)
 		return -1;
-	if (!f->client && !(f->client = debuginfod_begin())) {
+	if (!f->client && (!(f->lib = debuginfod_lib__get(&err)) || !(f->client = f->lib->begin()))) {
+		if (!f->lib)
+			pr_warn("--debuginfod: %s", err);
 		f->failed = true;
 		return -1;
 	}
-	fd = debuginfo ? debuginfod_find_debuginfo(f->client, id, n, NULL)
-		       : debuginfod_find_executable(f->client, id, n, NULL);
+	fd = debuginfo ? f->lib->find_debuginfo(f->client, id, n, NULL)
+		       : f->lib->find_executable(f->client, id, n, NULL);
 	if (fd < 0)
 		pr_info("debuginfod: no %s for %s", debuginfo ? "debuginfo" : "executable", key);
 	return fd < 0 ? -1 : fd;

@@ -25,6 +25,8 @@ struct symbolizer {
 	struct elfsym **objs;	/* loaded on first use */
 	size_t n_objs, cap_objs;
 	struct pairmap obj_ix;	/* (hash of key, probe) -> index in objs */
+	uint32_t *obj_of_id;	/* a map's object_id -> index in objs + 1, once looked up */
+	size_t n_obj_of_id;
 	struct pairmap cache;	/* (object index + 1 | kernel 0, address) -> chain */
 	/* the frames at one address (inlines), by cache entry */
 	struct chain {
@@ -58,6 +60,7 @@ void symbolizer__free(struct symbolizer *s)
 		elfsym__free(s->objs[i]);
 	free(s->objs);
 	pairmap__release(&s->obj_ix);
+	free(s->obj_of_id);
 	pairmap__release(&s->cache);
 	free(s->chains);
 	free(s->pool);
@@ -120,6 +123,24 @@ const char *symbolizer__object_error(const struct symbolizer *s, const char *key
 	return NULL;
 }
 
+/* A map's object: by its reader id, without hashing its key again for every frame. */
+static size_t map_object(struct symbolizer *s, const struct dfa_map *m)
+{
+	size_t id = m->object_id;
+
+	if (!id)
+		return object_index(s, m->object);
+	if (id >= s->n_obj_of_id) {
+		size_t n = s->n_obj_of_id;
+
+		must_grow(&s->obj_of_id, &s->n_obj_of_id, id + 1, sizeof(*s->obj_of_id), 64);
+		memset(s->obj_of_id + n, 0, (s->n_obj_of_id - n) * sizeof(*s->obj_of_id));
+	}
+	if (!s->obj_of_id[id])
+		s->obj_of_id[id] = (uint32_t)object_index(s, m->object) + 1;
+	return s->obj_of_id[id] - 1;
+}
+
 /* ranges_find's layout: start, then end. */
 _Static_assert(offsetof(struct dfa_map, start) == 0 && offsetof(struct dfa_map, end) == 8, "dfa_map layout");
 
@@ -180,7 +201,7 @@ int symbolizer__user(struct symbolizer *s, const struct dfa_proc *p, uint64_t ip
 			return single(out, frames__intern(s->frames, "[unknown]", obj, "", FRAME_USER, SYM_NO_OBJECT));
 		return single(out, frames__intern_offset(s->frames, obj, off, "", SYM_NO_OBJECT));
 	}
-	idx = object_index(s, m->object);
+	idx = map_object(s, m);
 	e = pairmap__find(&s->cache, idx + 1, off, false);
 	if (!e) {
 		n = elfsym__resolve(s->objs[idx], s->frames, base_name(m->path), off, ids, MAX_INLINE);

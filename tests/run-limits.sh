@@ -61,7 +61,7 @@ took=$(since "$start")
 [ $rc = 0 ] || fail "-F 1000000 -d 2: exit $rc after $took s: $(cat rec.err)"
 grep -q "above what this machine can take.*sampling at $max Hz" rec.err || fail "-F not capped: $(cat rec.err)"
 note "-F 1000000 -d 2 under load: $took s"
-within "$took" 1 "$(slow 8)" || fail "-d 2 ended after $took s"
+within "$took" 1 "$(slow 8)" || fail "-d 2 ended after $took s: $(tail -5 rec.err)"
 
 # SIGTERM at the highest rate, two CPUs busy: finalized within a second or two.
 "$DFRECORD" -a --no-jvm-perfmap -F "$max" -o term.dfa 2>rec.err &

@@ -218,6 +218,14 @@ static void test_round_trip(const char *path)
 	p = dfa_reader__find_proc(r, 100, 1);
 	CHECK(p && p->end == 99999 && !strcmp(p->maps[0].object, "0123abcd"), "proc 100 exit");
 	CHECK(!dfa_reader__find_proc(r, 300, 1), "no proc 300");
+	{
+		/* one object id per key, shared by the images that map it; none without one */
+		const struct dfa_proc *q = dfa_reader__find_proc(r, 200, 6000);
+
+		CHECK(p->maps[0].object_id && q->maps[0].object_id == p->maps[0].object_id && !p->maps[1].object_id &&
+		      q->maps[0].path == p->maps[0].path, "object ids: %u %u %u", p->maps[0].object_id,
+		      q->maps[0].object_id, p->maps[1].object_id);
+	}
 	CHECK(dfa_reader__object(r, "0123abcd", &data, &len) == DFA_OK && len == sizeof(object_bytes) &&
 	      !memcmp(data, object_bytes, len), "object bytes");
 	CHECK(dfa_reader__object(r, "missing", &data, &len) == DFA_FAILED, "missing object");
