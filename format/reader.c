@@ -292,6 +292,7 @@ static int read_entry(struct dfa_reader *r, struct archive *a, struct archive_en
 		goto cleanup;
 	}
 	r->members[r->n_members++] = m;
+	r->n_jit_members += !strncmp(m.name, DFA_JIT_PREFIX, strlen(DFA_JIT_PREFIX));
 	return DFA_OK;
 cleanup:
 	free(m.name);
@@ -438,6 +439,9 @@ static int jit_member(struct dfa_reader *r, const struct dfa_proc *p, const char
 {
 	char name[64];
 
+	/* Asked for every process image: most archives have no JIT code at all. */
+	if (!r->n_jit_members)
+		return FAIL(r, DFA_FAILED, "no JIT members in the archive");
 	snprintf(name, sizeof(name), DFA_JIT_PREFIX "%u.%llu.%s", p->pid, (unsigned long long)p->begin, suffix);
 	return member_data(r, name, DFA_MAX_MEMBER, data, len);
 }

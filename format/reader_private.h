@@ -78,6 +78,7 @@ struct dfa_reader {
 	struct member *members;
 	size_t n_members, members_cap;
 	struct pairmap member_ix;	/* (name's hash, k) -> members index + 1: the first of that name */
+	size_t n_jit_members;
 	char **map_strs;	/* mappings' paths and object keys, each kept once */
 	size_t n_map_strs, map_strs_cap;
 	struct pairmap map_str_ix;	/* (hash, k) -> map_strs index + 1 */
