@@ -36,6 +36,7 @@ struct jitmaps {
 	struct image_jit *v;
 	size_t n, cap;
 	struct pairmap ix;	/* image pointer -> index + 1, UINT32_MAX: none */
+	bool any;		/* the archive has JIT members at all (asked for every sample) */
 };
 
 struct jitmaps *jitmaps__new(struct dfa_reader *r)
@@ -45,6 +46,11 @@ struct jitmaps *jitmaps__new(struct dfa_reader *r)
 	if (!j)
 		oom();
 	j->r = r;
+	for (size_t i = 0; i < dfa_reader__member_count(r) && !j->any; i++) {
+		struct dfa_member_info mi;
+
+		j->any = dfa_reader__member_info(r, i, &mi) == DFA_OK && mi.kind == DFA_MEMBER_JIT;
+	}
 	return j;
 }
 
@@ -204,12 +210,14 @@ static void parse_log(struct image_jit *im, const char *text, size_t len)
 /* The JIT map and log the archive holds for image p, or NULL. */
 static const struct image_jit *map_of(struct jitmaps *j, const struct dfa_proc *p)
 {
-	struct pairmap_entry *e = pairmap__find(&j->ix, (uint64_t)(uintptr_t)p, 0, true);
+	struct pairmap_entry *e;
 	const void *data, *log;
 	size_t len, log_len;
 	bool have_map, have_log;
 
-	if (!e)
+	if (!j->any)
+		return NULL;
+	if (!(e = pairmap__find(&j->ix, (uint64_t)(uintptr_t)p, 0, true)))
 		oom();
 	if (e->val)
 		return e->val == UINT32_MAX ? NULL : &j->v[e->val - 1];

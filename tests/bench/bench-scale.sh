@@ -92,6 +92,10 @@ printf '%-34s %14s %14s %8s\n' "report peak RSS KiB" "$d_rmem" "${p_rmem:-}" "$(
 printf '%-34s %14s\n' "BPF ns per sample (on-cpu)" "${d_bpf% *}"
 printf '%-34s %14s\n' "walks complete / walked" "$complete / $walked"
 printf '%-34s %14s\n' "walks left to a stack copy" "$fallbacks"
+# what the archive's bytes are (objects, samples, processes), to read a size that moved
+awk '/^== archive members/ { on = 1; next } on && /^$/ { exit } on { printf "  dfrecord archive: %s\n", $0 }' info.txt
+awk '/^== symbol coverage/ { on = 1; getline; next } on && /^total/ { exit } on && $4 !~ /^[[<-]/ { s = s " " $4 }
+	END { print "  objects sampled:" s }' info.txt
 
 # The walk on a 30-frame stack, alone.
 "$DFRECORD" -F 999 -o deep.dfa -- ./deep 5 30 >/dev/null 2>&1 &
