@@ -14,8 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "inlines.h"
 #include "log.h"
 #include "report.h"
+
+#define MAX_SCOPES 32	/* inlined functions named at one address, at most */
 
 /* A symbol, as dwfl_module_addrinfo would choose among them. */
 struct sym {
@@ -39,6 +42,7 @@ struct elfsym {
 	size_t n_ph;
 	struct gopcln go;	/* .gopclntab, for Go binaries without symbols */
 	struct ehframe eh;	/* function starts, for code without symbols */
+	struct inlines *inl;	/* made on the first address in a DWARF unit */
 };
 
 static int load_phdrs(struct elfsym *o, Elf *elf)
@@ -125,6 +129,7 @@ void elfsym__free(struct elfsym *o)
 	free(o->error);
 	free(o->ph);
 	free(o->syms);
+	inlines__free(o->inl);
 	if (o->dwfl)
 		dwfl_end(o->dwfl);
 	free(o);
@@ -307,7 +312,7 @@ static int resolve(struct elfsym *o, struct frames *fr, const char *obj, uint64_
 		   bool have_vaddr, uint32_t *out, int max)
 {
 	const char *name = NULL, *file = NULL;
-	Dwarf_Die *cu = NULL, *scopes = NULL;
+	Dwarf_Die *cu = NULL, scopes[MAX_SCOPES];
 	Dwarf_Addr bias = 0;
 	int n = 0, nscopes = 0, line = 0;
 
@@ -325,36 +330,34 @@ static int resolve(struct elfsym *o, struct frames *fr, const char *obj, uint64_
 		return 1;
 	}
 	cu = dwfl_module_addrdie(o->mod, vaddr, &bias);
-	if (cu)
-		nscopes = dwarf_getscopes(cu, vaddr - bias, &scopes);
+	if (cu) {
+		if (!o->inl)
+			o->inl = inlines__new();
+		nscopes = inlines__at(o->inl, cu, vaddr - bias, scopes, MAX_SCOPES);
+	}
 	if (frames__lines(fr)) {
 		Dwfl_Line *l = dwfl_module_getsrc(o->mod, vaddr);
 		const char *f = l ? dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
 
 		file = f ? base_name(f) : NULL;
 	}
-	/* scopes[] runs innermost first; each inlined scope's call site is a line
-	 * of the function around it. */
+	/* scopes[] (inlined ones only) runs innermost first; each one's call
+	 * site is a line of the function around it. */
 	const char *site_file = file;
 	int site_line = line, outer = 0;
 
-	for (int i = 0; i < nscopes; i++)
-		if (dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine)
-			outer++;
+	outer = nscopes;
 	n = outer + 1 < max ? outer + 1 : max;
 	for (int i = 0, k = n - 1; i < nscopes && k > 0; i++) {
 		const char *cf;
 		int cl;
 
-		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
-			continue;
 		cl = call_site(cu, &scopes[i], &cf);
 		out[k--] = frames__intern_named(fr, die_name(&scopes[i]), site_file, site_line, obj, o->key, FRAME_USER);
 		site_file = cf;
 		site_line = cl;
 	}
 	out[0] = frames__intern_named(fr, demangle(name), site_file, site_line, obj, o->key, FRAME_USER);
-	free(scopes);
 	return n;
 }
 

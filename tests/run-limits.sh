@@ -74,7 +74,9 @@ for i in $(seq 100); do
 	sleep 0.1
 done
 took=$(since "$start")
-kill -0 $rec 2>/dev/null && { kill -9 $rec; fail "SIGTERM at $max Hz ignored for 10 s"; }
+# (what it was doing, for the message: its threads' states and kernel stacks)
+stuck() { for t in /proc/$1/task/*; do echo "$(awk '/^State/ { print $2 }' $t/status) $(tr '\n' ' ' < $t/stack 2>/dev/null | cut -c1-200)"; done | sort | uniq -c | head -4 | tr '\n' ';'; }
+kill -0 $rec 2>/dev/null && { s=$(stuck $rec); kill -9 $rec; fail "SIGTERM at $max Hz ignored for 10 s: $s $(tail -3 rec.err | tr '\n' ' ')"; }
 wait $rec || fail "SIGTERM at $max Hz: exit $?: $(cat rec.err)"
 note "SIGTERM at $max Hz: finalized $took s later"
 expect_exit 0 "$DFREPORT" --info term.dfa
