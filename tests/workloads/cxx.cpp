@@ -1,5 +1,5 @@
 // C++ names: a namespace, a class template, a function inlined into its
-// caller (its own frame with DWARF): cxx SECONDS
+// caller, and one inlined into that (each its own frame with DWARF): cxx SECONDS
 #include <chrono>
 #include <cstdlib>
 
@@ -7,10 +7,15 @@ volatile unsigned long sink;
 
 namespace shapes {
 template <typename T> struct Accumulator {
+	static inline __attribute__((always_inline)) T step(T a, T b)
+	{
+		return a * 6364136223846793005ULL + b;
+	}
+
 	static inline __attribute__((always_inline)) T mix(T a, T b)
 	{
 		for (int k = 0; k < 4; k++)
-			a = a * 6364136223846793005ULL + b;
+			a = step(a, b);
 		return a;
 	}
 
