@@ -229,7 +229,7 @@ static struct member *find_member(struct dfa_reader *r, const char *name)
 	for (uint64_t k = 0;; k++) {
 		struct pairmap_entry *e = pairmap__find(&r->member_ix, h, k, false);
 
-		if (!e)
+		if (!e || !e->val)
 			return NULL;
 		if (!strcmp(r->members[e->val - 1].name, name))
 			return &r->members[e->val - 1];
