@@ -121,7 +121,8 @@ static struct unit_ix *unit_of(struct inlines *in, Dwarf_Die *cu)
 	e->val = ++in->n_units;
 	b.u = u;
 	visit(&b, cu, 1);
-	qsort(u->v, u->n, sizeof(*u->v), cmp_scope);
+	if (u->n)
+		qsort(u->v, u->n, sizeof(*u->v), cmp_scope);
 	u->max_hi = must_realloc(NULL, (u->n ? u->n : 1) * sizeof(*u->max_hi));
 	for (size_t i = 0; i < u->n; i++)
 		u->max_hi[i] = i && u->max_hi[i - 1] > u->v[i].hi ? u->max_hi[i - 1] : u->v[i].hi;
