@@ -42,8 +42,8 @@ static void write_sample_archive(const char *path, bool finish)
 {
 	struct dfa_writer *w = dfa_writer__new();
 	struct dfa_map maps[2] = {
-		{ 0x400000, 0x401000, 0, DFA_PROT_R | DFA_PROT_X, "/usr/bin/a b", "0123abcd" },
-		{ 0x7f0000000000, 0x7f0000100000, 0x1000, DFA_PROT_R | DFA_PROT_X, "/lib/libc.so.6", "" },
+		{ 0x400000, 0x401000, 0, DFA_PROT_R | DFA_PROT_X, "/usr/bin/a b", "0123abcd", 0 },
+		{ 0x7f0000000000, 0x7f0000100000, 0x1000, DFA_PROT_R | DFA_PROT_X, "/lib/libc.so.6", "", 0 },
 	};
 	struct dfa_proc p = { .pid = 100, .ppid = 1, .begin = 0, .comm = "alpha", .exe = "/usr/bin/a b",
 			      .cmdline = "a b --x", .n_maps = 2, .maps = maps };
