@@ -117,7 +117,7 @@ static uint8_t *slurp(const char *path, size_t *len)
 static int seed(const char *path)
 {
 	struct dfa_writer *w = dfa_writer__new();
-	struct dfa_map m = { 0x1000, 0x9000, 0, DFA_PROT_R | DFA_PROT_X, "/bin/x", "abcdef" };
+	struct dfa_map m = { 0x1000, 0x9000, 0, DFA_PROT_R | DFA_PROT_X, "/bin/x", "abcdef", 0 };
 	struct dfa_proc p = { .pid = 7, .comm = "x", .exe = "/bin/x", .cmdline = "x", .n_maps = 1, .maps = &m };
 	int ret = 1;
 

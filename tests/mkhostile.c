@@ -55,7 +55,7 @@ static void start(const char *out, const char *start_ns, const char *end_ns)
 
 static void proc(const char *comm, const char *path, const char *object)
 {
-	struct dfa_map m = { BASE, BASE + 0x100000, 0, DFA_PROT_R | DFA_PROT_X, path, object };
+	struct dfa_map m = { BASE, BASE + 0x100000, 0, DFA_PROT_R | DFA_PROT_X, path, object, 0 };
 	struct dfa_proc p = { .pid = 7, .comm = comm, .exe = path, .cmdline = "x", .n_maps = 1, .maps = &m };
 
 	check(dfa_writer__add_proc(w, &p), "proc");
@@ -315,7 +315,7 @@ int main(int argc, char **argv)
 		 * all mapping one object, as thousands of short processes leave them. */
 		unsigned long n = strtoul(argv[3], NULL, 10);
 		bool exits = !strcmp(kind, "exits");
-		struct dfa_map m = { BASE, BASE + 0x100000, 0, DFA_PROT_R | DFA_PROT_X, "/usr/bin/churn", "" };
+		struct dfa_map m = { BASE, BASE + 0x100000, 0, DFA_PROT_R | DFA_PROT_X, "/usr/bin/churn", "", 0 };
 
 		start(out, "1000", "2000");
 		for (unsigned long i = 0; i < n; i++) {
