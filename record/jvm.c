@@ -40,7 +40,7 @@
 
 /* The child's exit codes: why there is no map. */
 enum { ATTACH_OK = 0, ATTACH_NO_TMP = 10, ATTACH_CREDS, ATTACH_TRIGGER, ATTACH_NO_SOCKET, ATTACH_BAD_SOCKET,
-       ATTACH_CONNECT, ATTACH_IO, ATTACH_REFUSED };
+       ATTACH_CONNECT, ATTACH_IO, ATTACH_REFUSED, ATTACH_AGENT_FAILED };
 
 static const char *const attach_error[] = {
 	[ATTACH_NO_TMP] = "its /tmp cannot be opened",
@@ -51,6 +51,7 @@ static const char *const attach_error[] = {
 	[ATTACH_CONNECT] = "cannot connect to its attach listener",
 	[ATTACH_IO] = "the attach exchange failed",
 	[ATTACH_REFUSED] = "it refused the request",
+	[ATTACH_AGENT_FAILED] = "the agent did not start in it (no perf map of its own could be created?)",
 };
 
 /* What an attach child's exit code says. */
@@ -103,8 +104,12 @@ static int connect_handle(int pfd)
 	return s;
 }
 
-/* A jcmd request: protocol version 1, command "jcmd", its line, two empty arguments. */
-static int exchange(int s, const char *line)
+/*
+ * A jcmd request: protocol version 1, command "jcmd", its line, two empty
+ * arguments.  "0" answers that the command ran; an agent load says beside
+ * it whether the agent started ("return code: 0"), or why it was not loaded.
+ */
+static int exchange(int s, const char *line, bool agent_load)
 {
 	char req[PATH_MAX + 64], answer[4096];
 	size_t got = 0;
@@ -127,11 +132,13 @@ static int exchange(int s, const char *line)
 	answer[got] = 0;
 	if (!got)
 		return ATTACH_IO;
-	return !strncmp(answer, "0\n", 2) ? ATTACH_OK : ATTACH_REFUSED;
+	if (strncmp(answer, "0\n", 2))
+		return ATTACH_REFUSED;
+	return !agent_load || strstr(answer, "\nreturn code: 0\n") ? ATTACH_OK : ATTACH_AGENT_FAILED;
 }
 
 /* In the child: the JVM owner's credentials, then the exchange of line. */
-static int attach_child(uint32_t pid, const struct proc_status *ps, const char *line)
+static int attach_child(uint32_t pid, const struct proc_status *ps, const char *line, bool agent_load)
 {
 	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
 				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
@@ -172,7 +179,7 @@ static int attach_child(uint32_t pid, const struct proc_status *ps, const char *
 	s = connect_handle(pfd);
 	if (s < 0)
 		return ATTACH_CONNECT;
-	ret = exchange(s, line);
+	ret = exchange(s, line, agent_load);
 	close(s);
 	return ret;
 }
@@ -285,7 +292,7 @@ static int start_request(uint32_t pid, const struct proc_status *ps, const char 
 	if (child < 0)
 		return -1;
 	if (child == 0)
-		_exit(attach_child(pid, ps, line));
+		_exit(attach_child(pid, ps, line, what == JVM_LOAD_AGENT));
 	reqs[n_reqs++] = (struct jvm_request){ child, pid, what };
 	return 0;
 }

@@ -54,7 +54,8 @@ for pid in $first $second; do
 	"$DFREPORT" --folded --pid "$pid" all.dfa > jvm.folded 2>/dev/null || fail "no report of pid $pid"
 	s=$(named jvm.folded)
 	note "-a: JVM $pid, started and ended inside the recording: $s% named"
-	within "$s" 40 100 || fail "-a: JVM $pid: $s% named: $(grep -i agent all.err | head -3)"
+	within "$s" 40 100 || fail "-a: JVM $pid: $s% named: $(grep "pid $pid[: ]" all.err | head -8)
+$(awk '{ print $NF "\t" $0 }' jvm.folded | sort -nr | head -3 | cut -f2 | cut -c1-400)"
 done
 
 # mem-alloc: Java allocations sampled by the agent (one per 512 KiB), by
@@ -104,6 +105,21 @@ note "javac in a small code cache: $freed pieces of code freed, $reused addresse
 [ "$freed" -gt 0 ] && [ "$reused" -gt 0 ] || fail "no code freed and reused: the case is not made"
 grep -Eq '^jit/ +2 members' info.txt || fail "the archive lacks the code log: $(grep '^jit' info.txt)"
 rm -f "$log" /tmp/perf-$pid.map
+
+# A JVM in which the agent cannot start (its perf map's name is taken by a
+# directory) answers the load, but the agent's failure is said, not taken
+# for a load.
+$JAVA 3 >/dev/null &
+jvm=$!
+cleanup_hooks="kill $jvm 2>/dev/null; rmdir /tmp/perf-$jvm.map 2>/dev/null;"
+mkdir /tmp/perf-$jvm.map || fail "cannot take /tmp/perf-$jvm.map"
+sleep 0.5
+expect_exit 0 "$DFRECORD" -vv -p $jvm -F 99 -d 1.5 -o nostart.dfa
+grep -q "pid $jvm: the JVM loaded the JVMTI agent" stderr && fail "an agent that did not start was taken for loaded"
+grep -q "pid $jvm: the JVM did not load the JVMTI agent: the agent did not start" stderr ||
+	fail "the agent's failure to start not said: $(grep -i agent stderr | head -3)"
+wait $jvm
+rmdir /tmp/perf-$jvm.map
 
 # An agent in a directory others may write is not given to the JVMs.
 mkdir -m 0777 open && cp "$DFPROF_JVMTI_AGENT" open/ || fail "cannot copy the agent"
