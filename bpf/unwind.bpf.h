@@ -75,7 +75,7 @@ static __always_inline const struct df_uproc *df_uproc_of(__u32 tgid)
 const volatile bool df_bpf_unwind = false;
 
 /* What the walks did (each program its own). */
-__u64 uw_walks = 0, uw_frames = 0, uw_fp_steps = 0, uw_vma_lookups = 0;
+__u64 uw_walks = 0, uw_frames = 0, uw_fp_steps = 0, uw_vma_lookups = 0, uw_row_hits = 0;
 __u64 uw_ends[DF_UEND__COUNT] = {};
 
 struct df_uwalk {
@@ -89,6 +89,7 @@ struct df_uwalk {
 	__u32 tgid;
 	bool asked;		/* bpf_find_vma was called (once per sample) */
 	__u32 fp_steps;
+	__u32 row_hits;		/* frames whose row came from the cache */
 	struct df_umap last;	/* the mapping of the frame before (end 0: none): callers are often in it */
 	/* Pending uretprobes (ours on allocators and GPU libraries, or anyone's)
 	 * put the kernel's trampoline where their function's return address was:
@@ -103,6 +104,10 @@ struct df_uwalk {
 	__u8 stack[DF_UWALK_STACK];
 	__u32 n_java;		/* interpreted Java frames met */
 	__u64 java[128];	/* their Method* (0: unreadable), innermost first; DF_MAX_PY used */
+	/* Rows found, kept from walk to walk: a hot path's stacks repeat, and
+	 * a hit skips the table's binary search (15 steps in the C library's,
+	 * a third of a frame's cost). */
+	struct df_urow_cached rows[1 << DF_UROW_CACHE_BITS];
 };
 
 /* Kept here, not on the stack: the verifier does not follow map memory, so
@@ -237,6 +242,31 @@ static __always_inline const struct df_urow *uw_find_row(const struct df_uobj *o
 			hi = mid;
 	}
 	return bpf_map_lookup_elem(&df_urows, &lo);
+}
+
+/* The row of rel in table o: from the cache, else searched (and cached). */
+static __always_inline const struct df_urow *uw_cached_row(struct df_uwalk *s, const struct df_uobj *o, __u64 rel)
+{
+	/* The version before the bounds: dfrecord writes it after them (unwind.c). */
+	__u32 gen = *(volatile const __u32 *)&o->gen, h;
+	struct df_urow_cached *c;
+	const struct df_urow *r;
+
+	asm volatile("" ::: "memory");
+	h = ((__u32)rel * 0x9e3779b1u ^ gen * 0x85ebca6bu) >> (32 - DF_UROW_CACHE_BITS);
+	c = &s->rows[h & ((1 << DF_UROW_CACHE_BITS) - 1)];
+
+	if (gen && c->gen == gen && c->rel == rel) {
+		s->row_hits++;
+		return &c->row;
+	}
+	r = uw_find_row(o, rel);
+	if (r && gen) {
+		c->gen = gen;
+		c->rel = rel;
+		c->row = *r;
+	}
+	return r;
 }
 
 struct uw_vma_ctx {
@@ -468,7 +498,7 @@ __noinline long uw_frame(struct df_uwalk *s, struct df_sample_rec *e, const stru
 	o = bpf_map_lookup_elem(&df_uobjs, &obj);
 	if (!o || !o->n)
 		return uw_fp_step(s, DF_UEND_EVICTED);
-	r = uw_find_row(o, look - m->adj);
+	r = uw_cached_row(s, o, look - m->adj);
 	if (!r)	/* before the first function: no CFI */
 		return uw_fp_step(s, DF_UEND_NO_CFI);
 	switch (r->kind) {
@@ -554,7 +584,7 @@ __noinline __u32 df_walk_user(struct df_sample_rec *e, __u32 tgid, __u64 ip, __u
 	s->pc = ip;
 	s->sp = sp;
 	s->fp = fp;
-	s->n = s->end = s->fallback = s->fp_steps = 0;
+	s->n = s->end = s->fallback = s->fp_steps = s->row_hits = 0;
 	s->exact = 1;
 	s->tgid = tgid;
 	/* Loads through the task's BTF pointer, not helper calls.  Each load
@@ -578,6 +608,8 @@ __noinline __u32 df_walk_user(struct df_sample_rec *e, __u32 tgid, __u64 ip, __u
 	__sync_fetch_and_add(&uw_frames, s->n);
 	if (s->fp_steps)
 		__sync_fetch_and_add(&uw_fp_steps, s->fp_steps);
+	if (s->row_hits)
+		__sync_fetch_and_add(&uw_row_hits, s->row_hits);
 	if (end < DF_UEND__COUNT)
 		__sync_fetch_and_add(&uw_ends[end], 1);
 	if (end == DF_UEND_NO_PROC)

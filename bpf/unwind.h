@@ -16,6 +16,7 @@
 #define DF_UPROCS_MAX 32768		/* processes */
 #define DF_UWALK_STACK 2048		/* bytes of stack the walk reads at once */
 #define DF_UWALK_REFILLS 8		/* times a walk reads it again, further up */
+#define DF_UROW_CACHE_BITS 10		/* rows the walk keeps per CPU: 2^10 */
 
 /* A row holds from pc on (relative to its table's base) until the next row. */
 struct df_urow {
@@ -35,9 +36,18 @@ enum df_urow_kind {
 	DF_UROW_NO_CFI,	/* code no FDE covers (between functions, hand-written): frame pointers */
 };
 
-/* A table: rows [first, first + n) of df_urows; n 0: evicted. */
+/* A row the walk found for a pc (rel) of a table's version (gen, 0: none). */
+struct df_urow_cached {
+	__u32 gen, rel;
+	struct df_urow row;
+};
+
+/* A table: rows [first, first + n) of df_urows; n 0: evicted.  gen: this
+ * version of the slot (never 0, never given twice), which the walk's row
+ * cache keys by. */
 struct df_uobj {
 	__u32 first, n;
+	__u32 gen, pad;
 };
 
 /* Where a mapping has no table, df_umap.obj says why (the walk then follows frame pointers). */

@@ -133,6 +133,7 @@ size_t dfa_event__list(char *buf, size_t len, bool help);
 #define DFA_META_UW_FRAMES "unwind_frames"
 #define DFA_META_UW_FP_STEPS "unwind_fp_steps"
 #define DFA_META_UW_VMA_LOOKUPS "unwind_vma_lookups"
+#define DFA_META_UW_ROW_HITS "unwind_row_cache_hits"
 #define DFA_META_UW_FALLBACKS "unwind_fallbacks"
 #define DFA_META_UW_TABLES "unwind_tables"
 #define DFA_META_UW_ROWS "unwind_table_rows"

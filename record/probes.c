@@ -391,6 +391,7 @@ static void write_unwind_counters(const struct probes *p, const struct probe_tot
 	set_meta_u64(w, DFA_META_UW_TOO_BIG, st.too_big + st.no_room);
 	set_meta_u64(w, DFA_META_UW_MAPS_DROPPED, st.maps_dropped + st.inodes_full + p->procs->bss->uimages_full);
 	set_meta_u64(w, DFA_META_UW_VMA_LOOKUPS, t->uw_vma_lookups);
+	set_meta_u64(w, DFA_META_UW_ROW_HITS, t->uw_row_hits);
 	/* Once per object, not once per archive of a rotating recording. */
 	static uint64_t bad_cfi_said;
 

@@ -15,7 +15,7 @@
 /* Counters every program keeps alike (common.bpf.h), summed over them. */
 struct probe_totals {
 	uint64_t lost, copy_failed, py_names_lost, py_truncated, py_read_failed;
-	uint64_t uw_walks, uw_frames, uw_fp_steps, uw_vma_lookups, uw_ends[DF_UEND__COUNT];	/* the BPF walk */
+	uint64_t uw_walks, uw_frames, uw_fp_steps, uw_vma_lookups, uw_row_hits, uw_ends[DF_UEND__COUNT];	/* the BPF walk */
 };
 #define PROBE_ADD_TOTALS(t, bss)                                          \
 	do {                                                              \
@@ -28,6 +28,7 @@ struct probe_totals {
 		(t)->uw_frames += (bss)->uw_frames;                       \
 		(t)->uw_fp_steps += (bss)->uw_fp_steps;                   \
 		(t)->uw_vma_lookups += (bss)->uw_vma_lookups;             \
+		(t)->uw_row_hits += (bss)->uw_row_hits;                   \
 		for (int uw_i_ = 0; uw_i_ < DF_UEND__COUNT; uw_i_++)      \
 			(t)->uw_ends[uw_i_] += (bss)->uw_ends[uw_i_];     \
 	} while (0)

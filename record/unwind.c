@@ -43,6 +43,7 @@ struct unwinder {
 	struct gap *gaps;	/* free rows, sorted, never adjacent */
 	size_t n_gaps, cap_gaps;
 	uint64_t clock;
+	uint32_t gen;		/* the last table version given out (df_uobj.gen) */
 	struct unwinder_stats st;
 };
 
@@ -117,8 +118,19 @@ static void free_rows(struct unwinder *u, uint32_t first, uint32_t n)
 
 static void set_slot(struct unwinder *u, uint32_t idx, uint32_t first, uint32_t n)
 {
-	struct df_uobj o = { first, n };
+	struct df_uobj o = { first, n, 0, 0 };
 
+	bpf_map_update_elem(u->objs_fd, &idx, &o, BPF_ANY);
+	if (!n)
+		return;
+	/*
+	 * Then its version, which the walks' row caches key by (unwind.bpf.h):
+	 * a walk that reads it reads this table's rows, never a half-written
+	 * entry's (it reads the version first; the table was whole before).
+	 */
+	if (!++u->gen)
+		u->gen = 1;	/* 2^32 tables later */
+	o.gen = u->gen;
 	bpf_map_update_elem(u->objs_fd, &idx, &o, BPF_ANY);
 }
 

@@ -46,6 +46,11 @@ both sigspin ./sigspin 2
 # 30 frames deep: every frame walked, none cut.
 frames=$(awk -F';' '{ if (NF > m) m = NF } END { print m - 1 }' deep-bpf.folded)
 [ "$frames" -ge 30 ] || fail "deep: the deepest stack has $frames frames, not 30"
+# Its recursion returns to one address: those rows come from the walk's cache.
+expect_exit 0 "$DFREPORT" --info deep-bpf.dfa
+hits=$(awk '$1 == "unwind_row_cache_hits" { h = $2 } $1 == "unwind_frames" { f = $2 } END { if (f) printf "%.1f", 100 * h / f; else print 0 }' stdout)
+note "deep: $hits% of the frames' rows from the walk's cache"
+within "$hits" 50 100 || fail "deep: only $hits% of the rows from the cache"
 # The signal handler's samples still reach main, through the signal frame.
 s=$(awk '{ line = $0; sub(/ [0-9]+$/, "", line); n = split(line, f, ";"); if (f[n] != "in_handler") next;
 	t += $NF; if (line ~ /;main;/) m += $NF } END { if (t) printf "%.1f", 100 * m / t; else print 0 }' sigspin-bpf.folded)
