@@ -35,16 +35,18 @@ for pid in $pids; do
 done
 
 # -a: two JVMs that something else starts and ends inside the recording are
-# given the agent over their attach protocol once they run.
+# given the agent over their attach protocol once they run (for longer
+# under a sanitized dfrecord, which takes a while to handle a JVM's first
+# samples, and a load that comes as the JVM ends names little).
 "$DFRECORD" -a -vv -F 499 -o all.dfa 2>all.err &
 rec=$!
 cleanup_hooks="kill $rec 2>/dev/null;"
 for _ in $(seq 1 300); do grep -q 'debug: recording$' all.err && break; sleep 0.05; done
 grep -q 'debug: recording$' all.err || fail "dfrecord -a did not start: $(tail -3 all.err)"
-$JAVA 2 >/dev/null &
+$JAVA "$(slow 2)" >/dev/null &
 first=$!
 wait $first
-$JAVA 2 >/dev/null &
+$JAVA "$(slow 2)" >/dev/null &
 second=$!
 wait $second
 kill -INT $rec
