@@ -489,8 +489,6 @@ static void adopt_map(struct procs *ps, struct proc *p, struct map *m, const cha
 	if (ps->hooks.tctx && key)
 		tell_tctx(ps, p->pid, m, key);
 	p->dirty = true;
-	/* Its object's table now that the BPF side knows what the mapping holds. */
-	objects__build_tables(ps->o);
 }
 
 /* Reads the image's current executable maps, merged with those it had. */
@@ -556,7 +554,6 @@ static void tell_new_library(struct procs *ps, const struct mmap_event *e)
 	const char *key = objects__key_inode(ps->o, e->pid, m.start, m.end, makedev(e->maj, e->min), e->ino, e->path);
 
 	tell_library(ps, &tmp, &m, key);
-	objects__build_tables(ps->o);
 }
 
 /* Whatever the image: the probes attach to the file, for every process. */
