@@ -49,7 +49,7 @@ struct file_id {
 	struct exec_seg segs[MAX_SEGS];
 	uint32_t n_segs;
 	uint32_t unwind;	/* what unwinder__build said: a slot, or a DF_UOBJ_* reason */
-	char *pending_path;	/* its table is to be built (objects__build_tables); named so */
+	bool table_pending;	/* its table is to be built (objects__build_tables) */
 	uint64_t checked;	/* second (CLOCK_MONOTONIC) the kept fd was last looked at */
 	uint64_t unwind_base;
 };
@@ -72,7 +72,10 @@ struct objects {
 	struct pairmap by_key;		/* (hash of key, probe) -> files index, first of a key */
 	struct pairmap by_inode;	/* (dev, inode) -> files index, the latest */
 	struct unwinder *uw;
-	size_t *pending;	/* files indices whose tables are to be built */
+	struct pending_table {
+		size_t file;	/* files index */
+		char *path;	/* as it was mapped, to name it */
+	} *pending;		/* tables to be built */
 	size_t n_pending, cap_pending;
 	void (*python_hook)(void *ctx, dev_t dev, uint64_t ino, const struct python_image *py);
 	void *python_ctx;
@@ -101,12 +104,12 @@ void objects__free(struct objects *o)
 {
 	if (!o)
 		return;
-	for (size_t i = 0; i < o->n_files; i++) {
+	for (size_t i = 0; i < o->n_files; i++)
 		if (o->files[i].fd >= 0)
 			close(o->files[i].fd);
-		free(o->files[i].pending_path);
-	}
 	free(o->files);
+	for (size_t i = 0; i < o->n_pending; i++)
+		free(o->pending[i].path);
 	free(o->pending);
 	pairmap__release(&o->by_key);
 	pairmap__release(&o->by_inode);
@@ -425,6 +428,7 @@ static void first_table(struct objects *o, struct file_id *f, const char *what)
 	void *bytes = map_fd(f->fd, f->size);
 	Elf *elf = bytes ? elf_memory(bytes, f->size) : NULL;
 
+	f->table_pending = false;
 	if (elf)
 		build_table(o, elf, f, what);
 	else
@@ -435,22 +439,15 @@ static void first_table(struct objects *o, struct file_id *f, const char *what)
 	list_inode(o, f);
 }
 
-/* The table of a file keyed since the last objects__build_tables, if it waits. */
-static void pending_table(struct objects *o, struct file_id *f)
-{
-	char *what = f->pending_path;
-
-	if (!what)
-		return;
-	f->pending_path = NULL;
-	first_table(o, f, what);
-	free(what);
-}
-
 void objects__build_tables(struct objects *o)
 {
-	for (size_t i = 0; i < o->n_pending; i++)
-		pending_table(o, &o->files[o->pending[i]]);
+	for (size_t i = 0; i < o->n_pending; i++) {
+		struct file_id *f = &o->files[o->pending[i].file];
+
+		if (f->table_pending)
+			first_table(o, f, o->pending[i].path ? o->pending[i].path : f->key);
+		free(o->pending[i].path);
+	}
 	o->n_pending = 0;
 }
 
@@ -503,9 +500,9 @@ static const char *key_fd(struct objects *o, int fd, const struct stat *st, cons
 	keep_fd(o, f, fd);
 	if (!fresh || !f || !f->key[0] || f->fd < 0)
 		return f && f->key[0] ? f->key : NULL;
-	if (o->uw && !array_grow(&o->pending, &o->cap_pending, o->n_pending + 1, sizeof(*o->pending), 16) &&
-	    (f->pending_path = strdup(path))) {
-		o->pending[o->n_pending++] = f - o->files;
+	if (o->uw && !array_grow(&o->pending, &o->cap_pending, o->n_pending + 1, sizeof(*o->pending), 16)) {
+		f->table_pending = true;
+		o->pending[o->n_pending++] = (struct pending_table){ f - o->files, strdup(path) };
 	} else if (o->uw) {
 		first_table(o, f, path);
 	}
@@ -671,7 +668,8 @@ uint32_t objects__unwind(struct objects *o, const char *key, uint64_t start, uin
 
 	if (!o->uw || !f)
 		return DF_UOBJ_FP;
-	pending_table(o, f);	/* named as it was mapped */
+	if (f->table_pending)
+		first_table(o, f, key);
 	if (f->unwind >= DF_UOBJS_MAX)
 		return f->unwind;	/* none to be had */
 	slot = unwinder__table(o->uw, key, &base);
