@@ -4,8 +4,8 @@
  * (/proc/PID/map_files, which also reaches deleted files, then
  * /proc/PID/root/PATH for containers), keyed by its GNU build-id (or a hash
  * of its bytes when it has none), reduced, and stored once.  With BPF
- * unwinding, each object's unwind table is built soon after the object is
- * first keyed (unwind.c keeps it), and rebuilt from the kept file when evicted.
+ * unwinding, each object's unwind table is built when the object is first
+ * keyed (unwind.c keeps it), and rebuilt from the kept file when evicted.
  */
 #define _GNU_SOURCE
 #include <elfutils/libdwelf.h>
@@ -49,7 +49,6 @@ struct file_id {
 	struct exec_seg segs[MAX_SEGS];
 	uint32_t n_segs;
 	uint32_t unwind;	/* what unwinder__build said: a slot, or a DF_UOBJ_* reason */
-	bool table_pending;	/* its table is to be built (objects__build_tables) */
 	uint64_t checked;	/* second (CLOCK_MONOTONIC) the kept fd was last looked at */
 	uint64_t unwind_base;
 };
@@ -72,11 +71,6 @@ struct objects {
 	struct pairmap by_key;		/* (hash of key, probe) -> files index, first of a key */
 	struct pairmap by_inode;	/* (dev, inode) -> files index, the latest */
 	struct unwinder *uw;
-	struct pending_table {
-		size_t file;	/* files index */
-		char *path;	/* as it was mapped, to name it */
-	} *pending;		/* tables to be built */
-	size_t n_pending, cap_pending;
 	void (*python_hook)(void *ctx, dev_t dev, uint64_t ino, const struct python_image *py);
 	void *python_ctx;
 	struct objects_stats st;
@@ -108,9 +102,6 @@ void objects__free(struct objects *o)
 		if (o->files[i].fd >= 0)
 			close(o->files[i].fd);
 	free(o->files);
-	for (size_t i = 0; i < o->n_pending; i++)
-		free(o->pending[i].path);
-	free(o->pending);
 	pairmap__release(&o->by_key);
 	pairmap__release(&o->by_inode);
 	free(o);
@@ -199,7 +190,8 @@ static void list_inode(struct objects *o, const struct file_id *f)
 }
 
 /* The key of an ELF image; -1 if it is not ELF.  With f, also looks for a
- * Python interpreter, a thread context, Go and HotSpot (fd: the file's, or -1). */
+ * Python interpreter and a thread context and builds the unwind table
+ * (fd: the file's, or -1). */
 static int image_key(struct objects *o, const void *bytes, size_t len, char *key, struct file_id *f,
 		     const char *what, int fd)
 {
@@ -218,6 +210,7 @@ static int image_key(struct objects *o, const void *bytes, size_t len, char *key
 			pr_debug("%s: publishes a thread context (model %u)", what, f->tctx.model);
 		if (hotspot__detect(elf, &f->hotspot))
 			pr_debug("%s: HotSpot, with vmStructs", what);
+		build_table(o, elf, f, what);
 	}
 	if (elf)
 		elf_end(elf);
@@ -422,35 +415,6 @@ static void *map_fd(int fd, size_t size)
 	return bytes == MAP_FAILED ? NULL : bytes;
 }
 
-/* A kept file's first table, from its bytes, then listed by inode for the walk. */
-static void first_table(struct objects *o, struct file_id *f, const char *what)
-{
-	void *bytes = map_fd(f->fd, f->size);
-	Elf *elf = bytes ? elf_memory(bytes, f->size) : NULL;
-
-	f->table_pending = false;
-	if (elf)
-		build_table(o, elf, f, what);
-	else
-		f->unwind = DF_UOBJ_NOT_YET;
-	elf_end(elf);
-	if (bytes)
-		munmap(bytes, f->size);
-	list_inode(o, f);
-}
-
-void objects__build_tables(struct objects *o)
-{
-	for (size_t i = 0; i < o->n_pending; i++) {
-		struct file_id *f = &o->files[o->pending[i].file];
-
-		if (f->table_pending)
-			first_table(o, f, o->pending[i].path ? o->pending[i].path : f->key);
-		free(o->pending[i].path);
-	}
-	o->n_pending = 0;
-}
-
 /* Keeps fd with the file's entry, or closes it. */
 static void keep_fd(struct objects *o, struct file_id *f, int fd)
 {
@@ -462,54 +426,32 @@ static void keep_fd(struct objects *o, struct file_id *f, int fd)
 	}
 }
 
-/* A file keyed for the first time: its key and what it holds; the table
- * now only if the file cannot be kept open to build it from later. */
-static void key_new_file(struct objects *o, struct file_id *f, int fd, const char *path)
-{
-	void *bytes = map_fd(fd, f->size);
-	Elf *elf;
-
-	if (!bytes || image_key(o, bytes, f->size, f->key, f, path, fd)) {
-		f->key[0] = 0;
-		goto cleanup;
-	}
-	index_key(o, f);
-	pr_debug("%s: %s", path, f->key);
-	if (o->n_kept >= MAX_KEPT && (elf = elf_memory(bytes, f->size))) {
-		build_table(o, elf, f, path);
-		elf_end(elf);
-	}
-cleanup:
-	if (bytes)
-		munmap(bytes, f->size);
-}
-
-/*
- * The key of an opened file (kept open with its entry); NULL if it is not an
- * object.  A kept file's table is built after the mapping is told of
- * (objects__build_tables): a Python interpreter's process is walked for its
- * frames before the tens of milliseconds its table takes.
- */
+/* The key of an opened file (kept open with its entry); NULL if it is not an object. */
 static const char *key_fd(struct objects *o, int fd, const struct stat *st, const char *path)
 {
 	struct file_id *f = file_lookup(o, st);
 	bool fresh = !f;
+	void *bytes;
 
-	if (fresh && (f = file_add(o, st)))
-		key_new_file(o, f, fd, path);
-	keep_fd(o, f, fd);
-	if (!fresh || !f || !f->key[0] || f->fd < 0)
-		return f && f->key[0] ? f->key : NULL;
-	if (o->uw && !array_grow(&o->pending, &o->cap_pending, o->n_pending + 1, sizeof(*o->pending), 16)) {
-		f->table_pending = true;
-		o->pending[o->n_pending++] = (struct pending_table){ f - o->files, strdup(path) };
-	} else if (o->uw) {
-		first_table(o, f, path);
+	if (fresh) {
+		f = file_add(o, st);
+		bytes = map_fd(fd, st->st_size);
+		if (f && (!bytes || image_key(o, bytes, st->st_size, f->key, f, path, fd)))
+			f->key[0] = 0;
+		if (f && f->key[0]) {
+			index_key(o, f);
+			pr_debug("%s: %s", path, f->key);
+		}
+		if (bytes)
+			munmap(bytes, st->st_size);
 	}
+	keep_fd(o, f, fd);
+	if (fresh && f && f->key[0] && f->fd >= 0)
+		list_inode(o, f);
 	/* Kept open, so its inode number stays this file's. */
-	if (f->py.found && f->py.executable && o->python_hook)
+	if (fresh && f && f->key[0] && f->fd >= 0 && f->py.found && f->py.executable && o->python_hook)
 		o->python_hook(o->python_ctx, f->dev, f->ino, &f->py);
-	return f->key;
+	return f && f->key[0] ? f->key : NULL;
 }
 
 void objects__key_path(struct objects *o, const char *path)
@@ -525,7 +467,6 @@ void objects__key_path(struct objects *o, const char *path)
 	if (fd >= 0)
 		key_fd(o, fd, &st, real);
 	free(real);
-	objects__build_tables(o);	/* before the command runs: its exec finds them */
 }
 
 const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path)
@@ -668,8 +609,6 @@ uint32_t objects__unwind(struct objects *o, const char *key, uint64_t start, uin
 
 	if (!o->uw || !f)
 		return DF_UOBJ_FP;
-	if (f->table_pending)
-		first_table(o, f, key);
 	if (f->unwind >= DF_UOBJS_MAX)
 		return f->unwind;	/* none to be had */
 	slot = unwinder__table(o->uw, key, &base);

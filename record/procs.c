@@ -658,7 +658,6 @@ static void push_unwind(struct procs *ps, struct proc *p)
 
 void procs__sync_unwind(struct procs *ps)
 {
-	objects__build_tables(ps->o);
 	for (size_t i = 0; i < ps->n_uw_pending; i++) {
 		struct proc *p = lookup(ps, ps->uw_pending[i]);
 

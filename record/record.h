@@ -461,10 +461,6 @@ void objects__set_python_hook(struct objects *o, void (*hook)(void *ctx, dev_t d
 /* Keys a file of this host by path before any process maps it (-- COMMAND's
  * program or interpreter): its table and interpreter are ready at exec. */
 void objects__key_path(struct objects *o, const char *path);
-/* Builds the unwind tables of the files keyed since the last call (a file's
- * table is built after its mappings are told of, at the latest when one of
- * them is looked up: objects__unwind). */
-void objects__build_tables(struct objects *o);
 /* The walk's table for a mapping of the object with this key at start (file
  * offset offset): its slot, with *adj what a pc less gives the row's pc; or
  * a DF_UOBJ_* reason there is none (rebuilt first if it was evicted). */
