@@ -22,8 +22,12 @@
 #define CTX_VERSION 2
 #define PAYLOAD_MAX (64U << 10)
 #define MAX_KEYS 256		/* a key index is a byte */
-#define RETRY_NS 1000000000ULL	/* a process that has not published yet is looked at again after */
-#define MAX_TRIES 10		/* ... so many times (an SDK publishes as it starts) */
+/* A process that has not published yet (or whose maps were read while it
+ * mapped its threads' stacks) is looked at again after RETRY_NS, so many
+ * times: an SDK publishes as it starts, and a short process is gone after a
+ * second (a 1 s retry lost a 1.2 s process's keys in a busy CI). */
+#define RETRY_NS 50000000ULL
+#define MAX_TRIES 40
 
 struct ctx_header {
 	char signature[8];	/* "OTEL_CTX", written last */
@@ -257,6 +261,9 @@ void procctx__forget(struct procctx *c, uint32_t pid)
 	if (e && e->val) {
 		struct proc_keys *k = &c->v[e->val - 1];
 
+		if (k->tries && !k->found)
+			pr_info("pid %u: no process context (OTEL_CTX) found in %u looks: its thread attributes are named by index",
+				pid, k->tries);
 		keys_release(k);
 		*k = (struct proc_keys){ .pid = pid };
 	}

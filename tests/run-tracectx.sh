@@ -88,8 +88,9 @@ for v in exe tlsdesc gd dlopen; do
 		GLIBC_TUNABLES=glibc.rtld.optional_static_tls=0 expect_exit 0 "$DFRECORD" -F 499 -e on-cpu,off-cpu \
 			-o $v.dfa -- ./$v tls "$d"
 	else
-		expect_exit 0 "$DFRECORD" -F 499 -e on-cpu,off-cpu -o $v.dfa -- ./$v tls "$d"
+		expect_exit 0 "$DFRECORD" -v -F 499 -e on-cpu,off-cpu -o $v.dfa -- ./$v tls "$d"
 	fi
+	cp stderr $v.err
 	grep -q 'in a trace span' stderr || fail "$v: dfrecord's summary counts no samples in a span: $(tail -1 stderr)"
 	check $v.dfa
 	note "$v: each span's function selected by --trace and --span; $(head -1 spans.txt)"
@@ -109,7 +110,7 @@ go tool pprof -tags exe.pb.gz > tags.txt 2>/dev/null || fail "go tool pprof -tag
 for k in 1 2; do
 	grep -q "$(trace_of $k 0)" tags.txt || fail "pprof -tags lacks trace $(trace_of $k 0): $(head -20 tags.txt)"
 done
-grep -q 'span_id:' tags.txt && grep -q 'http.route:' tags.txt || fail "pprof labels lack span_id or http.route"
+grep -q 'span_id:' tags.txt && grep -q 'http.route:' tags.txt || fail "pprof labels lack span_id or http.route: $(grep -v '^ *[0-9.]*% *[0-9a-f]*$' tags.txt | head -20 | tr '\n' ' '); dfrecord: $(grep -i 'context\|lost\|drop' exe.err | head -5)"
 
 # Who each process is: pid and start (pids are reused), in --info, in pprof's
 # labels, and as frames with --tid-frames.
