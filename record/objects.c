@@ -72,6 +72,7 @@ struct objects {
 	struct pairmap by_inode;	/* (dev, inode) -> files index, the latest */
 	struct unwinder *uw;
 	void (*python_hook)(void *ctx, dev_t dev, uint64_t ino, const struct python_image *py);
+	void (*python_map_hook)(void *ctx, uint32_t pid, uint64_t runtime, const struct python_image *py);
 	void *python_ctx;
 	struct objects_stats st;
 };
@@ -112,10 +113,13 @@ void objects__set_unwinder(struct objects *o, struct unwinder *u)
 	o->uw = u;
 }
 
-void objects__set_python_hook(struct objects *o, void (*hook)(void *ctx, dev_t dev, uint64_t ino,
-							       const struct python_image *py), void *ctx)
+void objects__set_python_hook(struct objects *o,
+			       void (*exe_hook)(void *ctx, dev_t dev, uint64_t ino, const struct python_image *py),
+			       void (*map_hook)(void *ctx, uint32_t pid, uint64_t runtime, const struct python_image *py),
+			       void *ctx)
 {
-	o->python_hook = hook;
+	o->python_hook = exe_hook;
+	o->python_map_hook = map_hook;
 	o->python_ctx = ctx;
 }
 
@@ -189,11 +193,19 @@ static void list_inode(struct objects *o, const struct file_id *f)
 	unwinder__set_inode(o->uw, f->dev, f->ino, &v);
 }
 
+/* The process whose mapping is being keyed, and where the file's offset 0 is in it. */
+struct mapped_at {
+	uint32_t pid;
+	uint64_t load;
+};
+
 /* The key of an ELF image; -1 if it is not ELF.  With f, also looks for a
  * Python interpreter and a thread context and builds the unwind table
- * (fd: the file's, or -1). */
+ * (fd: the file's, or -1).  An interpreter is told of for the mapping at
+ * before the table is built: python3's takes 20-30 ms, in which a process
+ * dfrecord -a has just met runs Python code whose frames would be lost. */
 static int image_key(struct objects *o, const void *bytes, size_t len, char *key, struct file_id *f,
-		     const char *what, int fd)
+		     const char *what, int fd, const struct mapped_at *at)
 {
 	Elf *elf = elf_memory((char *)bytes, len);
 	int ret = -1;
@@ -210,6 +222,8 @@ static int image_key(struct objects *o, const void *bytes, size_t len, char *key
 			pr_debug("%s: publishes a thread context (model %u)", what, f->tctx.model);
 		if (hotspot__detect(elf, &f->hotspot))
 			pr_debug("%s: HotSpot, with vmStructs", what);
+		if (at && f->py.found && o->python_map_hook)
+			o->python_map_hook(o->python_ctx, at->pid, at->load + f->py.exec_delta + f->py.runtime_vaddr, &f->py);
 		build_table(o, elf, f, what);
 	}
 	if (elf)
@@ -286,7 +300,7 @@ static const char *vdso(struct objects *o, bool store)
 
 			if (strstr(line, "[vdso]") && sscanf(line, "%lx-%lx", &s, &e) == 2 && s == base) {
 				o->vdso_len = e - s;
-				if (image_key(o, (const void *)s, e - s, o->vdso_key, NULL, "[vdso]", -1))
+				if (image_key(o, (const void *)s, e - s, o->vdso_key, NULL, "[vdso]", -1, NULL))
 					o->vdso_key[0] = 0;
 				else
 					vdso_table(o, (const void *)s, e - s);
@@ -427,7 +441,8 @@ static void keep_fd(struct objects *o, struct file_id *f, int fd)
 }
 
 /* The key of an opened file (kept open with its entry); NULL if it is not an object. */
-static const char *key_fd(struct objects *o, int fd, const struct stat *st, const char *path)
+static const char *key_fd(struct objects *o, int fd, const struct stat *st, const char *path,
+			  const struct mapped_at *at)
 {
 	struct file_id *f = file_lookup(o, st);
 	bool fresh = !f;
@@ -436,7 +451,7 @@ static const char *key_fd(struct objects *o, int fd, const struct stat *st, cons
 	if (fresh) {
 		f = file_add(o, st);
 		bytes = map_fd(fd, st->st_size);
-		if (f && (!bytes || image_key(o, bytes, st->st_size, f->key, f, path, fd)))
+		if (f && (!bytes || image_key(o, bytes, st->st_size, f->key, f, path, fd, at)))
 			f->key[0] = 0;
 		if (f && f->key[0]) {
 			index_key(o, f);
@@ -465,12 +480,14 @@ void objects__key_path(struct objects *o, const char *path)
 		fd = -1;
 	}
 	if (fd >= 0)
-		key_fd(o, fd, &st, real);
+		key_fd(o, fd, &st, real, NULL);
 	free(real);
 }
 
-const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path)
+const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, uint64_t offset,
+			 const char *path)
 {
+	struct mapped_at at = { pid, start - offset };
 	struct stat st;
 	int fd;
 
@@ -483,12 +500,13 @@ const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64
 		o->st.failed++;
 		return NULL;
 	}
-	return key_fd(o, fd, &st, path);
+	return key_fd(o, fd, &st, path, &at);
 }
 
-const char *objects__key_inode(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, dev_t dev,
-			       uint64_t ino, const char *path)
+const char *objects__key_inode(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, uint64_t offset,
+			       dev_t dev, uint64_t ino, const char *path)
 {
+	struct mapped_at at = { pid, start - offset };
 	struct file_id *f = by_inode(o, dev, ino);
 	struct stat st;
 	int fd;
@@ -516,7 +534,7 @@ const char *objects__key_inode(struct objects *o, uint32_t pid, uint64_t start, 
 		o->st.failed++;
 		return NULL;
 	}
-	return key_fd(o, fd, &st, path);
+	return key_fd(o, fd, &st, path, &at);
 }
 
 /*
@@ -545,7 +563,7 @@ static void store_debug_file(struct objects *o, uint32_t pid, const char *key)
 		if (!bytes)
 			continue;
 		/* The same build-id, or it describes another build. */
-		if (!image_key(o, bytes, st.st_size, found, NULL, path, -1) && !strcmp(found, key))
+		if (!image_key(o, bytes, st.st_size, found, NULL, path, -1, NULL) && !strcmp(found, key))
 			store_image(o, bytes, st.st_size, key, true, path);
 		munmap(bytes, st.st_size);
 		return;
@@ -652,7 +670,7 @@ int objects__store(struct objects *o, uint32_t pid, uint64_t start, uint64_t end
 		size = st.st_size;
 	bytes = fd >= 0 ? map_fd(fd, size) : NULL;
 	/* The file may have been replaced since: store it only if it is the same. */
-	if (bytes && !image_key(o, bytes, size, now, NULL, path, -1) && !strcmp(now, key))
+	if (bytes && !image_key(o, bytes, size, now, NULL, path, -1, NULL) && !strcmp(now, key))
 		ret = store_image(o, bytes, size, key, false, path);
 	if (ret == 0)
 		store_debug_file(o, pid, key);

@@ -517,7 +517,7 @@ static int read_maps(struct procs *ps, struct proc *p)
 			m.object = old->object ? strdup(old->object) : NULL;
 			m.stored = old->stored;
 		} else {
-			adopt_map(ps, p, &m, objects__key(ps->o, p->pid, m.start, m.end, m.path));
+			adopt_map(ps, p, &m, objects__key(ps->o, p->pid, m.start, m.end, m.offset, m.path));
 		}
 		maps[n++] = m;
 	}
@@ -551,7 +551,7 @@ static void tell_new_library(struct procs *ps, const struct mmap_event *e)
 {
 	struct proc tmp = { .pid = e->pid };
 	struct map m = { .start = e->start, .end = e->start + e->len, .path = (char *)e->path };
-	const char *key = objects__key_inode(ps->o, e->pid, m.start, m.end, makedev(e->maj, e->min), e->ino, e->path);
+	const char *key = objects__key_inode(ps->o, e->pid, m.start, m.end, e->pgoff, makedev(e->maj, e->min), e->ino, e->path);
 
 	tell_library(ps, &tmp, &m, key);
 }
@@ -599,8 +599,8 @@ void procs__on_mmap(struct procs *ps, const struct mmap_event *e)
 		free(m.path);
 		return;
 	}
-	adopt_map(ps, p, &m, objects__key_inode(ps->o, p->pid, m.start, m.end, makedev(e->maj, e->min), e->ino,
-						 m.path));
+	adopt_map(ps, p, &m, objects__key_inode(ps->o, p->pid, m.start, m.end, m.offset, makedev(e->maj, e->min),
+						 e->ino, m.path));
 	g[n++] = m;
 	qsort(g, n, sizeof(*g), cmp_map);
 	p->maps = g;

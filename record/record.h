@@ -437,12 +437,13 @@ struct objects *objects__new(struct dfa_writer *w, unsigned keep, const char *de
 void objects__set_writer(struct objects *o, struct dfa_writer *w);
 void objects__free(struct objects *o);
 /* Key (build-id) of the file behind pid's mapping, or NULL if it cannot be read; borrowed. */
-const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, const char *path);
+const char *objects__key(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, uint64_t offset,
+			 const char *path);
 /* The same for a mapping whose process may be gone: the file by device and
  * inode among those seen, else opened through the process or by path here,
  * if it is that file. */
-const char *objects__key_inode(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, dev_t dev,
-			       uint64_t ino, const char *path);
+const char *objects__key_inode(struct objects *o, uint32_t pid, uint64_t start, uint64_t end, uint64_t offset,
+			       dev_t dev, uint64_t ino, const char *path);
 /* The Python interpreter in the object with this key, or NULL; borrowed. */
 const struct python_image *objects__python(struct objects *o, const char *key);
 /* The thread context the object with that key publishes, or NULL. */
@@ -455,9 +456,13 @@ const struct hotspot_image *objects__hotspot(struct objects *o, const char *key)
 int objects__fd(struct objects *o, const char *key);
 /* Objects keyed from now on get unwind tables (u may be NULL: none). */
 void objects__set_unwinder(struct objects *o, struct unwinder *u);
-/* Told of each Python interpreter executable when first keyed. */
-void objects__set_python_hook(struct objects *o, void (*hook)(void *ctx, dev_t dev, uint64_t ino,
-							       const struct python_image *py), void *ctx);
+/* Told of each Python interpreter executable when first keyed (exe_hook),
+ * and of the process whose mapping keyed an interpreter, with where its
+ * _PyRuntime is, before the object's unwind table is built (map_hook). */
+void objects__set_python_hook(struct objects *o,
+			       void (*exe_hook)(void *ctx, dev_t dev, uint64_t ino, const struct python_image *py),
+			       void (*map_hook)(void *ctx, uint32_t pid, uint64_t runtime, const struct python_image *py),
+			       void *ctx);
 /* Keys a file of this host by path before any process maps it (-- COMMAND's
  * program or interpreter): its table and interpreter are ready at exec. */
 void objects__key_path(struct objects *o, const char *path);

@@ -1020,7 +1020,7 @@ int record__run(const struct record_opts *o)
 	if (s.objs) {
 		objects__set_unwinder(s.objs, probes__unwinder(s.probes));
 		if (!o->no_python)
-			objects__set_python_hook(s.objs, add_python_exe, &s);
+			objects__set_python_hook(s.objs, add_python_exe, add_python, &s);
 	}
 	hooks = (struct procs_hooks){ probes__follows_libraries(s.probes) ? add_library : NULL,
 				      probes__follows_libraries(s.probes) ? library_wanted : NULL,
