@@ -223,7 +223,7 @@ static int image_key(struct objects *o, const void *bytes, size_t len, char *key
 		if (hotspot__detect(elf, &f->hotspot))
 			pr_debug("%s: HotSpot, with vmStructs", what);
 		if (at && f->py.found && o->python_map_hook)
-			o->python_map_hook(o->python_ctx, at->pid, at->load + f->py.exec_delta + f->py.runtime_vaddr, &f->py);
+			o->python_map_hook(o->python_ctx, at->pid, python__runtime(&f->py, at->load), &f->py);
 		build_table(o, elf, f, what);
 	}
 	if (elf)

@@ -356,7 +356,7 @@ static void tell_python(struct procs *ps, uint32_t pid, const struct map *m, con
 	const struct python_image *py = objects__python(ps->o, key);
 
 	if (py)
-		ps->hooks.python(ps->hooks.ctx, pid, m->start - m->offset + py->exec_delta + py->runtime_vaddr, py);
+		ps->hooks.python(ps->hooks.ctx, pid, python__runtime(py, m->start - m->offset), py);
 }
 
 /* A mapping of an object publishing an OpenTelemetry thread context. */

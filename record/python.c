@@ -190,6 +190,11 @@ bool python__detect(Elf *elf, const uint8_t *bytes, size_t len, struct python_im
 	return true;
 }
 
+uint64_t python__runtime(const struct python_image *py, uint64_t load)
+{
+	return load + py->exec_delta + py->runtime_vaddr;
+}
+
 /* ---- code objects -> archive function ids ---- */
 
 struct code_ent {

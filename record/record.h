@@ -346,6 +346,8 @@ struct python_image {
 	bool executable;	/* a program (PT_INTERP), not a library: exec of it starts Python */
 };
 bool python__detect(Elf *elf, const uint8_t *bytes, size_t len, struct python_image *out);
+/* Where _PyRuntime is in a process that maps the file's offset 0 at load. */
+uint64_t python__runtime(const struct python_image *py, uint64_t load);
 struct df_py_offsets;
 /* The layout of a supported version (python.h); false if it is not one. */
 bool python__offsets(uint32_t version, struct df_py_offsets *out);
