@@ -125,12 +125,13 @@ struct {
 	__type(value, struct df_mem_scratch);
 } scratch SEC(".maps");
 
-static __always_inline int enter_dev(__u32 kind, __u64 size, __u64 old, __u64 memptr, __u32 event, __u32 device)
+static __always_inline int enter_dev(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 old, __u64 memptr,
+				     __u32 event, __u32 device)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
 	struct df_mem_call *c, n = { size, old, memptr, kind == DF_MEM_RETURNED_TIMED ? bpf_ktime_get_ns() : 0,
-				     kind, 1, event, device };
+				     PT_REGS_SP(ctx), kind, 1, event, device };
 
 	if (!df_wanted(filter, id >> 32, tid))
 		return 0;
@@ -146,9 +147,9 @@ static __always_inline int enter_dev(__u32 kind, __u64 size, __u64 old, __u64 me
 	return 0;
 }
 
-static __always_inline int enter(__u32 kind, __u64 size, __u64 old, __u64 memptr, __u32 event)
+static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 old, __u64 memptr, __u32 event)
 {
-	return enter_dev(kind, size, old, memptr, event, 0);
+	return enter_dev(ctx, kind, size, old, memptr, event, 0);
 }
 
 /* Byte-weighted Poisson sampling: P = 1 - exp(-size / mean), from the table. */
@@ -265,6 +266,11 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 		c->depth--;
 		return 0;
 	}
+	/* The return of a function whose entry opened no call (mmap inside
+	 * malloc, a free reported by PyTorch's hook): not the call's.  Past its
+	 * return the stack is one word above where the call's entry found it. */
+	if (PT_REGS_SP(ctx) != c->sp + 8)
+		return 0;
 	call = *c;
 	c->depth = 0;
 	if (call.kind == DF_MEM_MAPPED && ret == (__u64)-1)

@@ -28,14 +28,14 @@ static __always_inline int gpu_free(__u64 addr, __u32 event)
 SEC("uprobe")
 int BPF_KPROBE(cu_alloc_enter, __u64 dptr, __u64 bytes)
 {
-	return enter(DF_MEM_OUTPTR, bytes, 0, dptr, DF_EV_HBM_ALLOC);
+	return enter(ctx, DF_MEM_OUTPTR, bytes, 0, dptr, DF_EV_HBM_ALLOC);
 }
 
 /* cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pitch, size_t width, size_t height, unsigned elem) */
 SEC("uprobe")
 int BPF_KPROBE(cu_pitch_enter, __u64 dptr, __u64 pitch, __u64 width, __u64 height)
 {
-	return enter(DF_MEM_PITCH, height, pitch, dptr, DF_EV_HBM_ALLOC);
+	return enter(ctx, DF_MEM_PITCH, height, pitch, dptr, DF_EV_HBM_ALLOC);
 }
 
 /* cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size, const CUmemAllocationProp *prop, flags) */
@@ -46,7 +46,7 @@ int BPF_KPROBE(cu_create_enter, __u64 handle, __u64 size, __u64 prop)
 	__s32 loc[2] = { 0, -1 };
 
 	bpf_probe_read_user(loc, sizeof(loc), (void *)(prop + 8));
-	return enter_dev(DF_MEM_OUTPTR, size, 0, handle, DF_EV_HBM_ALLOC | DF_MEM_EV_HANDLE,
+	return enter_dev(ctx, DF_MEM_OUTPTR, size, 0, handle, DF_EV_HBM_ALLOC | DF_MEM_EV_HANDLE,
 			 loc[0] == 1 && loc[1] >= 0 && loc[1] < 0xfffe ? loc[1] + 1 : 0);	/* 1: CU_MEM_LOCATION_TYPE_DEVICE */
 }
 
@@ -86,7 +86,7 @@ int BPF_KPROBE(torch_report, __u64 ptr, __s64 size, __u64 total_allocated, __u64
 	if (!ptr)
 		return 0;
 	if (size > 0)
-		return enter_dev(DF_MEM_GIVEN, size, 0, ptr, DF_EV_TORCH_ALLOC, type == 1 && index >= 0 ? index + 1 : 0);
+		return enter_dev(ctx, DF_MEM_GIVEN, size, 0, ptr, DF_EV_TORCH_ALLOC, type == 1 && index >= 0 ? index + 1 : 0);
 	return gpu_free(ptr, DF_EV_TORCH_ALLOC);
 }
 
@@ -94,14 +94,14 @@ int BPF_KPROBE(torch_report, __u64 ptr, __s64 size, __u64 total_allocated, __u64
 SEC("uprobe")
 int BPF_KPROBE(ibv_reg_enter, __u64 pd, __u64 addr, __u64 length)
 {
-	return enter(DF_MEM_RETURNED_TIMED, length, 0, 0, DF_EV_RDMA);
+	return enter(ctx, DF_MEM_RETURNED_TIMED, length, 0, 0, DF_EV_RDMA);
 }
 
 /* ibv_reg_dmabuf_mr(pd, offset, length, iova, fd, access) */
 SEC("uprobe")
 int BPF_KPROBE(ibv_reg_dmabuf_enter, __u64 pd, __u64 offset, __u64 length)
 {
-	return enter(DF_MEM_RETURNED_TIMED, length, 0, 0, DF_EV_RDMA);
+	return enter(ctx, DF_MEM_RETURNED_TIMED, length, 0, 0, DF_EV_RDMA);
 }
 
 /* ibv_dereg_mr(struct ibv_mr *) */

@@ -13,38 +13,38 @@
 SEC("uprobe")
 int BPF_KPROBE(malloc_enter, __u64 size)
 {
-	return enter(DF_MEM_MALLOC, size, 0, 0, DF_EV_MEM_ALLOC);
+	return enter(ctx, DF_MEM_MALLOC, size, 0, 0, DF_EV_MEM_ALLOC);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(calloc_enter, __u64 n, __u64 size)
 {
-	return enter(DF_MEM_CALLOC, n * size, 0, 0, DF_EV_MEM_ALLOC);
+	return enter(ctx, DF_MEM_CALLOC, n * size, 0, 0, DF_EV_MEM_ALLOC);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(realloc_enter, __u64 old, __u64 size)
 {
-	return enter(DF_MEM_REALLOC, size, old, 0, DF_EV_MEM_ALLOC);
+	return enter(ctx, DF_MEM_REALLOC, size, old, 0, DF_EV_MEM_ALLOC);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(reallocarray_enter, __u64 old, __u64 n, __u64 size)
 {
-	return enter(DF_MEM_REALLOC, n * size, old, 0, DF_EV_MEM_ALLOC);
+	return enter(ctx, DF_MEM_REALLOC, n * size, old, 0, DF_EV_MEM_ALLOC);
 }
 
 /* aligned_alloc and memalign: (alignment, size) */
 SEC("uprobe")
 int BPF_KPROBE(memalign_enter, __u64 align, __u64 size)
 {
-	return enter(DF_MEM_MALLOC, size, 0, 0, DF_EV_MEM_ALLOC);
+	return enter(ctx, DF_MEM_MALLOC, size, 0, 0, DF_EV_MEM_ALLOC);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(posix_memalign_enter, __u64 memptr, __u64 align, __u64 size)
 {
-	return enter(DF_MEM_OUTPTR, size, 0, memptr, DF_EV_MEM_ALLOC);
+	return enter(ctx, DF_MEM_OUTPTR, size, 0, memptr, DF_EV_MEM_ALLOC);
 }
 
 /*
@@ -62,7 +62,7 @@ int BPF_KPROBE(mmap_enter, __u64 addr, __u64 len, __u64 prot, __u64 flags, __u64
 	if (len != DF_PY_ARENA || addr || (__s32)fd != -1 || !(flags & DF_MAP_ANONYMOUS) ||
 	    !df_py_proc_of(tgid))
 		return 0;
-	return enter(DF_MEM_MAPPED, len, 0, 0, DF_EV_MEM_ALLOC);
+	return enter(ctx, DF_MEM_MAPPED, len, 0, 0, DF_EV_MEM_ALLOC);
 }
 
 SEC("uprobe")

@@ -44,6 +44,7 @@ struct df_mem_call {
 	__u64 old;		/* realloc: the block given; cuMemAllocPitch: where the pitch goes */
 	__u64 memptr;		/* where the result goes (DF_MEM_OUTPTR, DF_MEM_PITCH) */
 	__u64 start;		/* ns, for DF_MEM_RETURNED_TIMED */
+	__u64 sp;		/* the stack pointer at entry: where the return address is */
 	__u32 kind;
 	__u32 depth;
 	__u32 event;		/* what the block is: DF_EV_MEM_ALLOC, DF_EV_HBM_ALLOC, ... */

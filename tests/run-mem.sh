@@ -39,6 +39,19 @@ grep -q '^peak: 585776 bytes' stdout || fail "timeline peak: $(tail -1 stdout), 
 expect_exit 0 "$DFREPORT" --event mem-alloc mem.dfa
 grep -q '^# mem-alloc: 47[0-9]* bytes' stdout || fail "top table header: $(head -1 stdout)"
 
+# Blocks the C library maps for themselves: an mmap inside malloc, whose
+# return is not malloc's (the block is malloc's pointer, its stack malloc's caller's).
+build_workload memalloc -O2 -fno-omit-frame-pointer
+expect_exit 0 "$DFRECORD" -e mem-alloc,mem-inuse -o mapped.dfa -- ./memalloc mapped
+expect_exit 0 "$DFREPORT" --folded --event mem-alloc mapped.dfa
+expect_bytes stdout fn_mapped_freed $((4 * 48 * 1048576)) "mapped mem-alloc"
+expect_bytes stdout fn_mapped_kept $((40 * 1048576)) "mapped mem-alloc"
+expect_exit 0 "$DFREPORT" --folded --event mem-inuse mapped.dfa
+expect_bytes stdout fn_mapped_freed 0 "mapped mem-inuse"
+expect_bytes stdout fn_mapped_kept $((40 * 1048576)) "mapped mem-inuse"
+expect_exit 0 "$DFREPORT" --info mapped.dfa
+grep -q '^mem_frees_unmatched *0$' stdout || fail "mapped blocks' frees unmatched: $(grep mem_frees stdout)"
+
 # Another allocator (jemalloc, preloaded): probed too, the same exact totals.
 je=$(ldconfig -p | awk '/libjemalloc\.so\.2 / { print $NF; exit }')
 if [ -n "$je" ]; then
