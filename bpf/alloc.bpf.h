@@ -118,12 +118,50 @@ struct {
 	__type(value, __u32);
 } ptable SEC(".maps");
 
+/* A sample record with room for what follows its ips, and a Go sample's registers. */
+struct df_mem_scratch {
+	struct df_sample_rec rec;
+	struct df_tctx tctx;	/* room: the record's length after the ips varies */
+	struct df_ustack us;
+	__u8 stack[DF_COPY_ROOM(DF_MEM_COPY)];
+	/* not the record's: */
+	struct pt_regs go_caller;	/* where a Go sample's walk starts (mem.bpf.c) */
+	__u64 busy;			/* claimed by a program on this CPU (scratch_claim) */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct df_mem_scratch);
 } scratch SEC(".maps");
+
+/*
+ * This CPU's scratch (the sample record, and beside it the walk's and
+ * Python's per-CPU state, used only while it is held), claimed for one
+ * allocation: a uprobe program runs with migration disabled but may be
+ * preempted (a fully preemptible kernel), and another thread's allocation
+ * on this CPU would write the same record.  NULL, counted as lost, while
+ * another holds it.
+ */
+static __always_inline struct df_mem_scratch *scratch_claim(void)
+{
+	__u32 zero = 0;
+	struct df_mem_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!s)
+		return NULL;
+	if (__sync_val_compare_and_swap(&s->busy, 0, 1)) {
+		__sync_fetch_and_add(&lost, 1);
+		return NULL;
+	}
+	return s;
+}
+
+static __always_inline void scratch_release(struct df_mem_scratch *s)
+{
+	__sync_lock_test_and_set(&s->busy, 0);
+}
 
 static __always_inline int enter_dev(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 old, __u64 memptr,
 				     __u32 event, __u32 device)
@@ -192,15 +230,14 @@ static __always_inline void record_free(__u32 tgid, __u64 addr, __u32 event)
 	bpf_ringbuf_submit(e, df_wakeup(NULL));
 }
 
-/* A block of event given; latency_ns > 0: a second sample of the call's time (DF_EV_RDMA_LATENCY);
+/* A block of event given, recorded with s (this CPU's scratch, claimed);
+ * latency_ns > 0: a second sample of the call's time (DF_EV_RDMA_LATENCY);
  * go_rate > 0: a block the Go runtime sampled itself, at that rate (not sampled again). */
-static __always_inline void record_alloc(struct pt_regs *ctx, struct pt_regs *uregs, __u32 tgid, __u32 tid,
-					 __u64 addr, __u64 size, __u32 event, __u64 latency_ns, __u32 device,
-					 __u32 go_rate)
+static __always_inline void record_alloc(struct df_mem_scratch *s, struct pt_regs *ctx, struct pt_regs *uregs,
+					 __u32 tgid, __u32 tid, __u64 addr, __u64 size, __u32 event,
+					 __u64 latency_ns, __u32 device, __u32 go_rate)
 {
-	__u32 zero = 0;
-	struct df_mem_scratch *s;
-	struct df_sample_rec *e;
+	struct df_sample_rec *e = &s->rec;
 	__u64 len;
 	__u32 want;
 
@@ -211,10 +248,6 @@ static __always_inline void record_alloc(struct pt_regs *ctx, struct pt_regs *ur
 	}
 	if (!live_insert(df_live_owner(tgid, event), addr))
 		__sync_fetch_and_add(&live_full, 1);
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!s)
-		return;
-	e = &s->rec;
 	e->hdr.type = DF_RB_SAMPLE;
 	e->hdr.pid = tgid;
 	e->hdr.ts = bpf_ktime_get_ns();
@@ -241,7 +274,7 @@ static __always_inline void record_alloc(struct pt_regs *ctx, struct pt_regs *ur
 			len += used;
 		}
 	}
-	if (len > sizeof(*s))
+	if (len > __builtin_offsetof(struct df_mem_scratch, go_caller))
 		return;
 	if (bpf_ringbuf_output(&events, e, len, df_wakeup(e)))
 		__sync_fetch_and_add(&lost, 1);
@@ -259,6 +292,7 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 	__u64 id = bpf_get_current_pid_tgid(), addr = ret;
 	__u32 tid = (__u32)id, tgid = id >> 32;
 	struct df_mem_call *c = call_of_current(false), call;
+	struct df_mem_scratch *s;
 
 	if (!c || !c->depth)
 		return 0;
@@ -295,9 +329,11 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 		call.event &= ~DF_MEM_EV_HANDLE;
 		addr |= DF_MEM_HANDLE_BIT;
 	}
-	if (addr)
-		record_alloc(ctx, ctx, tgid, tid, addr, call.size, call.event,
+	if (addr && (s = scratch_claim())) {
+		record_alloc(s, ctx, ctx, tgid, tid, addr, call.size, call.event,
 			     call.kind == DF_MEM_RETURNED_TIMED ? bpf_ktime_get_ns() - call.start + 1 : 0, call.device, 0);
+		scratch_release(s);
+	}
 	return 0;
 }
 

@@ -112,22 +112,14 @@ int BPF_KPROBE(free_enter, __u64 addr)
 #define DF_GO_KIND_PROFILE 2	/* special.kind of a profiled block (_KindSpecialProfile) */
 #define DF_GO_SPECIAL_KIND 10	/* offset of special.kind: next, offset uint16, kind byte */
 
-/* The registers a Go sample's walk starts from (too large for the stack beside the walk's). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct pt_regs);
-} go_caller SEC(".maps");
-
 SEC("uprobe")
 int BPF_KPROBE(go_malloc)
 {
 	__u64 id = bpf_get_current_pid_tgid(), cookie = bpf_get_attach_cookie(ctx), rate = 0;
 	__u32 tid = (__u32)id, tgid = id >> 32;
 	__u64 a0 = DF_GO_ARG0(ctx), a1 = DF_GO_ARG1(ctx), a2 = DF_GO_ARG2(ctx), p, size, ret = 0;
+	struct df_mem_scratch *s;
 	struct pt_regs *caller;
-	__u32 zero = 0;
 
 	/* each read at its own offset: the verifier takes no computed context pointer */
 	barrier_var(a0);
@@ -144,15 +136,18 @@ int BPF_KPROBE(go_malloc)
 	/* Before the function has made its frame: the walk starts in the
 	 * caller, from the return address at sp (with frame pointers only,
 	 * Go's, it would skip the caller). */
-	caller = bpf_map_lookup_elem(&go_caller, &zero);
-	if (!caller)
+	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx)) || !ret)
 		return 0;
+	s = scratch_claim();
+	if (!s)
+		return 0;
+	/* the registers, in the scratch: too large for the stack beside the walk's */
+	caller = &s->go_caller;
 	*caller = *ctx;
-	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)caller->sp) || !ret)
-		return 0;
 	caller->ip = ret - 1;	/* in the call: named as the caller even when it ends the function */
 	caller->sp += 8;
-	record_alloc(ctx, caller, tgid, tid, p, size, DF_EV_MEM_ALLOC, 0, 0, rate);
+	record_alloc(s, ctx, caller, tgid, tid, p, size, DF_EV_MEM_ALLOC, 0, 0, rate);
+	scratch_release(s);
 	return 0;
 }
 

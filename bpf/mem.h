@@ -64,11 +64,4 @@ enum { DF_LIVE_EMPTY = 0, DF_LIVE_BUSY = 1, DF_LIVE_GONE = 2 };
 #define DF_LIVE_SLOTS (1 << 20)
 #define DF_LIVE_PROBES 16
 
-struct df_mem_scratch {
-	struct df_sample_rec rec;
-	struct df_tctx tctx;	/* room: the record's length after the ips varies */
-	struct df_ustack us;
-	__u8 stack[DF_COPY_ROOM(DF_MEM_COPY)];
-};
-
 #endif
