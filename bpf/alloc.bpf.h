@@ -259,7 +259,7 @@ static __always_inline void record_alloc(struct df_mem_scratch *s, struct pt_reg
 	e->flags = 0;
 	e->device = device;
 	e->go_rate = go_rate;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	df_current_comm(e->comm);
 	len = df_fill_stacks(ctx, e, false, 0, uregs, tgid);
 	if (!len)
 		return;

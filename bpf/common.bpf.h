@@ -173,6 +173,20 @@ static __always_inline bool df_regs_user(const struct pt_regs *r, __u64 *ip, __u
 	return true;
 }
 
+/* The current thread's name: two loads through the task's BTF pointer;
+ * bpf_get_current_comm (a string copy) took ~50 ns of a memory sample. */
+static __always_inline void df_current_comm(char *comm)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 w0, w1;
+
+	_Static_assert(sizeof(t->comm) == DF_COMM_LEN, "comm is TASK_COMM_LEN bytes");
+	w0 = *(__u64 *)&t->comm[0];
+	w1 = *(__u64 *)&t->comm[8];
+	__builtin_memcpy(comm, &w0, 8);
+	__builtin_memcpy(comm + 8, &w1, 8);
+}
+
 /* The user registers of the current task: ctx's if it was in user mode. */
 static __always_inline struct pt_regs *df_user_regs(struct pt_regs *ctx_regs)
 {

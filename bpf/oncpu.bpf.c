@@ -44,7 +44,7 @@ int on_cpu(struct bpf_perf_event_data *ctx)
 	e->addr = 0;
 	e->event = DF_EV_ONCPU;
 	e->flags = 0;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	df_current_comm(e->comm);
 	/* A sample taken in user mode has no kernel stack: skip the walk.  (The
 	 * context's registers are read whole, as the verifier wants.) */
 	user_mode = DF_REGS_USER((struct pt_regs *)&ctx->regs);
