@@ -74,11 +74,9 @@ static __always_inline const struct df_uproc *df_uproc_of(__u32 tgid)
 /* Set at load: unwind user stacks here (else frame pointers, by the kernel). */
 const volatile bool df_bpf_unwind = false;
 
-/* What the walks did (each program its own). */
-__u64 uw_walks = 0, uw_frames = 0, uw_fp_steps = 0, uw_vma_lookups = 0, uw_row_hits = 0;
-__u64 uw_ends[DF_UEND__COUNT] = {};
 
 struct df_uwalk {
+	struct df_uw_counts counts;	/* first: dfrecord reads them (probes.c) */
 	__u64 pc, sp, fp;
 	__u32 n;		/* frames taken */
 	__u32 end;		/* enum df_uend, once it ended */
@@ -316,7 +314,6 @@ static __always_inline bool df_ask_vma(__u64 pc, struct df_umap *m)
 {
 	struct uw_vma_ctx c = { pc, m, false };
 
-	__sync_fetch_and_add(&uw_vma_lookups, 1);
 	return !bpf_find_vma(bpf_get_current_task_btf(), pc, uw_vma_cb, &c, 0) && c.found;
 }
 
@@ -358,6 +355,7 @@ static __always_inline const struct df_umap *uw_vma_map(struct df_uwalk *s, __u6
 	if (m || s->asked)
 		return m;
 	s->asked = true;
+	s->counts.vma_lookups++;
 	if (!df_ask_vma(pc, &s->vma))
 		return NULL;
 	df_learn(s->tgid, s->mm, &s->vma);
@@ -603,15 +601,13 @@ __noinline __u32 df_walk_user(struct df_sample_rec *e, __u32 tgid, __u64 ip, __u
 	c.base = e->n_kern;
 	bpf_loop(DF_MAX_USER + 1, uw_step, &c, 0);
 	end = s->end ? s->end : DF_UEND_DEPTH;
-	/* Counted once a walk: atomics on shared counters cost at every frame. */
-	__sync_fetch_and_add(&uw_walks, 1);
-	__sync_fetch_and_add(&uw_frames, s->n);
-	if (s->fp_steps)
-		__sync_fetch_and_add(&uw_fp_steps, s->fp_steps);
-	if (s->row_hits)
-		__sync_fetch_and_add(&uw_row_hits, s->row_hits);
+	/* Counted once a walk, in this CPU's scratch: no atomics. */
+	s->counts.walks++;
+	s->counts.frames += s->n;
+	s->counts.fp_steps += s->fp_steps;
+	s->counts.row_hits += s->row_hits;
 	if (end < DF_UEND__COUNT)
-		__sync_fetch_and_add(&uw_ends[end], 1);
+		s->counts.ends[end]++;
 	if (end == DF_UEND_NO_PROC)
 		return 0;
 	e->n_user = s->n;

@@ -154,4 +154,12 @@ enum df_uend {
 	DF_UEND__COUNT,
 };
 
+/* What a program's walks did on one CPU: the first member of its walk
+ * scratch (unwind.bpf.h's df_uwalk), so dfrecord sums them over the CPUs;
+ * counted without atomics, as nothing else on that CPU walks meanwhile. */
+struct df_uw_counts {
+	__u64 walks, frames, fp_steps, vma_lookups, row_hits;
+	__u64 ends[DF_UEND__COUNT];
+};
+
 #endif

@@ -472,6 +472,7 @@ static void counters(void *state, struct probe_totals *t, struct dfa_writer *w)
 	const typeof(*s->skel->bss) *b = s->skel->bss;
 
 	PROBE_ADD_TOTALS(t, b);
+	probe_totals__add_walks(t, s->skel->maps.uw_scratch);
 	if (!w)
 		return;
 	/* Every allocation seen, what sampling left out, what frees matched. */

@@ -79,6 +79,7 @@ static void counters(void *state, struct probe_totals *t, struct dfa_writer *w)
 	const typeof(*s->skel->bss) *b = s->skel->bss;
 
 	PROBE_ADD_TOTALS(t, b);
+	probe_totals__add_walks(t, s->skel->maps.uw_scratch);
 	if (!w)
 		return;
 	/* What each off-cpu rule of the feature sheet filtered. */

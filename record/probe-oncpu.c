@@ -94,6 +94,7 @@ static void counters(void *state, struct probe_totals *t, struct dfa_writer *w)
 	struct oncpu *s = state;
 
 	PROBE_ADD_TOTALS(t, s->skel->bss);
+	probe_totals__add_walks(t, s->skel->maps.uw_scratch);
 }
 
 static void destroy(void *state)

@@ -371,6 +371,33 @@ struct unwinder *probes__unwinder(const struct probes *p)
 	return p->uw;
 }
 
+void probe_totals__add_walks(struct probe_totals *t, const struct bpf_map *uw_scratch)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	size_t size = (bpf_map__value_size(uw_scratch) + 7) / 8 * 8;	/* per-CPU values are 8-aligned */
+	uint32_t zero = 0;
+	char *v = ncpu > 0 ? calloc(ncpu, size) : NULL;
+
+	if (!v || bpf_map_lookup_elem(bpf_map__fd(uw_scratch), &zero, v)) {
+		pr_warn("the BPF walks' counters could not be read: %s", strerror(v ? errno : ENOMEM));
+		free(v);
+		return;
+	}
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		struct df_uw_counts c;
+
+		memcpy(&c, v + cpu * size, sizeof(c));
+		t->uw_walks += c.walks;
+		t->uw_frames += c.frames;
+		t->uw_fp_steps += c.fp_steps;
+		t->uw_vma_lookups += c.vma_lookups;
+		t->uw_row_hits += c.row_hits;
+		for (int i = 0; i < DF_UEND__COUNT; i++)
+			t->uw_ends[i] += c.ends[i];
+	}
+	free(v);
+}
+
 /* What the BPF walks did, and how the tables fared. */
 static void write_unwind_counters(const struct probes *p, const struct probe_totals *t, struct dfa_writer *w)
 {

@@ -24,14 +24,9 @@ struct probe_totals {
 		(t)->py_names_lost += (bss)->py_names_lost;               \
 		(t)->py_truncated += (bss)->py_truncated;                 \
 		(t)->py_read_failed += (bss)->py_read_failed;             \
-		(t)->uw_walks += (bss)->uw_walks;                         \
-		(t)->uw_frames += (bss)->uw_frames;                       \
-		(t)->uw_fp_steps += (bss)->uw_fp_steps;                   \
-		(t)->uw_vma_lookups += (bss)->uw_vma_lookups;             \
-		(t)->uw_row_hits += (bss)->uw_row_hits;                   \
-		for (int uw_i_ = 0; uw_i_ < DF_UEND__COUNT; uw_i_++)      \
-			(t)->uw_ends[uw_i_] += (bss)->uw_ends[uw_i_];     \
 	} while (0)
+/* The walks' counters, summed over the CPUs from a program's walk scratch (uw_scratch). */
+void probe_totals__add_walks(struct probe_totals *t, const struct bpf_map *uw_scratch);
 
 struct probe_ops {
 	const char *name;	/* as the event table (format/events.c) names it */
