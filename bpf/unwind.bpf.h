@@ -74,7 +74,6 @@ static __always_inline const struct df_uproc *df_uproc_of(__u32 tgid)
 /* Set at load: unwind user stacks here (else frame pointers, by the kernel). */
 const volatile bool df_bpf_unwind = false;
 
-
 struct df_uwalk {
 	struct df_uw_counts counts;	/* first: dfrecord reads them (probes.c) */
 	__u64 pc, sp, fp;
