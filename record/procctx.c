@@ -40,6 +40,7 @@ struct ctx_header {
 struct proc_keys {
 	uint32_t pid;
 	bool found;
+	const char *why;	/* why the last look found none */
 	unsigned tries;
 	uint64_t checked;	/* ts of the last look */
 	char **keys;
@@ -214,12 +215,21 @@ static bool read_keys(uint32_t pid, struct proc_keys *k)
 	uint8_t *payload;
 	bool ok;
 
-	if (!at || !procfs__read_mem(pid, at, &h, sizeof(h)) || memcmp(h.signature, "OTEL_CTX", 8) ||
-	    h.version != CTX_VERSION || !h.published_at_ns || !h.payload_size || h.payload_size > PAYLOAD_MAX)
+	k->why = "no OTEL_CTX mapping in its maps";
+	if (!at)
 		return false;
+	k->why = "its header could not be read";
+	if (!procfs__read_mem(pid, at, &h, sizeof(h)))
+		return false;
+	k->why = "its header is not a published version 2 one";
+	if (memcmp(h.signature, "OTEL_CTX", 8) || h.version != CTX_VERSION || !h.published_at_ns || !h.payload_size ||
+	    h.payload_size > PAYLOAD_MAX)
+		return false;
+	k->why = "out of memory";
 	if (!(payload = malloc(h.payload_size)))
 		return false;
 	/* The payload is consistent if the header did not change around its read. */
+	k->why = "its payload could not be read, or changed while read";
 	ok = procfs__read_mem(pid, h.payload, payload, h.payload_size) && procfs__read_mem(pid, at, &again, sizeof(again)) &&
 	     again.published_at_ns == h.published_at_ns;
 	if (ok && (k->keys = calloc(MAX_KEYS, sizeof(*k->keys))))
@@ -262,8 +272,8 @@ void procctx__forget(struct procctx *c, uint32_t pid)
 		struct proc_keys *k = &c->v[e->val - 1];
 
 		if (k->tries && !k->found)
-			pr_info("pid %u: no process context (OTEL_CTX) found in %u looks: its thread attributes are named by index",
-				pid, k->tries);
+			pr_info("pid %u: no process context (OTEL_CTX) found in %u looks (the last: %s): its thread attributes "
+				"are named by index", pid, k->tries, k->why ? k->why : "?");
 		keys_release(k);
 		*k = (struct proc_keys){ .pid = pid };
 	}

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -86,12 +87,17 @@ void otel_publish_process_ctx(const char *const *keys)
 	struct timespec ts;
 	int fd = memfd_create("OTEL_CTX", MFD_CLOEXEC);
 
-	if (!payload || fd < 0 || ftruncate(fd, 2 * page))
+	/* Said, so that a test missing the keys knows whose failure it was. */
+	if (!payload || fd < 0 || ftruncate(fd, 2 * page)) {
+		perror("otelpub: cannot publish the process context");
 		return;
+	}
 	h = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
-	if (h == MAP_FAILED)
+	if (h == MAP_FAILED) {
+		perror("otelpub: cannot map the process context");
 		return;
+	}
 	madvise(h, 2 * page, MADV_DONTFORK);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h->version = 2;
