@@ -30,7 +30,7 @@ for sig in INT TERM; do
 	wait $rec
 	rc=$?
 	[ $rc = 0 ] || fail "SIG$sig: dfrecord exited $rc: $(cat rec.err)"
-	grep -q '^dfrecord: .* samples, .* lost, .* processes, .* objects' rec.err ||
+	grep -q '^dfrecord: .* samples\( (.*)\)\?, .* lost, .* processes, .* objects' rec.err ||
 		fail "SIG$sig: no summary line: $(cat rec.err)"
 	expect_exit 0 "$DFREPORT" --info sig.dfa
 	grep -q '^status *complete' stdout || fail "SIG$sig: archive not complete"
