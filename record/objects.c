@@ -71,7 +71,7 @@ struct objects {
 	struct pairmap by_key;		/* (hash of key, probe) -> files index, first of a key */
 	struct pairmap by_inode;	/* (dev, inode) -> files index, the latest */
 	struct unwinder *uw;
-	void (*python_hook)(void *ctx, dev_t dev, uint64_t ino, const struct python_image *py);
+	void (*python_exe_hook)(void *ctx, dev_t dev, uint64_t ino, const struct python_image *py);
 	void (*python_map_hook)(void *ctx, uint32_t pid, uint64_t runtime, const struct python_image *py);
 	void *python_ctx;
 	struct objects_stats st;
@@ -118,7 +118,7 @@ void objects__set_python_hook(struct objects *o,
 			       void (*map_hook)(void *ctx, uint32_t pid, uint64_t runtime, const struct python_image *py),
 			       void *ctx)
 {
-	o->python_hook = exe_hook;
+	o->python_exe_hook = exe_hook;
 	o->python_map_hook = map_hook;
 	o->python_ctx = ctx;
 }
@@ -464,8 +464,8 @@ static const char *key_fd(struct objects *o, int fd, const struct stat *st, cons
 	if (fresh && f && f->key[0] && f->fd >= 0)
 		list_inode(o, f);
 	/* Kept open, so its inode number stays this file's. */
-	if (fresh && f && f->key[0] && f->fd >= 0 && f->py.found && f->py.executable && o->python_hook)
-		o->python_hook(o->python_ctx, f->dev, f->ino, &f->py);
+	if (fresh && f && f->key[0] && f->fd >= 0 && f->py.found && f->py.executable && o->python_exe_hook)
+		o->python_exe_hook(o->python_ctx, f->dev, f->ino, &f->py);
 	return f && f->key[0] ? f->key : NULL;
 }
 

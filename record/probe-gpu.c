@@ -226,8 +226,7 @@ static void counters(void *state, struct probe_totals *t, struct dfa_writer *w)
 	struct gpu *s = state;
 	const typeof(*s->skel->bss) *b = s->skel->bss;
 
-	PROBE_ADD_TOTALS(t, b);
-	probe_totals__add_walks(t, s->skel->maps.uw_scratch);
+	PROBE_ADD_TOTALS(t, s->skel);
 	if (!w)
 		return;
 	set_meta_u64(w, DFA_META_GPU_LIBS, s->libs_probed);

@@ -471,8 +471,7 @@ static void counters(void *state, struct probe_totals *t, struct dfa_writer *w)
 	struct mem *s = state;
 	const typeof(*s->skel->bss) *b = s->skel->bss;
 
-	PROBE_ADD_TOTALS(t, b);
-	probe_totals__add_walks(t, s->skel->maps.uw_scratch);
+	PROBE_ADD_TOTALS(t, s->skel);
 	if (!w)
 		return;
 	/* Every allocation seen, what sampling left out, what frees matched. */

@@ -93,8 +93,7 @@ static void counters(void *state, struct probe_totals *t, struct dfa_writer *w)
 {
 	struct oncpu *s = state;
 
-	PROBE_ADD_TOTALS(t, s->skel->bss);
-	probe_totals__add_walks(t, s->skel->maps.uw_scratch);
+	PROBE_ADD_TOTALS(t, s->skel);
 }
 
 static void destroy(void *state)

@@ -17,16 +17,18 @@ struct probe_totals {
 	uint64_t lost, copy_failed, py_names_lost, py_truncated, py_read_failed;
 	uint64_t uw_walks, uw_frames, uw_fp_steps, uw_vma_lookups, uw_row_hits, uw_ends[DF_UEND__COUNT];	/* the BPF walk */
 };
-#define PROBE_ADD_TOTALS(t, bss)                                          \
-	do {                                                              \
-		(t)->lost += (bss)->lost;                                 \
-		(t)->copy_failed += (bss)->copy_failed;                   \
-		(t)->py_names_lost += (bss)->py_names_lost;               \
-		(t)->py_truncated += (bss)->py_truncated;                 \
-		(t)->py_read_failed += (bss)->py_read_failed;             \
-	} while (0)
 /* The walks' counters, summed over the CPUs from a program's walk scratch (uw_scratch). */
 void probe_totals__add_walks(struct probe_totals *t, const struct bpf_map *uw_scratch);
+/* A program's share, from its skeleton: its .bss, and its walk scratch. */
+#define PROBE_ADD_TOTALS(t, skel)                                         \
+	do {                                                              \
+		(t)->lost += (skel)->bss->lost;                           \
+		(t)->copy_failed += (skel)->bss->copy_failed;             \
+		(t)->py_names_lost += (skel)->bss->py_names_lost;         \
+		(t)->py_truncated += (skel)->bss->py_truncated;           \
+		(t)->py_read_failed += (skel)->bss->py_read_failed;       \
+		probe_totals__add_walks(t, (skel)->maps.uw_scratch);      \
+	} while (0)
 
 struct probe_ops {
 	const char *name;	/* as the event table (format/events.c) names it */
