@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 #include "hashmap.h"
 #include "log.h"
 #include "record.h"
@@ -43,6 +44,7 @@ struct proc_keys {
 	const char *why;	/* why the last look found none */
 	unsigned tries;
 	uint64_t checked;	/* ts of the last look */
+	uint64_t lag_ns;	/* how long after its sample the last look ran */
 	char **keys;
 	size_t n;
 };
@@ -189,16 +191,19 @@ static void parse_payload(const uint8_t *p, size_t len, struct proc_keys *k)
 	}
 }
 
-/* Where pid's OTEL_CTX mapping starts, from its maps; 0 if none. */
-static uint64_t find_mapping(uint32_t pid)
+/* Where pid's OTEL_CTX mapping starts, from its maps; 0 if none (k->why says which). */
+static uint64_t find_mapping(uint32_t pid, struct proc_keys *k)
 {
 	char path[64], *text, *line, *save = NULL;
 	unsigned long long start = 0;
 	size_t len;
 
 	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	k->why = "its maps could not be read (gone?)";
 	if (!(text = procfs__read(path, &len, 16 << 20)))
 		return 0;
+	/* An exited process (a zombie) has no mappings left. */
+	k->why = len ? "no OTEL_CTX mapping in its maps" : "its maps are empty (exited?)";
 	for (line = strtok_r(text, "\n", &save); line && !start; line = strtok_r(NULL, "\n", &save))
 		if (strstr(line, "[anon:OTEL_CTX]") || strstr(line, "[anon_shmem:OTEL_CTX]") ||
 		    strstr(line, "/memfd:OTEL_CTX"))
@@ -211,11 +216,10 @@ static uint64_t find_mapping(uint32_t pid)
 static bool read_keys(uint32_t pid, struct proc_keys *k)
 {
 	struct ctx_header h, again;
-	uint64_t at = find_mapping(pid);
+	uint64_t at = find_mapping(pid, k);
 	uint8_t *payload;
 	bool ok;
 
-	k->why = "no OTEL_CTX mapping in its maps";
 	if (!at)
 		return false;
 	k->why = "its header could not be read";
@@ -254,11 +258,15 @@ char *const *procctx__keys(struct procctx *c, uint32_t pid, uint64_t ts, size_t 
 	}
 	k = &c->v[e->val - 1];
 	if (!k->found && k->tries < MAX_TRIES && (!k->checked || ts - k->checked >= RETRY_NS)) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);	/* the samples' clock (bpf_ktime_get_ns) */
+		k->lag_ns = now.tv_sec * 1000000000ULL + now.tv_nsec - ts;
 		k->checked = ts ? ts : 1;
 		k->tries++;
 		k->found = read_keys(pid, k);
-		if (k->found)
-			pr_debug("pid %u: process context with %zu thread attribute keys", pid, k->n);
+		pr_debug("pid %u: process context, look %u (%.0f ms after its sample): %s", pid, k->tries, k->lag_ns / 1e6,
+			 k->found ? "found" : k->why);
 	}
 	*n = k->n;
 	return k->keys;
@@ -272,8 +280,9 @@ void procctx__forget(struct procctx *c, uint32_t pid)
 		struct proc_keys *k = &c->v[e->val - 1];
 
 		if (k->tries && !k->found)
-			pr_info("pid %u: no process context (OTEL_CTX) found in %u looks (the last: %s): its thread attributes "
-				"are named by index", pid, k->tries, k->why ? k->why : "?");
+			pr_info("pid %u: no process context (OTEL_CTX) found in %u looks (the last, %.0f ms after its sample: "
+				"%s): its thread attributes are named by index", pid, k->tries, k->lag_ns / 1e6,
+				k->why ? k->why : "?");
 		keys_release(k);
 		*k = (struct proc_keys){ .pid = pid };
 	}
