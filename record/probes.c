@@ -76,6 +76,11 @@ static void pid_bits__set(uint64_t *bits, uint32_t pid)
 		__atomic_fetch_or(&bits[pid / 64], 1ULL << (pid & 63), __ATOMIC_SEQ_CST);
 }
 
+static bool pid_bits__has(const uint64_t *bits, uint32_t pid)
+{
+	return pid / 64 < DF_PID_WORDS && (__atomic_load_n(&bits[pid / 64], __ATOMIC_RELAXED) >> (pid & 63) & 1);
+}
+
 static int map_pid_bits(struct probes *p)
 {
 	p->targets = pid_bits__map(p->procs->maps.targets);
@@ -467,6 +472,10 @@ bool probes__follows_libraries(const struct probes *p)
 
 void probes__library_mapped(struct probes *p, uint32_t pid, const char *file, const char *path)
 {
+	/* A probe attaches to the file: for a process not recorded it would
+	 * only make every process using that library trap. */
+	if (!probes__records_pid(p, pid))
+		return;
 	for (size_t i = 0; i < N_PROBES; i++)
 		if (p->loaded[i] && probe_table[i]->library)
 			probe_table[i]->library(p->state[i], pid, file, path);
@@ -510,6 +519,13 @@ uint64_t probes__write_counters(const struct probes *p, struct dfa_writer *w)
 int probes__events_fd(const struct probes *p)
 {
 	return bpf_map__fd(p->procs->maps.events);
+}
+
+/* Whether pid's events are recorded: every process with -a, else the
+ * targets and their descendants (the BPF side sets a child's bit at fork). */
+bool probes__records_pid(const struct probes *p, uint32_t pid)
+{
+	return p->o->all || pid_bits__has(p->targets, pid);
 }
 
 int probes__add_target(struct probes *p, uint32_t pid)

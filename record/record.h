@@ -216,6 +216,7 @@ int probes__events_fd(const struct probes *p);
 /* The BPF walk's tables (with opts.bpf_unwind), else NULL; borrowed. */
 struct unwinder *probes__unwinder(const struct probes *p);
 int probes__add_target(struct probes *p, uint32_t pid);
+bool probes__records_pid(const struct probes *p, uint32_t pid);
 /* Walks pid's Python frames from now on; -1 if the version's layout is not known. */
 int probes__add_python(struct probes *p, uint32_t pid, uint64_t runtime, uint32_t version, uint32_t cookie);
 /* pid's threads publish an OpenTelemetry context (tctx.h): 0, or -1 with errno. */

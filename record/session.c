@@ -273,7 +273,8 @@ static void on_mmap_early(void *ctx, const struct mmap_event *e)
 {
 	struct session *s = ctx;
 
-	if (s->procs)
+	/* The mappings are every process's: only a recorded one's library is probed (and keyed). */
+	if (s->procs && probes__records_pid(s->probes, e->pid))
 		procs__on_mmap_early(s->procs, e);
 }
 

@@ -64,6 +64,40 @@ if [ -n "$je" ]; then
 	expect_exit 0 "$DFREPORT" --folded --event mem-inuse je.dfa
 	expect_bytes stdout fn_malloc_freed 0 "jemalloc mem-inuse"
 	expect_bytes stdout fn_realloc_chain 65536 "jemalloc mem-inuse"
+
+	# A process the recording does not follow keeps its allocator as it is:
+	# a uprobe is on the file, so probing jemalloc because some other
+	# process mapped it makes every jemalloc user trap (dfrecord among them:
+	# its unwind tables took 100 times longer, and short processes' contexts
+	# were lost).  The other process's code must match the file.
+	"$DFRECORD" -e mem-alloc -o other.dfa -- sh -c ': > started; sleep 4' > other.out 2>&1 &
+	rec=$!
+	for _ in $(seq 100); do [ -e started ] && break; sleep 0.1; done
+	[ -e started ] || fail "the recording of sh did not start: $(cat other.out)"
+	LD_PRELOAD=$je sleep 3 &
+	other=$!
+	sleep 1.5	# the mapping's record read and acted on (within 0.2 s)
+	changed=$(python3 - "$other" <<'PY'
+import sys
+pid = sys.argv[1]
+mem = open("/proc/%s/mem" % pid, "rb")
+n = 0
+for line in open("/proc/%s/maps" % pid):
+    f = line.split()
+    if len(f) < 6 or "x" not in f[1] or "jemalloc" not in f[5]:
+        continue
+    lo, hi = (int(x, 16) for x in f[0].split("-"))
+    mem.seek(lo)
+    code = mem.read(hi - lo)
+    with open(f[5], "rb") as lib:
+        lib.seek(int(f[2], 16))
+        disk = lib.read(hi - lo)
+    n += sum(a != b for a, b in zip(code, disk))
+print(n)
+PY
+)
+	wait "$other" "$rec"
+	[ "$changed" = 0 ] || fail "jemalloc probed in a process not recorded: $changed bytes of its code changed"
 elif [ "${CI:-}" = true ]; then
 	fail "libjemalloc2 is not installed (.ci/run installs it)"
 else
