@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include "log.h"
 #include "probes.h"
+#include "record.h"
 #include "offcpu.h"
 #include "offcpu.skel.h"
 
@@ -126,6 +127,14 @@ static int close_waits_in(struct offcpu *s, const struct bpf_map *map, uint64_t 
 		if (bpf_map_lookup_elem(fd, &key, &slot) || slot.size > room || now < slot.rec.hdr.ts ||
 		    now - slot.rec.hdr.ts < s->min_block_ns)
 			continue;
+		/* A thread that has exited ran to exit: its wait ended and was
+		 * sent, and a slot left behind is stale (it would count the
+		 * time since that wait began a second time). */
+		if (procfs__exited(slot.rec.tid)) {
+			pr_debug("off-cpu: tid %u has exited: the wait left in its slot (%.3f s) is not closed",
+				 slot.rec.tid, (now - slot.rec.hdr.ts) / 1e9);
+			continue;
+		}
 		slot.rec.value = now - slot.rec.hdr.ts;
 		slot.rec.flags |= DF_F_OPEN;
 		cb(ctx, &slot.rec, slot.size);
