@@ -472,10 +472,6 @@ bool probes__follows_libraries(const struct probes *p)
 
 void probes__library_mapped(struct probes *p, uint32_t pid, const char *file, const char *path)
 {
-	/* A probe attaches to the file: for a process not recorded it would
-	 * only make every process using that library trap. */
-	if (!probes__records_pid(p, pid))
-		return;
 	for (size_t i = 0; i < N_PROBES; i++)
 		if (p->loaded[i] && probe_table[i]->library)
 			probe_table[i]->library(p->state[i], pid, file, path);

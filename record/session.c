@@ -273,7 +273,10 @@ static void on_mmap_early(void *ctx, const struct mmap_event *e)
 {
 	struct session *s = ctx;
 
-	/* The mappings are every process's: only a recorded one's library is probed (and keyed). */
+	/* The mappings are every process's: only a recorded one's library is
+	 * probed (and keyed).  A probe is on the file: probing it for another
+	 * process would make every process using that library trap.  (The
+	 * processes procs follows are all recorded ones.) */
 	if (s->procs && probes__records_pid(s->probes, e->pid))
 		procs__on_mmap_early(s->procs, e);
 }
