@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "arch.h"
+#include "cfi.h"
 #include "ehframe.h"
 #include "record.h"
 #include "unwind.h"
@@ -130,20 +131,6 @@ static int fdes_of_debug_frame(Elf *elf, struct fdes *f)
 	return 0;
 }
 
-/* DW_OP_call_frame_cfa, DW_OP_plus_uconst N: the rule "saved at CFA + N". */
-static bool cfa_offset_rule(const Dwarf_Op *ops, size_t n, int64_t *off)
-{
-	if (n == 1 && ops[0].atom == DW_OP_call_frame_cfa) {
-		*off = 0;
-		return true;
-	}
-	if (n == 2 && ops[0].atom == DW_OP_call_frame_cfa && ops[1].atom == DW_OP_plus_uconst) {
-		*off = (int64_t)ops[1].number;
-		return true;
-	}
-	return false;
-}
-
 /* The PLT's CFA: rsp + 8 + ((rip & 15) >= K) << 3, as binutils writes it. */
 static bool plt_rule(const Dwarf_Op *o, size_t n, int *k)
 {
@@ -164,7 +151,7 @@ static struct df_urow row_of(Dwarf_Frame *f)
 	size_t n;
 	bool signal;
 	int64_t off;
-	int k;
+	int k, reg;
 
 	if (dwarf_frame_info(f, NULL, NULL, &signal) != arch_dwarf_ra)
 		return r;
@@ -178,16 +165,14 @@ static struct df_urow row_of(Dwarf_Frame *f)
 		r.kind = DF_UROW_END;
 		return r;
 	}
-	if (!cfa_offset_rule(ops, n, &off) || off != -8)
+	if (!cfi__saved_at_cfa(ops, n, &off) || off != -8)
 		return r;
 	if (dwarf_frame_cfa(f, &ops, &n) || n == 0)
 		return r;
-	if (n == 1 && ops[0].atom == DW_OP_bregx && (ops[0].number == (Dwarf_Word)arch_dwarf_sp ||
-						      ops[0].number == (Dwarf_Word)arch_dwarf_fp)) {
-		off = (int64_t)ops[0].number2;
+	if (cfi__register_plus(ops, n, &reg, &off) && (reg == arch_dwarf_sp || reg == arch_dwarf_fp)) {
 		if (off < INT16_MIN || off > INT16_MAX)
 			return r;	/* a frame larger than the row can say */
-		r.kind = ops[0].number == (Dwarf_Word)arch_dwarf_sp ? DF_UROW_SP : DF_UROW_FP;
+		r.kind = reg == arch_dwarf_sp ? DF_UROW_SP : DF_UROW_FP;
 		r.cfa = off;
 	} else if (plt_rule(ops, n, &k)) {
 		r.kind = DF_UROW_PLT;
@@ -199,7 +184,7 @@ static struct df_urow row_of(Dwarf_Frame *f)
 		return (struct df_urow){ .kind = DF_UROW_NONE };
 	if (n == 0)
 		return r;	/* same value, or undefined: left as it is */
-	if (!cfa_offset_rule(ops, n, &off) || off >= 0 || off % 8 || off / 8 < INT8_MIN)
+	if (!cfi__saved_at_cfa(ops, n, &off) || off >= 0 || off % 8 || off / 8 < INT8_MIN)
 		return (struct df_urow){ .kind = DF_UROW_NONE };
 	r.fp = off / 8;
 	return r;

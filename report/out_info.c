@@ -219,15 +219,19 @@ static void print_unwinding(struct dfa_reader *r, const struct profile *pf, FILE
 	fprintf(f, "\n== unwinding\n");
 	fprintf(f, "%-22s %llu samples, %.0f bytes each on average before compression\n", "stack copies",
 		(unsigned long long)copies, copies ? (double)bytes / copies : 0);
-	fprintf(f, "%-22s %llu distinct copies: %llu joined to the frame-pointer chain, "
-		"%llu by CFI alone, %llu left to the chain (no CFI caller)\n", "unwound",
-		(unsigned long long)st.attempts, (unsigned long long)st.joined,
+	fprintf(f, "%-22s %llu copies (%llu walked by libdw, the others by the rules it gave): "
+		"%llu joined to the frame-pointer chain, %llu by CFI alone, "
+		"%llu left to the chain (no CFI caller)\n", "unwound",
+		(unsigned long long)st.attempts, (unsigned long long)st.walks, (unsigned long long)st.joined,
 		(unsigned long long)st.cfi_only, (unsigned long long)st.fp_only);
 	fprintf(f, "%-22s %llu at the outermost frame, %llu cut short by the copy size, "
 		"%llu at a frame without CFI%s%s%s\n", "CFI unwinding ended",
 		(unsigned long long)st.complete, (unsigned long long)st.truncated,
 		(unsigned long long)st.no_cfi, st.no_cfi ? " (e.g. in " : "",
 		st.no_cfi ? st.no_cfi_object : "", st.no_cfi ? ")" : "");
+	if (st.checked)
+		fprintf(f, "%-22s %llu walks by rules also walked by libdw: %llu differ\n", "unwinding checked",
+			(unsigned long long)st.checked, (unsigned long long)st.check_diffs);
 }
 
 /* Where walks ended for a reason of an object: (reason, object) and how often. */

@@ -29,7 +29,6 @@ struct derived_set {
 	uint64_t *ips;
 	size_t n_ips, cap_ips;
 	struct pairmap ix;		/* hash of ips -> candidates */
-	struct pairmap memo;	/* (image, hash of copy and chain) -> index + 1, or UINT32_MAX: none */
 	uint64_t buf[DFA_MAX_FRAMES];
 };
 
@@ -63,23 +62,14 @@ static uint32_t unwind_sample(struct profile *pf, struct dfa_reader *r, const st
 	struct derived_set *d = pf->derived;
 	struct dfa_ustack us;
 	struct dfa_stack st;
-	struct pairmap_entry *sl;
-	uint64_t h;
 	int n;
 
 	if (!pf->unw || !p || dfa_reader__ustack(r, s, &us) != DFA_OK)
 		return 0;
 	dfa_reader__stack(r, s->stack, &st);
-	/* Samples in a hot loop often carry identical copies: unwind each once. */
-	h = hash_bytes(us.data, us.len, hash_mix(hash_mix(us.ip, us.sp), hash_mix(us.bp, s->stack)));
-	sl = pairmap__find(&d->memo, (uint64_t)(uintptr_t)p, h, true);
-	if (!sl)
-		oom();
-	if (sl->val)
-		return sl->val == UINT32_MAX ? 0 : sl->val;
+	/* The unwinder remembers its walks: a hot loop's samples cost a lookup each. */
 	n = unwinder__unwind(pf->unw, p, &us, st.user, st.n_user, d->buf, DFA_MAX_FRAMES);
-	sl->val = n > 0 ? derived_add(d, d->buf, n) : UINT32_MAX;
-	return sl->val == UINT32_MAX ? 0 : sl->val;
+	return n > 0 ? derived_add(d, d->buf, n) : 0;
 }
 
 static bool in_list(const uint32_t *v, size_t n, uint32_t x)
@@ -472,7 +462,6 @@ void profile__release(struct profile *pf)
 		free(pf->derived->v);
 		free(pf->derived->ips);
 		pairmap__release(&pf->derived->ix);
-		pairmap__release(&pf->derived->memo);
 		free(pf->derived);
 	}
 	unwinder__free(pf->unw);

@@ -255,6 +255,8 @@ size_t ksyms__count(const struct ksyms *k);
 struct unwinder;
 struct unwind_stats {
 	uint64_t attempts;	/* samples with a stack copy */
+	uint64_t walks;		/* walked by libdw: the others by the rules it gave (unwind.c) */
+	uint64_t checked, check_diffs;	/* DFREPORT_UNWIND_CHECK: walked both ways, and differing */
 	uint64_t joined;	/* CFI frames joined to the frame-pointer chain */
 	uint64_t cfi_only;	/* CFI frames that never met the chain */
 	uint64_t fp_only;	/* CFI found nothing: the frame-pointer chain stands */

@@ -33,6 +33,12 @@ both() {
 	awk -v a="$bpf" -v b="$dwarf" 'BEGIN { exit !(a >= b - 1) }' ||
 		fail "$name: the BPF walk reaches the entry in $bpf%, offline unwinding in $dwarf%: $(sort -t' ' -k2 -n -r "$name-bpf.folded" | grep -Ev "$ENTRY" | head -3 | cut -c1-300)"
 	within "$bpf" 90 100 || fail "$name: only $bpf% of stacks reach the entry"
+	# The copies' frames stepped by libdw's rules must be libdw's own walk's.
+	DFREPORT_UNWIND_CHECK=1 expect_exit 0 "$DFREPORT" --info "$name-dwarf.dfa"
+	read -r checked differ < <(awk '/^unwinding checked/ { print $3, $(NF - 1) }' stdout)
+	note "$name: $checked copies stepped by rules, checked against libdw: ${differ:-?} differ"
+	[ "${checked:-0}" -gt 0 ] && [ "$differ" = 0 ] ||
+		fail "$name: stepping by rules is not libdw's walk: $(grep -E '^unwinding checked|differs' stdout stderr | head -3)"
 }
 
 both xz xz -9 -T1 -c input
