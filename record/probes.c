@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -349,6 +350,35 @@ fail:
 	return NULL;
 }
 
+static void *close_link(void *arg)
+{
+	close(*(int *)arg);
+	return NULL;
+}
+
+/*
+ * Closes multi-uprobe links side by side: each waits for an RCU grace period
+ * as it goes (about 45 ms here), and waits of parallel closes overlap, where
+ * one after another they took half a second for the C library's ten.
+ */
+static void close_links(int *fds, size_t n)
+{
+	pthread_t t[64];
+	size_t i = 0;
+
+	while (i < n) {
+		size_t k = 0;
+
+		for (; i < n && k < sizeof(t) / sizeof(*t); i++)
+			if (pthread_create(&t[k], NULL, close_link, &fds[i]) == 0)
+				k++;
+			else
+				close(fds[i]);
+		while (k)
+			pthread_join(t[--k], NULL);
+	}
+}
+
 void probes__free(struct probes *p)
 {
 	if (!p)
@@ -358,8 +388,7 @@ void probes__free(struct probes *p)
 	for (size_t i = 0; i < p->n_links; i++)
 		bpf_link__destroy(p->links[i]);
 	free(p->links);
-	for (size_t i = 0; i < p->n_link_fds; i++)
-		close(p->link_fds[i]);
+	close_links(p->link_fds, p->n_link_fds);
 	free(p->link_fds);
 	for (size_t i = 0; i < N_PROBES; i++)
 		if (p->loaded[i])

@@ -17,3 +17,17 @@ printf '%-28s %12s %12s\n' "" "attach ms" "detach ms"
 printf '%-28s %12s %12s\n' "$n perf-event uprobes" "$(med single 1)" "$(med single 2)"
 printf '%-28s %12s %12s\n' "one multi-uprobe link" "$(med multi 1)" "$(med multi 2)"
 echo "detach ratio (multi / single): $(ratio "$(med multi 2)" "$(med single 2)")"
+
+# dfrecord as a whole: its C library probes are ten multi-uprobe links (one
+# per program), each closed with its own grace period; closed side by side.
+for r in $(seq "$ROUNDS"); do
+	for ev in on-cpu mem-alloc; do
+		a=$(date +%s.%N)
+		"$DFRECORD" -e "$ev" -o "$ev.dfa" -- true >/dev/null 2>&1 || exit 1
+		b=$(date +%s.%N)
+		awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f ", b - a }'
+	done
+	echo
+done > whole.txt
+printf 'dfrecord -e on-cpu -- true %.3f s, -e mem-alloc -- true %.3f s (median of %s): the memory probes cost %.0f ms\n' \
+	"$(med whole 1)" "$(med whole 2)" "$ROUNDS" "$(awk -v a="$(med whole 1)" -v b="$(med whole 2)" 'BEGIN { print 1000 * (b - a) }')"
