@@ -7,6 +7,8 @@
 #include "procs.h"
 
 const volatile bool filter = false;
+/* Set at load: fork records wake dfrecord (it has probes to attach for the child). */
+const volatile bool wake_on_fork = false;
 const volatile bool send_args = true;	/* exec records carry the command line */
 
 __u64 lost = 0;
@@ -153,7 +155,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 		df_pid_set(&targets, ctgid);
 	}
 	ts = bpf_ktime_get_ns();
-	emit(DF_RB_FORK, ctgid, ptgid, ts, child->start_time, BPF_RB_NO_WAKEUP);
+	emit(DF_RB_FORK, ctgid, ptgid, ts, child->start_time, wake_on_fork ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	new_image(ctgid, ts);
 	/* The child maps what its parent does: it is walked with the parent's
 	 * tables until dfrecord reads its own. */

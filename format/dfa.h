@@ -122,6 +122,12 @@ size_t dfa_event__list(char *buf, size_t len, bool help);
 #define DFA_META_MEM_FREES_UNMATCHED "mem_frees_unmatched"
 #define DFA_META_MEM_LIVE_FULL "mem_live_table_full"
 #define DFA_META_MEM_NESTED "mem_nested_calls"
+/* -p, -t: processes whose allocators had probes of their own (0: probes on
+ * the files, for every process); children of targets probed only once their
+ * fork was read, and those not probed at all (their allocations missing). */
+#define DFA_META_MEM_PROBED_PROCS "mem_probed_procs"
+#define DFA_META_MEM_PROCS_LATE "mem_procs_probed_late"
+#define DFA_META_MEM_PROCS_UNPROBED "mem_procs_not_probed"
 /* Device and registered memory (1.4): libraries probed, blocks seen, frees matched or not, blocks the live table had no room for */
 #define DFA_META_GPU_LIBS "gpu_libraries_probed"
 #define DFA_META_GPU_ALLOCS "gpu_allocs"

@@ -145,7 +145,7 @@ static void probe_library(struct gpu *s, int fam, const char *lib, const char *s
 	char file[40];
 	int fd;
 
-	if (fam < 0 || !s->family[fam] || (fd = probed_files__open(&s->libs, lib, file, sizeof(file))) < 0)
+	if (fam < 0 || !s->family[fam] || (fd = probed_files__open(&s->libs, lib, 0, file, sizeof(file))) < 0)
 		return;
 	if (attach_family(s, fam, file, shown))
 		pr_warn("%s: none of its memory functions could be probed", shown);

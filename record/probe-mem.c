@@ -2,6 +2,16 @@
 /*
  * mem-alloc and mem-inuse: mem.bpf.c on uprobes of the C library's
  * allocator, and of jemalloc, tcmalloc or mimalloc where a process maps one.
+ *
+ * A uprobe on a file puts a breakpoint in every process that maps it, and
+ * each call there traps, recorded or not (a malloc/free pair 10 ns -> 2.4
+ * us).  With -p and -t the targets are known processes, so on kernels with
+ * multi-uprobe links each target gets links of its own (the link's pid:
+ * breakpoints in its memory only), and a child of one gets its own when its
+ * fork is read: what the child allocated before that is missed, and counted.
+ * -a and a command keep probes on the files, for every process (a command's
+ * children, however many and however short, are then followed from their
+ * first call; the BPF side keeps only the recorded processes' calls).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,9 +37,17 @@ struct mem {
 	bool free_at_entry;
 	bool multi;		/* uprobes attached as multi-uprobe links */
 	uint32_t ptable[DF_MEM_PTABLE];	/* sampling probabilities, as BPF has them */
-	struct probed_files libs;	/* allocator libraries probed */
+	struct probed_files libs;	/* allocator libraries probed (and for which process) */
 	struct probed_files go;		/* Go binaries probed */
+	char libc[PATH_MAX];		/* the C library */
+	bool per_process;		/* -p, -t: links of each target process's own */
+	uint32_t procs_probed;		/* processes with links of their own */
+	uint64_t procs_late, procs_unprobed;	/* children probed after their fork, or not at all */
 };
+
+/* Processes given links of their own, at most, the targets' children after
+ * the targets (each is an attach of ten links, ~16 ms, and their closes at the end). */
+#define MAX_PROCS_PROBED 64
 
 /* P(sample) = 1 - exp(-size / mean) at the middle of each 1/256 step of size / mean. */
 static void fill_ptable(struct mem *s)
@@ -64,6 +82,7 @@ static int load(struct probes *p, void **state)
 	s->skel->rodata->sample_mean = o->mem_sample;
 	s->skel->rodata->df_wake_bytes = probes__wake_bytes(p);
 	s->multi = probes__uprobe_multi();
+	s->per_process = s->multi && !o->all && (o->n_pids || o->n_tids);
 	if (s->multi) {
 		struct bpf_program *prog;
 
@@ -225,9 +244,18 @@ struct alloc_fn {
 
 #define N_ALLOC_FNS 10
 
+/* A link that could not be made: an error, unless its process has gone. */
+static void link_failed(const char *what, const char *lib, uint32_t pid)
+{
+	if (pid && errno == ESRCH)
+		pr_debug("%s in %s: pid %u has gone", what, lib, pid);
+	else
+		pr_err("%s in %s: %s", what, lib, strerror(errno));
+}
+
 /* attach_allocator with one link per program: one for each entry program's
- * functions, one for all their returns, one for free. */
-static int attach_allocator_multi(struct mem *s, const char *file, const char *lib, bool all,
+ * functions, one for all their returns, one for free; in pid's memory only, or everywhere (0). */
+static int attach_allocator_multi(struct mem *s, const char *file, const char *lib, bool all, uint32_t pid,
 				  const struct alloc_fn *fns)
 {
 	const char *names[N_ALLOC_FNS + 2];
@@ -259,13 +287,13 @@ static int attach_allocator_multi(struct mem *s, const char *file, const char *l
 		for (j = i; j < N_ALLOC_FNS; j++)
 			if (fns[j].enter == fns[i].enter && offs[j])
 				at[n_at++] = offs[j];
-		if (probes__add_uprobe_multi(s->p, fns[i].enter, file, at, n_at, false)) {
-			pr_err("uprobes on %s in %s: %s", fns[i].fn, lib, strerror(errno));
+		if (probes__add_uprobe_multi(s->p, fns[i].enter, file, at, n_at, false, pid)) {
+			link_failed(fns[i].fn, lib, pid);
 			return -1;
 		}
 	}
-	if (probes__add_uprobe_multi(s->p, s->skel->progs.alloc_exit, file, back, n_back, true)) {
-		pr_err("return uprobes in %s: %s", lib, strerror(errno));
+	if (probes__add_uprobe_multi(s->p, s->skel->progs.alloc_exit, file, back, n_back, true, pid)) {
+		link_failed("return uprobes", lib, pid);
 		return -1;
 	}
 	if (!offs[N_ALLOC_FNS]) {
@@ -273,21 +301,23 @@ static int attach_allocator_multi(struct mem *s, const char *file, const char *l
 		return -1;
 	}
 	free_at = offs[N_ALLOC_FNS] + (s->free_at_entry ? 0 : free_probe_offset(file));
-	pr_debug("%s: %zu allocation functions probed (multi-uprobe links), free at +%llu", lib, n_back,
-		 (unsigned long long)(free_at - offs[N_ALLOC_FNS]));
-	if (probes__add_uprobe_multi(s->p, s->skel->progs.free_enter, file, &free_at, 1, false)) {
-		pr_err("uprobe on free in %s: %s", lib, strerror(errno));
+	pr_debug("%s: %zu allocation functions probed (multi-uprobe links%s), free at +%llu", lib, n_back,
+		 pid ? ", this process's" : "", (unsigned long long)(free_at - offs[N_ALLOC_FNS]));
+	if (probes__add_uprobe_multi(s->p, s->skel->progs.free_enter, file, &free_at, 1, false, pid)) {
+		link_failed("uprobe on free", lib, pid);
 		return -1;
 	}
 	if (offs[N_ALLOC_FNS + 1] &&
-	    probes__add_uprobe_multi(s->p, s->skel->progs.munmap_enter, file, &offs[N_ALLOC_FNS + 1], 1, false) && all) {
-		pr_err("uprobe on munmap in %s: %s", lib, strerror(errno));
+	    probes__add_uprobe_multi(s->p, s->skel->progs.munmap_enter, file, &offs[N_ALLOC_FNS + 1], 1, false, pid) &&
+	    all) {
+		link_failed("uprobe on munmap", lib, pid);
 		return -1;
 	}
 	return 0;
 }
 
-static int attach_allocator(struct mem *s, const char *file, const char *lib, bool all)
+/* The allocator in file (lib: its name), for pid only (multi-uprobe links) or every process (0). */
+static int attach_allocator(struct mem *s, const char *file, const char *lib, bool all, uint32_t pid)
 {
 	const struct alloc_fn fns[N_ALLOC_FNS] = {
 		{ "malloc", s->skel->progs.malloc_enter },
@@ -306,7 +336,7 @@ static int attach_allocator(struct mem *s, const char *file, const char *lib, bo
 	int n = 0;
 
 	if (s->multi)
-		return attach_allocator_multi(s, file, lib, all, fns);
+		return attach_allocator_multi(s, file, lib, all, pid, fns);
 	for (size_t i = 0; i < sizeof(fns) / sizeof(*fns); i++) {
 		if (attach_uprobe(s, fns[i].enter, file, lib, fns[i].fn, 0, false, all))
 			continue;
@@ -324,24 +354,24 @@ static int attach_allocator(struct mem *s, const char *file, const char *lib, bo
 	return attach_uprobe(s, s->skel->progs.munmap_enter, file, lib, "munmap", 0, false, all) && all ? -1 : 0;
 }
 
-int probes__add_allocator(struct probes *p, const char *lib)
+/* Another allocator library, once (for pid, with per-process links). */
+static int add_allocator(struct mem *s, const char *lib, uint32_t pid)
 {
-	struct mem *s = probes__state(p, &probe_mem);
 	char file[40];
 	int fd, ret;
 
-	if (!s || (fd = probed_files__open(&s->libs, lib, file, sizeof(file))) < 0)
+	if ((fd = probed_files__open(&s->libs, lib, pid, file, sizeof(file))) < 0)
 		return 0;
-	pr_info("probing the allocator in %s", lib);
-	ret = attach_allocator(s, file, lib, false);
+	pr_info("probing the allocator in %s%s", lib, pid ? " for its process" : "");
+	ret = attach_allocator(s, file, lib, false, pid);
 	close(fd);
 	return ret;
 }
 
 /* An allocator library in a process, probed through file (a path dfrecord can open). */
-static void pid_allocator_file(struct probes *p, uint32_t pid, const char *file, const char *path)
+static void pid_allocator_file(struct mem *s, uint32_t pid, const char *file, const char *path)
 {
-	if (probes__add_allocator(p, file))
+	if (add_allocator(s, file, s->per_process ? pid : 0) && !(s->per_process && errno == ESRCH))
 		pr_warn("cannot probe the allocator %s of pid %u: its allocations are not seen", path, pid);
 }
 
@@ -364,7 +394,7 @@ static void go_binary(struct mem *s, uint32_t pid, const char *file, const char 
 	struct lib_image im;
 	struct go_heap g;
 	char probed[40];
-	int fd = probed_files__open(&s->go, file, probed, sizeof(probed));
+	int fd = probed_files__open(&s->go, file, 0, probed, sizeof(probed));
 	bool found;
 
 	if (fd < 0)
@@ -401,7 +431,7 @@ static void library(void *state, uint32_t pid, const char *file, const char *pat
 	struct mem *s = state;
 
 	if (allocator_library(path))
-		pid_allocator_file(s->p, pid, file, path);
+		pid_allocator_file(s, pid, file, path);
 	else
 		go_binary(s, pid, file, path);
 }
@@ -417,8 +447,46 @@ static void pid_allocator(void *ctx, uint32_t pid, uint64_t start, uint64_t end,
 
 static void command_allocator(void *ctx, const char *path)
 {
-	if (probes__add_allocator(ctx, path))
+	if (add_allocator(ctx, path, 0))
 		pr_warn("cannot probe the allocator %s: the command's allocations there are not seen", path);
+}
+
+/* The C library and the other allocators pid maps, with links of pid's own. */
+static int probe_process(struct mem *s, uint32_t pid)
+{
+	char file[40];
+	int fd = probed_files__open(&s->libs, s->libc, pid, file, sizeof(file)), err;
+
+	if (fd < 0)
+		return -1;
+	err = attach_allocator(s, file, s->libc, true, pid);
+	close(fd);
+	if (err)
+		return -1;
+	s->procs_probed++;
+	allocators__of_pid(pid, pid_allocator, s);
+	return 0;
+}
+
+/* -p and -t: each target process, once (a thread's process may be given twice). */
+static int attach_targets(struct mem *s, const struct record_opts *o)
+{
+	size_t n = o->n_pids + o->n_tids;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t pid = i < o->n_pids ? o->pids[i] : o->tids_tgid[i - o->n_pids];
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = pid == (j < o->n_pids ? o->pids[j] : o->tids_tgid[j - o->n_pids]);
+		if (!seen && probe_process(s, pid)) {
+			pr_err("cannot probe the C library %s of pid %u", s->libc, pid);
+			return -1;
+		}
+	}
+	pr_info("memory probes in the %u target processes only (and their children, from their fork)",
+		s->procs_probed);
+	return 0;
 }
 
 /* The C library, and the allocators the targets use, probed before the recording starts. */
@@ -426,30 +494,52 @@ static int attach(struct probes *p, void *state)
 {
 	const struct record_opts *o = probes__opts(p);
 	struct mem *s = state;
-	char lib[PATH_MAX], file[40];
+	char file[40];
 	int fd, err;
 
-	if (libc_path(lib, sizeof(lib))) {
+	if (libc_path(s->libc, sizeof(s->libc))) {
 		pr_err("cannot find the C library to probe");
 		return -1;
 	}
-	fd = probed_files__open(&s->libs, lib, file, sizeof(file));
+	if (s->per_process)
+		return attach_targets(s, o);
+	fd = probed_files__open(&s->libs, s->libc, 0, file, sizeof(file));
 	if (fd < 0) {
-		pr_err("%s: cannot open the C library to probe: %s", lib, strerror(errno));
+		pr_err("%s: cannot open the C library to probe: %s", s->libc, strerror(errno));
 		return -1;
 	}
-	err = attach_allocator(s, file, lib, true);
+	err = attach_allocator(s, file, s->libc, true, 0);
 	close(fd);
 	if (err)
 		return -1;
 	for (size_t i = 0; i < o->n_pids; i++)
-		allocators__of_pid(o->pids[i], pid_allocator, p);
+		allocators__of_pid(o->pids[i], pid_allocator, s);
 	if (o->cmd)
-		allocators__of_command(o->cmd[0], command_allocator, p);
+		allocators__of_command(o->cmd[0], command_allocator, s);
 	/* A Go command: its runtime's samples from its first allocation. */
 	if (o->cmd_image)
 		go_binary(s, 0, o->cmd_image, o->cmd_image);
 	return 0;
+}
+
+/* A target's child (-p, -t): links of its own from now on, while there is room. */
+static void forked(void *state, uint32_t pid, uint32_t ppid)
+{
+	struct mem *s = state;
+	const char *why;
+
+	if (!s->per_process)
+		return;
+	if (s->procs_probed >= MAX_PROCS_PROBED)
+		why = "too many processes probed";
+	else if (!probe_process(s, pid)) {
+		s->procs_late++;
+		return;
+	} else
+		why = errno == ESRCH ? "it ended before dfrecord saw it start" : strerror(errno);
+	/* Said once (the end's warning and every report count them all). */
+	if (!s->procs_unprobed++)
+		pr_warn("pid %u, a child of %u: its allocations are not recorded (%s)", pid, ppid, why);
 }
 
 static void start_meta(void *state, struct dfa_writer *w)
@@ -481,6 +571,13 @@ static void counters(void *state, struct probe_totals *t, struct dfa_writer *w)
 	set_meta_u64(w, DFA_META_MEM_FREES_UNMATCHED, b->frees_unknown);
 	set_meta_u64(w, DFA_META_MEM_LIVE_FULL, b->live_full);
 	set_meta_u64(w, DFA_META_MEM_NESTED, b->nested);
+	set_meta_u64(w, DFA_META_MEM_PROBED_PROCS, s->per_process ? s->procs_probed : 0);
+	set_meta_u64(w, DFA_META_MEM_PROCS_LATE, s->procs_late);
+	set_meta_u64(w, DFA_META_MEM_PROCS_UNPROBED, s->procs_unprobed);
+	if (s->procs_late || s->procs_unprobed)
+		pr_warn("memory: %llu child processes probed from when their fork was read, %llu not at all: "
+			"their allocations before that are not recorded",
+			(unsigned long long)s->procs_late, (unsigned long long)s->procs_unprobed);
 	if (b->live_full)
 		pr_warn("%llu allocations not tracked for mem-inuse: the live-block table was full",
 			(unsigned long long)b->live_full);
@@ -500,5 +597,5 @@ static void destroy(void *state)
 const struct probe_ops probe_mem = {
 	.name = "mem", .ring_bytes = 64 << 20, .load = load, .attach = attach, .start_meta = start_meta,
 	.pause = pause_probe, .counters = counters, .library = library,
-	.library_wanted = library_wanted, .destroy = destroy,
+	.library_wanted = library_wanted, .forked = forked, .destroy = destroy,
 };

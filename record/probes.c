@@ -188,7 +188,7 @@ int probes__reuse_maps(struct probes *p, struct bpf_object *obj)
 	return 0;
 }
 
-int probed_files__open(struct probed_files *f, const char *path, char *file, size_t len)
+int probed_files__open(struct probed_files *f, const char *path, uint32_t pid, char *file, size_t len)
 {
 	struct stat st;
 	int fd = strncmp(path, "/proc/", 6) ? safefile__open(0, path, 0, &st) : safefile__open_proc(path, &st);
@@ -196,13 +196,14 @@ int probed_files__open(struct probed_files *f, const char *path, char *file, siz
 	if (fd < 0)
 		return -1;
 	for (size_t i = 0; i < f->n; i++)
-		if (f->v[i].dev == st.st_dev && f->v[i].ino == st.st_ino) {
+		if (f->v[i].dev == st.st_dev && f->v[i].ino == st.st_ino && f->v[i].pid == pid) {
 			close(fd);
 			return -1;
 		}
 	if (f->n < sizeof(f->v) / sizeof(*f->v)) {
 		f->v[f->n].dev = st.st_dev;
-		f->v[f->n++].ino = st.st_ino;
+		f->v[f->n].ino = st.st_ino;
+		f->v[f->n++].pid = pid;
 	}
 	snprintf(file, len, "/proc/self/fd/%d", fd);
 	return fd;
@@ -252,12 +253,12 @@ void probes__load_for_uprobe_multi(struct bpf_program *prog)
 }
 
 int probes__add_uprobe_multi(struct probes *p, struct bpf_program *prog, const char *file, const uint64_t *offs,
-			     size_t n, bool ret)
+			     size_t n, bool ret, uint32_t pid)
 {
 	union bpf_attr attr;
 	struct uprobe_multi_attr a = { .prog_fd = bpf_program__fd(prog), .attach_type = DF_TRACE_UPROBE_MULTI,
 				       .path = (uintptr_t)file, .offsets = (uintptr_t)offs, .cnt = n,
-				       .flags_multi = ret ? DF_UPROBE_MULTI_RETURN : 0 };
+				       .flags_multi = ret ? DF_UPROBE_MULTI_RETURN : 0, .pid = pid };
 	int fd;
 
 	_Static_assert(sizeof(a) <= sizeof(attr), "uprobe_multi outgrows bpf_attr");
@@ -323,6 +324,8 @@ struct probes *probes__new(const struct record_opts *o, size_t rb_size)
 		goto fail;
 	}
 	p->procs->rodata->filter = !o->all;
+	/* Memory probes of -p and -t are per process: a child's are attached when its fork is read. */
+	p->procs->rodata->wake_on_fork = !o->all && (o->n_pids || o->n_tids);
 	p->procs->rodata->df_bpf_unwind = o->bpf_unwind;
 	p->procs->rodata->send_args = !o->no_cmdline;
 	bpf_map__set_max_entries(p->procs->maps.events, rb_size);
@@ -504,6 +507,13 @@ void probes__library_mapped(struct probes *p, uint32_t pid, const char *file, co
 	for (size_t i = 0; i < N_PROBES; i++)
 		if (p->loaded[i] && probe_table[i]->library)
 			probe_table[i]->library(p->state[i], pid, file, path);
+}
+
+void probes__process_forked(struct probes *p, uint32_t pid, uint32_t ppid)
+{
+	for (size_t i = 0; i < N_PROBES; i++)
+		if (p->loaded[i] && probe_table[i]->forked)
+			probe_table[i]->forked(p->state[i], pid, ppid);
 }
 
 bool probes__library_wanted(const struct probes *p, const char *path)

@@ -47,26 +47,30 @@ struct probe_ops {
 	void (*library)(void *state, uint32_t pid, const char *file, const char *path);
 	/* whether a file of that name is one such library (with library) */
 	bool (*library_wanted)(void *state, const char *path);
+	/* a recorded process forked a recorded child (may be NULL) */
+	void (*forked)(void *state, uint32_t pid, uint32_t ppid);
 	void (*destroy)(void *state);
 };
 extern const struct probe_ops probe_oncpu, probe_offcpu, probe_mem, probe_gpu;
 
-/* Library files a probe attached to, by identity (device, inode). */
+/* Library files a probe attached to, by identity (device, inode), and for
+ * which process (0: every process that maps them). */
 struct probed_files {
 	struct {
 		dev_t dev;
 		ino_t ino;
-	} v[64];
+		uint32_t pid;
+	} v[256];
 	size_t n;
 };
 /*
  * A library to probe, opened as safefile.c opens files (a regular file,
  * never a FIFO; /proc links through the kernel's own link), unless it was
- * probed before: its descriptor (to close once attached) and in file the
+ * probed before (for pid): its descriptor (to close once attached) and in file the
  * name to attach uprobes by (that very file); -1 if probed before or not
  * openable.  Remembered while there is room.
  */
-int probed_files__open(struct probed_files *f, const char *path, char *file, size_t len);
+int probed_files__open(struct probed_files *f, const char *path, uint32_t pid, char *file, size_t len);
 
 const struct record_opts *probes__opts(const struct probes *p);
 /* What a program sets df_wake_bytes to. */
@@ -87,9 +91,10 @@ int probes__add_link(struct probes *p, struct bpf_link *l);
  */
 bool probes__uprobe_multi(void);
 void probes__load_for_uprobe_multi(struct bpf_program *prog);
-/* prog on the functions at file offsets offs[0..n) of file; ret: on their returns. */
+/* prog on the functions at file offsets offs[0..n) of file; ret: on their
+ * returns; pid: in that process only (its breakpoints in its memory alone), 0: in every one. */
 int probes__add_uprobe_multi(struct probes *p, struct bpf_program *prog, const char *file, const uint64_t *offs,
-			     size_t n, bool ret);
+			     size_t n, bool ret, uint32_t pid);
 /* The online CPUs attach gave: n, and whether each is online. */
 int probes__ncpu(const struct probes *p, const bool **online);
 /* Whether -C leaves cpu sampled. */

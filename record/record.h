@@ -237,9 +237,8 @@ uint64_t probes__lost(const struct probes *p);
 bool probes__follows_libraries(const struct probes *p);
 void probes__library_mapped(struct probes *p, uint32_t pid, const char *file, const char *path);
 bool probes__library_wanted(const struct probes *p, const char *path);
-/* Memory (probe-mem.c): another allocator library (jemalloc, ...) probed
- * too, once: by path (0 or -1), or as pid maps it. */
-int probes__add_allocator(struct probes *p, const char *lib);
+/* A recorded process forked a recorded child (the memory probes of -p and -t follow it). */
+void probes__process_forked(struct probes *p, uint32_t pid, uint32_t ppid);
 /* Whether a file name is an allocator library dfrecord probes besides the C library's. */
 bool allocator_library(const char *path);
 /* allocators.c: allocator libraries to probe before the targets allocate */

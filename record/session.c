@@ -325,6 +325,8 @@ static int handle_record(struct session *s, void *data, size_t size)
 	case DF_RB_FORK:
 		mmaps__forget(s->mm, h->pid);
 		procs__on_fork(s->procs, h->pid, p->ppid, h->ts, p->start, comm);
+		if (probes__records_pid(s->probes, h->pid))
+			probes__process_forked(s->probes, h->pid, p->ppid);
 		break;
 	case DF_RB_EXEC: {
 		const struct df_exec_rec *x = data;

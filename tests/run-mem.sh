@@ -77,25 +77,7 @@ if [ -n "$je" ]; then
 	LD_PRELOAD=$je sleep 3 &
 	other=$!
 	sleep 1.5	# the mapping's record read and acted on (within 0.2 s)
-	changed=$(python3 - "$other" <<'PY'
-import sys
-pid = sys.argv[1]
-mem = open("/proc/%s/mem" % pid, "rb")
-n = 0
-for line in open("/proc/%s/maps" % pid):
-    f = line.split()
-    if len(f) < 6 or "x" not in f[1] or "jemalloc" not in f[5]:
-        continue
-    lo, hi = (int(x, 16) for x in f[0].split("-"))
-    mem.seek(lo)
-    code = mem.read(hi - lo)
-    with open(f[5], "rb") as lib:
-        lib.seek(int(f[2], 16))
-        disk = lib.read(hi - lo)
-    n += sum(a != b for a, b in zip(code, disk))
-print(n)
-PY
-)
+	changed=$(code_changed "$other" jemalloc)
 	wait "$other" "$rec"
 	[ "$changed" = 0 ] || fail "jemalloc probed in a process not recorded: $changed bytes of its code changed"
 elif [ "${CI:-}" = true ]; then

@@ -94,3 +94,26 @@ other_pythons() {
 		echo "$py"
 	done
 }
+
+# code_changed PID NAME: bytes of PID's code mapped from files whose path
+# holds NAME that differ from the file (a uprobe's breakpoint is one).
+code_changed() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+pid, name = sys.argv[1], sys.argv[2]
+mem = open("/proc/%s/mem" % pid, "rb")
+n = 0
+for line in open("/proc/%s/maps" % pid):
+    f = line.split()
+    if len(f) < 6 or "x" not in f[1] or name not in f[5]:
+        continue
+    lo, hi = (int(x, 16) for x in f[0].split("-"))
+    mem.seek(lo)
+    code = mem.read(hi - lo)
+    with open(f[5], "rb") as lib:
+        lib.seek(int(f[2], 16))
+        disk = lib.read(hi - lo)
+    n += sum(a != b for a, b in zip(code, disk))
+print(n)
+PY
+}
