@@ -114,7 +114,10 @@ rm -f "$log" /tmp/perf-$pid.map
 $JAVA 3 >/dev/null &
 jvm=$!
 cleanup_hooks="kill $jvm 2>/dev/null; rmdir /tmp/perf-$jvm.map 2>/dev/null;"
-mkdir /tmp/perf-$jvm.map || fail "cannot take /tmp/perf-$jvm.map"
+# A map left by an earlier process with this pid (a JVM that dumped its map
+# at exit) is no one's now: this JVM has not written one yet.
+[ -f /tmp/perf-$jvm.map ] && [ ! -L /tmp/perf-$jvm.map ] && rm -f /tmp/perf-$jvm.map
+mkdir /tmp/perf-$jvm.map || fail "cannot take /tmp/perf-$jvm.map: $(ls -ld /tmp/perf-$jvm.map 2>&1)"
 sleep 0.5
 expect_exit 0 "$DFRECORD" -vv -p $jvm -F 99 -d 1.5 -o nostart.dfa
 grep -q "pid $jvm: the JVM loaded the JVMTI agent" stderr && fail "an agent that did not start was taken for loaded"
