@@ -6,7 +6,9 @@
  * among them: the file is read inside the process's root while it runs
  * (from this host's root after it exited), only if it is a regular file,
  * no link, owned by the process's user (or root, and readable by all), and
- * at most JIT_MAP_MAX bytes.  A HotSpot JVM writes none until asked (jvm.c).
+ * at most JIT_MAP_MAX bytes, and only if written since the process began
+ * (a map left by an earlier process of that pid names other code).  A
+ * HotSpot JVM writes none until asked (jvm.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "log.h"
 #include "record.h"
@@ -27,6 +30,21 @@ static bool owner_ok(const struct jit_image *im, const struct stat *st)
 	if (st->st_uid == im->uid || st->st_uid == im->euid)
 		return true;
 	return st->st_uid == 0 && (st->st_mode & S_IROTH);
+}
+
+/* Whether the file was last written before the process began (with 2 s for
+ * the start's clock ticks and a clock set back meanwhile). */
+static bool older_than(const struct jit_image *im, const struct stat *st)
+{
+	struct timespec mono, real;
+	int64_t start_wall, written;
+
+	if (!im->start || clock_gettime(CLOCK_MONOTONIC, &mono) || clock_gettime(CLOCK_REALTIME, &real))
+		return false;
+	start_wall = (int64_t)real.tv_sec * 1000000000 + real.tv_nsec -
+		     ((int64_t)mono.tv_sec * 1000000000 + mono.tv_nsec - (int64_t)im->start);
+	written = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	return written < start_wall - 2000000000LL;
 }
 
 char *jitmaps__read_tmp(const struct jit_image *im, const char *fmt, size_t *len)
@@ -49,6 +67,9 @@ char *jitmaps__read_tmp(const struct jit_image *im, const char *fmt, size_t *len
 			(unsigned)st.st_uid);
 	else if (st.st_nlink != 1)
 		pr_warn("pid %u: %s has other names (hard links): not read", im->pid, path);
+	else if (older_than(im, &st))
+		pr_warn("pid %u: %s was last written before the process began (an earlier process's): not read",
+			im->pid, path);
 	else if (!(data = safefile__read(fd, &st, JIT_MAP_MAX, len)))
 		pr_warn("pid %u: %s: %s", im->pid, path, strerror(errno));
 	close(fd);

@@ -738,7 +738,7 @@ static void save_jit_map(struct procs *ps, struct proc *p)
 	read_status(p);
 	/* A JVM whose agent keeps its map is not asked for one. */
 	im = (struct jit_image){ p->pid, p->begin, p->nspid, p->uid, p->euid, p->have_status, p->dead,
-				 p->hotspot.interp_start, p->hotspot.interp_end };
+				 p->hotspot.interp_start, p->hotspot.interp_end, p->start };
 	p->jit_saved = true;
 	jitmaps__save(ps->w, &im);
 	if (p->jvm)

@@ -149,6 +149,7 @@ struct jit_image {
 	bool have_creds;
 	bool gone;		/* exited: only this host's /tmp is left */
 	uint64_t interp_start, interp_end;	/* HotSpot's interpreter, where dfrecord found it */
+	uint64_t start;		/* the process's start (CLOCK_MONOTONIC ns), 0 if not known */
 };
 void jitmaps__save(struct dfa_writer *w, const struct jit_image *im);
 /* A file of the process's /tmp named by fmt (%u: its pid as it knows itself), read

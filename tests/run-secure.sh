@@ -30,11 +30,13 @@ expect_exit 0 "$DFRECORD" -a -F 199 -d 1.5 -o evil.dfa
 wait $fake
 
 # 2. /tmp/perf-PID.map planted as a link to a root-only file, as a FIFO, or
-# owned by someone else: never read, never waited on.  (The victim runs
-# anonymous code: dfrecord looks for perf maps only of such processes.)
+# owned by someone else: never read, never waited on; nor one of the right
+# owner last written before the process began (an earlier process's, the
+# pid reused).  (The victim runs anonymous code: dfrecord looks for perf
+# maps only of such processes.)
 echo "1000 100 root_only_secret" > secret.map
 chmod 600 secret.map
-for kind in link fifo foreign; do
+for kind in link fifo foreign stale; do
 	$AS_NOBODY ./jitcode 3 nomap &
 	victim=$!
 	cleanup_hooks="kill $victim 2>/dev/null; rm -f /tmp/perf-$victim.map;"
@@ -43,6 +45,8 @@ for kind in link fifo foreign; do
 	fifo) $AS_NOBODY mkfifo /tmp/perf-$victim.map ;;
 	foreign) cp secret.map /tmp/perf-$victim.map && chown 65533 /tmp/perf-$victim.map &&
 		chmod 644 /tmp/perf-$victim.map ;;
+	stale) cp secret.map /tmp/perf-$victim.map && chown "$($AS_NOBODY id -u)" /tmp/perf-$victim.map &&
+		chmod 644 /tmp/perf-$victim.map && touch -d '-1 hour' /tmp/perf-$victim.map ;;
 	esac
 	timeout -k 5 30 "$DFRECORD" -p $victim -F 199 -d 1 -o map.dfa 2>rec.err
 	rc=$?
@@ -52,8 +56,11 @@ for kind in link fifo foreign; do
 	kill $victim 2>/dev/null
 	wait $victim 2>/dev/null
 	rm -f /tmp/perf-$victim.map
+	[ $kind = foreign ] && ! grep -q 'belongs to uid 65533' rec.err &&
+		fail "a perf map of another user refused without a word: $(cat rec.err)"
 done
-grep -q 'belongs to uid 65533' rec.err || fail "a perf map of another user refused without a word: $(cat rec.err)"
+grep -q 'last written before the process began' rec.err ||
+	fail "a perf map older than its process refused without a word: $(cat rec.err)"
 
 # 3. -o: a link there is replaced, not written through; a dangling one creates nothing.
 echo "not yours" > victim && ln -s victim out.dfa && ln -s nowhere dangling.dfa
