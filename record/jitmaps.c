@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include "log.h"
 #include "record.h"
@@ -36,15 +35,10 @@ static bool owner_ok(const struct jit_image *im, const struct stat *st)
  * the start's clock ticks and a clock set back meanwhile). */
 static bool older_than(const struct jit_image *im, const struct stat *st)
 {
-	struct timespec mono, real;
-	int64_t start_wall, written;
+	int64_t start_wall = (int64_t)now_ns(CLOCK_REALTIME) - ((int64_t)now_ns(CLOCK_MONOTONIC) - (int64_t)im->start);
+	int64_t written = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 
-	if (!im->start || clock_gettime(CLOCK_MONOTONIC, &mono) || clock_gettime(CLOCK_REALTIME, &real))
-		return false;
-	start_wall = (int64_t)real.tv_sec * 1000000000 + real.tv_nsec -
-		     ((int64_t)mono.tv_sec * 1000000000 + mono.tv_nsec - (int64_t)im->start);
-	written = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-	return written < start_wall - 2000000000LL;
+	return im->start && written < start_wall - 2000000000LL;
 }
 
 char *jitmaps__read_tmp(const struct jit_image *im, const char *fmt, size_t *len)

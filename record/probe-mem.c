@@ -451,21 +451,36 @@ static void command_allocator(void *ctx, const char *path)
 		pr_warn("cannot probe the allocator %s: the command's allocations there are not seen", path);
 }
 
-/* The C library and the other allocators pid maps, with links of pid's own. */
-static int probe_process(struct mem *s, uint32_t pid)
+/* The C library, for pid only (0: every process that maps it). */
+static int probe_libc(struct mem *s, uint32_t pid)
 {
 	char file[40];
 	int fd = probed_files__open(&s->libs, s->libc, pid, file, sizeof(file)), err;
 
-	if (fd < 0)
+	if (fd < 0) {
+		if (!pid)
+			pr_err("%s: cannot open the C library to probe: %s", s->libc, strerror(errno));
 		return -1;
+	}
 	err = attach_allocator(s, file, s->libc, true, pid);
 	close(fd);
-	if (err)
+	return err;
+}
+
+/* The C library and the other allocators pid maps, with links of pid's own. */
+static int probe_process(struct mem *s, uint32_t pid)
+{
+	if (probe_libc(s, pid))
 		return -1;
 	s->procs_probed++;
 	allocators__of_pid(pid, pid_allocator, s);
 	return 0;
+}
+
+/* The i-th process -p and -t name: the pids, then the threads' processes. */
+static uint32_t target_pid(const struct record_opts *o, size_t i)
+{
+	return i < o->n_pids ? o->pids[i] : o->tids_tgid[i - o->n_pids];
 }
 
 /* -p and -t: each target process, once (a thread's process may be given twice). */
@@ -474,11 +489,11 @@ static int attach_targets(struct mem *s, const struct record_opts *o)
 	size_t n = o->n_pids + o->n_tids;
 
 	for (size_t i = 0; i < n; i++) {
-		uint32_t pid = i < o->n_pids ? o->pids[i] : o->tids_tgid[i - o->n_pids];
+		uint32_t pid = target_pid(o, i);
 		bool seen = false;
 
 		for (size_t j = 0; j < i && !seen; j++)
-			seen = pid == (j < o->n_pids ? o->pids[j] : o->tids_tgid[j - o->n_pids]);
+			seen = pid == target_pid(o, j);
 		if (!seen && probe_process(s, pid)) {
 			pr_err("cannot probe the C library %s of pid %u", s->libc, pid);
 			return -1;
@@ -494,8 +509,6 @@ static int attach(struct probes *p, void *state)
 {
 	const struct record_opts *o = probes__opts(p);
 	struct mem *s = state;
-	char file[40];
-	int fd, err;
 
 	if (libc_path(s->libc, sizeof(s->libc))) {
 		pr_err("cannot find the C library to probe");
@@ -503,14 +516,7 @@ static int attach(struct probes *p, void *state)
 	}
 	if (s->per_process)
 		return attach_targets(s, o);
-	fd = probed_files__open(&s->libs, s->libc, 0, file, sizeof(file));
-	if (fd < 0) {
-		pr_err("%s: cannot open the C library to probe: %s", s->libc, strerror(errno));
-		return -1;
-	}
-	err = attach_allocator(s, file, s->libc, true, 0);
-	close(fd);
-	if (err)
+	if (probe_libc(s, 0))
 		return -1;
 	for (size_t i = 0; i < o->n_pids; i++)
 		allocators__of_pid(o->pids[i], pid_allocator, s);

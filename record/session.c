@@ -84,14 +84,6 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if ((level == LIBBPF_WARN && log_verbosity() < 1) || (level == LIBBPF_DEBUG && log_verbosity() < 3))

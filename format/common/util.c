@@ -101,3 +101,11 @@ cleanup:
 	free(arg);
 	return ret;
 }
+
+uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Grows *arrp (an array of *cap elements of size bytes) to hold need,
  * doubling from min; 0, or -1 (out of memory, *arrp unchanged). */
@@ -22,5 +23,8 @@ bool path_strip_deleted(char *path);
 /* "1,5,7" (with ranges, "2-4" too, at most 4096 ids a range) appended to *v
  * (*n of them), each in [lo, hi]; 0, or -1 if malformed, empty or out of memory. */
 int id_list_parse(const char *text, unsigned long lo, unsigned long hi, bool ranges, uint32_t **v, size_t *n);
+
+/* The clock clk now, in nanoseconds. */
+uint64_t now_ns(clockid_t clk);
 
 #endif
