@@ -4,7 +4,7 @@
 # file has it; the target's threads are recorded, and a child it forks gets
 # probes of its own once its fork is read, counted and said in every report.
 . "$(dirname "$0")/test-subr.sh"
-need_bpf
+need_bpf_alone
 if [ "$(printf '%s\n' 6.6 "$(uname -r | cut -d- -f1)" | sort -V | head -1)" != 6.6 ]; then
 	echo "run-mem-pid: kernel $(uname -r) has no multi-uprobe links: probes are on the file" >&2
 	exit 77

@@ -21,6 +21,32 @@ note() { echo "$test_name: $*"; }
 need_bpf() {
 	[ "$(id -u)" = 0 ] || skip "needs root to load BPF programs"
 	[ -r /sys/kernel/btf/vmlinux ] || skip "kernel has no BTF (/sys/kernel/btf/vmlinux)"
+	bpf_lock shared
+}
+
+# need_bpf_alone: as need_bpf, for a test that looks at what probes did to
+# other processes, so no other test may record while it runs (make check
+# runs tests side by side, and their file-wide uprobes reach every process).
+need_bpf_alone() {
+	need_bpf
+	bpf_lock alone
+}
+
+# bpf_lock shared|alone: recording tests hold the lock shared, one that must
+# be alone holds it exclusively; the gate stops new shared holders while it
+# waits, so it is not starved by tests that keep starting.
+bpf_lock() {
+	local lock=${DFPROF_TEST_LOCK:-/run/lock/dfprof-tests}
+	[ -d "${lock%/*}" ] || lock=/tmp/dfprof-tests
+	exec 9>&- 8>"$lock.gate"
+	flock 8
+	exec 9>"$lock"
+	if [ "$1" = alone ]; then
+		flock -w 900 9 || fail "other tests kept $lock for 15 minutes"
+	else
+		flock -s 9
+		exec 8>&-
+	fi
 }
 
 # free_port: a TCP port of loopback nobody listens on now (the kernel's pick)
