@@ -238,6 +238,7 @@ static __always_inline void record_alloc(struct df_mem_scratch *s, struct pt_reg
 					 __u64 latency_ns, __u32 device, __u32 go_rate)
 {
 	struct df_sample_rec *e = &s->rec;
+	struct df_uregs ur;
 	__u64 len;
 	__u32 want;
 
@@ -260,7 +261,7 @@ static __always_inline void record_alloc(struct df_mem_scratch *s, struct pt_reg
 	e->device = device;
 	e->go_rate = go_rate;
 	df_current_comm(e->comm);
-	len = df_fill_stacks(ctx, e, false, 0, uregs, tgid);
+	len = df_fill_stacks(ctx, e, false, 0, df_uregs_of_uprobe(uregs, &ur), tgid);
 	if (!len)
 		return;
 	len = df_add_python(e, len, tgid, tid);

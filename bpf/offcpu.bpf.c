@@ -86,6 +86,7 @@ static __always_inline __u64 task_state(struct task_struct *t)
 static __always_inline __u64 fill_wait(void *ctx, struct df_sample_rec *e, struct task_struct *prev, __u32 tid,
 				       __u32 tgid, __u64 now, __u32 want, __u32 max)
 {
+	struct df_uregs ur;
 	__u64 size;
 
 	e->hdr.type = DF_RB_SAMPLE;
@@ -98,7 +99,7 @@ static __always_inline __u64 fill_wait(void *ctx, struct df_sample_rec *e, struc
 	e->event = DF_EV_OFFCPU;
 	e->flags = 0;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), prev->comm);
-	size = df_fill_stacks(ctx, e, kernel_stacks, skip_kernel, df_user_regs(NULL), tgid);
+	size = df_fill_stacks(ctx, e, kernel_stacks, skip_kernel, df_uregs_of(df_user_regs(NULL), &ur), tgid);
 	if (!size)
 		return 0;
 	if (e->n_user == 0) {

@@ -26,6 +26,7 @@ int on_cpu(struct bpf_perf_event_data *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id, zero = 0;
 	struct df_sample_rec *e;
+	struct df_uregs ur;
 	__u64 size;
 	__u32 want = ustack_bytes;
 	bool user_mode;
@@ -48,7 +49,8 @@ int on_cpu(struct bpf_perf_event_data *ctx)
 	/* A sample taken in user mode has no kernel stack: skip the walk.  (The
 	 * context's registers are read whole, as the verifier wants.) */
 	user_mode = DF_REGS_USER((struct pt_regs *)&ctx->regs);
-	size = df_fill_stacks(ctx, e, kernel_stacks && !user_mode, 0, df_user_regs((struct pt_regs *)&ctx->regs), tgid);
+	size = df_fill_stacks(ctx, e, kernel_stacks && !user_mode, 0,
+			      df_uregs_of(df_user_regs((struct pt_regs *)&ctx->regs), &ur), tgid);
 	if (!size)
 		return 0;
 	size = df_add_python(e, size, tgid, tid);

@@ -129,10 +129,13 @@ static __always_inline void learn_exec(struct task_struct *p, __u32 tgid)
 /* pid is a new image from ts on: mappings dfrecord set up for an earlier one no longer count. */
 static __always_inline void new_image(__u32 pid, __u64 ts)
 {
-	if (df_bpf_unwind && bpf_map_update_elem(&df_uimages, &pid, &ts, BPF_ANY)) {
+	if (!df_bpf_unwind)
+		return;
+	if (bpf_map_update_elem(&df_uimages, &pid, &ts, BPF_ANY)) {
 		__sync_fetch_and_add(&uimages_full, 1);
 		bpf_map_delete_elem(&df_uprocs, &pid);
 	}
+	df_uimages_changed();
 }
 
 SEC("tp_btf/sched_process_fork")
@@ -210,6 +213,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	emit(DF_RB_EXIT, tgid, 0, bpf_ktime_get_ns(), 0, BPF_RB_NO_WAKEUP);
 	bpf_map_delete_elem(&df_uprocs, &tgid);
 	bpf_map_delete_elem(&df_uimages, &tgid);
+	df_uimages_changed();
 	bpf_map_delete_elem(&df_ulearned, &tgid);
 	bpf_map_delete_elem(&df_woken, &tgid);
 	bpf_map_delete_elem(&py_procs, &tgid);

@@ -59,16 +59,43 @@ struct {
 	__type(value, __u64);
 } df_uimages SEC(".maps");
 
-/* The mappings dfrecord set up for the process's current image, or NULL. */
-static __always_inline const struct df_uproc *df_uproc_of(__u32 tgid)
+/* Bumped after each change of df_uimages (procs.bpf.c): a walk's memory of
+ * a process's image (df_uwalk) holds while it stays. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} df_uimages_gen SEC(".maps");
+
+static __always_inline void df_uimages_changed(void)
+{
+	__u32 zero = 0;
+	__u64 *gen = bpf_map_lookup_elem(&df_uimages_gen, &zero);
+
+	if (gen)
+		__sync_fetch_and_add(gen, 1);
+}
+
+/* The mappings dfrecord set up for the process's current image (image:
+ * its df_uimages entry, 0 if none), or NULL. */
+static __always_inline const struct df_uproc *df_uproc_of_image(__u32 tgid, __u64 image)
 {
 	const struct df_uproc *p = bpf_map_lookup_elem(&df_uprocs, &tgid);
-	const __u64 *image;
 
-	if (!p)
-		return NULL;
-	image = bpf_map_lookup_elem(&df_uimages, &tgid);
-	return p->image == (image ? *image : 0) ? p : NULL;
+	return p && p->image == image ? p : NULL;
+}
+
+static __always_inline __u64 df_uimage(__u32 tgid)
+{
+	const __u64 *image = bpf_map_lookup_elem(&df_uimages, &tgid);
+
+	return image ? *image : 0;
+}
+
+static __always_inline const struct df_uproc *df_uproc_of(__u32 tgid)
+{
+	return df_uproc_of_image(tgid, df_uimage(tgid));
 }
 
 /* Set at load: unwind user stacks here (else frame pointers, by the kernel). */
@@ -98,6 +125,11 @@ struct df_uwalk {
 	 * read costs what a few of bpf_probe_read_user's do. */
 	__u64 stack_base, stack_len;
 	__u32 refills;		/* times the copy moved up */
+	/* The image of the process walked last on this CPU, as df_uimages had
+	 * it at generation image_gen (df_uimages_gen): the same process's next
+	 * walk skips that lookup (a third of the set-up of a memory sample's). */
+	__u32 image_tgid;
+	__u64 image_gen, image;
 	__u8 stack[DF_UWALK_STACK];
 	__u32 n_java;		/* interpreted Java frames met */
 	__u64 java[128];	/* their Method* (0: unreadable), innermost first; DF_MAX_PY used */
@@ -536,6 +568,21 @@ __noinline long uw_frame(struct df_uwalk *s, struct df_sample_rec *e, const stru
 	return ra ? 0 : uw_stop(s, DF_UEND_COMPLETE);
 }
 
+/* df_uproc_of, with the image remembered from this CPU's last walk while df_uimages has not changed. */
+static __always_inline const struct df_uproc *uw_proc(struct df_uwalk *s, __u32 tgid)
+{
+	__u32 zero = 0;
+	const __u64 *genp = bpf_map_lookup_elem(&df_uimages_gen, &zero);
+	__u64 gen = genp ? *genp : 0;
+
+	if (!genp || s->image_tgid != tgid || s->image_gen != gen) {
+		s->image = df_uimage(tgid);
+		s->image_tgid = genp ? tgid : 0;
+		s->image_gen = gen;
+	}
+	return df_uproc_of_image(tgid, s->image);
+}
+
 static long uw_step(__u32 i, void *arg)
 {
 	struct uw_ctx *c = arg;
@@ -569,8 +616,7 @@ static long uw_java_copy(__u32 i, void *arg)
  */
 __noinline __u32 df_walk_user(struct df_sample_rec *e, __u32 tgid, __u64 ip, __u64 sp, __u64 fp)
 {
-	const struct df_uproc *proc = df_uproc_of(tgid);
-	struct uw_ctx c = { e, proc, NULL, 0 };
+	struct uw_ctx c = { e, NULL, NULL, 0 };
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct mm_struct *mm = task->mm;
 	struct df_uwalk *s;
@@ -578,6 +624,7 @@ __noinline __u32 df_walk_user(struct df_sample_rec *e, __u32 tgid, __u64 ip, __u
 
 	if (!e || !(s = c.s = bpf_map_lookup_elem(&uw_scratch, &zero)))
 		return 0;
+	c.proc = uw_proc(s, tgid);
 	s->pc = ip;
 	s->sp = sp;
 	s->fp = fp;

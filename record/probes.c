@@ -175,7 +175,7 @@ void set_meta_u64(struct dfa_writer *w, const char *key, uint64_t v)
 int probes__reuse_maps(struct probes *p, struct bpf_object *obj)
 {
 	static const char *const shared[] = { "events",	  "targets",  "py_procs",  "py_threads",
-					      "py_codes", "df_urows", "df_uobjs", "df_uprocs", "df_uimages", "df_uinodes", "df_woken",
+					      "py_codes", "df_urows", "df_uobjs", "df_uprocs", "df_uimages", "df_uimages_gen", "df_uinodes", "df_woken",
 					      "df_ulearned", "df_threads", "df_cpus", "df_tctx_procs", "df_pextra" };
 
 	for (size_t i = 0; i < sizeof(shared) / sizeof(*shared); i++) {
