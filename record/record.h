@@ -285,6 +285,8 @@ struct unwtab {
 enum unwtab_status { UNWTAB_OK, UNWTAB_NO_CFI, UNWTAB_BAD, UNWTAB_TOO_BIG };
 /* At most max_rows; anything but UNWTAB_OK leaves no table. */
 enum unwtab_status unwtab__build(Elf *elf, size_t max_rows, struct unwtab *t);
+/* The same, each row asked of libdw (dwarf_cfi_addrframe): the reference the tests hold the first to. */
+enum unwtab_status unwtab__build_by_libdw(Elf *elf, size_t max_rows, struct unwtab *t);
 void unwtab__release(struct unwtab *t);
 
 /* unwind.c: the BPF walk's tables and process mappings, in its maps (bpf/unwind.h) */

@@ -18,47 +18,48 @@
 #include <string.h>
 #include "arch.h"
 #include "cfi.h"
+#include "cfirows.h"
 #include "ehframe.h"
 #include "record.h"
 #include "unwind.h"
 
-/* The FDE ranges of the object, sorted: (start, end) pairs. */
+/* An FDE's range, and where .eh_frame_hdr lists it. */
+struct fde_range {
+	uint64_t start, end, index;
+};
+
+/* The FDE ranges of the object, sorted. */
 struct fdes {
-	uint64_t *v;	/* 2 per FDE */
+	struct fde_range *v;
 	size_t n, cap;
 };
 
-static int fdes_add(struct fdes *f, uint64_t start, uint64_t range)
+static int fdes_add(struct fdes *f, uint64_t start, uint64_t range, uint64_t index)
 {
 	if (!range)
 		return 0;	/* an empty FDE: nothing to unwind */
-	if (range > UINT64_MAX - start || array_grow(&f->v, &f->cap, 2 * f->n + 2, sizeof(*f->v), 1024))
+	if (range > UINT64_MAX - start || array_grow(&f->v, &f->cap, f->n + 1, sizeof(*f->v), 1024))
 		return -1;
-	f->v[2 * f->n] = start;
-	f->v[2 * f->n + 1] = start + range;
-	f->n++;
+	f->v[f->n++] = (struct fde_range){ start, start + range, index };
 	return 0;
 }
 
 static int cmp_fde(const void *a, const void *b)
 {
-	const uint64_t *x = a, *y = b;
+	const struct fde_range *x = a, *y = b;
 
-	return x[0] < y[0] ? -1 : x[0] > y[0];
+	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* From .eh_frame_hdr's table; -1 if any FDE cannot be read. */
-static int fdes_of_eh_frame(Elf *elf, struct fdes *f)
+/* From .eh_frame_hdr's table (e); -1 if any FDE cannot be read. */
+static int fdes_of_eh_frame(const struct ehframe *e, struct fdes *f)
 {
-	struct ehframe e;
-
-	ehframe__init(&e, elf);
-	if (!e.ok)
+	if (!e->ok)
 		return -1;
-	for (uint64_t i = 0; i < e.count; i++) {
+	for (uint64_t i = 0; i < e->count; i++) {
 		uint64_t start, range;
 
-		if (!ehframe__fde(&e, i, &start, &range) || fdes_add(f, start, range))
+		if (!ehframe__fde(e, i, &start, &range) || fdes_add(f, start, range, i))
 			return -1;
 	}
 	return 0;
@@ -125,7 +126,7 @@ static int fdes_of_debug_frame(Elf *elf, struct fdes *f)
 			return -1;
 		memcpy(&start, entry.fde.start, 8);	/* 64-bit little-endian objects */
 		memcpy(&range, entry.fde.start + 8, 8);
-		if (fdes_add(f, start, range))
+		if (fdes_add(f, start, range, 0))
 			return -1;
 	}
 	return 0;
@@ -141,6 +142,62 @@ static bool plt_rule(const Dwarf_Op *o, size_t n, int *k)
 		return false;
 	*k = o[4].atom - DW_OP_lit0;
 	return true;
+}
+
+/* The same rule as DWARF expression bytes (cfirows.c's rows). */
+static bool plt_bytes(const uint8_t *b, size_t n, int *k)
+{
+	static const uint8_t plt[] = { DW_OP_breg7, 8, DW_OP_breg16, 0, DW_OP_lit15, DW_OP_and, 0, DW_OP_ge,
+				       DW_OP_lit3, DW_OP_shl, DW_OP_plus };
+
+	if (n != sizeof(plt) || (b[6] != DW_OP_lit11 && b[6] != DW_OP_lit10) || memcmp(b, plt, 6) ||
+	    memcmp(b + 7, plt + 7, sizeof(plt) - 7))
+		return false;
+	*k = b[6] - DW_OP_lit0;
+	return true;
+}
+
+/* The frame pointer's rule into r: saved below the CFA, or left alone; false for any other. */
+static bool fp_rule(const struct cfi_rule *fp, struct df_urow *r)
+{
+	if (fp->kind == CFI_UNSPECIFIED || fp->kind == CFI_SAME_VALUE || fp->kind == CFI_UNDEFINED)
+		return true;
+	if (fp->kind != CFI_SAVED_AT || fp->off >= 0 || fp->off % 8 || fp->off / 8 < INT8_MIN)
+		return false;
+	r->fp = fp->off / 8;
+	return true;
+}
+
+/* What the walk is to do in a row of cfirows.c's (as row_of does with libdw's). */
+static struct df_urow row_of_rules(const struct cfi_row *c, const struct ehframe_fde *f)
+{
+	struct df_urow r = { .kind = DF_UROW_NONE };
+	int k;
+
+	if (f->ra_reg != (uint64_t)arch_dwarf_ra)
+		return r;
+	if (f->signal) {
+		r.kind = DF_UROW_SIGNAL;
+		return r;
+	}
+	if (c->ra.kind == CFI_UNDEFINED) {	/* the outermost frame */
+		r.kind = DF_UROW_END;
+		return r;
+	}
+	if (c->ra.kind != CFI_SAVED_AT || c->ra.off != -8)
+		return r;
+	if (!c->cfa_is_expr && (c->cfa_reg == (uint64_t)arch_dwarf_sp || c->cfa_reg == (uint64_t)arch_dwarf_fp)) {
+		if (c->cfa_off < INT16_MIN || c->cfa_off > INT16_MAX)
+			return r;	/* a frame larger than the row can say */
+		r.kind = c->cfa_reg == (uint64_t)arch_dwarf_sp ? DF_UROW_SP : DF_UROW_FP;
+		r.cfa = c->cfa_off;
+	} else if (c->cfa_is_expr && plt_bytes(c->cfa_expr, c->cfa_expr_len, &k)) {
+		r.kind = DF_UROW_PLT;
+		r.cfa = k;
+	} else {
+		return r;
+	}
+	return fp_rule(&c->fp, &r) ? r : (struct df_urow){ .kind = DF_UROW_NONE };
 }
 
 /* What the walk is to do in this frame. */
@@ -209,7 +266,36 @@ static int put_row(struct unwtab *t, uint64_t pc, struct df_urow r, size_t max)
 	return 0;
 }
 
-/* The rows of one FDE [start, end), and a gap row after it unless the next begins there. */
+struct rules_ctx {
+	struct unwtab *t;
+	const struct ehframe_fde *f;
+	size_t max;
+};
+
+static int rules_row(void *ctx, const struct cfi_row *c)
+{
+	struct rules_ctx *r = ctx;
+
+	return put_row(r->t, c->start, row_of_rules(c, r->f), r->max);
+}
+
+/* The rows of FDE fr, its program run once (cfirows.c); then a gap row unless the next begins at its end. */
+static int fde_rows_of_program(struct unwtab *t, const struct ehframe *e, const struct fde_range *fr, uint64_t next,
+			       size_t max)
+{
+	struct ehframe_fde f;
+	struct rules_ctx ctx = { t, &f, max };
+	int ret;
+
+	if (!ehframe__fde_program(e, fr->index, &f) || f.start != fr->start || f.start + f.range != fr->end)
+		return -1;
+	ret = cfirows__each(&f, arch_dwarf_fp, rules_row, &ctx);
+	if (ret)
+		return ret;
+	return next > fr->end ? put_row(t, fr->end, (struct df_urow){ .kind = DF_UROW_NO_CFI }, max) : 0;
+}
+
+/* The rows of one FDE [start, end) by libdw, an address at a time, and a gap row after it unless the next begins there. */
 static int fde_rows(struct unwtab *t, Dwarf_CFI *cfi, uint64_t start, uint64_t end, uint64_t next, size_t max)
 {
 	for (uint64_t pc = start; pc < end;) {
@@ -232,9 +318,11 @@ static int fde_rows(struct unwtab *t, Dwarf_CFI *cfi, uint64_t start, uint64_t e
 	return next > end ? put_row(t, end, (struct df_urow){ .kind = DF_UROW_NO_CFI }, max) : 0;
 }
 
-enum unwtab_status unwtab__build(Elf *elf, size_t max_rows, struct unwtab *t)
+/* own: .eh_frame's programs run by cfirows.c (.debug_frame is libdw's all the same). */
+static enum unwtab_status build(Elf *elf, size_t max_rows, bool own, struct unwtab *t)
 {
 	struct fdes f = { 0 };
+	struct ehframe e;
 	Dwarf_CFI *eh = dwarf_getcfi_elf(elf), *cfi = eh;
 	Dwarf *dw = NULL;
 	enum unwtab_status st = UNWTAB_BAD;
@@ -242,7 +330,8 @@ enum unwtab_status unwtab__build(Elf *elf, size_t max_rows, struct unwtab *t)
 	int ret;
 
 	memset(t, 0, sizeof(*t));
-	if (cfi && fdes_of_eh_frame(elf, &f)) {
+	ehframe__init(&e, elf);
+	if (cfi && fdes_of_eh_frame(&e, &f)) {
 		cfi = NULL;	/* no usable .eh_frame_hdr: perhaps .debug_frame */
 		eh_bad = true;
 		f.n = 0;
@@ -266,15 +355,16 @@ enum unwtab_status unwtab__build(Elf *elf, size_t max_rows, struct unwtab *t)
 		st = UNWTAB_NO_CFI;
 		goto cleanup;
 	}
-	qsort(f.v, f.n, 2 * sizeof(*f.v), cmp_fde);
-	t->base = f.v[0];
+	qsort(f.v, f.n, sizeof(*f.v), cmp_fde);
+	t->base = f.v[0].start;
 	for (size_t i = 0; i < f.n; i++) {
-		uint64_t next = i + 1 < f.n ? f.v[2 * i + 2] : UINT64_MAX;
+		uint64_t next = i + 1 < f.n ? f.v[i + 1].start : UINT64_MAX;
 
 		/* Overlapping FDEs describe one address two ways: not to be trusted. */
-		if (next < f.v[2 * i + 1])
+		if (next < f.v[i].end)
 			goto cleanup;
-		ret = fde_rows(t, cfi, f.v[2 * i], f.v[2 * i + 1], next, max_rows);
+		ret = own && cfi == eh ? fde_rows_of_program(t, &e, &f.v[i], next, max_rows)
+				       : fde_rows(t, cfi, f.v[i].start, f.v[i].end, next, max_rows);
 		if (ret) {
 			st = ret > 0 ? UNWTAB_TOO_BIG : UNWTAB_BAD;
 			goto cleanup;
@@ -290,6 +380,16 @@ cleanup:
 	if (dw)
 		dwarf_end(dw);
 	return st;
+}
+
+enum unwtab_status unwtab__build(Elf *elf, size_t max_rows, struct unwtab *t)
+{
+	return build(elf, max_rows, true, t);
+}
+
+enum unwtab_status unwtab__build_by_libdw(Elf *elf, size_t max_rows, struct unwtab *t)
+{
+	return build(elf, max_rows, false, t);
 }
 
 void unwtab__release(struct unwtab *t)

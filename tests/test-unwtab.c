@@ -4,7 +4,8 @@
  * itself, the C library: function entries, PLT stubs, signal trampolines, the
  * outermost frames), and that malformed CFI gives no table, never a wrong one
  * or a crash: an FDE listed twice, a mangled .eh_frame_hdr, random damage,
- * no CFI at all, a table over its row limit.
+ * no CFI at all, a table over its row limit; and that the tables are row for
+ * row the ones libdw's rules give, of real objects and of damaged ones.
  */
 #define _GNU_SOURCE
 #include <gelf.h>
@@ -65,6 +66,20 @@ static enum unwtab_status build(uint8_t *bytes, size_t len, size_t max_rows, str
 
 	elf_end(elf);
 	return st;
+}
+
+static enum unwtab_status build_by_libdw(uint8_t *bytes, size_t len, size_t max_rows, struct unwtab *t)
+{
+	Elf *elf = elf_memory((char *)bytes, len);
+	enum unwtab_status st = elf ? unwtab__build_by_libdw(elf, max_rows, t) : UNWTAB_BAD;
+
+	elf_end(elf);
+	return st;
+}
+
+static bool same_table(const struct unwtab *a, const struct unwtab *b)
+{
+	return a->n == b->n && a->base == b->base && (!a->n || !memcmp(a->rows, b->rows, a->n * sizeof(*a->rows)));
 }
 
 /* What any table must be: rows in order, of known kinds, frame pointers saved below the CFA. */
@@ -221,10 +236,10 @@ static void damage(const uint8_t *orig, size_t len, unsigned rounds)
 	size_t eh_size = 0, hdr_size = 0, eh = section(orig, len, ".eh_frame", &eh_size),
 	       hdr = section(orig, len, ".eh_frame_hdr", &hdr_size);
 	uint8_t *b = malloc(len);
-	unsigned ok = 0, seed = 12345;
+	unsigned ok = 0, both = 0, seed = 12345;
 
 	for (unsigned i = 0; i < rounds && eh && hdr; i++) {
-		struct unwtab t;
+		struct unwtab t, ref;
 		int flips = 1 + (rand_r(&seed) % 8);
 
 		memcpy(b, orig, len);
@@ -237,11 +252,55 @@ static void damage(const uint8_t *orig, size_t len, unsigned rounds)
 		if (build(b, len, 1 << 20, &t) == UNWTAB_OK) {
 			ok++;
 			CHECK(well_formed(&t), "round %u: a damaged object gave an ill-formed table", i);
+			/* what the damaged bytes say, read as libdw reads them, if it reads them */
+			if (build_by_libdw(b, len, 1 << 20, &ref) == UNWTAB_OK) {
+				both++;
+				CHECK(same_table(&t, &ref), "round %u: a damaged object's table is not libdw's", i);
+			}
+			unwtab__release(&ref);
 		}
 		unwtab__release(&t);
 	}
-	fprintf(stderr, "damage: %u of %u damaged objects still gave a table\n", ok, rounds);
+	fprintf(stderr, "damage: %u of %u damaged objects still gave a table (%u libdw's too)\n", ok, rounds, both);
 	free(b);
+}
+
+/*
+ * The tables of the objects here (each program run once by cfirows.c) row for
+ * row the same as libdw's, asked an address at a time: compilers' CFI, glibc's
+ * and libgcrypt's and OpenSSL's hand-written assembly (expressions, CFA
+ * registers changed after one), the JVM's.
+ */
+static void same_as_libdw(void)
+{
+	static const char *const objects[] = {
+		"/proc/self/exe", "/usr/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu/libm.so.6",
+		"/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "/usr/lib/x86_64-linux-gnu/libstdc++.so.6",
+		"/usr/lib/x86_64-linux-gnu/libgcrypt.so.20", "/usr/lib/x86_64-linux-gnu/libcrypto.so.3",
+		"/usr/lib/x86_64-linux-gnu/libz.so.1", "/usr/bin/python3", "/usr/bin/bash",
+		"/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so",
+	};
+	unsigned compared = 0;
+
+	for (size_t i = 0; i < sizeof(objects) / sizeof(*objects); i++) {
+		size_t len;
+		uint8_t *b = slurp(objects[i], &len);
+		struct unwtab own, ref;
+		enum unwtab_status so, sr;
+
+		if (!b)
+			continue;	/* not installed here */
+		so = build(b, len, 1 << 21, &own);
+		sr = build_by_libdw(b, len, 1 << 21, &ref);
+		CHECK(so == sr, "%s: status %d, libdw's %d", objects[i], so, sr);
+		CHECK(same_table(&own, &ref), "%s: %zu rows, libdw's %zu, not the same", objects[i], own.n, ref.n);
+		compared++;
+		unwtab__release(&own);
+		unwtab__release(&ref);
+		free(b);
+	}
+	CHECK(compared >= 2, "only %u objects to compare with libdw", compared);
+	fprintf(stderr, "same_as_libdw: %u objects\n", compared);
 }
 
 int main(void)
@@ -251,6 +310,7 @@ int main(void)
 
 	elf_version(EV_CURRENT);
 	real_objects();
+	same_as_libdw();
 	self = slurp("/proc/self/exe", &len);
 	if (!self) {
 		fprintf(stderr, "cannot read /proc/self/exe\n");

@@ -9,90 +9,8 @@
  */
 #include <gelf.h>
 #include <string.h>
+#include "dwcur.h"
 #include "ehframe.h"
-
-enum {
-	PE_OMIT = 0xff,
-	PE_PCREL = 0x10,
-	PE_DATAREL = 0x30,
-};
-
-struct cur {
-	const uint8_t *p, *end;
-	uint64_t vaddr;		/* of p */
-	bool bad;
-};
-
-static uint64_t take(struct cur *c, size_t n)
-{
-	uint64_t v = 0;
-
-	if (c->bad || (size_t)(c->end - c->p) < n) {
-		c->bad = true;
-		return 0;
-	}
-	memcpy(&v, c->p, n);	/* little-endian, as x86-64 objects are */
-	c->p += n;
-	c->vaddr += n;
-	return v;
-}
-
-static uint64_t uleb(struct cur *c)
-{
-	uint64_t v = 0;
-	unsigned shift = 0;
-	uint8_t b;
-
-	do {
-		b = take(c, 1);
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-	} while ((b & 0x80) && !c->bad);
-	return v;
-}
-
-static int64_t sleb(struct cur *c)
-{
-	int64_t v = 0;
-	unsigned shift = 0;
-	uint8_t b;
-
-	do {
-		b = take(c, 1);
-		if (shift < 64)
-			v |= (int64_t)(b & 0x7f) << shift;
-		shift += 7;
-	} while ((b & 0x80) && !c->bad);
-	if (shift < 64 && (b & 0x40))
-		v |= -((int64_t)1 << shift);
-	return v;
-}
-
-/* A DW_EH_PE-encoded value; datarel is what data-relative values count from. */
-static uint64_t encoded(struct cur *c, uint8_t enc, uint64_t datarel)
-{
-	uint64_t at = c->vaddr, v;
-
-	switch (enc & 0x0f) {
-	case 0x00: v = take(c, 8); break;
-	case 0x01: v = uleb(c); break;
-	case 0x02: v = take(c, 2); break;
-	case 0x03: v = take(c, 4); break;
-	case 0x04: v = take(c, 8); break;
-	case 0x09: v = sleb(c); break;
-	case 0x0a: v = (int16_t)take(c, 2); break;
-	case 0x0b: v = (int32_t)take(c, 4); break;
-	case 0x0c: v = take(c, 8); break;
-	default: c->bad = true; return 0;
-	}
-	switch (enc & 0x70) {
-	case 0: return v;
-	case PE_PCREL: return v + at;
-	case PE_DATAREL: return v + datarel;
-	default: c->bad = true; return 0;	/* text- and function-relative: not on x86-64 */
-	}
-}
 
 static size_t fixed_size(uint8_t enc)
 {
@@ -132,7 +50,7 @@ static bool section(Elf *elf, const char *want, const uint8_t **data, size_t *le
 
 void ehframe__init(struct ehframe *e, Elf *elf)
 {
-	struct cur c;
+	struct dwcur c;
 	uint8_t ptr_enc, count_enc;
 
 	memset(e, 0, sizeof(*e));
@@ -142,11 +60,11 @@ void ehframe__init(struct ehframe *e, Elf *elf)
 	ptr_enc = e->hdr[1];
 	count_enc = e->hdr[2];
 	e->table_enc = e->hdr[3];
-	c = (struct cur){ e->hdr + 4, e->hdr + e->hdr_len, e->hdr_vaddr + 4, false };
-	encoded(&c, ptr_enc, e->hdr_vaddr);
-	e->count = count_enc == PE_OMIT ? 0 : encoded(&c, count_enc, e->hdr_vaddr);
+	c = (struct dwcur){ e->hdr + 4, e->hdr + e->hdr_len, e->hdr_vaddr + 4, false };
+	dwcur__encoded(&c, ptr_enc, e->hdr_vaddr);
+	e->count = count_enc == DW_PE_OMIT ? 0 : dwcur__encoded(&c, count_enc, e->hdr_vaddr);
 	e->entry = fixed_size(e->table_enc);
-	if (c.bad || !e->entry || e->table_enc == PE_OMIT ||
+	if (c.bad || !e->entry || e->table_enc == DW_PE_OMIT ||
 	    e->count > (uint64_t)(c.end - c.p) / (2 * e->entry))
 		return;
 	e->table = c.p;
@@ -157,80 +75,130 @@ void ehframe__init(struct ehframe *e, Elf *elf)
 static uint64_t table_entry(const struct ehframe *e, uint64_t i, uint64_t *fde)
 {
 	const uint8_t *p = e->table + i * 2 * e->entry;
-	struct cur c = { p, p + 2 * e->entry, e->hdr_vaddr + (uint64_t)(p - e->hdr), false };
-	uint64_t start = encoded(&c, e->table_enc, e->hdr_vaddr);
+	struct dwcur c = { p, p + 2 * e->entry, e->hdr_vaddr + (uint64_t)(p - e->hdr), false };
+	uint64_t start = dwcur__encoded(&c, e->table_enc, e->hdr_vaddr);
 
-	*fde = encoded(&c, e->table_enc, e->hdr_vaddr);
+	*fde = dwcur__encoded(&c, e->table_enc, e->hdr_vaddr);
 	return start;
 }
 
 /* A cursor on .eh_frame at a link-time address. */
-static struct cur frame_at(const struct ehframe *e, uint64_t vaddr)
+static struct dwcur frame_at(const struct ehframe *e, uint64_t vaddr)
 {
-	struct cur c = { e->frame, e->frame, vaddr, true };
+	struct dwcur c = { e->frame, e->frame, vaddr, true };
 
 	if (vaddr >= e->frame_vaddr && vaddr - e->frame_vaddr < e->frame_len)
-		c = (struct cur){ e->frame + (vaddr - e->frame_vaddr), e->frame + e->frame_len, vaddr, false };
+		c = (struct dwcur){ e->frame + (vaddr - e->frame_vaddr), e->frame + e->frame_len, vaddr, false };
 	return c;
 }
 
-/* The encoding of the FDE pointers a CIE announces with 'R' (absolute without). */
-static uint8_t cie_fde_encoding(const struct ehframe *e, uint64_t cie)
+/* A length-prefixed entry at c: a cursor on its contents (after the length); bad if it does not fit. */
+static struct dwcur entry_at(struct dwcur *c)
 {
-	struct cur c = frame_at(e, cie);
+	uint32_t len = dwcur__take(c, 4);
+	struct dwcur in = *c;
+
+	/* 64-bit DWARF (0xffffffff) is not in .eh_frame; 0 ends the section */
+	if (c->bad || len == 0 || len == 0xffffffff || len > (size_t)(c->end - c->p))
+		in.bad = true;
+	else
+		in.end = c->p + len;
+	return in;
+}
+
+/* The CIE at a link-time address into f (its fields, initial instructions); false if unreadable. */
+static bool parse_cie(const struct ehframe *e, uint64_t cie, struct ehframe_fde *f)
+{
+	struct dwcur at = frame_at(e, cie), c = entry_at(&at);
 	const char *aug;
 	uint8_t version;
+	uint64_t aug_len;
+	const uint8_t *aug_end;
 
-	if (take(&c, 4) == 0xffffffff || take(&c, 4) != 0)
-		return PE_OMIT;	/* 64-bit DWARF, or not a CIE */
-	version = take(&c, 1);
+	f->fde_enc = 0;	/* absolute, without 'R' */
+	f->signal = false;
+	if (dwcur__take(&c, 4) != 0)
+		return false;	/* not a CIE */
+	version = dwcur__take(&c, 1);
 	aug = (const char *)c.p;
-	while (!c.bad && take(&c, 1))
+	while (!c.bad && dwcur__take(&c, 1))
 		;
-	uleb(&c);	/* code alignment */
-	sleb(&c);	/* data alignment */
-	if (version == 1)
-		take(&c, 1);
-	else
-		uleb(&c);	/* return address register */
-	if (c.bad || aug[0] != 'z')
-		return c.bad ? PE_OMIT : 0;
-	uleb(&c);	/* augmentation data length */
-	for (const char *a = aug + 1; *a && !c.bad; a++) {
-		if (*a == 'R')
-			return take(&c, 1);
-		if (*a == 'P')
-			encoded(&c, take(&c, 1), 0);
-		else if (*a == 'L')
-			take(&c, 1);
-		else if (*a != 'S' && *a != 'B')
-			return PE_OMIT;	/* an augmentation this reader does not know */
+	f->code_align = dwcur__uleb(&c);
+	f->data_align = dwcur__sleb(&c);
+	f->ra_reg = version == 1 ? dwcur__take(&c, 1) : dwcur__uleb(&c);
+	if (c.bad || (version != 1 && version != 3))
+		return false;
+	if (aug[0] && aug[0] != 'z')
+		return false;	/* augmentation data this reader cannot skip */
+	if (aug[0] == 'z') {
+		aug_len = dwcur__uleb(&c);
+		if (c.bad || aug_len > (size_t)(c.end - c.p))
+			return false;
+		aug_end = c.p + aug_len;
+		for (const char *a = aug + 1; *a && !c.bad; a++) {
+			if (*a == 'R')
+				f->fde_enc = dwcur__take(&c, 1);
+			else if (*a == 'P')
+				dwcur__encoded(&c, dwcur__take(&c, 1), 0);
+			else if (*a == 'L')
+				dwcur__take(&c, 1);
+			else if (*a == 'S')
+				f->signal = true;
+			else if (*a != 'B')
+				return false;	/* an augmentation this reader does not know */
+		}
+		if (c.bad || c.p > aug_end || f->fde_enc == DW_PE_OMIT)
+			return false;
+		c.vaddr += aug_end - c.p;
+		c.p = aug_end;
 	}
-	return c.bad ? PE_OMIT : 0;
+	f->cie_insns = c.p;
+	f->cie_insns_len = c.end - c.p;
+	f->aug_z = aug[0] == 'z';
+	return true;
+}
+
+bool ehframe__fde_program(const struct ehframe *e, uint64_t i, struct ehframe_fde *f)
+{
+	uint64_t fde, cie_field, listed;
+	struct dwcur at, c;
+
+	if (!e->ok || i >= e->count)
+		return false;
+	listed = table_entry(e, i, &fde);
+	at = frame_at(e, fde);
+	c = entry_at(&at);
+	cie_field = c.vaddr;
+	if (c.bad || !parse_cie(e, cie_field - dwcur__take(&c, 4), f) || c.bad)
+		return false;
+	f->start = dwcur__encoded(&c, f->fde_enc, 0);
+	f->range = dwcur__encoded(&c, f->fde_enc & 0x0f, 0);
+	if (f->start != listed)
+		return false;	/* not the FDE the table says: a pointer gone astray */
+	if (f->aug_z) {
+		uint64_t len = dwcur__uleb(&c);
+
+		if (c.bad || len > (size_t)(c.end - c.p))
+			return false;
+		c.p += len;
+		c.vaddr += len;
+	}
+	f->insns = c.p;
+	f->insns_len = c.end - c.p;
+	f->insns_vaddr = c.vaddr;
+	return !c.bad;
 }
 
 /* FDE i of the table: its start and range; false if it cannot be read. */
 bool ehframe__fde(const struct ehframe *e, uint64_t i, uint64_t *start, uint64_t *range)
 {
-	uint64_t fde, cie_field;
-	struct cur c;
-	uint32_t len;
-	uint8_t enc;
+	struct ehframe_fde f;
 
-	if (!e->ok || i >= e->count)
+	if (!ehframe__fde_program(e, i, &f))
 		return false;
-	table_entry(e, i, &fde);
-	c = frame_at(e, fde);
-	len = take(&c, 4);
-	if (c.bad || len == 0 || len == 0xffffffff)
-		return false;
-	cie_field = c.vaddr;
-	enc = cie_fde_encoding(e, cie_field - take(&c, 4));
-	if (enc == PE_OMIT)
-		return false;
-	*start = encoded(&c, enc, 0);
-	*range = encoded(&c, enc & 0x0f, 0);
-	return !c.bad;
+	*start = f.start;
+	*range = f.range;
+	return true;
 }
 
 bool ehframe__func_start(const struct ehframe *e, uint64_t vaddr, uint64_t *start)

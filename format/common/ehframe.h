@@ -17,6 +17,19 @@ struct ehframe {
 void ehframe__init(struct ehframe *e, Elf *elf);
 /* FDE i (0 to count - 1): its start and range (link-time addresses); false if unreadable. */
 bool ehframe__fde(const struct ehframe *e, uint64_t i, uint64_t *start, uint64_t *range);
+/* What FDE i and its CIE say, for a reader of their instructions (cfirows.c). */
+struct ehframe_fde {
+	uint64_t start, range;		/* link-time addresses */
+	const uint8_t *cie_insns, *insns;	/* the CIE's initial instructions, the FDE's */
+	size_t cie_insns_len, insns_len;
+	uint64_t insns_vaddr;		/* link-time address of insns (DW_CFA_set_loc, pc-relative) */
+	uint64_t code_align, ra_reg;
+	int64_t data_align;
+	uint8_t fde_enc;		/* DW_EH_PE encoding of the FDE's addresses */
+	bool signal;			/* augmentation 'S': a signal trampoline's frame */
+	bool aug_z;			/* augmentation data present (FDEs carry their length) */
+};
+bool ehframe__fde_program(const struct ehframe *e, uint64_t i, struct ehframe_fde *f);
 /* The link-time address where the function holding vaddr starts; false if no FDE covers it. */
 bool ehframe__func_start(const struct ehframe *e, uint64_t vaddr, uint64_t *start);
 #endif
