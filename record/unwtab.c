@@ -331,7 +331,9 @@ static enum unwtab_status build(Elf *elf, size_t max_rows, bool own, struct unwt
 
 	memset(t, 0, sizeof(*t));
 	ehframe__init(&e, elf);
-	if (cfi && fdes_of_eh_frame(&e, &f)) {
+	if (cfi && !e.ok && e.no_fdes)
+		cfi = NULL;	/* an .eh_frame of nothing: perhaps .debug_frame */
+	else if (cfi && fdes_of_eh_frame(&e, &f)) {
 		cfi = NULL;	/* no usable .eh_frame_hdr: perhaps .debug_frame */
 		eh_bad = true;
 		f.n = 0;

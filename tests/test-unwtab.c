@@ -201,20 +201,11 @@ static void duplicate_fde(const uint8_t *orig, size_t len)
 }
 
 /* Without a name the readers know, there is no CFI. */
-static void no_cfi(const uint8_t *orig, size_t len)
+/* libdw finds .eh_frame_hdr by its program header too: gone. */
+static void drop_eh_frame_phdr(uint8_t *b)
 {
-	uint8_t *b = malloc(len);
-	struct unwtab t;
-	uint8_t *p;
-
 	Elf64_Ehdr eh;
 
-	memcpy(b, orig, len);
-	while ((p = memmem(b, len, ".eh_frame", 9)))
-		p[1] = 'x';
-	while ((p = memmem(b, len, ".debug_frame", 12)))
-		p[1] = 'x';
-	/* libdw finds .eh_frame by its program header too */
 	memcpy(&eh, b, sizeof(eh));
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
@@ -225,7 +216,46 @@ static void no_cfi(const uint8_t *orig, size_t len)
 			memcpy(b + eh.e_phoff + i * eh.e_phentsize, &ph, sizeof(ph));
 		}
 	}
+}
+
+static void no_cfi(const uint8_t *orig, size_t len)
+{
+	uint8_t *b = malloc(len);
+	struct unwtab t;
+	uint8_t *p;
+
+	memcpy(b, orig, len);
+	while ((p = memmem(b, len, ".eh_frame", 9)))
+		p[1] = 'x';
+	while ((p = memmem(b, len, ".debug_frame", 12)))
+		p[1] = 'x';
+	drop_eh_frame_phdr(b);
 	CHECK(build(b, len, 1 << 20, &t) == UNWTAB_NO_CFI, "an object without CFI gives a table");
+	unwtab__release(&t);
+	free(b);
+}
+
+/*
+ * No .eh_frame_hdr: an .eh_frame of a terminator alone (data-only
+ * libraries, libicudata's) is no CFI, not CFI dfrecord could not use (which
+ * it warns of); one with FDEs but no header to list them stays unusable.
+ */
+static void eh_frame_without_header(const uint8_t *orig, size_t len)
+{
+	size_t eh_size = 0, eh = section(orig, len, ".eh_frame", &eh_size);
+	uint8_t *b = malloc(len), *p;
+	enum unwtab_status st;
+	struct unwtab t;
+
+	memcpy(b, orig, len);
+	while ((p = memmem(b, len, ".eh_frame_hdr", 13)))
+		p[1] = 'x';
+	drop_eh_frame_phdr(b);
+	CHECK(eh && build(b, len, 1 << 20, &t) == UNWTAB_BAD, "FDEs without a header to list them gave a table");
+	unwtab__release(&t);
+	memset(b + eh, 0, 4);	/* the terminator first */
+	st = build(b, len, 1 << 20, &t);
+	CHECK(st == UNWTAB_NO_CFI, "an .eh_frame of a terminator alone: status %d", st);
 	unwtab__release(&t);
 	free(b);
 }
@@ -318,6 +348,7 @@ int main(void)
 	}
 	duplicate_fde(self, len);
 	no_cfi(self, len);
+	eh_frame_without_header(self, len);
 	damage(self, len, 3000);
 	free(self);
 	fprintf(stderr, "%d of %d checks failed\n", test_failures, test_checks);

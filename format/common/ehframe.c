@@ -48,14 +48,37 @@ static bool section(Elf *elf, const char *want, const uint8_t **data, size_t *le
 	return false;
 }
 
+/* Whether .eh_frame holds an FDE, or anything this reader cannot tell from one. */
+static bool frame_has_fde(const uint8_t *p, size_t len)
+{
+	struct dwcur c = { p, p + len, 0, false };
+
+	while (c.p < c.end) {
+		uint32_t n = dwcur__take(&c, 4);
+
+		if (c.bad || n == 0xffffffff || n < 4 || n > (size_t)(c.end - c.p))
+			return n != 0;	/* 0: the terminator; else malformed, or 64-bit */
+		if (dwcur__take(&c, 4) != 0)
+			return true;	/* not a CIE */
+		c.p += n - 4;
+	}
+	return false;
+}
+
 void ehframe__init(struct ehframe *e, Elf *elf)
 {
 	struct dwcur c;
 	uint8_t ptr_enc, count_enc;
+	bool frame;
 
 	memset(e, 0, sizeof(*e));
-	if (!elf || !section(elf, ".eh_frame_hdr", &e->hdr, &e->hdr_len, &e->hdr_vaddr) ||
-	    !section(elf, ".eh_frame", &e->frame, &e->frame_len, &e->frame_vaddr) || e->hdr[0] != 1)
+	if (!elf)
+		return;
+	frame = section(elf, ".eh_frame", &e->frame, &e->frame_len, &e->frame_vaddr);
+	/* No header to list FDEs by: an .eh_frame without any (data-only
+	 * libraries have a terminator alone) is no CFI, not unreadable CFI. */
+	e->no_fdes = !frame || !frame_has_fde(e->frame, e->frame_len);
+	if (!frame || !section(elf, ".eh_frame_hdr", &e->hdr, &e->hdr_len, &e->hdr_vaddr) || e->hdr[0] != 1)
 		return;
 	ptr_enc = e->hdr[1];
 	count_enc = e->hdr[2];

@@ -9,6 +9,7 @@
 
 struct ehframe {
 	bool ok;
+	bool no_fdes;		/* .eh_frame (if any) holds no FDE at all */
 	const uint8_t *hdr, *frame, *table;	/* .eh_frame_hdr, .eh_frame, the hdr's search table */
 	size_t hdr_len, frame_len, entry;	/* entry: bytes of one table value */
 	uint64_t hdr_vaddr, frame_vaddr, count;	/* count: FDEs in the table, sorted by start */
