@@ -77,7 +77,7 @@ static bool step(struct cfi_run *r, struct dwcur *c, uint64_t loc, uint64_t *adv
 		*advance = loc + low * f->code_align;
 		return !c->bad;
 	case DW_CFA_offset:
-		set_rule(r, low, CFI_SAVED_AT, (int64_t)dwcur__uleb(c) * f->data_align);
+		set_rule(r, low, CFI_SAVED_AT, dwcur__factored(dwcur__uleb(c), f->data_align));
 		return !c->bad;
 	case DW_CFA_restore:
 		restore_rule(r, low);
@@ -102,15 +102,15 @@ static bool step(struct cfi_run *r, struct dwcur *c, uint64_t loc, uint64_t *adv
 		break;
 	case DW_CFA_offset_extended:
 		reg = dwcur__uleb(c);
-		set_rule(r, reg, CFI_SAVED_AT, (int64_t)dwcur__uleb(c) * f->data_align);
+		set_rule(r, reg, CFI_SAVED_AT, dwcur__factored(dwcur__uleb(c), f->data_align));
 		break;
 	case DW_CFA_offset_extended_sf:
 		reg = dwcur__uleb(c);
-		set_rule(r, reg, CFI_SAVED_AT, dwcur__sleb(c) * f->data_align);
+		set_rule(r, reg, CFI_SAVED_AT, dwcur__factored((uint64_t)dwcur__sleb(c), f->data_align));
 		break;
 	case DW_CFA_GNU_negative_offset_extended:
 		reg = dwcur__uleb(c);
-		set_rule(r, reg, CFI_SAVED_AT, -(int64_t)dwcur__uleb(c) * f->data_align);
+		set_rule(r, reg, CFI_SAVED_AT, dwcur__factored(-dwcur__uleb(c), f->data_align));
 		break;
 	case DW_CFA_restore_extended:
 		restore_rule(r, dwcur__uleb(c));
@@ -160,7 +160,7 @@ static bool step(struct cfi_run *r, struct dwcur *c, uint64_t loc, uint64_t *adv
 		break;
 	case DW_CFA_def_cfa_sf:
 		r->now.cfa_reg = dwcur__uleb(c);
-		r->now.cfa_off = dwcur__sleb(c) * f->data_align;
+		r->now.cfa_off = dwcur__factored((uint64_t)dwcur__sleb(c), f->data_align);
 		r->now.cfa_is_expr = false;
 		break;
 	/* Only a register rule has a register and an offset to change: after
@@ -177,7 +177,7 @@ static bool step(struct cfi_run *r, struct dwcur *c, uint64_t loc, uint64_t *adv
 			r->now.cfa_off = (int64_t)n;
 		break;
 	case DW_CFA_def_cfa_offset_sf:
-		n = (uint64_t)(dwcur__sleb(c) * f->data_align);
+		n = (uint64_t)dwcur__factored((uint64_t)dwcur__sleb(c), f->data_align);
 		if (!r->now.cfa_is_expr)
 			r->now.cfa_off = (int64_t)n;
 		break;

@@ -66,8 +66,15 @@ static inline int64_t dwcur__sleb(struct dwcur *c)
 		shift += 7;
 	} while ((b & 0x80) && !c->bad);
 	if (shift < 64 && (b & 0x40))
-		v |= -((int64_t)1 << shift);
+		v |= (int64_t)(~(uint64_t)0 << shift);	/* sign-extended, without a signed shift's overflow */
 	return v;
+}
+
+/* v times a factor (CFI's alignment factors), wrapping as unsigned
+ * arithmetic does: hostile operands overflow, never undefined. */
+static inline int64_t dwcur__factored(uint64_t v, int64_t factor)
+{
+	return (int64_t)(v * (uint64_t)factor);
 }
 
 /* A DW_EH_PE-encoded value; datarel is what data-relative values count from. */
