@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * An object's unwind table for the BPF walk (bpf/unwind.h): its CFI
- * (.eh_frame through .eh_frame_hdr's list of FDEs, else .debug_frame) read
- * with libdw, row by row, each row reduced to what the walk can do: a CFA
- * of sp or fp plus an offset, the return address below it, the caller's
+ * (.eh_frame through .eh_frame_hdr's list of FDEs, each FDE's program run
+ * once by cfirows.c; else .debug_frame, asked of libdw row by row), each
+ * row reduced to what the walk can do: a CFA of sp or fp plus an offset,
+ * the return address below it, the caller's
  * frame pointer saved at an offset or left alone; PLT stubs, signal
  * trampolines and the outermost frame by kind; anything else a row that
  * stops the walk.  Rows alike are merged; a gap between functions gets a
