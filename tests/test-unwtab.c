@@ -59,22 +59,26 @@ static size_t section(const uint8_t *bytes, size_t len, const char *want, size_t
 	return off;
 }
 
-static enum unwtab_status build(uint8_t *bytes, size_t len, size_t max_rows, struct unwtab *t)
+typedef enum unwtab_status (*builder)(Elf *elf, size_t max_rows, struct unwtab *t);
+
+/* The table of an object in memory, by how (unwtab__build, or libdw's rows). */
+static enum unwtab_status build_by(builder how, uint8_t *bytes, size_t len, size_t max_rows, struct unwtab *t)
 {
 	Elf *elf = elf_memory((char *)bytes, len);
-	enum unwtab_status st = elf ? unwtab__build(elf, max_rows, t) : UNWTAB_BAD;
+	enum unwtab_status st = elf ? how(elf, max_rows, t) : UNWTAB_BAD;
 
 	elf_end(elf);
 	return st;
 }
 
+static enum unwtab_status build(uint8_t *bytes, size_t len, size_t max_rows, struct unwtab *t)
+{
+	return build_by(unwtab__build, bytes, len, max_rows, t);
+}
+
 static enum unwtab_status build_by_libdw(uint8_t *bytes, size_t len, size_t max_rows, struct unwtab *t)
 {
-	Elf *elf = elf_memory((char *)bytes, len);
-	enum unwtab_status st = elf ? unwtab__build_by_libdw(elf, max_rows, t) : UNWTAB_BAD;
-
-	elf_end(elf);
-	return st;
+	return build_by(unwtab__build_by_libdw, bytes, len, max_rows, t);
 }
 
 static bool same_table(const struct unwtab *a, const struct unwtab *b)

@@ -48,19 +48,36 @@ static bool section(Elf *elf, const char *want, const uint8_t **data, size_t *le
 	return false;
 }
 
+/* A length-prefixed entry at c: a cursor on its contents (after the length); bad if it does not fit. */
+static struct dwcur entry_at(struct dwcur *c)
+{
+	uint32_t len = dwcur__take(c, 4);
+	struct dwcur in = *c;
+
+	/* 64-bit DWARF (0xffffffff) is not in .eh_frame; 0 ends the section */
+	if (c->bad || len == 0 || len == 0xffffffff || len > (size_t)(c->end - c->p))
+		in.bad = true;
+	else
+		in.end = c->p + len;
+	return in;
+}
+
 /* Whether .eh_frame holds an FDE, or anything this reader cannot tell from one. */
 static bool frame_has_fde(const uint8_t *p, size_t len)
 {
 	struct dwcur c = { p, p + len, 0, false };
 
 	while (c.p < c.end) {
-		uint32_t n = dwcur__take(&c, 4);
+		struct dwcur in;
+		uint32_t id;
 
-		if (c.bad || n == 0xffffffff || n < 4 || n > (size_t)(c.end - c.p))
-			return n != 0;	/* 0: the terminator; else malformed, or 64-bit */
-		if (dwcur__take(&c, 4) != 0)
-			return true;	/* not a CIE */
-		c.p += n - 4;
+		if (c.end - c.p < 4 || !memcmp(c.p, "\0\0\0\0", 4))
+			return false;	/* the terminator (or too little left for an entry) */
+		in = entry_at(&c);
+		id = dwcur__take(&in, 4);
+		if (in.bad || id != 0)
+			return true;	/* malformed (or 64-bit), or not a CIE */
+		c.p = in.end;
 	}
 	return false;
 }
@@ -113,20 +130,6 @@ static struct dwcur frame_at(const struct ehframe *e, uint64_t vaddr)
 	if (vaddr >= e->frame_vaddr && vaddr - e->frame_vaddr < e->frame_len)
 		c = (struct dwcur){ e->frame + (vaddr - e->frame_vaddr), e->frame + e->frame_len, vaddr, false };
 	return c;
-}
-
-/* A length-prefixed entry at c: a cursor on its contents (after the length); bad if it does not fit. */
-static struct dwcur entry_at(struct dwcur *c)
-{
-	uint32_t len = dwcur__take(c, 4);
-	struct dwcur in = *c;
-
-	/* 64-bit DWARF (0xffffffff) is not in .eh_frame; 0 ends the section */
-	if (c->bad || len == 0 || len == 0xffffffff || len > (size_t)(c->end - c->p))
-		in.bad = true;
-	else
-		in.end = c->p + len;
-	return in;
 }
 
 /* The CIE at a link-time address into f (its fields, initial instructions); false if unreadable. */
