@@ -24,9 +24,10 @@
 #include "record.h"
 #include "unwind.h"
 
-/* An FDE's range, and where .eh_frame_hdr lists it. */
+/* An FDE's range, and (from .eh_frame) its program, read once. */
 struct fde_range {
-	uint64_t start, end, index;
+	uint64_t start, end;
+	struct ehframe_fde prog;
 };
 
 /* The FDE ranges of the object, sorted. */
@@ -35,13 +36,13 @@ struct fdes {
 	size_t n, cap;
 };
 
-static int fdes_add(struct fdes *f, uint64_t start, uint64_t range, uint64_t index)
+static int fdes_add(struct fdes *f, uint64_t start, uint64_t range, const struct ehframe_fde *prog)
 {
 	if (!range)
 		return 0;	/* an empty FDE: nothing to unwind */
 	if (range > UINT64_MAX - start || array_grow(&f->v, &f->cap, f->n + 1, sizeof(*f->v), 1024))
 		return -1;
-	f->v[f->n++] = (struct fde_range){ start, start + range, index };
+	f->v[f->n++] = (struct fde_range){ start, start + range, prog ? *prog : (struct ehframe_fde){ 0 } };
 	return 0;
 }
 
@@ -52,15 +53,15 @@ static int cmp_fde(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* From .eh_frame_hdr's table (e); -1 if any FDE cannot be read. */
+/* From .eh_frame_hdr's table (e), each with its program; -1 if any FDE cannot be read. */
 static int fdes_of_eh_frame(const struct ehframe *e, struct fdes *f)
 {
 	if (!e->ok)
 		return -1;
 	for (uint64_t i = 0; i < e->count; i++) {
-		uint64_t start, range;
+		struct ehframe_fde prog;
 
-		if (!ehframe__fde(e, i, &start, &range) || fdes_add(f, start, range, i))
+		if (!ehframe__fde_program(e, i, &prog) || fdes_add(f, prog.start, prog.range, &prog))
 			return -1;
 	}
 	return 0;
@@ -127,7 +128,7 @@ static int fdes_of_debug_frame(Elf *elf, struct fdes *f)
 			return -1;
 		memcpy(&start, entry.fde.start, 8);	/* 64-bit little-endian objects */
 		memcpy(&range, entry.fde.start + 8, 8);
-		if (fdes_add(f, start, range, 0))
+		if (fdes_add(f, start, range, NULL))
 			return -1;
 	}
 	return 0;
@@ -281,16 +282,11 @@ static int rules_row(void *ctx, const struct cfi_row *c)
 }
 
 /* The rows of FDE fr, its program run once (cfirows.c); then a gap row unless the next begins at its end. */
-static int fde_rows_of_program(struct unwtab *t, const struct ehframe *e, const struct fde_range *fr, uint64_t next,
-			       size_t max)
+static int fde_rows_of_program(struct unwtab *t, const struct fde_range *fr, uint64_t next, size_t max)
 {
-	struct ehframe_fde f;
-	struct rules_ctx ctx = { t, &f, max };
-	int ret;
+	struct rules_ctx ctx = { t, &fr->prog, max };
+	int ret = cfirows__each(&fr->prog, arch_dwarf_fp, rules_row, &ctx);
 
-	if (!ehframe__fde_program(e, fr->index, &f) || f.start != fr->start || f.start + f.range != fr->end)
-		return -1;
-	ret = cfirows__each(&f, arch_dwarf_fp, rules_row, &ctx);
 	if (ret)
 		return ret;
 	return next > fr->end ? put_row(t, fr->end, (struct df_urow){ .kind = DF_UROW_NO_CFI }, max) : 0;
@@ -366,7 +362,7 @@ static enum unwtab_status build(Elf *elf, size_t max_rows, bool own, struct unwt
 		/* Overlapping FDEs describe one address two ways: not to be trusted. */
 		if (next < f.v[i].end)
 			goto cleanup;
-		ret = own && cfi == eh ? fde_rows_of_program(t, &e, &f.v[i], next, max_rows)
+		ret = own && cfi == eh ? fde_rows_of_program(t, &f.v[i], next, max_rows)
 				       : fde_rows(t, cfi, f.v[i].start, f.v[i].end, next, max_rows);
 		if (ret) {
 			st = ret > 0 ? UNWTAB_TOO_BIG : UNWTAB_BAD;

@@ -216,7 +216,7 @@ bool ehframe__fde_program(const struct ehframe *e, uint64_t i, struct ehframe_fd
 }
 
 /* FDE i of the table: its start and range; false if it cannot be read. */
-bool ehframe__fde(const struct ehframe *e, uint64_t i, uint64_t *start, uint64_t *range)
+static bool fde_range(const struct ehframe *e, uint64_t i, uint64_t *start, uint64_t *range)
 {
 	struct ehframe_fde f;
 
@@ -243,7 +243,7 @@ bool ehframe__func_start(const struct ehframe *e, uint64_t vaddr, uint64_t *star
 		else
 			hi = mid;
 	}
-	if (table_entry(e, lo, &fde) > vaddr || !ehframe__fde(e, lo, &begin, &range))
+	if (table_entry(e, lo, &fde) > vaddr || !fde_range(e, lo, &begin, &range))
 		return false;
 	if (vaddr < begin || vaddr - begin >= range)
 		return false;	/* in a gap between the functions CFI describes */

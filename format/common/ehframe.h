@@ -16,8 +16,6 @@ struct ehframe {
 	uint8_t table_enc;
 };
 void ehframe__init(struct ehframe *e, Elf *elf);
-/* FDE i (0 to count - 1): its start and range (link-time addresses); false if unreadable. */
-bool ehframe__fde(const struct ehframe *e, uint64_t i, uint64_t *start, uint64_t *range);
 /* What FDE i and its CIE say, for a reader of their instructions (cfirows.c). */
 struct ehframe_fde {
 	uint64_t start, range;		/* link-time addresses */
@@ -30,6 +28,7 @@ struct ehframe_fde {
 	bool signal;			/* augmentation 'S': a signal trampoline's frame */
 	bool aug_z;			/* augmentation data present (FDEs carry their length) */
 };
+/* FDE i of the table (0 to count - 1) into f; false if unreadable, or not the FDE the table lists. */
 bool ehframe__fde_program(const struct ehframe *e, uint64_t i, struct ehframe_fde *f);
 /* The link-time address where the function holding vaddr starts; false if no FDE covers it. */
 bool ehframe__func_start(const struct ehframe *e, uint64_t vaddr, uint64_t *start);
