@@ -35,10 +35,13 @@ static bool owner_ok(const struct jit_image *im, const struct stat *st)
  * the start's clock ticks and a clock set back meanwhile). */
 static bool older_than(const struct jit_image *im, const struct stat *st)
 {
-	int64_t start_wall = (int64_t)now_ns(CLOCK_REALTIME) - ((int64_t)now_ns(CLOCK_MONOTONIC) - (int64_t)im->start);
-	int64_t written = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	int64_t start_wall, written;
 
-	return im->start && written < start_wall - 2000000000LL;
+	if (!im->start)
+		return false;	/* when it began is not known */
+	start_wall = (int64_t)now_ns(CLOCK_REALTIME) - ((int64_t)now_ns(CLOCK_MONOTONIC) - (int64_t)im->start);
+	written = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	return written < start_wall - 2000000000LL;
 }
 
 char *jitmaps__read_tmp(const struct jit_image *im, const char *fmt, size_t *len)
